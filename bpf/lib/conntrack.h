@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Kernel side only: connection tracking. A balanced flow has a forward
+ * entry (client -> VIP: which backend) and a reverse entry (backend ->
+ * client: which VIP to restore). Both live in one LRU hash shared by all
+ * CPUs, so a reply is matched whichever CPU or interface it arrives on.
+ */
+#ifndef XLB_BPF_CONNTRACK_H
+#define XLB_BPF_CONNTRACK_H
+
+#include "maps.h"
+#include "parse.h"
+
+static __always_inline void xlb_ct_key_of(struct xlb_ct_key *k,
+					  const struct xlb_pkt *p, __u8 dir)
+{
+	__builtin_memcpy(&k->saddr, &p->saddr, 16);
+	__builtin_memcpy(&k->daddr, &p->daddr, 16);
+	k->sport = p->sport;
+	k->dport = p->dport;
+	k->proto = p->proto;
+	k->family = p->family;
+	k->dir = dir;
+	k->pad = 0;
+}
+
+/* Refreshes last_seen at most every XLB_CT_REFRESH_NS. */
+static __always_inline void xlb_ct_touch(struct xlb_ct_val *v)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (now - v->last_seen > XLB_CT_REFRESH_NS)
+		v->last_seen = now;
+}
+
+/* Records a new flow p -> backend be (id be_id) of service svc_id. */
+static __always_inline void xlb_ct_insert(const struct xlb_pkt *p,
+					  const struct xlb_backend *be,
+					  __u32 be_id, __u32 svc_id)
+{
+	struct xlb_ct_key k = {};
+	struct xlb_ct_val v = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	xlb_ct_key_of(&k, p, XLB_CT_FWD);
+	__builtin_memcpy(&v.nat_addr, &be->addr, 16);
+	v.nat_port = be->port;
+	v.backend_id = be_id;
+	v.svc_id = svc_id;
+	v.last_seen = now;
+	bpf_map_update_elem(&xlb_ct, &k, &v, BPF_ANY);
+
+	/* The reply: backend -> client, to be restored to VIP -> client. */
+	__builtin_memcpy(&k.saddr, &be->addr, 16);
+	__builtin_memcpy(&k.daddr, &p->saddr, 16);
+	k.sport = be->port;
+	k.dport = p->sport;
+	k.dir = XLB_CT_REV;
+	__builtin_memcpy(&v.nat_addr, &p->daddr, 16);
+	v.nat_port = p->dport;
+	bpf_map_update_elem(&xlb_ct, &k, &v, BPF_ANY);
+}
+
+#endif /* XLB_BPF_CONNTRACK_H */

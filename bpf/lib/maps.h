@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Kernel side only: the maps of the xlb programs (layouts in xlb/abi.h).
+ * Sizes are defaults; the loader resizes them before load. */
+#ifndef XLB_BPF_MAPS_H
+#define XLB_BPF_MAPS_H
+
+#include "common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_DEF_MAX_FRONTENDS);
+	__type(key, struct xlb_vip_key);
+	__type(value, struct xlb_svc);
+} xlb_svc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_DEF_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct xlb_svc_info);
+} xlb_svc_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_DEF_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_backend);
+} xlb_backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_DEF_RING_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xlb_rings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_DEF_CT_ENTRIES);
+	__type(key, struct xlb_ct_key);
+	__type(value, struct xlb_ct_val);
+} xlb_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_DEF_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct xlb_counter);
+} xlb_svc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_DEF_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_counter);
+} xlb_be_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_STAT_MAX);
+	__type(key, __u32);
+	__type(value, struct xlb_counter);
+} xlb_stats SEC(".maps");
+
+#endif /* XLB_BPF_MAPS_H */

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Kernel side only: the address and port rewrite, in two flavours.
+ *
+ * XDP writes the packet directly and updates checksums incrementally:
+ * frames off the wire carry complete checksums. tc goes through the
+ * kernel's store/csum_replace helpers: a locally generated skb may be
+ * CHECKSUM_PARTIAL, whose L4 field holds only the pseudo-header sum, and
+ * only bpf_l4_csum_replace(BPF_F_PSEUDO_HDR) folds an address change into
+ * it correctly while leaving the port change to the stack. UDP with a zero
+ * checksum (none computed) keeps it zero in both.
+ */
+#ifndef XLB_BPF_NAT_H
+#define XLB_BPF_NAT_H
+
+#include "common.h"
+#include "csum.h"
+#include "parse.h"
+
+/* Which side of the packet a rewrite changes. */
+enum {
+	XLB_NAT_DST = 0,	/* DNAT: destination address and port */
+	XLB_NAT_SRC = 1,	/* reverse NAT: source address and port */
+};
+
+struct xlb_nat {
+	union xlb_addr addr;	/* new address */
+	__be16 port;		/* new port */
+	__u8 side;		/* XLB_NAT_DST or XLB_NAT_SRC */
+	__u8 pad;
+};
+
+static __always_inline __u32 xlb_addr_off(const struct xlb_pkt *p, __u8 side)
+{
+	if (p->family == XLB_AF_INET)
+		return p->l3_off + (side == XLB_NAT_DST ?
+				    offsetof(struct iphdr, daddr) :
+				    offsetof(struct iphdr, saddr));
+	return p->l3_off + (side == XLB_NAT_DST ?
+			    offsetof(struct ipv6hdr, daddr) :
+			    offsetof(struct ipv6hdr, saddr));
+}
+
+static __always_inline __u32 xlb_port_off(const struct xlb_pkt *p, __u8 side)
+{
+	/* source and dest are the first two fields of TCP and UDP. */
+	return p->l4_off + (side == XLB_NAT_DST ? 2 : 0);
+}
+
+static __always_inline int xlb_nat_xdp(void *data, void *data_end,
+				       const struct xlb_pkt *p,
+				       const struct xlb_nat *n)
+{
+	__u32 aoff = xlb_addr_off(p, n->side) & XLB_OFF_MASK;
+	__u32 poff = xlb_port_off(p, n->side) & XLB_OFF_MASK;
+	__u32 coff = p->csum_off & XLB_OFF_MASK;
+	__be32 *addr = data + aoff;
+	__be16 *port = data + poff;
+	__u16 *l4sum = data + coff;
+	__u64 delta = 0;
+	int i;
+
+	if ((void *)(addr + 4) > data_end || (void *)(port + 1) > data_end ||
+	    (void *)(l4sum + 1) > data_end)
+		return -XLB_E_PARSE;
+
+	if (p->family == XLB_AF_INET) {
+		__u32 ioff = (p->l3_off + offsetof(struct iphdr, check)) &
+			     XLB_OFF_MASK;
+		__u16 *ipsum = data + ioff;
+
+		if ((void *)(ipsum + 1) > data_end)
+			return -XLB_E_PARSE;
+		delta = xlb_csum_delta32(addr[0], n->addr.v4);
+		*ipsum = xlb_csum_apply(*ipsum, delta);
+		addr[0] = n->addr.v4;
+	} else {
+#pragma unroll
+		for (i = 0; i < 4; i++) {
+			delta += xlb_csum_delta32(addr[i], n->addr.v6[i]);
+			addr[i] = n->addr.v6[i];
+		}
+	}
+	delta += xlb_csum_delta16(*port, n->port);
+	*port = n->port;
+
+	if (p->proto == IPPROTO_UDP) {
+		if (*l4sum == 0)
+			return 0; /* no checksum computed: keep none */
+		*l4sum = xlb_csum_apply(*l4sum, delta);
+		if (*l4sum == 0)
+			*l4sum = 0xffff;
+	} else {
+		*l4sum = xlb_csum_apply(*l4sum, delta);
+	}
+	return 0;
+}
+
+static __always_inline int xlb_nat_tc(struct __sk_buff *skb,
+				      const struct xlb_pkt *p,
+				      const struct xlb_nat *n)
+{
+	__u32 aoff = xlb_addr_off(p, n->side);
+	__u32 poff = xlb_port_off(p, n->side);
+	__u32 l4flags = p->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
+	union xlb_addr old = {};
+	__be16 oldport;
+	int alen = p->family == XLB_AF_INET ? 4 : 16;
+
+	if (p->family == XLB_AF_INET) {
+		if (bpf_skb_load_bytes(skb, aoff, &old.v4, 4))
+			return -XLB_E_PARSE;
+	} else {
+		if (bpf_skb_load_bytes(skb, aoff, &old, 16))
+			return -XLB_E_PARSE;
+	}
+	if (bpf_skb_load_bytes(skb, poff, &oldport, 2))
+		return -XLB_E_PARSE;
+
+	if (p->family == XLB_AF_INET) {
+		if (bpf_l3_csum_replace(skb, p->l3_off +
+					offsetof(struct iphdr, check),
+					old.v4, n->addr.v4, 4))
+			return -XLB_E_PARSE;
+		if (bpf_l4_csum_replace(skb, p->csum_off, old.v4, n->addr.v4,
+					BPF_F_PSEUDO_HDR | l4flags | 4))
+			return -XLB_E_PARSE;
+	} else {
+		__s64 diff = bpf_csum_diff(old.v6, 16, (__be32 *)n->addr.v6,
+					   16, 0);
+
+		if (diff < 0)
+			return -XLB_E_PARSE;
+		if (bpf_l4_csum_replace(skb, p->csum_off, 0, diff,
+					BPF_F_PSEUDO_HDR | l4flags))
+			return -XLB_E_PARSE;
+	}
+	if (bpf_skb_store_bytes(skb, aoff, &n->addr, alen, 0))
+		return -XLB_E_PARSE;
+	if (bpf_l4_csum_replace(skb, p->csum_off, oldport, n->port,
+				l4flags | 2))
+		return -XLB_E_PARSE;
+	if (bpf_skb_store_bytes(skb, poff, &n->port, 2, 0))
+		return -XLB_E_PARSE;
+	return 0;
+}
+
+#endif /* XLB_BPF_NAT_H */

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Kernel side only: packet parsing through a cursor.
+ *
+ * Ethernet with up to two VLAN tags, IPv4 with options, IPv6 with its
+ * extension headers walked to a fixed bound, then TCP or UDP. Every access
+ * is bounds-checked; anything not fully understood returns a negative
+ * reason and is passed through untouched.
+ */
+#ifndef XLB_BPF_PARSE_H
+#define XLB_BPF_PARSE_H
+
+#include "common.h"
+
+#define XLB_MAX_VLAN		2
+#define XLB_MAX_EXTHDR		6
+
+#ifndef IP_MF
+#define IP_MF			0x2000
+#define IP_OFFSET		0x1fff
+#endif
+
+/* What the parser found: the 5-tuple and where its fields live. */
+struct xlb_pkt {
+	union xlb_addr saddr;
+	union xlb_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;		/* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 vlans;		/* VLAN tags seen */
+	__u8 tcp_flags;		/* flags byte of TCP (SYN, ACK, ...) */
+	__u16 l3_off;		/* offset of the IP header */
+	__u16 l4_off;		/* offset of the TCP/UDP header */
+	__u16 csum_off;		/* offset of the L4 checksum field */
+	__u16 pad;
+};
+
+struct xlb_cursor {
+	void *pos;
+	void *end;
+};
+
+/* Ethernet and VLAN tags: returns the inner ethertype or a reason. */
+static __always_inline int xlb_parse_eth(struct xlb_cursor *c,
+					 struct xlb_pkt *p)
+{
+	struct ethhdr *eth = c->pos;
+	__u16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > c->end)
+		return -XLB_E_PARSE;
+	c->pos = eth + 1;
+	proto = eth->h_proto;
+
+#pragma unroll
+	for (i = 0; i < XLB_MAX_VLAN; i++) {
+		struct vlan_tag {
+			__be16 tci;
+			__be16 proto;
+		} *vh = c->pos;
+
+		if (proto != bpf_htons(ETH_P_8021Q) &&
+		    proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > c->end)
+			return -XLB_E_PARSE;
+		proto = vh->proto;
+		c->pos = vh + 1;
+		p->vlans++;
+	}
+	return proto;
+}
+
+static __always_inline int xlb_parse_ipv4(struct xlb_cursor *c,
+					  struct xlb_pkt *p, void *data)
+{
+	struct iphdr *iph = c->pos;
+	__u32 hlen;
+
+	if ((void *)(iph + 1) > c->end)
+		return -XLB_E_PARSE;
+	if (iph->version != 4)
+		return -XLB_E_PARSE;
+	hlen = iph->ihl * 4;
+	if (hlen < sizeof(*iph))
+		return -XLB_E_PARSE;
+	if (c->pos + hlen > c->end)
+		return -XLB_E_PARSE;
+	if (bpf_ntohs(iph->tot_len) < hlen)
+		return -XLB_E_PARSE;
+	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return -XLB_E_UNSUPPORTED;
+	p->family = XLB_AF_INET;
+	p->proto = iph->protocol;
+	p->saddr.v4 = iph->saddr;
+	p->daddr.v4 = iph->daddr;
+	p->l3_off = (void *)iph - data;
+	c->pos += hlen;
+	return iph->protocol;
+}
+
+static __always_inline int xlb_parse_ipv6(struct xlb_cursor *c,
+					  struct xlb_pkt *p, void *data)
+{
+	struct ipv6hdr *ip6h = c->pos;
+	__u8 nexthdr;
+	int i;
+
+	if ((void *)(ip6h + 1) > c->end)
+		return -XLB_E_PARSE;
+	if (ip6h->version != 6)
+		return -XLB_E_PARSE;
+	p->family = XLB_AF_INET6;
+	__builtin_memcpy(&p->saddr, &ip6h->saddr, 16);
+	__builtin_memcpy(&p->daddr, &ip6h->daddr, 16);
+	p->l3_off = (void *)ip6h - data;
+	c->pos = ip6h + 1;
+	nexthdr = ip6h->nexthdr;
+
+#pragma unroll
+	for (i = 0; i < XLB_MAX_EXTHDR; i++) {
+		struct ipv6_opt_hdr *oh = c->pos;
+
+		switch (nexthdr) {
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+			if ((void *)(oh + 1) > c->end)
+				return -XLB_E_PARSE;
+			nexthdr = oh->nexthdr;
+			c->pos += (oh->hdrlen + 1) * 8;
+			break;
+		case IPPROTO_AH:
+			if ((void *)(oh + 1) > c->end)
+				return -XLB_E_PARSE;
+			nexthdr = oh->nexthdr;
+			c->pos += (oh->hdrlen + 2) * 4;
+			break;
+		case IPPROTO_FRAGMENT:
+			return -XLB_E_UNSUPPORTED;
+		default:
+			goto done;
+		}
+	}
+	/* Still inside extension headers after the bound. */
+	return -XLB_E_UNSUPPORTED;
+done:
+	p->proto = nexthdr;
+	return nexthdr;
+}
+
+/* Fills p with the 5-tuple of a TCP or UDP packet over IPv4 or IPv6. */
+static __always_inline int xlb_parse(void *data, void *data_end,
+				     struct xlb_pkt *p)
+{
+	struct xlb_cursor c = { .pos = data, .end = data_end };
+	int proto;
+
+	proto = xlb_parse_eth(&c, p);
+	if (proto < 0)
+		return proto;
+	if (proto == bpf_htons(ETH_P_IP))
+		proto = xlb_parse_ipv4(&c, p, data);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		proto = xlb_parse_ipv6(&c, p, data);
+	else
+		return -XLB_E_UNSUPPORTED;
+	if (proto < 0)
+		return proto;
+
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = c.pos;
+
+		if ((void *)(th + 1) > c.end)
+			return -XLB_E_PARSE;
+		if (th->doff < 5)
+			return -XLB_E_PARSE;
+		p->sport = th->source;
+		p->dport = th->dest;
+		p->tcp_flags = ((__u8 *)th)[13];
+		p->csum_off = (void *)&th->check - data;
+	} else if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = c.pos;
+
+		if ((void *)(uh + 1) > c.end)
+			return -XLB_E_PARSE;
+		p->sport = uh->source;
+		p->dport = uh->dest;
+		p->csum_off = (void *)&uh->check - data;
+	} else {
+		return -XLB_E_UNSUPPORTED;
+	}
+	p->l4_off = c.pos - data;
+	return 0;
+}
+
+#endif /* XLB_BPF_PARSE_H */

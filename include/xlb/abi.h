@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * xlb map ABI: every key and value the BPF programs and userspace share.
+ *
+ * Both sides include this file and nothing else to learn the layout of a
+ * map; no struct here is re-declared anywhere. Fixed-width types only,
+ * explicit padding, and a _Static_assert on every size so that a change
+ * on one side cannot silently drift from the other.
+ */
+#ifndef XLB_ABI_H
+#define XLB_ABI_H
+
+#include <linux/types.h>
+
+/* Map names. They are also the file names of the pins under the bpffs
+ * directory (default XLB_DEFAULT_BPFFS), so `bpftool map dump pinned
+ * /sys/fs/bpf/xlb/xlb_svc` works. */
+#define XLB_MAP_SVC		"xlb_svc"
+#define XLB_MAP_SVC_INFO	"xlb_svc_info"
+#define XLB_MAP_BACKENDS	"xlb_backends"
+#define XLB_MAP_RINGS		"xlb_rings"
+#define XLB_MAP_CT		"xlb_ct"
+#define XLB_MAP_SVC_STATS	"xlb_svc_stats"
+#define XLB_MAP_BE_STATS	"xlb_be_stats"
+#define XLB_MAP_STATS		"xlb_stats"
+
+#define XLB_DEFAULT_BPFFS	"/sys/fs/bpf/xlb"
+
+/* Default map sizes; xlbd can resize them before the first load. */
+#define XLB_DEF_MAX_FRONTENDS	131072	/* xlb_svc entries */
+#define XLB_DEF_MAX_SERVICES	131072	/* service ids: 0 .. n-1 */
+#define XLB_DEF_MAX_BACKENDS	524288	/* backend ids: 0 .. n-1 */
+#define XLB_DEF_RING_SLOTS	(1u << 22) /* Maglev slots shared by all rings */
+#define XLB_DEF_CT_ENTRIES	262144	/* flows x 2 directions */
+
+/* Maglev table sizes. The agent picks the smallest prime in this range at
+ * or above XLB_RING_PER_BACKEND times the backend count. */
+#define XLB_RING_MIN		251
+#define XLB_RING_MAX		65537
+#define XLB_RING_PER_BACKEND	100
+
+/* Service and backend ids start at 1; 0 means "none". */
+#define XLB_ID_NONE		0
+
+/* The seed of the flow hash. It is a constant of the ABI, not a setting:
+ * two nodes with the same backends must pick the same backend for the
+ * same flow. */
+#define XLB_HASH_SEED		0x786c6221u
+
+#define XLB_SVC_NAME_LEN	64
+
+/* An IPv4 address sits in v4 with the other 12 bytes zero. */
+union xlb_addr {
+	__be32 v4;		/* IPv4, network order */
+	__be32 v6[4];		/* IPv6, network order */
+	__u8 bytes[16];
+};
+_Static_assert(sizeof(union xlb_addr) == 16, "xlb_addr size");
+
+/* Address families as stored in the maps (AF_INET/AF_INET6 values are
+ * not available to BPF code without libc headers). */
+enum {
+	XLB_AF_INET = 4,
+	XLB_AF_INET6 = 6,
+};
+
+/* xlb_svc: HASH, one entry per frontend (VIP, port, protocol). */
+struct xlb_vip_key {
+	union xlb_addr addr;	/* the VIP */
+	__be16 port;		/* frontend port, network order */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;		/* XLB_AF_INET or XLB_AF_INET6 */
+};
+_Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key size");
+
+/*
+ * xlb_svc value. The Maglev ring of the service is the slice
+ * xlb_rings[ring_off .. ring_off + ring_size) of one shared array.
+ *
+ * A ring is replaced without any packet seeing a half-written one: the
+ * agent writes the new ring into a free slice, then replaces this value
+ * with one hash update (readers see the old value or the new one, never
+ * a mix), and only reuses the old slice after a grace period. We chose a
+ * shared mmap-able array over map-in-map because it lets the agent write
+ * rings with memcpy instead of one syscall per slot, and programs 100,000
+ * services without creating 100,000 maps.
+ */
+struct xlb_svc {
+	__u32 svc_id;		/* service id, index of the stats and info maps */
+	__u32 ring_off;		/* first slot of the ring in xlb_rings */
+	__u32 ring_size;	/* M, a prime; 0 = no usable backend */
+	__u32 flags;		/* XLB_SVC_F_* */
+};
+_Static_assert(sizeof(struct xlb_svc) == 16, "xlb_svc size");
+
+/* xlb_svc_info: ARRAY indexed by svc_id. Written by the agent, read by
+ * xlbctl and the agent after a restart; the datapath never reads it. */
+struct xlb_svc_info {
+	char name[XLB_SVC_NAME_LEN];	/* service name, NUL terminated */
+	__u32 ring_size_req;	/* maglev_table_size asked by config, 0 = auto */
+	__u32 generation;	/* bumped by every change of the service */
+	__u32 n_backends;	/* backends attached (any state) */
+	__u32 flags;		/* XLB_SVC_INFO_F_* */
+};
+_Static_assert(sizeof(struct xlb_svc_info) == 80, "xlb_svc_info size");
+
+#define XLB_SVC_INFO_F_USED	(1u << 0)	/* slot holds a service */
+
+/* xlb_backends: ARRAY indexed by backend id. A backend is one member of
+ * one service; the same address in two services has two ids. */
+struct xlb_backend {
+	union xlb_addr addr;	/* backend address */
+	__be16 port;		/* backend port, network order */
+	__u8 family;		/* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 state;		/* XLB_BE_* */
+	__u32 svc_id;		/* owning service */
+	__u16 weight;		/* Maglev weight */
+	__u16 pad;		/* zero */
+	__u32 pad2;		/* zero */
+};
+_Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend size");
+
+/* Backend states. A flow whose tracked backend is not ACTIVE or
+ * TERMINATING is re-balanced on its next packet. */
+enum {
+	XLB_BE_UNUSED = 0,	/* slot free, or backend removed */
+	XLB_BE_ACTIVE = 1,	/* takes new and existing flows */
+	XLB_BE_TERMINATING = 2,	/* keeps existing flows, takes no new one */
+};
+
+/* xlb_rings: ARRAY of __u32 backend ids, BPF_F_MMAPABLE. */
+
+/* xlb_ct: LRU_HASH shared by all CPUs (a reply may come back on any CPU
+ * or interface). A balanced flow has two entries: XLB_CT_FWD keyed by
+ * the client's packet, and XLB_CT_REV keyed by the backend's reply. */
+struct xlb_ct_key {
+	union xlb_addr saddr;	/* source address of the packet */
+	union xlb_addr daddr;	/* destination address of the packet */
+	__be16 sport;		/* source port */
+	__be16 dport;		/* destination port */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;		/* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 dir;		/* XLB_CT_FWD or XLB_CT_REV */
+	__u8 pad;		/* zero */
+};
+_Static_assert(sizeof(struct xlb_ct_key) == 40, "xlb_ct_key size");
+
+enum {
+	XLB_CT_FWD = 1,		/* client -> VIP */
+	XLB_CT_REV = 2,		/* backend -> client */
+};
+
+struct xlb_ct_val {
+	union xlb_addr nat_addr; /* FWD: backend address; REV: the VIP */
+	__be16 nat_port;	/* FWD: backend port; REV: the VIP port */
+	__u16 flags;		/* XLB_CT_F_* */
+	__u32 backend_id;	/* backend chosen for the flow */
+	__u32 svc_id;		/* service of the flow */
+	__u32 pad;		/* zero */
+	__u64 last_seen;	/* bpf_ktime_get_ns() of a recent packet */
+};
+_Static_assert(sizeof(struct xlb_ct_val) == 40, "xlb_ct_val size");
+
+/* last_seen is refreshed at most this often, to keep the entry's cache
+ * line from bouncing between CPUs on every packet. */
+#define XLB_CT_REFRESH_NS	(1000ull * 1000 * 1000)
+
+/* Per-CPU counters: xlb_svc_stats (indexed by svc_id), xlb_be_stats
+ * (indexed by backend id) and xlb_stats (indexed by XLB_STAT_*). */
+struct xlb_counter {
+	__u64 packets;		/* packets counted */
+	__u64 bytes;		/* bytes of those packets, L2 included */
+};
+_Static_assert(sizeof(struct xlb_counter) == 16, "xlb_counter size");
+
+/* Outcomes, one counter each. Names in XLB_STAT_NAMES, same order. */
+enum {
+	XLB_STAT_PASS = 0,	/* not for a VIP nor a reply: passed untouched */
+	XLB_STAT_DNAT,		/* to a VIP: destination rewritten */
+	XLB_STAT_RNAT,		/* reply: source rewritten back to the VIP */
+	XLB_STAT_CT_NEW,	/* new flow: backend picked from the ring */
+	XLB_STAT_CT_STALE,	/* tracked backend gone: flow re-balanced */
+	XLB_STAT_NO_BACKEND,	/* VIP without a usable backend: dropped */
+	XLB_STAT_PARSE_ERR,	/* truncated or malformed: passed untouched */
+	XLB_STAT_UNSUPPORTED,	/* fragment, unknown L4, ...: passed */
+	XLB_STAT_FIB_FWD,	/* fib lookup resolved: redirected */
+	XLB_STAT_FIB_MISS,	/* fib lookup did not resolve: passed */
+	XLB_STAT_NAT_ERR,	/* rewrite failed (tc helpers): dropped */
+	XLB_STAT_MAX,
+};
+
+#define XLB_STAT_NAMES                                                     \
+	{ "passed", "dnat", "reverse_nat", "ct_new", "ct_stale",           \
+	  "no_backend", "parse_error", "unsupported", "fib_redirect",      \
+	  "fib_miss", "nat_error" }
+
+/* Load-time settings of the programs (const volatile rodata). */
+struct xlb_cfg {
+	__u32 fib_redirect;	/* 1: bpf_fib_lookup + redirect, else pass */
+	__u32 pad;		/* zero */
+};
+_Static_assert(sizeof(struct xlb_cfg) == 8, "xlb_cfg size");
+
+#endif /* XLB_ABI_H */

@@ -1,0 +1,63 @@
+#!/bin/bash
+# The one test command: installs missing packages, builds, runs every
+# test and ends with "N passed, N failed". Exits non-zero on any failure.
+#
+# Every test prints one "PASS: ..." or "FAIL: ..." line per check. C tests
+# are the build/selftests/test_* binaries, shell tests selftests/test_*.sh.
+# A test that exits non-zero without printing a FAIL line counts as one
+# failure of its own. Pass test names as arguments to run only those.
+set -u
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+. tools/deps.sh
+
+xlb_install_deps || { echo "0 passed, 1 failed"; exit 1; }
+xlb_build || { echo "FAIL: build"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+logdir="$root/build/test-logs"
+mkdir -p "$logdir"
+
+run_one() {
+	local name="$1"; shift
+	local log="$logdir/$name.log" rc p f start end
+	start=$(date +%s)
+	echo "== $name"
+	"$@" >"$log" 2>&1
+	rc=$?
+	end=$(date +%s)
+	p=$(grep -c '^PASS: ' "$log")
+	f=$(grep -c '^FAIL: ' "$log")
+	grep -E '^(FAIL|SKIP): ' "$log" | sed 's/^/   /'
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "   FAIL: $name exited with status $rc; last lines:"
+		tail -n 15 "$log" | sed 's/^/     /'
+		f=1
+	fi
+	echo "   $p passed, $f failed ($((end - start)) s, log: $log)"
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+tests=()
+for t in build/selftests/test_*; do
+	[ -x "$t" ] && tests+=("$t")
+done
+for t in selftests/test_*.sh; do
+	[ -f "$t" ] && tests+=("$t")
+done
+
+for t in "${tests[@]}"; do
+	name="$(basename "$t")"
+	if [ $# -gt 0 ]; then
+		case " $* " in *" ${name%.sh} "* | *" $name "*) ;; *) continue ;; esac
+	fi
+	case "$t" in
+	*.sh) run_one "${name%.sh}" bash "$t" ;;
+	*) run_one "$name" "$t" ;;
+	esac
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,39 @@
+#!/bin/bash
+# Installs the Debian packages xlb needs to build, test and demo, if any
+# is missing. Sourced or run by tools/demo.sh, selftests/run.sh and
+# bench/run.sh.
+xlb_deps=(clang llvm libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev
+	libcjson-dev libyaml-dev libmicrohttpd-dev bpftool meson ninja-build
+	pkg-config iproute2 ethtool iptables nftables python3 curl socat
+	gnuplot-nox)
+
+xlb_install_deps() {
+	local missing=() p
+	for p in "${xlb_deps[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "installing: ${missing[*]}" >&2
+	if [ "$(id -u)" != 0 ]; then
+		echo "error: missing packages (${missing[*]}) and not root" >&2
+		return 1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			"${missing[@]}" >&2
+}
+
+# Configures (once) and builds into build/.
+xlb_build() {
+	local root
+	root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+	if [ ! -f "$root/build/build.ninja" ]; then
+		meson setup "$root/build" "$root" >&2 || return 1
+	fi
+	ninja -C "$root/build" >&2
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	xlb_install_deps && xlb_build
+fi
