@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Test backend: answers HTTP GETs and UDP datagrams with its name.
+
+    backend.py NAME [--http-port 8080] [--udp-port 9000]
+
+Both listeners are dual-stack (one IPv6 socket with V6ONLY off), so one
+process serves the IPv4 and the IPv6 address of the host. HTTP/1.1 with
+keep-alive, so one connection can carry many requests.
+"""
+import argparse
+import http.server
+import socket
+import threading
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        body = self.server.name.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+class Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+    request_queue_size = 256
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
+def udp_echo(name, port):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", port))
+    while True:
+        _, peer = s.recvfrom(2048)
+        s.sendto(name.encode(), peer)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("name")
+    ap.add_argument("--http-port", type=int, default=8080)
+    ap.add_argument("--udp-port", type=int, default=9000)
+    a = ap.parse_args()
+    threading.Thread(target=udp_echo, args=(a.name, a.udp_port),
+             daemon=True).start()
+    srv = Server(("::", a.http_port), Handler)
+    srv.name = a.name
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
