@@ -10,8 +10,10 @@
 
 static enum xlb_log_level cur_level = XLB_LOG_INFO;
 static const char *log_prefix = "xlb";
+static int libbpf_muted;
 
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_names[] = { "note", "error", "warn", "info",
+					    "debug" };
 
 void xlb_log_set_level(enum xlb_log_level level)
 {
@@ -40,7 +42,7 @@ static void xlb_vlog(enum xlb_log_level level, const char *fmt, va_list ap)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
 	fprintf(stderr, "%s.%03ld %s %s: ", stamp, ts.tv_nsec / 1000000,
-		log_prefix, level_names[level]);
+		log_prefix, level_names[level + 1]);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
@@ -61,6 +63,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	char line[1024];
 	size_t n;
 
+	if (libbpf_muted)
+		return 0;
 	switch (level) {
 	case LIBBPF_WARN:
 		l = XLB_LOG_INFO;
@@ -84,4 +88,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 void xlb_log_libbpf(void)
 {
 	libbpf_set_print(libbpf_print);
+}
+
+void xlb_log_libbpf_mute(int mute)
+{
+	libbpf_muted = mute;
 }

@@ -5,6 +5,7 @@
 #define XLB_LOG_H
 
 enum xlb_log_level {
+	XLB_LOG_NOTE = -1,	/* always printed: milestones such as ready */
 	XLB_LOG_ERR = 0,
 	XLB_LOG_WARN,
 	XLB_LOG_INFO,
@@ -18,6 +19,8 @@ void xlb_log(enum xlb_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Routes libbpf's messages through xlb_log. */
 void xlb_log_libbpf(void);
+/* Silences libbpf while probing for things that may not exist. */
+void xlb_log_libbpf_mute(int mute);
 
 #define pr_err(...) xlb_log(XLB_LOG_ERR, __VA_ARGS__)
 #define pr_warn(...) xlb_log(XLB_LOG_WARN, __VA_ARGS__)

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The JSON config source: a file in, a validated model out. */
+#ifndef XLB_CONFIG_H
+#define XLB_CONFIG_H
+
+#include <stddef.h>
+
+#include "model.h"
+
+/* Parses and validates a config document. On error returns -EINVAL and
+ * writes a message naming the service, field and value into err; the
+ * model is then empty. */
+int xlb_config_parse(const char *text, struct xlb_model *m, char *err,
+		     size_t errlen);
+/* Same, reading the file at path. */
+int xlb_config_load(const char *path, struct xlb_model *m, char *err,
+		    size_t errlen);
+
+#endif /* XLB_CONFIG_H */

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "log.h"
+#include "util.h"
+#include "xdp_lb.skel.h"
+#include "tc_lb.skel.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+/* tc filter identity of xlb on clsact ingress. */
+#define XLB_TC_HANDLE 0x1
+#define XLB_TC_PRIO 0x1
+
+int xlb_parse_mode(const char *s, enum xlb_attach_mode *mode)
+{
+	if (!strcmp(s, "native"))
+		*mode = XLB_MODE_NATIVE;
+	else if (!strcmp(s, "generic"))
+		*mode = XLB_MODE_GENERIC;
+	else if (!strcmp(s, "best-effort"))
+		*mode = XLB_MODE_BEST_EFFORT;
+	else if (!strcmp(s, "tc"))
+		*mode = XLB_MODE_TC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+int xlb_bpffs_prepare(const char *dir)
+{
+	char parent[PATH_MAX];
+	char *slash;
+	int rc;
+
+	if (access(dir, F_OK) == 0) {
+		if (!on_bpffs(dir)) {
+			pr_err("bpffs %s: not on a bpf filesystem (mount -t bpf bpf %s)",
+			       dir, dir);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (!on_bpffs(parent) && !strcmp(parent, "/sys/fs/bpf")) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+			rc = -errno;
+			pr_err("mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+			return rc;
+		}
+		pr_info("mounted a bpf filesystem on /sys/fs/bpf");
+	}
+	if (!on_bpffs(parent)) {
+		pr_err("bpffs %s: %s is not on a bpf filesystem (mount -t bpf bpf DIR, then pass --bpffs DIR/...)",
+		       dir, parent);
+		return -EINVAL;
+	}
+	rc = xlb_mkdir_p(dir);
+	if (rc)
+		pr_err("bpffs %s: mkdir: %s", dir, strerror(-rc));
+	return rc;
+}
+
+/* Sets a map's pin path and, when a pin is already there, its size to
+ * the pinned one's so that libbpf reuses it. Returns 1 if pinned. */
+static int prepare_pin(struct bpf_map *map, const char *dir, __u32 want)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+	rc = bpf_map__set_pin_path(map, path);
+	if (rc)
+		return rc;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		if (want)
+			return bpf_map__set_max_entries(map, want);
+		return 0;
+	}
+	rc = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (rc)
+		return rc;
+	if (want && want != info.max_entries)
+		pr_warn("map %s: keeping the pinned size %u, not %u (xlbctl detach to start afresh)",
+			bpf_map__name(map), info.max_entries, want);
+	rc = bpf_map__set_max_entries(map, info.max_entries);
+	return rc ? rc : 1;
+}
+
+static __u32 want_size(const struct xlb_loader_opts *o, const char *name)
+{
+	if (!strcmp(name, XLB_MAP_RINGS))
+		return o->ring_slots;
+	if (!strcmp(name, XLB_MAP_SVC_INFO) || !strcmp(name, XLB_MAP_SVC_STATS))
+		return o->max_services;
+	if (!strcmp(name, XLB_MAP_BACKENDS) || !strcmp(name, XLB_MAP_BE_STATS))
+		return o->max_backends;
+	if (!strcmp(name, XLB_MAP_SVC))
+		return o->max_frontends;
+	if (!strcmp(name, XLB_MAP_CT))
+		return o->ct_entries;
+	return 0;
+}
+
+/* The shared maps of abi.h, as opposed to each object's .rodata. */
+static bool is_xlb_map(const char *name)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if (!strcmp(name, xlb_map_names[i]))
+			return true;
+	return false;
+}
+
+static int map_fd_of(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o)
+{
+	struct bpf_map *map;
+	int rc, pinned = 0;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->lock_fd = -1;
+	rc = xlb_bpffs_prepare(o->bpffs);
+	if (rc)
+		return rc;
+	/* One agent per pin directory. */
+	dp->lock_fd = open(o->bpffs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp->lock_fd < 0 || flock(dp->lock_fd, LOCK_EX | LOCK_NB)) {
+		rc = -errno;
+		pr_err("bpffs %s: %s", o->bpffs,
+		       errno == EWOULDBLOCK ? "another xlbd is using it" :
+					      strerror(errno));
+		goto fail;
+	}
+
+	dp->xdp = xlb_xdp_lb__open();
+	if (!dp->xdp) {
+		rc = -errno;
+		pr_err("open XDP object: %s", strerror(errno));
+		goto fail;
+	}
+	bpf_object__for_each_map(map, dp->xdp->obj) {
+		if (!is_xlb_map(bpf_map__name(map)))
+			continue;
+		rc = prepare_pin(map, o->bpffs, want_size(o, bpf_map__name(map)));
+		if (rc < 0) {
+			pr_err("map %s: %s", bpf_map__name(map), strerror(-rc));
+			goto fail;
+		}
+		pinned += rc;
+	}
+	dp->adopted = pinned > 0;
+	dp->xdp->rodata->xlb_cfg.fib_redirect = o->fib_redirect;
+	rc = xlb_xdp_lb__load(dp->xdp);
+	if (rc) {
+		pr_err("load XDP program: %s%s", strerror(-rc),
+		       dp->adopted ? " (pinned maps incompatible? xlbctl detach removes them)" : "");
+		goto fail;
+	}
+
+	dp->tc = xlb_tc_lb__open();
+	if (!dp->tc) {
+		rc = -errno;
+		pr_err("open tc object: %s", strerror(errno));
+		goto fail;
+	}
+	bpf_object__for_each_map(map, dp->tc->obj) {
+		int fd;
+
+		if (!is_xlb_map(bpf_map__name(map)))
+			continue;
+		fd = map_fd_of(dp->xdp->obj, bpf_map__name(map));
+		if (fd < 0 || (rc = bpf_map__reuse_fd(map, fd))) {
+			rc = fd < 0 ? fd : rc;
+			pr_err("share map %s with the tc program: %s",
+			       bpf_map__name(map), strerror(-rc));
+			goto fail;
+		}
+	}
+	dp->tc->rodata->xlb_cfg.fib_redirect = o->fib_redirect;
+	rc = xlb_tc_lb__load(dp->tc);
+	if (rc) {
+		pr_err("load tc program: %s", strerror(-rc));
+		goto fail;
+	}
+
+	dp->maps.svc = bpf_map__fd(dp->xdp->maps.xlb_svc);
+	dp->maps.svc_info = bpf_map__fd(dp->xdp->maps.xlb_svc_info);
+	dp->maps.backends = bpf_map__fd(dp->xdp->maps.xlb_backends);
+	dp->maps.rings = bpf_map__fd(dp->xdp->maps.xlb_rings);
+	dp->maps.ct = bpf_map__fd(dp->xdp->maps.xlb_ct);
+	dp->maps.svc_stats = bpf_map__fd(dp->xdp->maps.xlb_svc_stats);
+	dp->maps.be_stats = bpf_map__fd(dp->xdp->maps.xlb_be_stats);
+	dp->maps.stats = bpf_map__fd(dp->xdp->maps.xlb_stats);
+	dp->maps.own_fds = false;
+	rc = xlb_maps_init(&dp->maps);
+	if (rc)
+		goto fail;
+	pr_info("programs loaded, maps %s under %s",
+		dp->adopted ? "adopted" : "pinned", o->bpffs);
+	return 0;
+fail:
+	xlb_dp_close(dp);
+	return rc;
+}
+
+/* The id of the program named name attached in XDP mode mode, or 0. */
+static __u32 xdp_prog_named(int ifindex, __u32 flags, const char *name)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), id;
+	int fd;
+
+	if (bpf_xdp_query(ifindex, flags, &q))
+		return 0;
+	id = flags == XDP_FLAGS_DRV_MODE ? q.drv_prog_id : q.skb_prog_id;
+	if (!id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    strcmp(info.name, name))
+		id = 0;
+	close(fd);
+	return id;
+}
+
+static void detach_xdp_ours(int ifindex)
+{
+	__u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (xdp_prog_named(ifindex, modes[i], "xlb_xdp"))
+			bpf_xdp_detach(ifindex, modes[i], NULL);
+}
+
+static void detach_tc_ours(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XLB_TC_HANDLE,
+		    .priority = XLB_TC_PRIO);
+	int rc;
+
+	xlb_log_libbpf_mute(1);
+	rc = bpf_tc_query(&hook, &opts);
+	xlb_log_libbpf_mute(0);
+	if (rc)
+		return;
+	opts.prog_fd = 0;
+	opts.prog_id = 0;
+	opts.flags = 0;
+	bpf_tc_detach(&hook, &opts);
+}
+
+static int attach_xdp(struct xlb_dp *dp, int ifindex, __u32 flags)
+{
+	int fd = bpf_program__fd(dp->xdp->progs.xlb_xdp);
+	int rc;
+
+	/* Without UPDATE_IF_NOEXIST this atomically replaces the program a
+	 * previous xlbd attached in the same mode. */
+	rc = bpf_xdp_attach(ifindex, fd, flags, NULL);
+	if (rc == -EBUSY || rc == -EEXIST) {
+		/* Attached in the other mode before: move it. */
+		detach_xdp_ours(ifindex);
+		rc = bpf_xdp_attach(ifindex, fd, flags, NULL);
+	}
+	return rc;
+}
+
+static int attach_tc(struct xlb_dp *dp, int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XLB_TC_HANDLE,
+		    .priority = XLB_TC_PRIO, .flags = BPF_TC_F_REPLACE);
+	int rc;
+
+	rc = bpf_tc_hook_create(&hook);
+	if (rc && rc != -EEXIST)
+		return rc;
+	opts.prog_fd = bpf_program__fd(dp->tc->progs.xlb_tc);
+	return bpf_tc_attach(&hook, &opts);
+}
+
+int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
+		  enum xlb_attach_mode mode, const char **where)
+{
+	int ifindex = if_nametoindex(ifname);
+	int rc;
+
+	if (!ifindex) {
+		pr_err("interface %s: %s", ifname, strerror(errno));
+		return -ENODEV;
+	}
+	switch (mode) {
+	case XLB_MODE_NATIVE:
+	case XLB_MODE_BEST_EFFORT:
+		rc = attach_xdp(dp, ifindex, XDP_FLAGS_DRV_MODE);
+		if (!rc) {
+			*where = "xdp-native";
+			detach_tc_ours(ifindex);
+			return 0;
+		}
+		if (mode == XLB_MODE_NATIVE) {
+			pr_err("interface %s: native XDP attach: %s (try --xdp-mode best-effort)",
+			       ifname, strerror(-rc));
+			return rc;
+		}
+		pr_info("interface %s: native XDP not available (%s), using tc",
+			ifname, strerror(-rc));
+		/* fall through */
+	case XLB_MODE_TC:
+		rc = attach_tc(dp, ifindex);
+		if (rc) {
+			pr_err("interface %s: tc attach: %s", ifname,
+			       strerror(-rc));
+			return rc;
+		}
+		*where = "tc";
+		detach_xdp_ours(ifindex);
+		return 0;
+	case XLB_MODE_GENERIC:
+		rc = attach_xdp(dp, ifindex, XDP_FLAGS_SKB_MODE);
+		if (rc) {
+			pr_err("interface %s: generic XDP attach: %s", ifname,
+			       strerror(-rc));
+			return rc;
+		}
+		*where = "xdp-generic";
+		detach_tc_ours(ifindex);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void xlb_dp_close(struct xlb_dp *dp)
+{
+	if (dp->lock_fd >= 0)
+		close(dp->lock_fd);
+	dp->lock_fd = -1;
+	xlb_maps_close(&dp->maps);
+	xlb_tc_lb__destroy(dp->tc);
+	xlb_xdp_lb__destroy(dp->xdp);
+	dp->tc = NULL;
+	dp->xdp = NULL;
+}
+
+int xlb_detach_iface(const char *ifname)
+{
+	int ifindex = if_nametoindex(ifname);
+
+	if (!ifindex)
+		return -ENODEV;
+	detach_xdp_ours(ifindex);
+	detach_tc_ours(ifindex);
+	return 0;
+}
+
+int xlb_unpin_all(const char *dir)
+{
+	char path[PATH_MAX];
+	int i, rc = 0;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, xlb_map_names[i]);
+		if (unlink(path) && errno != ENOENT)
+			rc = -errno;
+	}
+	rmdir(dir);
+	return rc;
+}

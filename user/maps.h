@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* File descriptors of the xlb maps, from a loaded object (xlbd) or from
+ * the pins under the bpffs directory (xlbctl), and readers over them. */
+#ifndef XLB_MAPS_H
+#define XLB_MAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include <xlb/abi.h>
+
+struct xlb_maps {
+	int svc, svc_info, backends, rings, ct, svc_stats, be_stats, stats;
+	__u32 *ring_mem;	/* mmap of xlb_rings */
+	__u32 ring_slots;	/* max_entries of xlb_rings */
+	__u32 max_services;	/* max_entries of xlb_svc_info */
+	__u32 max_backends;	/* max_entries of xlb_backends */
+	__u32 max_frontends;	/* max_entries of xlb_svc */
+	int ncpus;		/* possible CPUs (per-CPU value count) */
+	bool own_fds;		/* close the fds in xlb_maps_close */
+};
+
+/* Opens the pinned maps under dir; a message names what is missing. */
+int xlb_maps_open_pinned(struct xlb_maps *m, const char *dir);
+/* Reads sizes, maps the rings; fds already set. */
+int xlb_maps_init(struct xlb_maps *m);
+void xlb_maps_close(struct xlb_maps *m);
+/* Sums a per-CPU counter over all CPUs. */
+int xlb_counter_read(const struct xlb_maps *m, int fd, __u32 key,
+		     struct xlb_counter *out);
+/* Writes zeros for every CPU of a per-CPU counter. */
+int xlb_counter_reset(const struct xlb_maps *m, int fd, __u32 key);
+
+/* Reads entries 0 .. n-1 of an array map (value size vsz) into out. */
+int xlb_array_read(int fd, __u32 n, size_t vsz, void *out);
+
+extern const char *const xlb_map_names[8];
+
+#endif /* XLB_MAPS_H */

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+void xlb_model_free(struct xlb_model *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_services; i++)
+		free(m->services[i].backends);
+	free(m->services);
+	m->services = NULL;
+	m->n_services = 0;
+}
+
+int xlb_be_identity_cmp(const union xlb_addr *a1, __be16 p1, __u8 f1,
+			const union xlb_addr *a2, __be16 p2, __u8 f2)
+{
+	int c;
+
+	if (f1 != f2)
+		return f1 < f2 ? -1 : 1;
+	c = memcmp(a1->bytes, a2->bytes, 16);
+	if (c)
+		return c;
+	if (p1 != p2)
+		return p1 < p2 ? -1 : 1;
+	return 0;
+}
+
+static int be_cmp(const void *a, const void *b)
+{
+	const struct xlb_model_backend *x = a, *y = b;
+
+	return xlb_be_identity_cmp(&x->addr, x->port, x->family, &y->addr,
+				   y->port, y->family);
+}
+
+static int svc_cmp(const void *a, const void *b)
+{
+	const struct xlb_model_service *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+void xlb_model_sort(struct xlb_model *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_services; i++)
+		qsort(m->services[i].backends, m->services[i].n_backends,
+		      sizeof(struct xlb_model_backend), be_cmp);
+	qsort(m->services, m->n_services, sizeof(struct xlb_model_service),
+	      svc_cmp);
+}

@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "log.h"
+#include "maglev.h"
+#include "sync.h"
+#include "util.h"
+
+/* ---- id pools ---------------------------------------------------------- */
+
+static int idpool_init(struct xlb_idpool *p, __u32 max)
+{
+	p->used = calloc(max ? max : 1, 1);
+	if (!p->used)
+		return -ENOMEM;
+	p->max = max;
+	p->hint = 1;
+	p->n_used = 0;
+	return 0;
+}
+
+static void idpool_mark(struct xlb_idpool *p, __u32 id)
+{
+	if (id && id < p->max && !p->used[id]) {
+		p->used[id] = 1;
+		p->n_used++;
+	}
+}
+
+static __u32 idpool_alloc(struct xlb_idpool *p)
+{
+	__u32 i, id;
+
+	for (i = 0; i + 1 < p->max; i++) {
+		id = 1 + (p->hint - 1 + i) % (p->max - 1);
+		if (!p->used[id]) {
+			p->used[id] = 1;
+			p->n_used++;
+			p->hint = id + 1 < p->max ? id + 1 : 1;
+			return id;
+		}
+	}
+	return XLB_ID_NONE;
+}
+
+static void idpool_free(struct xlb_idpool *p, __u32 id)
+{
+	if (id && id < p->max && p->used[id]) {
+		p->used[id] = 0;
+		p->n_used--;
+	}
+}
+
+/* ---- lifecycle ------------------------------------------------------- */
+
+int xlb_sync_init(struct xlb_sync *s, struct xlb_maps *maps)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->maps = maps;
+	s->scratch = malloc(XLB_RING_MAX * sizeof(__u32));
+	if (!s->scratch)
+		return -ENOMEM;
+	rc = xlb_ringalloc_init(&s->rings, maps->ring_slots);
+	if (!rc)
+		rc = idpool_init(&s->svc_ids, maps->max_services);
+	if (!rc)
+		rc = idpool_init(&s->be_ids, maps->max_backends);
+	if (rc)
+		xlb_sync_fini(s);
+	return rc;
+}
+
+static void free_svcs(struct xlb_prog_service *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].backends);
+	free(v);
+}
+
+void xlb_sync_fini(struct xlb_sync *s)
+{
+	free_svcs(s->svcs, s->n_svcs);
+	xlb_ringalloc_fini(&s->rings);
+	free(s->svc_ids.used);
+	free(s->be_ids.used);
+	free(s->scratch);
+	memset(s, 0, sizeof(*s));
+}
+
+size_t xlb_sync_backend_count(const struct xlb_sync *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n_svcs; i++)
+		n += s->svcs[i].n_backends;
+	return n;
+}
+
+/* ---- adoption of pinned state ----------------------------------------- */
+
+static int svc_by_id_cmp(const void *a, const void *b)
+{
+	const struct xlb_prog_service *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int svc_by_name_cmp(const void *a, const void *b)
+{
+	const struct xlb_prog_service *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+static int pbe_cmp(const void *a, const void *b)
+{
+	const struct xlb_prog_backend *x = a, *y = b;
+
+	return xlb_be_identity_cmp(&x->addr, x->port, x->family, &y->addr,
+				   y->port, y->family);
+}
+
+struct extent {
+	__u32 off, len;
+};
+
+static int extent_cmp(const void *a, const void *b)
+{
+	const struct extent *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+int xlb_sync_adopt(struct xlb_sync *s)
+{
+	struct xlb_maps *m = s->maps;
+	struct xlb_svc_info *info = NULL;
+	struct xlb_backend *bes = NULL;
+	struct xlb_prog_service *svcs = NULL, key, *ps;
+	struct extent *ext = NULL;
+	struct xlb_vip_key vk, next;
+	struct xlb_svc sv;
+	size_t n = 0, n_ext = 0, i;
+	void *prev = NULL;
+	int rc;
+
+	info = calloc(m->max_services, sizeof(*info));
+	bes = calloc(m->max_backends, sizeof(*bes));
+	if (!info || !bes) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = xlb_array_read(m->svc_info, m->max_services, sizeof(*info), info);
+	if (!rc)
+		rc = xlb_array_read(m->backends, m->max_backends, sizeof(*bes), bes);
+	if (rc) {
+		pr_err("adopt: read pinned maps: %s", strerror(-rc));
+		goto out;
+	}
+	for (i = 1; i < m->max_services; i++)
+		n += !!(info[i].flags & XLB_SVC_INFO_F_USED);
+	svcs = calloc(n + 1, sizeof(*svcs));
+	ext = calloc(n + 1, sizeof(*ext));
+	if (!svcs || !ext) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	n = 0;
+	for (i = 1; i < m->max_services; i++) {
+		if (!(info[i].flags & XLB_SVC_INFO_F_USED))
+			continue;
+		ps = &svcs[n++];
+		memcpy(ps->name, info[i].name, sizeof(ps->name));
+		ps->name[XLB_SVC_NAME_LEN - 1] = '\0';
+		ps->id = i;
+		ps->table_size_req = info[i].ring_size_req;
+		ps->generation = info[i].generation;
+		idpool_mark(&s->svc_ids, i);
+	}
+	/* svcs is sorted by id: attach frontends and backends to it. */
+	while (!bpf_map_get_next_key(m->svc, prev, &next)) {
+		vk = next;
+		prev = &vk;
+		if (bpf_map_lookup_elem(m->svc, &vk, &sv))
+			continue;
+		key.id = sv.svc_id;
+		ps = bsearch(&key, svcs, n, sizeof(*svcs), svc_by_id_cmp);
+		if (!ps) {
+			/* A frontend of no known service: left by a crash. */
+			bpf_map_delete_elem(m->svc, &vk);
+			prev = NULL;
+			continue;
+		}
+		ps->vip = vk;
+		ps->ring_off = sv.ring_off;
+		ps->ring_size = sv.ring_size;
+	}
+	for (i = 1; i < m->max_backends; i++) {
+		struct xlb_prog_backend *pb;
+
+		if (bes[i].state == XLB_BE_UNUSED)
+			continue;
+		key.id = bes[i].svc_id;
+		ps = bsearch(&key, svcs, n, sizeof(*svcs), svc_by_id_cmp);
+		if (!ps)
+			continue;
+		pb = realloc(ps->backends, (ps->n_backends + 1) * sizeof(*pb));
+		if (!pb) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		ps->backends = pb;
+		pb += ps->n_backends++;
+		pb->addr = bes[i].addr;
+		pb->port = bes[i].port;
+		pb->family = bes[i].family;
+		pb->state = bes[i].state;
+		pb->weight = bes[i].weight;
+		pb->id = i;
+		idpool_mark(&s->be_ids, i);
+	}
+	for (i = 0; i < n; i++) {
+		qsort(svcs[i].backends, svcs[i].n_backends,
+		      sizeof(*svcs[i].backends), pbe_cmp);
+		if (svcs[i].ring_size)
+			ext[n_ext++] = (struct extent){ svcs[i].ring_off,
+							svcs[i].ring_size };
+	}
+	qsort(ext, n_ext, sizeof(*ext), extent_cmp);
+	for (i = 0; i < n_ext; i++) {
+		rc = xlb_ringalloc_reserve(&s->rings, ext[i].off, ext[i].len);
+		if (rc) {
+			pr_err("adopt: ring slice %u+%u overlaps another",
+			       ext[i].off, ext[i].len);
+			goto out;
+		}
+	}
+	qsort(svcs, n, sizeof(*svcs), svc_by_name_cmp);
+	free_svcs(s->svcs, s->n_svcs);
+	s->svcs = svcs;
+	s->n_svcs = n;
+	svcs = NULL;
+	n = 0;
+	pr_info("adopted %zu services and %zu backends from pinned maps",
+		s->n_svcs, xlb_sync_backend_count(s));
+out:
+	free_svcs(svcs, n);
+	free(ext);
+	free(info);
+	free(bes);
+	return rc;
+}
+
+/* ---- apply -------------------------------------------------------------- */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -E2BIG;
+}
+
+static const char *vip_str(const struct xlb_vip_key *k, char *buf, size_t len)
+{
+	char a[XLB_ADDR_STRLEN];
+
+	xlb_addr_str(&k->addr, k->family, a);
+	snprintf(buf, len, k->family == XLB_AF_INET6 ? "[%s]:%u/%s" : "%s:%u/%s",
+		 a, ntohs(k->port), xlb_proto_str(k->proto));
+	return buf;
+}
+
+static __u32 table_size_of(const struct xlb_model_service *ms)
+{
+	return ms->table_size ? ms->table_size :
+				xlb_maglev_table_size(ms->n_backends);
+}
+
+static int write_backend(struct xlb_sync *s, __u32 id, __u32 svc_id,
+			 const struct xlb_prog_backend *pb)
+{
+	struct xlb_backend v = {
+		.addr = pb->addr,
+		.port = pb->port,
+		.family = pb->family,
+		.state = pb->state,
+		.svc_id = svc_id,
+		.weight = pb->weight,
+	};
+
+	if (bpf_map_update_elem(s->maps->backends, &id, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int clear_backend(struct xlb_sync *s, __u32 id)
+{
+	struct xlb_backend v = {};
+
+	if (bpf_map_update_elem(s->maps->backends, &id, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Builds the ring of ps from its active backends into a fresh slice. */
+static int write_ring(struct xlb_sync *s, struct xlb_prog_service *ps,
+		      __u32 m, __u32 *off, __u32 *size)
+{
+	struct xlb_maglev_backend *mb;
+	size_t i, n = 0;
+	int rc;
+
+	mb = calloc(ps->n_backends + 1, sizeof(*mb));
+	if (!mb)
+		return -ENOMEM;
+	for (i = 0; i < ps->n_backends; i++) {
+		struct xlb_prog_backend *pb = &ps->backends[i];
+
+		if (pb->state != XLB_BE_ACTIVE || !pb->weight)
+			continue;
+		mb[n].id = pb->id;
+		mb[n].addr = pb->addr;
+		mb[n].port = pb->port;
+		mb[n].family = pb->family;
+		mb[n].weight = pb->weight;
+		n++;
+	}
+	if (!n) {
+		*off = 0;
+		*size = 0;
+		free(mb);
+		return 0;
+	}
+	rc = xlb_maglev_build(mb, n, m, s->scratch);
+	free(mb);
+	if (rc)
+		return rc;
+	rc = xlb_ringalloc_alloc(&s->rings, m, off);
+	if (rc)
+		return rc;
+	memcpy(s->maps->ring_mem + *off, s->scratch, (size_t)m * sizeof(__u32));
+	/* The slots must be visible before the service points at them. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	*size = m;
+	return 0;
+}
+
+static int write_info(struct xlb_sync *s, const struct xlb_prog_service *ps)
+{
+	struct xlb_svc_info v = {
+		.ring_size_req = ps->table_size_req,
+		.generation = ps->generation,
+		.n_backends = ps->n_backends,
+		.flags = XLB_SVC_INFO_F_USED,
+	};
+
+	memcpy(v.name, ps->name, sizeof(v.name));
+	if (bpf_map_update_elem(s->maps->svc_info, &ps->id, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int write_svc(struct xlb_sync *s, const struct xlb_prog_service *ps)
+{
+	struct xlb_svc v = {
+		.svc_id = ps->id,
+		.ring_off = ps->ring_off,
+		.ring_size = ps->ring_size,
+	};
+
+	if (bpf_map_update_elem(s->maps->svc, &ps->vip, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int vipkey_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct xlb_vip_key));
+}
+
+/* Deletes a frontend unless the new model uses it. */
+static void drop_frontend(struct xlb_sync *s, const struct xlb_vip_key *k,
+			  const struct xlb_vip_key *keep, size_t n_keep)
+{
+	if (bsearch(k, keep, n_keep, sizeof(*k), vipkey_cmp))
+		return;
+	bpf_map_delete_elem(s->maps->svc, k);
+}
+
+static void remove_service(struct xlb_sync *s, struct xlb_prog_service *ps,
+			   const struct xlb_vip_key *keep, size_t n_keep)
+{
+	struct xlb_svc_info none = {};
+	size_t i;
+
+	drop_frontend(s, &ps->vip, keep, n_keep);
+	for (i = 0; i < ps->n_backends; i++) {
+		clear_backend(s, ps->backends[i].id);
+		idpool_free(&s->be_ids, ps->backends[i].id);
+	}
+	bpf_map_update_elem(s->maps->svc_info, &ps->id, &none, BPF_ANY);
+	xlb_ringalloc_free(&s->rings, ps->ring_off, ps->ring_size);
+	idpool_free(&s->svc_ids, ps->id);
+}
+
+/*
+ * Brings one service to its model. old is what is programmed (NULL for a
+ * new service); ps receives the new programmed state. Order: backends,
+ * then the ring, then the frontend entry that makes them live, then what
+ * is no longer referenced.
+ */
+static int apply_service(struct xlb_sync *s, const struct xlb_model_service *ms,
+			 struct xlb_prog_service *old,
+			 struct xlb_prog_service *ps,
+			 struct xlb_sync_result *res)
+{
+	size_t i = 0, j = 0, n_add = 0, n_del = 0, n_chg = 0;
+	struct xlb_prog_backend *nb, *gone = NULL;
+	size_t n_gone = 0;
+	bool ring_dirty, svc_dirty;
+	__u32 m = table_size_of(ms), off = 0, size = 0;
+	char vb[96];
+	int rc = 0;
+
+	memset(ps, 0, sizeof(*ps));
+	memcpy(ps->name, ms->name, sizeof(ps->name));
+	ps->vip = ms->vip;
+	ps->table_size_req = ms->table_size;
+	if (old) {
+		ps->id = old->id;
+		ps->generation = old->generation;
+	} else {
+		ps->id = idpool_alloc(&s->svc_ids);
+		if (!ps->id)
+			return -ENOSPC;
+		xlb_counter_reset(s->maps, s->maps->svc_stats, ps->id);
+	}
+	nb = calloc(ms->n_backends + 1, sizeof(*nb));
+	gone = calloc((old ? old->n_backends : 0) + 1, sizeof(*gone));
+	if (!nb || !gone) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	ps->backends = nb;
+	ps->n_backends = ms->n_backends;
+
+	/* Merge the two identity-sorted backend lists. */
+	ring_dirty = !old || old->table_size_req != ms->table_size ||
+		     (old->ring_size && old->ring_size != m);
+	while (i < ms->n_backends || (old && j < old->n_backends)) {
+		const struct xlb_model_backend *mb =
+			i < ms->n_backends ? &ms->backends[i] : NULL;
+		struct xlb_prog_backend *ob =
+			old && j < old->n_backends ? &old->backends[j] : NULL;
+		int c = !mb ? 1 : !ob ? -1 :
+			xlb_be_identity_cmp(&mb->addr, mb->port, mb->family,
+					    &ob->addr, ob->port, ob->family);
+
+		if (c > 0) {
+			gone[n_gone++] = *ob;
+			if (ob->state == XLB_BE_ACTIVE && ob->weight)
+				ring_dirty = true;
+			j++;
+			continue;
+		}
+		nb[i].addr = mb->addr;
+		nb[i].port = mb->port;
+		nb[i].family = mb->family;
+		nb[i].state = mb->state;
+		nb[i].weight = mb->weight;
+		if (c < 0) {
+			nb[i].id = idpool_alloc(&s->be_ids);
+			if (!nb[i].id) {
+				rc = -ENOSPC;
+				goto out;
+			}
+			xlb_counter_reset(s->maps, s->maps->be_stats, nb[i].id);
+			rc = write_backend(s, nb[i].id, ps->id, &nb[i]);
+			if (rc)
+				goto out;
+			if (mb->state == XLB_BE_ACTIVE && mb->weight)
+				ring_dirty = true;
+			n_add++;
+		} else {
+			nb[i].id = ob->id;
+			if (ob->state != mb->state || ob->weight != mb->weight) {
+				rc = write_backend(s, nb[i].id, ps->id, &nb[i]);
+				if (rc)
+					goto out;
+				ring_dirty = true;
+				n_chg++;
+			}
+			j++;
+		}
+		i++;
+	}
+	n_del = n_gone;
+
+	if (ring_dirty) {
+		rc = write_ring(s, ps, m, &off, &size);
+		if (rc)
+			goto out;
+		ps->ring_off = off;
+		ps->ring_size = size;
+		res->rings_written++;
+	} else {
+		ps->ring_off = old->ring_off;
+		ps->ring_size = old->ring_size;
+	}
+	svc_dirty = !old || ring_dirty || memcmp(&old->vip, &ps->vip,
+						 sizeof(ps->vip));
+	if (svc_dirty || n_add || n_del || n_chg ||
+	    old->table_size_req != ps->table_size_req) {
+		ps->generation++;
+		rc = write_info(s, ps);
+		if (rc)
+			goto out;
+	}
+	if (svc_dirty) {
+		rc = write_svc(s, ps);
+		if (rc)
+			goto out;
+	}
+	/* Now nothing new points at what is gone. */
+	for (i = 0; i < n_gone; i++) {
+		clear_backend(s, gone[i].id);
+		idpool_free(&s->be_ids, gone[i].id);
+	}
+	if (old && ring_dirty)
+		xlb_ringalloc_free(&s->rings, old->ring_off, old->ring_size);
+
+	res->be_added += n_add;
+	res->be_removed += n_del;
+	res->be_changed += n_chg;
+	if (!old) {
+		res->added++;
+		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
+			"service %s added: %s, %zu backends, table %u",
+			ps->name, vip_str(&ps->vip, vb, sizeof(vb)),
+			ps->n_backends, ps->ring_size);
+	} else if (svc_dirty || n_add || n_del || n_chg) {
+		res->updated++;
+		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
+			"service %s updated: %s, backends +%zu -%zu ~%zu, table %u%s",
+			ps->name, vip_str(&ps->vip, vb, sizeof(vb)), n_add,
+			n_del, n_chg, ps->ring_size,
+			ring_dirty ? " (ring replaced)" : "");
+	} else {
+		res->unchanged++;
+	}
+out:
+	free(gone);
+	if (rc) {
+		free(nb);
+		ps->backends = NULL;
+	}
+	return rc;
+}
+
+/* Checks that the model fits the maps before anything is written. */
+static int check_capacity(struct xlb_sync *s, const struct xlb_model *m,
+			  char *err, size_t errlen)
+{
+	const struct xlb_maps *mp = s->maps;
+	__u64 backends = 0, slots = 0;
+	size_t i;
+
+	if (m->n_services > mp->max_services - 1)
+		return fail(err, errlen,
+			    "config: %zu services: more than the maps hold (%u); restart xlbd with a larger --max-services after xlbctl detach",
+			    m->n_services, mp->max_services - 1);
+	if (m->n_services > mp->max_frontends)
+		return fail(err, errlen,
+			    "config: %zu frontends: more than the maps hold (%u)",
+			    m->n_services, mp->max_frontends);
+	for (i = 0; i < m->n_services; i++) {
+		const struct xlb_model_service *ms = &m->services[i];
+
+		backends += ms->n_backends;
+		if (backends > mp->max_backends - 1)
+			return fail(err, errlen,
+				    "service %s: backends: %llu in all, more than the maps hold (%u)",
+				    ms->name, (unsigned long long)backends,
+				    mp->max_backends - 1);
+		slots += table_size_of(ms);
+	}
+	/* Every ring could be rewritten while the old ones are still held. */
+	if (slots > mp->ring_slots)
+		return fail(err, errlen,
+			    "config: Maglev tables need %llu slots, more than --ring-slots %u",
+			    (unsigned long long)slots, mp->ring_slots);
+	return 0;
+}
+
+int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
+		   struct xlb_sync_result *res, char *err, size_t errlen)
+{
+	struct xlb_prog_service *nsvcs;
+	struct xlb_vip_key *keep;
+	size_t i = 0, j = 0, k, n = 0;
+	char vb[96];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	rc = check_capacity(s, m, err, errlen);
+	if (rc)
+		return rc;
+	keep = malloc((m->n_services + 1) * sizeof(*keep));
+	nsvcs = calloc(m->n_services + 1, sizeof(*nsvcs));
+	if (!keep || !nsvcs) {
+		free(keep);
+		free(nsvcs);
+		return -ENOMEM;
+	}
+	for (k = 0; k < m->n_services; k++)
+		keep[k] = m->services[k].vip;
+	qsort(keep, m->n_services, sizeof(*keep), vipkey_cmp);
+
+	/* Services that go away first: their ids and slots become free. */
+	for (j = 0, i = 0; j < s->n_svcs; j++) {
+		while (i < m->n_services &&
+		       strcmp(m->services[i].name, s->svcs[j].name) < 0)
+			i++;
+		if (i < m->n_services &&
+		    !strcmp(m->services[i].name, s->svcs[j].name))
+			continue;
+		remove_service(s, &s->svcs[j], keep, m->n_services);
+		res->removed++;
+		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
+			"service %s removed: %s", s->svcs[j].name,
+			vip_str(&s->svcs[j].vip, vb, sizeof(vb)));
+		free(s->svcs[j].backends);
+		s->svcs[j].backends = NULL;
+		s->svcs[j].n_backends = 0;
+		s->svcs[j].name[0] = '\0'; /* marks it removed */
+	}
+
+	for (i = 0, j = 0; i < m->n_services; i++) {
+		const struct xlb_model_service *ms = &m->services[i];
+		struct xlb_prog_service *old = NULL;
+		struct xlb_vip_key oldvip;
+
+		while (j < s->n_svcs && (!s->svcs[j].name[0] ||
+					 strcmp(s->svcs[j].name, ms->name) < 0))
+			j++;
+		if (j < s->n_svcs && !strcmp(s->svcs[j].name, ms->name))
+			old = &s->svcs[j];
+		rc = apply_service(s, ms, old, &nsvcs[n], res);
+		if (rc) {
+			snprintf(err, errlen, "service %s: programming failed: %s",
+				 ms->name, strerror(-rc));
+			break;
+		}
+		if (old) {
+			oldvip = old->vip;
+			if (memcmp(&oldvip, &ms->vip, sizeof(oldvip)))
+				drop_frontend(s, &oldvip, keep, m->n_services);
+			free(old->backends);
+			old->backends = NULL;
+			old->name[0] = '\0';
+		}
+		n++;
+	}
+	if (rc) {
+		/* Keep what was programmed in the bookkeeping: services not
+		 * reached stay as they were. */
+		for (j = 0; j < s->n_svcs; j++) {
+			if (!s->svcs[j].name[0])
+				continue;
+			nsvcs = realloc(nsvcs, (n + 1) * sizeof(*nsvcs));
+			nsvcs[n++] = s->svcs[j];
+			s->svcs[j].backends = NULL;
+		}
+		qsort(nsvcs, n, sizeof(*nsvcs), svc_by_name_cmp);
+	}
+	free_svcs(s->svcs, s->n_svcs);
+	s->svcs = nsvcs;
+	s->n_svcs = n;
+	free(keep);
+	return rc;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Map sync: diffs the desired model against what is programmed and
+ * writes only what changed. Service and backend ids are stable: a
+ * service keeps its id by name, a backend by (service, address, port),
+ * across syncs and, through the pinned maps, across restarts.
+ */
+#ifndef XLB_SYNC_H
+#define XLB_SYNC_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "maps.h"
+#include "model.h"
+#include "ringalloc.h"
+
+struct xlb_prog_backend {
+	union xlb_addr addr;
+	__be16 port;
+	__u8 family;
+	__u8 state;
+	__u16 weight;
+	__u32 id;
+};
+
+struct xlb_prog_service {
+	char name[XLB_SVC_NAME_LEN];
+	__u32 id;
+	struct xlb_vip_key vip;
+	__u32 ring_off;
+	__u32 ring_size;
+	__u32 table_size_req;
+	__u32 generation;
+	struct xlb_prog_backend *backends; /* sorted by identity */
+	size_t n_backends;
+};
+
+struct xlb_idpool {
+	__u8 *used;
+	__u32 max;		/* ids 1 .. max-1 */
+	__u32 hint;
+	__u32 n_used;
+};
+
+struct xlb_sync {
+	struct xlb_maps *maps;
+	struct xlb_prog_service *svcs;	/* sorted by name */
+	size_t n_svcs;
+	struct xlb_ringalloc rings;
+	struct xlb_idpool svc_ids;
+	struct xlb_idpool be_ids;
+	__u32 *scratch;			/* one table of XLB_RING_MAX slots */
+	int quiet;			/* per-service lines at debug level */
+};
+
+struct xlb_sync_result {
+	size_t added, updated, removed, unchanged;
+	size_t be_added, be_removed, be_changed;
+	size_t rings_written;
+};
+
+int xlb_sync_init(struct xlb_sync *s, struct xlb_maps *maps);
+void xlb_sync_fini(struct xlb_sync *s);
+/* Reads back what the pinned maps hold (after a restart). */
+int xlb_sync_adopt(struct xlb_sync *s);
+/* Applies the model. A model that does not fit the maps is rejected
+ * before anything is written, with a message in err. */
+int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
+		   struct xlb_sync_result *res, char *err, size_t errlen);
+size_t xlb_sync_backend_count(const struct xlb_sync *s);
+
+#endif /* XLB_SYNC_H */

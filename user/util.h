@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Small helpers shared by xlbd and xlbctl: addresses, protocols, time. */
+#ifndef XLB_UTIL_H
+#define XLB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include <xlb/abi.h>
+
+#define XLB_ADDR_STRLEN 46
+
+/* Parses an IPv4 or IPv6 literal; returns 0 or -EINVAL. */
+int xlb_addr_parse(const char *s, union xlb_addr *addr, __u8 *family);
+/* Formats addr into buf (XLB_ADDR_STRLEN bytes); returns buf. */
+const char *xlb_addr_str(const union xlb_addr *addr, __u8 family, char *buf);
+/* "tcp" / "udp" <-> IPPROTO_*; returns -EINVAL for anything else. */
+int xlb_proto_parse(const char *s);
+const char *xlb_proto_str(__u8 proto);
+const char *xlb_be_state_str(__u8 state);
+int xlb_be_state_parse(const char *s);
+uint64_t xlb_now_ns(void); /* CLOCK_MONOTONIC, same clock as bpf_ktime_get_ns */
+int xlb_mkdir_p(const char *path);
+
+#endif /* XLB_UTIL_H */

@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xlbctl: inspects and manages the xlb datapath through its pinned maps,
+ * whether xlbd is running or not.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <cjson/cJSON.h>
+
+#include "loader.h"
+#include "log.h"
+#include "maps.h"
+#include "util.h"
+
+static const char usage[] =
+	"Usage: xlbctl [--bpffs DIR] [-o json] COMMAND\n"
+	"\n"
+	"Reads the maps xlbd pinned under DIR (default " XLB_DEFAULT_BPFFS "),\n"
+	"whether xlbd runs or not.\n"
+	"\n"
+	"Commands:\n"
+	"  service list           services with frontend, table size, backends\n"
+	"  backend list           backends with service, weight and state\n"
+	"  maglev show SERVICE    table size and slots per backend\n"
+	"                         (-o json adds the full slot table)\n"
+	"  conntrack list         tracked flows, both directions\n"
+	"  conntrack flush        forgets every tracked flow\n"
+	"  stats                  packets and bytes per service, per backend\n"
+	"                         and per outcome, summed over CPUs\n"
+	"  detach [--iface LIST]  removes the programs from the interfaces in\n"
+	"                         LIST and the pins under DIR\n"
+	"\n"
+	"Options:\n"
+	"  -b, --bpffs DIR        pin directory\n"
+	"  -o, --output FORMAT    table (default) or json\n"
+	"  -h, --help             this text\n";
+
+static bool json_out;
+
+struct snapshot {
+	struct xlb_maps m;
+	struct xlb_svc_info *info;	/* by service id */
+	struct xlb_backend *bes;	/* by backend id */
+	struct svc_row {
+		struct xlb_vip_key vip;
+		struct xlb_svc svc;
+	} *rows;			/* frontends, sorted by service name */
+	size_t n_rows;
+};
+
+static struct snapshot *snap_ref;
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct svc_row *x = a, *y = b;
+	int c = strcmp(snap_ref->info[x->svc.svc_id].name,
+		       snap_ref->info[y->svc.svc_id].name);
+
+	return c ? c : memcmp(&x->vip, &y->vip, sizeof(x->vip));
+}
+
+static int snap_open(struct snapshot *s, const char *bpffs)
+{
+	struct xlb_vip_key k, next;
+	void *prev = NULL;
+	size_t cap = 0;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = xlb_maps_open_pinned(&s->m, bpffs);
+	if (rc)
+		return rc;
+	s->info = calloc(s->m.max_services, sizeof(*s->info));
+	s->bes = calloc(s->m.max_backends, sizeof(*s->bes));
+	if (!s->info || !s->bes)
+		return -ENOMEM;
+	rc = xlb_array_read(s->m.svc_info, s->m.max_services, sizeof(*s->info),
+			    s->info);
+	if (!rc)
+		rc = xlb_array_read(s->m.backends, s->m.max_backends,
+				    sizeof(*s->bes), s->bes);
+	if (rc) {
+		pr_err("read maps: %s", strerror(-rc));
+		return rc;
+	}
+	while (!bpf_map_get_next_key(s->m.svc, prev, &next)) {
+		struct xlb_svc v;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(s->m.svc, &k, &v) ||
+		    v.svc_id >= s->m.max_services)
+			continue;
+		if (s->n_rows == cap) {
+			cap = cap ? cap * 2 : 64;
+			s->rows = realloc(s->rows, cap * sizeof(*s->rows));
+			if (!s->rows)
+				return -ENOMEM;
+		}
+		s->rows[s->n_rows].vip = k;
+		s->rows[s->n_rows].svc = v;
+		s->n_rows++;
+	}
+	snap_ref = s;
+	qsort(s->rows, s->n_rows, sizeof(*s->rows), row_cmp);
+	return 0;
+}
+
+static void snap_close(struct snapshot *s)
+{
+	free(s->info);
+	free(s->bes);
+	free(s->rows);
+	xlb_maps_close(&s->m);
+}
+
+static void print_json(cJSON *j)
+{
+	char *t = cJSON_Print(j);
+
+	if (t)
+		puts(t);
+	free(t);
+	cJSON_Delete(j);
+}
+
+static const char *svc_name(const struct snapshot *s, __u32 id)
+{
+	return id < s->m.max_services ? s->info[id].name : "?";
+}
+
+static size_t backends_of(const struct snapshot *s, __u32 svc_id)
+{
+	size_t n = 0;
+	__u32 i;
+
+	for (i = 1; i < s->m.max_backends; i++)
+		n += s->bes[i].state != XLB_BE_UNUSED &&
+		     s->bes[i].svc_id == svc_id;
+	return n;
+}
+
+static int cmd_service_list(struct snapshot *s)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char a[XLB_ADDR_STRLEN];
+	size_t i;
+
+	if (!json_out)
+		printf("%-5s %-24s %-40s %-6s %-5s %-6s %s\n", "ID", "NAME",
+		       "VIP", "PORT", "PROTO", "TABLE", "BACKENDS");
+	for (i = 0; i < s->n_rows; i++) {
+		const struct svc_row *r = &s->rows[i];
+		size_t nb = backends_of(s, r->svc.svc_id);
+
+		xlb_addr_str(&r->vip.addr, r->vip.family, a);
+		if (!json_out) {
+			printf("%-5u %-24s %-40s %-6u %-5s %-6u %zu\n",
+			       r->svc.svc_id, svc_name(s, r->svc.svc_id), a,
+			       ntohs(r->vip.port), xlb_proto_str(r->vip.proto),
+			       r->svc.ring_size, nb);
+			continue;
+		}
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "id", r->svc.svc_id);
+		cJSON_AddStringToObject(o, "name", svc_name(s, r->svc.svc_id));
+		cJSON_AddStringToObject(o, "vip", a);
+		cJSON_AddNumberToObject(o, "port", ntohs(r->vip.port));
+		cJSON_AddStringToObject(o, "protocol",
+					xlb_proto_str(r->vip.proto));
+		cJSON_AddNumberToObject(o, "table_size", r->svc.ring_size);
+		cJSON_AddNumberToObject(o, "backends", nb);
+		cJSON_AddItemToArray(arr, o);
+	}
+	if (json_out)
+		print_json(arr);
+	else
+		cJSON_Delete(arr);
+	return 0;
+}
+
+static int cmd_backend_list(struct snapshot *s)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char a[XLB_ADDR_STRLEN];
+	__u32 i;
+
+	if (!json_out)
+		printf("%-7s %-24s %-40s %-6s %-6s %s\n", "ID", "SERVICE", "IP",
+		       "PORT", "WEIGHT", "STATE");
+	for (i = 1; i < s->m.max_backends; i++) {
+		const struct xlb_backend *b = &s->bes[i];
+
+		if (b->state == XLB_BE_UNUSED)
+			continue;
+		xlb_addr_str(&b->addr, b->family, a);
+		if (!json_out) {
+			printf("%-7u %-24s %-40s %-6u %-6u %s\n", i,
+			       svc_name(s, b->svc_id), a, ntohs(b->port),
+			       b->weight, xlb_be_state_str(b->state));
+			continue;
+		}
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "id", i);
+		cJSON_AddStringToObject(o, "service", svc_name(s, b->svc_id));
+		cJSON_AddStringToObject(o, "ip", a);
+		cJSON_AddNumberToObject(o, "port", ntohs(b->port));
+		cJSON_AddNumberToObject(o, "weight", b->weight);
+		cJSON_AddStringToObject(o, "state", xlb_be_state_str(b->state));
+		cJSON_AddItemToArray(arr, o);
+	}
+	if (json_out)
+		print_json(arr);
+	else
+		cJSON_Delete(arr);
+	return 0;
+}
+
+static int cmd_maglev_show(struct snapshot *s, const char *name)
+{
+	const struct svc_row *r = NULL;
+	char a[XLB_ADDR_STRLEN], ep[XLB_ADDR_STRLEN + 10];
+	__u32 *slots, i;
+	cJSON *o, *arr, *tab;
+	size_t k;
+
+	for (k = 0; k < s->n_rows; k++)
+		if (!strcmp(svc_name(s, s->rows[k].svc.svc_id), name)) {
+			r = &s->rows[k];
+			break;
+		}
+	if (!r) {
+		pr_err("maglev show: service \"%s\": not found", name);
+		return -ENOENT;
+	}
+	slots = calloc(s->m.max_backends, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	tab = cJSON_CreateArray();
+	for (i = 0; i < r->svc.ring_size; i++) {
+		__u32 id = s->m.ring_mem[r->svc.ring_off + i];
+		const struct xlb_backend *b;
+
+		if (id < s->m.max_backends)
+			slots[id]++;
+		if (!json_out || id >= s->m.max_backends)
+			continue;
+		b = &s->bes[id];
+		xlb_addr_str(&b->addr, b->family, a);
+		snprintf(ep, sizeof(ep),
+			 b->family == XLB_AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+			 ntohs(b->port));
+		cJSON_AddItemToArray(tab, cJSON_CreateString(ep));
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "service", name);
+	cJSON_AddNumberToObject(o, "table_size", r->svc.ring_size);
+	arr = cJSON_AddArrayToObject(o, "backends");
+	if (!json_out)
+		printf("service %s: table size %u\n%-7s %-40s %-6s %-12s %-7s %s\n",
+		       name, r->svc.ring_size, "ID", "IP", "PORT", "STATE",
+		       "SLOTS", "SHARE");
+	for (i = 1; i < s->m.max_backends; i++) {
+		const struct xlb_backend *b = &s->bes[i];
+
+		if (b->state == XLB_BE_UNUSED || b->svc_id != r->svc.svc_id)
+			continue;
+		xlb_addr_str(&b->addr, b->family, a);
+		if (!json_out) {
+			printf("%-7u %-40s %-6u %-12s %-7u %.2f%%\n", i, a,
+			       ntohs(b->port), xlb_be_state_str(b->state),
+			       slots[i],
+			       r->svc.ring_size ? 100.0 * slots[i] /
+							  r->svc.ring_size :
+						  0.0);
+			continue;
+		}
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(e, "id", i);
+		cJSON_AddStringToObject(e, "ip", a);
+		cJSON_AddNumberToObject(e, "port", ntohs(b->port));
+		cJSON_AddStringToObject(e, "state", xlb_be_state_str(b->state));
+		cJSON_AddNumberToObject(e, "slots", slots[i]);
+		cJSON_AddItemToArray(arr, e);
+	}
+	if (json_out) {
+		cJSON_AddItemToObject(o, "table", tab);
+		print_json(o);
+	} else {
+		cJSON_Delete(tab);
+		cJSON_Delete(o);
+	}
+	free(slots);
+	return 0;
+}
+
+static int cmd_conntrack_list(struct snapshot *s)
+{
+	struct xlb_ct_key k, next;
+	struct xlb_ct_val v;
+	char sa[XLB_ADDR_STRLEN], da[XLB_ADDR_STRLEN], na[XLB_ADDR_STRLEN];
+	uint64_t now = xlb_now_ns();
+	cJSON *arr = cJSON_CreateArray();
+	void *prev = NULL;
+
+	if (!json_out)
+		printf("%-4s %-5s %-45s %-45s %-45s %-16s %s\n", "DIR", "PROTO",
+		       "SOURCE", "DESTINATION", "NAT", "SERVICE", "AGE");
+	while (!bpf_map_get_next_key(s->m.ct, prev, &next)) {
+		double age;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(s->m.ct, &k, &v))
+			continue;
+		xlb_addr_str(&k.saddr, k.family, sa);
+		xlb_addr_str(&k.daddr, k.family, da);
+		xlb_addr_str(&v.nat_addr, k.family, na);
+		age = v.last_seen && now > v.last_seen ?
+			      (now - v.last_seen) / 1e9 : 0;
+		if (!json_out) {
+			char src[64], dst[64], nat[64];
+
+			snprintf(src, sizeof(src), "%s:%u", sa, ntohs(k.sport));
+			snprintf(dst, sizeof(dst), "%s:%u", da, ntohs(k.dport));
+			snprintf(nat, sizeof(nat), "%s:%u", na, ntohs(v.nat_port));
+			printf("%-4s %-5s %-45s %-45s %-45s %-16s %.0fs\n",
+			       k.dir == XLB_CT_FWD ? "fwd" : "rev",
+			       xlb_proto_str(k.proto), src, dst, nat,
+			       svc_name(s, v.svc_id), age);
+			continue;
+		}
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "dir",
+					k.dir == XLB_CT_FWD ? "fwd" : "rev");
+		cJSON_AddStringToObject(o, "protocol", xlb_proto_str(k.proto));
+		cJSON_AddStringToObject(o, "src", sa);
+		cJSON_AddNumberToObject(o, "sport", ntohs(k.sport));
+		cJSON_AddStringToObject(o, "dst", da);
+		cJSON_AddNumberToObject(o, "dport", ntohs(k.dport));
+		cJSON_AddStringToObject(o, "nat_ip", na);
+		cJSON_AddNumberToObject(o, "nat_port", ntohs(v.nat_port));
+		cJSON_AddStringToObject(o, "service", svc_name(s, v.svc_id));
+		cJSON_AddNumberToObject(o, "backend_id", v.backend_id);
+		cJSON_AddNumberToObject(o, "age_s", age);
+		cJSON_AddItemToArray(arr, o);
+	}
+	if (json_out)
+		print_json(arr);
+	else
+		cJSON_Delete(arr);
+	return 0;
+}
+
+static int cmd_conntrack_flush(struct snapshot *s)
+{
+	struct xlb_ct_key k;
+	size_t n = 0;
+
+	while (!bpf_map_get_next_key(s->m.ct, NULL, &k)) {
+		if (bpf_map_delete_elem(s->m.ct, &k))
+			break;
+		n++;
+	}
+	if (json_out) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "flushed", n);
+		print_json(o);
+	} else {
+		printf("%zu entries flushed\n", n);
+	}
+	return 0;
+}
+
+static void add_counter(cJSON *o, const struct xlb_counter *c)
+{
+	cJSON_AddNumberToObject(o, "packets", c->packets);
+	cJSON_AddNumberToObject(o, "bytes", c->bytes);
+}
+
+static int cmd_stats(struct snapshot *s)
+{
+	static const char *const names[] = XLB_STAT_NAMES;
+	cJSON *root = cJSON_CreateObject(), *outc, *svcs, *bes;
+	char a[XLB_ADDR_STRLEN];
+	struct xlb_counter c;
+	__u32 i;
+	size_t k;
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == XLB_STAT_MAX,
+		       "a name per outcome");
+	outc = cJSON_AddObjectToObject(root, "outcomes");
+	svcs = cJSON_AddArrayToObject(root, "services");
+	bes = cJSON_AddArrayToObject(root, "backends");
+	if (!json_out)
+		printf("%-14s %14s %16s\n", "OUTCOME", "PACKETS", "BYTES");
+	for (i = 0; i < XLB_STAT_MAX; i++) {
+		xlb_counter_read(&s->m, s->m.stats, i, &c);
+		if (!json_out)
+			printf("%-14s %14llu %16llu\n", names[i],
+			       (unsigned long long)c.packets,
+			       (unsigned long long)c.bytes);
+		add_counter(cJSON_AddObjectToObject(outc, names[i]), &c);
+	}
+	if (!json_out)
+		printf("\n%-24s %14s %16s\n", "SERVICE", "PACKETS", "BYTES");
+	for (k = 0; k < s->n_rows; k++) {
+		__u32 id = s->rows[k].svc.svc_id;
+		cJSON *o;
+
+		if (k && s->rows[k - 1].svc.svc_id == id)
+			continue;
+		xlb_counter_read(&s->m, s->m.svc_stats, id, &c);
+		if (!json_out) {
+			printf("%-24s %14llu %16llu\n", svc_name(s, id),
+			       (unsigned long long)c.packets,
+			       (unsigned long long)c.bytes);
+			continue;
+		}
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", svc_name(s, id));
+		add_counter(o, &c);
+		cJSON_AddItemToArray(svcs, o);
+	}
+	if (!json_out)
+		printf("\n%-7s %-24s %-46s %14s %16s\n", "ID", "SERVICE",
+		       "BACKEND", "PACKETS", "BYTES");
+	for (i = 1; i < s->m.max_backends; i++) {
+		const struct xlb_backend *b = &s->bes[i];
+		cJSON *o;
+
+		if (b->state == XLB_BE_UNUSED)
+			continue;
+		xlb_counter_read(&s->m, s->m.be_stats, i, &c);
+		xlb_addr_str(&b->addr, b->family, a);
+		if (!json_out) {
+			char ep[64];
+
+			snprintf(ep, sizeof(ep), "%s:%u", a, ntohs(b->port));
+			printf("%-7u %-24s %-46s %14llu %16llu\n", i,
+			       svc_name(s, b->svc_id), ep,
+			       (unsigned long long)c.packets,
+			       (unsigned long long)c.bytes);
+			continue;
+		}
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", i);
+		cJSON_AddStringToObject(o, "service", svc_name(s, b->svc_id));
+		cJSON_AddStringToObject(o, "ip", a);
+		cJSON_AddNumberToObject(o, "port", ntohs(b->port));
+		add_counter(o, &c);
+		cJSON_AddItemToArray(bes, o);
+	}
+	if (json_out)
+		print_json(root);
+	else
+		cJSON_Delete(root);
+	return 0;
+}
+
+static int cmd_detach(const char *bpffs, char *ifaces)
+{
+	char *save, *ifn;
+	int rc = 0;
+
+	for (ifn = ifaces ? strtok_r(ifaces, ",", &save) : NULL; ifn;
+	     ifn = strtok_r(NULL, ",", &save)) {
+		if (xlb_detach_iface(ifn)) {
+			pr_err("detach: interface %s: not found", ifn);
+			rc = -ENODEV;
+		} else {
+			printf("detached from %s\n", ifn);
+		}
+	}
+	if (xlb_unpin_all(bpffs)) {
+		pr_err("detach: removing pins under %s failed", bpffs);
+		rc = -EIO;
+	} else {
+		printf("pins under %s removed\n", bpffs);
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "bpffs", required_argument, NULL, 'b' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *bpffs = XLB_DEFAULT_BPFFS, *cmd, *sub;
+	char *ifaces = NULL;
+	struct snapshot s;
+	int c, rc;
+
+	xlb_log_set_prefix("xlbctl");
+	xlb_log_set_level(XLB_LOG_WARN);
+	xlb_log_libbpf();
+	while ((c = getopt_long(argc, argv, "+b:o:i:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			bpffs = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "json") && strcmp(optarg, "table")) {
+				fprintf(stderr, "xlbctl: -o \"%s\": not json or table\n",
+					optarg);
+				return 2;
+			}
+			json_out = !strcmp(optarg, "json");
+			break;
+		case 'i':
+			ifaces = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	cmd = argv[optind++];
+	sub = optind < argc ? argv[optind++] : "";
+
+	if (!strcmp(cmd, "detach")) {
+		/* detach [--iface LIST]: options may follow the command */
+		optind--;
+		if (!strcmp(sub, "--iface") || !strcmp(sub, "-i"))
+			ifaces = optind + 1 < argc ? argv[optind + 1] : NULL;
+		else if (!strncmp(sub, "--iface=", 8))
+			ifaces = (char *)sub + 8;
+		return cmd_detach(bpffs, ifaces) ? 1 : 0;
+	}
+	/* Trailing -o json after the command is accepted too. */
+	for (c = optind; c < argc; c++)
+		if (!strcmp(argv[c], "-o") && c + 1 < argc)
+			json_out = !strcmp(argv[c + 1], "json");
+
+	if (snap_open(&s, bpffs))
+		return 1;
+	if (!strcmp(cmd, "service") && !strcmp(sub, "list"))
+		rc = cmd_service_list(&s);
+	else if (!strcmp(cmd, "backend") && !strcmp(sub, "list"))
+		rc = cmd_backend_list(&s);
+	else if (!strcmp(cmd, "maglev") && !strcmp(sub, "show") && optind < argc)
+		rc = cmd_maglev_show(&s, argv[optind]);
+	else if (!strcmp(cmd, "conntrack") && !strcmp(sub, "list"))
+		rc = cmd_conntrack_list(&s);
+	else if (!strcmp(cmd, "conntrack") && !strcmp(sub, "flush"))
+		rc = cmd_conntrack_flush(&s);
+	else if (!strcmp(cmd, "stats"))
+		rc = cmd_stats(&s);
+	else {
+		fprintf(stderr, "xlbctl: unknown command \"%s %s\"\n", cmd, sub);
+		fputs(usage, stderr);
+		rc = -EINVAL;
+	}
+	snap_close(&s);
+	return rc ? 1 : 0;
+}

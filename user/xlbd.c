@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xlbd: the xlb agent. Loads and attaches the datapath, then keeps the
+ * maps in step with the config file: on start, on SIGHUP and whenever
+ * the file changes on disk. SIGTERM leaves the datapath running with its
+ * pinned maps; the next xlbd adopts them without dropping a flow.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <libgen.h>
+
+#include "config.h"
+#include "loader.h"
+#include "log.h"
+#include "sync.h"
+#include "util.h"
+
+static const char usage[] =
+	"Usage: xlbd --config FILE --iface IF[,IF...] [options]\n"
+	"\n"
+	"Loads the xlb datapath, attaches it to the interfaces and programs\n"
+	"the services of FILE. Reloads FILE on SIGHUP and when it changes.\n"
+	"SIGTERM stops xlbd and leaves the datapath running with its maps\n"
+	"pinned; a new xlbd adopts them. `xlbctl detach` removes everything.\n"
+	"\n"
+	"  -c, --config FILE      JSON config (see README, examples/)\n"
+	"  -i, --iface LIST       interfaces to attach to, comma separated\n"
+	"  -m, --xdp-mode MODE    native (default), generic, best-effort\n"
+	"                         (native XDP where possible, tc elsewhere)\n"
+	"                         or tc (tc clsact ingress only)\n"
+	"  -b, --bpffs DIR        pin directory (default " XLB_DEFAULT_BPFFS ")\n"
+	"      --fib-redirect     forward in XDP/tc with bpf_fib_lookup and\n"
+	"                         redirect instead of passing to the stack\n"
+	"      --ring-slots N     Maglev slots for all services (default %u)\n"
+	"      --max-services N   service ids (default %u)\n"
+	"      --max-backends N   backend ids (default %u)\n"
+	"      --ct-entries N     connection tracking entries (default %u)\n"
+	"  -v, --verbose          more logs (-vv for debug)\n"
+	"  -q, --quiet            only warnings and errors\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"Map sizes apply when the maps are created; pinned maps keep theirs.\n";
+
+struct agent {
+	const char *config;
+	struct xlb_dp dp;
+	struct xlb_sync sync;
+	bool synced;
+};
+
+static int reload(struct agent *a, const char *why)
+{
+	struct xlb_sync_result res;
+	struct xlb_model m;
+	char err[512] = "";
+	uint64_t t0 = xlb_now_ns();
+	int rc;
+
+	rc = xlb_config_load(a->config, &m, err, sizeof(err));
+	if (rc) {
+		pr_err("%s: %s; nothing changed", why, err);
+		return rc;
+	}
+	rc = xlb_sync_apply(&a->sync, &m, &res, err, sizeof(err));
+	if (rc) {
+		pr_err("%s: %s", why, err);
+		xlb_model_free(&m);
+		return rc;
+	}
+	pr_info("%s: %zu added, %zu updated, %zu removed, %zu unchanged; backends +%zu -%zu ~%zu; %zu rings written in %.3f ms",
+		why, res.added, res.updated, res.removed, res.unchanged,
+		res.be_added, res.be_removed, res.be_changed, res.rings_written,
+		(xlb_now_ns() - t0) / 1e6);
+	if (!a->synced) {
+		a->synced = true;
+		xlb_log(XLB_LOG_NOTE, "ready: %zu services, %zu backends", a->sync.n_svcs,
+			xlb_sync_backend_count(&a->sync));
+	}
+	xlb_model_free(&m);
+	return 0;
+}
+
+static int parse_u32(const char *opt, const char *s, __u32 *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || !*s || v == 0 || v > UINT32_MAX) {
+		fprintf(stderr, "xlbd: %s \"%s\": not a positive integer\n", opt,
+			s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int watch_config(const char *path, int *wd)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(dir, sizeof(dir), "%s", path);
+	*wd = inotify_add_watch(fd, dirname(dir),
+				IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+	if (*wd < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* True if the inotify events read name the config file. */
+static bool config_touched(int fd, const char *path)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char base[PATH_MAX];
+	const char *name;
+	bool hit = false;
+	ssize_t len;
+
+	snprintf(base, sizeof(base), "%s", path);
+	name = basename(base);
+	while ((len = read(fd, buf, sizeof(buf))) > 0) {
+		char *p = buf;
+
+		while (p < buf + len) {
+			struct inotify_event *ev = (void *)p;
+
+			if (ev->len && !strcmp(ev->name, name))
+				hit = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return hit;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "bpffs", required_argument, NULL, 'b' },
+		{ "fib-redirect", no_argument, NULL, 'F' },
+		{ "ring-slots", required_argument, NULL, 'R' },
+		{ "max-services", required_argument, NULL, 'S' },
+		{ "max-backends", required_argument, NULL, 'B' },
+		{ "ct-entries", required_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct xlb_loader_opts lo = { .bpffs = XLB_DEFAULT_BPFFS };
+	enum xlb_attach_mode mode = XLB_MODE_NATIVE;
+	struct agent a = {};
+	char *ifaces = NULL, *saveptr, *ifn;
+	int verbose = 0, quiet = 0, c, rc = 1, sfd = -1, ifd = -1, wd;
+	sigset_t mask;
+
+	while ((c = getopt_long(argc, argv, "c:i:m:b:vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			a.config = optarg;
+			break;
+		case 'i':
+			ifaces = optarg;
+			break;
+		case 'm':
+			if (xlb_parse_mode(optarg, &mode)) {
+				fprintf(stderr, "xlbd: --xdp-mode \"%s\": not native, generic, best-effort or tc\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'b':
+			lo.bpffs = optarg;
+			break;
+		case 'F':
+			lo.fib_redirect = true;
+			break;
+		case 'R':
+			if (parse_u32("--ring-slots", optarg, &lo.ring_slots))
+				return 2;
+			break;
+		case 'S':
+			if (parse_u32("--max-services", optarg, &lo.max_services))
+				return 2;
+			lo.max_frontends = lo.max_services;
+			break;
+		case 'B':
+			if (parse_u32("--max-backends", optarg, &lo.max_backends))
+				return 2;
+			break;
+		case 'C':
+			if (parse_u32("--ct-entries", optarg, &lo.ct_entries))
+				return 2;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			printf(usage, XLB_DEF_RING_SLOTS, XLB_DEF_MAX_SERVICES,
+			       XLB_DEF_MAX_BACKENDS, XLB_DEF_CT_ENTRIES);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'xlbd --help'.\n");
+			return 2;
+		}
+	}
+	if (!a.config || !ifaces || optind != argc) {
+		fprintf(stderr, "xlbd: --config and --iface are required\nTry 'xlbd --help'.\n");
+		return 2;
+	}
+	xlb_log_set_prefix("xlbd");
+	xlb_log_set_level(quiet ? XLB_LOG_WARN :
+			  verbose > 1 ? XLB_LOG_DEBUG : XLB_LOG_INFO);
+	xlb_log_libbpf();
+	a.sync.quiet = quiet;
+
+	/* Signals are read from a signalfd in the main loop. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		pr_err("signalfd: %s", strerror(errno));
+		return 1;
+	}
+
+	if (xlb_dp_load(&a.dp, &lo))
+		goto out;
+	if (xlb_sync_init(&a.sync, &a.dp.maps))
+		goto out;
+	a.sync.quiet = quiet;
+	if (a.dp.adopted && xlb_sync_adopt(&a.sync))
+		goto out;
+	for (ifn = strtok_r(ifaces, ",", &saveptr); ifn;
+	     ifn = strtok_r(NULL, ",", &saveptr)) {
+		const char *where = "?";
+
+		if (xlb_dp_attach(&a.dp, ifn, mode, &where))
+			goto out;
+		pr_info("interface %s: attached (%s)", ifn, where);
+	}
+
+	if (reload(&a, "config") && !a.dp.adopted)
+		goto out;
+	ifd = watch_config(a.config, &wd);
+	if (ifd < 0)
+		pr_warn("config %s: cannot watch for changes (%s); SIGHUP still reloads",
+			a.config, strerror(-ifd));
+
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
+					 { .fd = ifd, .events = POLLIN } };
+		struct signalfd_siginfo si;
+
+		if (poll(pfd, ifd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				reload(&a, "SIGHUP");
+				continue;
+			}
+			pr_info("signal %d: exiting; the datapath keeps running with maps pinned under %s",
+				si.ssi_signo, lo.bpffs);
+			rc = 0;
+			break;
+		}
+		if (ifd >= 0 && (pfd[1].revents & POLLIN)) {
+			if (!config_touched(ifd, a.config))
+				continue;
+			/* Let a writer finish: reload once things settle. */
+			usleep(20000);
+			config_touched(ifd, a.config);
+			reload(&a, "config changed");
+		}
+	}
+out:
+	if (ifd >= 0)
+		close(ifd);
+	if (sfd >= 0)
+		close(sfd);
+	xlb_sync_fini(&a.sync);
+	xlb_dp_close(&a.dp);
+	return rc;
+}
