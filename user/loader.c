@@ -121,7 +121,7 @@ static int prepare_pin(struct bpf_map *map, const char *dir, __u32 want)
 static __u32 want_size(const struct xlb_loader_opts *o, const char *name)
 {
 	if (!strcmp(name, XLB_MAP_RINGS))
-		return o->ring_slots;
+		return (o->ring_slots + 1) / XLB_RING_SLOTS_PER_ENTRY;
 	if (!strcmp(name, XLB_MAP_SVC_INFO) || !strcmp(name, XLB_MAP_SVC_STATS))
 		return o->max_services;
 	if (!strcmp(name, XLB_MAP_BACKENDS) || !strcmp(name, XLB_MAP_BE_STATS))

@@ -76,6 +76,7 @@ int xlb_maps_init(struct xlb_maps *m)
 	    (rc = max_entries(m->backends, &m->max_backends)) ||
 	    (rc = max_entries(m->svc, &m->max_frontends)))
 		return rc;
+	m->ring_slots *= XLB_RING_SLOTS_PER_ENTRY;
 	mem = mmap(NULL, (size_t)m->ring_slots * sizeof(__u32),
 		   PROT_READ | PROT_WRITE, MAP_SHARED, m->rings, 0);
 	if (mem == MAP_FAILED) {

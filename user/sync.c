@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -15,33 +16,71 @@
 
 /* ---- id pools ---------------------------------------------------------- */
 
+enum {
+	ID_FREE = 0,
+	ID_USED = 1,
+	ID_HELD = 2,
+	ID_MASK = 3,
+	ID_DIRTY = 4,	/* the map entry of this id was written before */
+};
+
 static int idpool_init(struct xlb_idpool *p, __u32 max)
 {
-	p->used = calloc(max ? max : 1, 1);
-	if (!p->used)
+	memset(p, 0, sizeof(*p));
+	p->state = calloc(max ? max : 1, 1);
+	if (!p->state)
 		return -ENOMEM;
 	p->max = max;
 	p->hint = 1;
-	p->n_used = 0;
 	return 0;
+}
+
+static void idpool_fini(struct xlb_idpool *p)
+{
+	free(p->state);
+	free(p->held);
+	memset(p, 0, sizeof(*p));
 }
 
 static void idpool_mark(struct xlb_idpool *p, __u32 id)
 {
-	if (id && id < p->max && !p->used[id]) {
-		p->used[id] = 1;
+	if (id && id < p->max && (p->state[id] & ID_MASK) == ID_FREE) {
+		p->state[id] = ID_USED | ID_DIRTY;
 		p->n_used++;
 	}
 }
 
-static __u32 idpool_alloc(struct xlb_idpool *p)
+static void idpool_reclaim(struct xlb_idpool *p, uint64_t now)
+{
+	while (p->held_head != p->held_tail) {
+		struct xlb_held_id *h = &p->held[p->held_head % p->held_cap];
+
+		if (now - h->at < XLB_RING_GRACE_NS)
+			break;
+		p->state[h->id] = ID_FREE | ID_DIRTY;
+		p->n_used--;
+		p->held_head++;
+	}
+}
+
+/* Returns an id, or 0 when none is free; *dirty says whether its map
+ * entry may still hold an old value. */
+static __u32 idpool_alloc(struct xlb_idpool *p, bool *dirty)
 {
 	__u32 i, id;
 
+	if (p->n_used + 1 >= p->max) {
+		/* Only held ids are left: wait out their grace period. */
+		while (p->held_head != p->held_tail && p->n_used + 1 >= p->max) {
+			usleep(1000);
+			idpool_reclaim(p, xlb_now_ns());
+		}
+	}
 	for (i = 0; i + 1 < p->max; i++) {
 		id = 1 + (p->hint - 1 + i) % (p->max - 1);
-		if (!p->used[id]) {
-			p->used[id] = 1;
+		if ((p->state[id] & ID_MASK) == ID_FREE) {
+			*dirty = p->state[id] & ID_DIRTY;
+			p->state[id] = ID_USED | ID_DIRTY;
 			p->n_used++;
 			p->hint = id + 1 < p->max ? id + 1 : 1;
 			return id;
@@ -52,10 +91,29 @@ static __u32 idpool_alloc(struct xlb_idpool *p)
 
 static void idpool_free(struct xlb_idpool *p, __u32 id)
 {
-	if (id && id < p->max && p->used[id]) {
-		p->used[id] = 0;
-		p->n_used--;
+	size_t n = p->held_tail - p->held_head;
+
+	if (!id || id >= p->max || (p->state[id] & ID_MASK) != ID_USED)
+		return;
+	idpool_reclaim(p, xlb_now_ns());
+	if (n + 1 > p->held_cap) {
+		size_t cap = p->held_cap ? p->held_cap * 2 : 64, k;
+		struct xlb_held_id *h = malloc(cap * sizeof(*h));
+
+		if (!h)
+			return; /* stays used: leaked, never reused early */
+		for (k = 0; k < n; k++)
+			h[k] = p->held[(p->held_head + k) % p->held_cap];
+		free(p->held);
+		p->held = h;
+		p->held_cap = cap;
+		p->held_head = 0;
+		p->held_tail = n;
 	}
+	p->held[p->held_tail % p->held_cap] =
+		(struct xlb_held_id){ .id = id, .at = xlb_now_ns() };
+	p->held_tail++;
+	p->state[id] = ID_HELD | ID_DIRTY;
 }
 
 /* ---- lifecycle ------------------------------------------------------- */
@@ -92,8 +150,8 @@ void xlb_sync_fini(struct xlb_sync *s)
 {
 	free_svcs(s->svcs, s->n_svcs);
 	xlb_ringalloc_fini(&s->rings);
-	free(s->svc_ids.used);
-	free(s->be_ids.used);
+	idpool_fini(&s->svc_ids);
+	idpool_fini(&s->be_ids);
 	free(s->scratch);
 	memset(s, 0, sizeof(*s));
 }
@@ -293,26 +351,43 @@ static __u32 table_size_of(const struct xlb_model_service *ms)
 				xlb_maglev_table_size(ms->n_backends);
 }
 
+/*
+ * Array entries are rewritten in place, so a packet may read one while it
+ * changes. Writes are arranged so that a torn read is always harmless:
+ * an entry whose old content may still be read is first rewritten with
+ * its new address but state UNUSED, and only then made usable; an entry
+ * that goes away keeps its address and only turns UNUSED.
+ */
 static int write_backend(struct xlb_sync *s, __u32 id, __u32 svc_id,
+			 const struct xlb_prog_backend *pb, bool dirty)
+{
+	struct xlb_backend v = {
+		.addr = pb->addr,
+		.port = pb->port,
+		.family = pb->family,
+		.state = XLB_BE_UNUSED,
+		.svc_id = svc_id,
+		.weight = pb->weight,
+	};
+
+	if (dirty && bpf_map_update_elem(s->maps->backends, &id, &v, BPF_ANY))
+		return -errno;
+	v.state = pb->state;
+	if (bpf_map_update_elem(s->maps->backends, &id, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int clear_backend(struct xlb_sync *s, __u32 id, __u32 svc_id,
 			 const struct xlb_prog_backend *pb)
 {
 	struct xlb_backend v = {
 		.addr = pb->addr,
 		.port = pb->port,
 		.family = pb->family,
-		.state = pb->state,
+		.state = XLB_BE_UNUSED,
 		.svc_id = svc_id,
-		.weight = pb->weight,
 	};
-
-	if (bpf_map_update_elem(s->maps->backends, &id, &v, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-static int clear_backend(struct xlb_sync *s, __u32 id)
-{
-	struct xlb_backend v = {};
 
 	if (bpf_map_update_elem(s->maps->backends, &id, &v, BPF_ANY))
 		return -errno;
@@ -412,7 +487,7 @@ static void remove_service(struct xlb_sync *s, struct xlb_prog_service *ps,
 
 	drop_frontend(s, &ps->vip, keep, n_keep);
 	for (i = 0; i < ps->n_backends; i++) {
-		clear_backend(s, ps->backends[i].id);
+		clear_backend(s, ps->backends[i].id, ps->id, &ps->backends[i]);
 		idpool_free(&s->be_ids, ps->backends[i].id);
 	}
 	bpf_map_update_elem(s->maps->svc_info, &ps->id, &none, BPF_ANY);
@@ -447,10 +522,13 @@ static int apply_service(struct xlb_sync *s, const struct xlb_model_service *ms,
 		ps->id = old->id;
 		ps->generation = old->generation;
 	} else {
-		ps->id = idpool_alloc(&s->svc_ids);
+		bool dirty;
+
+		ps->id = idpool_alloc(&s->svc_ids, &dirty);
 		if (!ps->id)
 			return -ENOSPC;
-		xlb_counter_reset(s->maps, s->maps->svc_stats, ps->id);
+		if (dirty)
+			xlb_counter_reset(s->maps, s->maps->svc_stats, ps->id);
 	}
 	nb = calloc(ms->n_backends + 1, sizeof(*nb));
 	gone = calloc((old ? old->n_backends : 0) + 1, sizeof(*gone));
@@ -486,13 +564,17 @@ static int apply_service(struct xlb_sync *s, const struct xlb_model_service *ms,
 		nb[i].state = mb->state;
 		nb[i].weight = mb->weight;
 		if (c < 0) {
-			nb[i].id = idpool_alloc(&s->be_ids);
+			bool dirty;
+
+			nb[i].id = idpool_alloc(&s->be_ids, &dirty);
 			if (!nb[i].id) {
 				rc = -ENOSPC;
 				goto out;
 			}
-			xlb_counter_reset(s->maps, s->maps->be_stats, nb[i].id);
-			rc = write_backend(s, nb[i].id, ps->id, &nb[i]);
+			if (dirty)
+				xlb_counter_reset(s->maps, s->maps->be_stats,
+						  nb[i].id);
+			rc = write_backend(s, nb[i].id, ps->id, &nb[i], dirty);
 			if (rc)
 				goto out;
 			if (mb->state == XLB_BE_ACTIVE && mb->weight)
@@ -501,7 +583,8 @@ static int apply_service(struct xlb_sync *s, const struct xlb_model_service *ms,
 		} else {
 			nb[i].id = ob->id;
 			if (ob->state != mb->state || ob->weight != mb->weight) {
-				rc = write_backend(s, nb[i].id, ps->id, &nb[i]);
+				rc = write_backend(s, nb[i].id, ps->id, &nb[i],
+						   false);
 				if (rc)
 					goto out;
 				ring_dirty = true;
@@ -540,7 +623,7 @@ static int apply_service(struct xlb_sync *s, const struct xlb_model_service *ms,
 	}
 	/* Now nothing new points at what is gone. */
 	for (i = 0; i < n_gone; i++) {
-		clear_backend(s, gone[i].id);
+		clear_backend(s, gone[i].id, ps->id, &gone[i]);
 		idpool_free(&s->be_ids, gone[i].id);
 	}
 	if (old && ring_dirty)

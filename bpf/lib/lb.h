@@ -33,6 +33,7 @@ xlb_backend_usable(__u32 id, __u32 svc_id)
 
 /* Forward direction: packet p to the frontend of service svc. */
 static __always_inline int xlb_lb_forward(const struct xlb_pkt *p,
+					  const struct xlb_vip_key *vk,
 					  const struct xlb_svc *svc,
 					  struct xlb_nat *n, __u32 len)
 {
@@ -57,8 +58,18 @@ static __always_inline int xlb_lb_forward(const struct xlb_pkt *p,
 
 	id = xlb_maglev_pick(svc, p);
 	be = xlb_backend_usable(id, svc->svc_id);
-	if (!be || be->state != XLB_BE_ACTIVE)
-		return XLB_STAT_NO_BACKEND;
+	if (!be || be->state != XLB_BE_ACTIVE) {
+		/* The agent retires a backend only after the service points
+		 * at a ring without it; if we read the service just before
+		 * that swap, reading it again gives the new ring. */
+		svc = bpf_map_lookup_elem(&xlb_svc, vk);
+		if (!svc)
+			return XLB_STAT_NO_BACKEND;
+		id = xlb_maglev_pick(svc, p);
+		be = xlb_backend_usable(id, svc->svc_id);
+		if (!be || be->state != XLB_BE_ACTIVE)
+			return XLB_STAT_NO_BACKEND;
+	}
 	xlb_ct_insert(p, be, id, svc->svc_id);
 	xlb_stat(XLB_STAT_CT_NEW, len);
 found:
@@ -93,7 +104,7 @@ static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
 	vk.family = p->family;
 	svc = bpf_map_lookup_elem(&xlb_svc, &vk);
 	if (svc)
-		return xlb_lb_forward(p, svc, n, len);
+		return xlb_lb_forward(p, &vk, svc, n, len);
 
 	/* Not for a VIP: maybe a backend's reply to a balanced flow. */
 	xlb_ct_key_of(&k, p, XLB_CT_REV);

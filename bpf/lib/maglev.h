@@ -23,13 +23,15 @@ static __always_inline __u32 xlb_flow_hash(const struct xlb_pkt *p)
 static __always_inline __u32 xlb_maglev_pick(const struct xlb_svc *svc,
 					     const struct xlb_pkt *p)
 {
-	__u32 slot, *id;
+	struct xlb_ring_pair *pair;
+	__u32 slot, entry;
 
 	if (!svc->ring_size)
 		return XLB_ID_NONE;
 	slot = svc->ring_off + xlb_flow_hash(p) % svc->ring_size;
-	id = bpf_map_lookup_elem(&xlb_rings, &slot);
-	return id ? *id : XLB_ID_NONE;
+	entry = slot / XLB_RING_SLOTS_PER_ENTRY;
+	pair = bpf_map_lookup_elem(&xlb_rings, &entry);
+	return pair ? pair->id[slot & 1] : XLB_ID_NONE;
 }
 
 #endif /* XLB_BPF_MAGLEV_H */

@@ -6,8 +6,11 @@
 
 #include "common.h"
 
+/* Not preallocated: a replaced value is freed after an RCU grace period,
+ * so a program holding the old one never sees it rewritten. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XLB_DEF_MAX_FRONTENDS);
 	__type(key, struct xlb_vip_key);
 	__type(value, struct xlb_svc);
@@ -30,9 +33,9 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, XLB_DEF_RING_SLOTS);
+	__uint(max_entries, XLB_DEF_RING_SLOTS / XLB_RING_SLOTS_PER_ENTRY);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct xlb_ring_pair);
 } xlb_rings SEC(".maps");
 
 struct {

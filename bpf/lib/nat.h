@@ -60,7 +60,9 @@ static __always_inline int xlb_nat_xdp(void *data, void *data_end,
 	__u64 delta = 0;
 	int i;
 
-	if ((void *)(addr + 4) > data_end || (void *)(port + 1) > data_end ||
+	/* An IPv4 address is one word: checking four would reject a UDP
+	 * packet to a VIP with less than 4 bytes of payload. */
+	if ((void *)(addr + 1) > data_end || (void *)(port + 1) > data_end ||
 	    (void *)(l4sum + 1) > data_end)
 		return -XLB_E_PARSE;
 
@@ -75,6 +77,8 @@ static __always_inline int xlb_nat_xdp(void *data, void *data_end,
 		*ipsum = xlb_csum_apply(*ipsum, delta);
 		addr[0] = n->addr.v4;
 	} else {
+		if ((void *)(addr + 4) > data_end)
+			return -XLB_E_PARSE;
 #pragma unroll
 		for (i = 0; i < 4; i++) {
 			delta += xlb_csum_delta32(addr[i], n->addr.v6[i]);

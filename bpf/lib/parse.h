@@ -144,8 +144,17 @@ static __always_inline int xlb_parse_ipv6(struct xlb_cursor *c,
 			goto done;
 		}
 	}
-	/* Still inside extension headers after the bound. */
-	return -XLB_E_UNSUPPORTED;
+	/* The loop consumed XLB_MAX_EXTHDR headers without looking at what
+	 * follows the last one: still an extension header is past the bound,
+	 * anything else is the upper layer. */
+	switch (nexthdr) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_AH:
+	case IPPROTO_FRAGMENT:
+		return -XLB_E_UNSUPPORTED;
+	}
 done:
 	p->proto = nexthdr;
 	return nexthdr;

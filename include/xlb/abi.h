@@ -30,7 +30,7 @@
 #define XLB_DEF_MAX_FRONTENDS	131072	/* xlb_svc entries */
 #define XLB_DEF_MAX_SERVICES	131072	/* service ids: 0 .. n-1 */
 #define XLB_DEF_MAX_BACKENDS	524288	/* backend ids: 0 .. n-1 */
-#define XLB_DEF_RING_SLOTS	(1u << 22) /* Maglev slots shared by all rings */
+#define XLB_DEF_RING_SLOTS	(1u << 22) /* Maglev slots shared by all rings (even) */
 #define XLB_DEF_CT_ENTRIES	262144	/* flows x 2 directions */
 
 /* Maglev table sizes. The agent picks the smallest prime in this range at
@@ -128,7 +128,17 @@ enum {
 	XLB_BE_TERMINATING = 2,	/* keeps existing flows, takes no new one */
 };
 
-/* xlb_rings: ARRAY of __u32 backend ids, BPF_F_MMAPABLE. */
+/*
+ * xlb_rings: ARRAY, BPF_F_MMAPABLE, of backend ids. The kernel lays array
+ * values out 8 bytes apart, so each entry holds two 4-byte slots: slot s
+ * is entry s / 2, id[s % 2]. Mapped into userspace the map is then a flat
+ * __u32 array of 2 * max_entries slots, which the agent fills with memcpy.
+ */
+struct xlb_ring_pair {
+	__u32 id[2];		/* backend ids of slots 2k and 2k + 1 */
+};
+_Static_assert(sizeof(struct xlb_ring_pair) == 8, "xlb_ring_pair size");
+#define XLB_RING_SLOTS_PER_ENTRY 2
 
 /* xlb_ct: LRU_HASH shared by all CPUs (a reply may come back on any CPU
  * or interface). A balanced flow has two entries: XLB_CT_FWD keyed by

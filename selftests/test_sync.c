@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Map sync against real maps (an XDP object loaded, not attached, not
+ * pinned): only what changed is written, ids are stable across syncs and
+ * adoption, rings are replaced without a packet ever seeing a half-written
+ * one, and a model that does not fit changes nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "config.h"
+#include "log.h"
+#include "maglev.h"
+#include "pkt.h"
+#include "sync.h"
+#include "testlib.h"
+#include "util.h"
+#include "xdp_lb.skel.h"
+
+#define T_SERVICES 64
+#define T_BACKENDS 256
+#define T_SLOTS 8192
+
+static struct xlb_xdp_lb *skel;
+static struct xlb_maps maps;
+
+static int load(void)
+{
+	int rc;
+
+	skel = xlb_xdp_lb__open();
+	if (!skel)
+		return -errno;
+	bpf_map__set_max_entries(skel->maps.xlb_svc, T_SERVICES);
+	bpf_map__set_max_entries(skel->maps.xlb_svc_info, T_SERVICES);
+	bpf_map__set_max_entries(skel->maps.xlb_svc_stats, T_SERVICES);
+	bpf_map__set_max_entries(skel->maps.xlb_backends, T_BACKENDS);
+	bpf_map__set_max_entries(skel->maps.xlb_be_stats, T_BACKENDS);
+	bpf_map__set_max_entries(skel->maps.xlb_rings,
+				 T_SLOTS / XLB_RING_SLOTS_PER_ENTRY);
+	bpf_map__set_max_entries(skel->maps.xlb_ct, 65536);
+	rc = xlb_xdp_lb__load(skel);
+	if (rc)
+		return rc;
+	maps.svc = bpf_map__fd(skel->maps.xlb_svc);
+	maps.svc_info = bpf_map__fd(skel->maps.xlb_svc_info);
+	maps.backends = bpf_map__fd(skel->maps.xlb_backends);
+	maps.rings = bpf_map__fd(skel->maps.xlb_rings);
+	maps.ct = bpf_map__fd(skel->maps.xlb_ct);
+	maps.svc_stats = bpf_map__fd(skel->maps.xlb_svc_stats);
+	maps.be_stats = bpf_map__fd(skel->maps.xlb_be_stats);
+	maps.stats = bpf_map__fd(skel->maps.xlb_stats);
+	return xlb_maps_init(&maps);
+}
+
+static int model_of(const char *doc, struct xlb_model *m)
+{
+	char err[256] = "";
+	int rc = xlb_config_parse(doc, m, err, sizeof(err));
+
+	if (rc)
+		TEST_FAIL("test config does not parse: %s", err);
+	return rc;
+}
+
+static int apply(struct xlb_sync *s, const char *doc,
+		 struct xlb_sync_result *res, char *err, size_t errlen)
+{
+	struct xlb_model m;
+	int rc;
+
+	if (model_of(doc, &m))
+		return -EINVAL;
+	rc = xlb_sync_apply(s, &m, res, err, errlen);
+	xlb_model_free(&m);
+	return rc;
+}
+
+static struct xlb_vip_key vip4(const char *a, int port, int proto)
+{
+	struct xlb_vip_key k = {};
+
+	xlb_addr_parse(a, &k.addr, &k.family);
+	k.port = htons(port);
+	k.proto = proto;
+	return k;
+}
+
+static const struct xlb_prog_service *find(const struct xlb_sync *s,
+					   const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_svcs; i++)
+		if (!strcmp(s->svcs[i].name, name))
+			return &s->svcs[i];
+	return NULL;
+}
+
+static __u32 be_id_of(const struct xlb_prog_service *ps, const char *ip)
+{
+	union xlb_addr a;
+	__u8 f;
+	size_t i;
+
+	xlb_addr_parse(ip, &a, &f);
+	for (i = 0; i < ps->n_backends; i++)
+		if (!memcmp(&ps->backends[i].addr, &a, sizeof(a)))
+			return ps->backends[i].id;
+	return 0;
+}
+
+/* The ring in the map must be what Maglev builds from the active
+ * backends read back from the backends map. */
+static void check_ring(const struct xlb_prog_service *ps, const char *what)
+{
+	struct xlb_maglev_backend mb[16];
+	struct xlb_svc sv;
+	__u32 *want;
+	size_t i, n = 0;
+
+	if (!ASSERT_EQ(bpf_map_lookup_elem(maps.svc, &ps->vip, &sv), 0,
+		       "%s: frontend present", what))
+		return;
+	ASSERT_EQ(sv.svc_id, ps->id, "%s: frontend points at service id", what);
+	for (i = 0; i < ps->n_backends && n < 16; i++) {
+		struct xlb_backend b;
+		__u32 id = ps->backends[i].id;
+
+		bpf_map_lookup_elem(maps.backends, &id, &b);
+		if (b.state != XLB_BE_ACTIVE || !b.weight)
+			continue;
+		mb[n++] = (struct xlb_maglev_backend){ .id = id, .addr = b.addr,
+			.port = b.port, .family = b.family, .weight = b.weight };
+	}
+	if (!n) {
+		ASSERT_EQ(sv.ring_size, 0, "%s: no active backend, no ring", what);
+		return;
+	}
+	want = calloc(sv.ring_size, sizeof(*want));
+	xlb_maglev_build(mb, n, sv.ring_size, want);
+	ASSERT_MEM_EQ(maps.ring_mem + sv.ring_off, want,
+		      sv.ring_size * sizeof(*want),
+		      "%s: ring slots equal the Maglev table", what);
+	free(want);
+}
+
+#define DOC_A                                                               \
+	"{\"services\": ["                                                  \
+	"{\"name\": \"web\", \"vip\": \"10.96.0.10\", \"port\": 80, \"protocol\": \"tcp\","\
+	" \"backends\": [{\"ip\": \"10.244.1.2\", \"port\": 8080},"        \
+	" {\"ip\": \"10.244.1.3\", \"port\": 8080}, {\"ip\": \"10.244.1.4\", \"port\": 8080}]},"\
+	"{\"name\": \"dns\", \"vip\": \"fd00::a\", \"port\": 53, \"protocol\": \"udp\","\
+	" \"backends\": [{\"ip\": \"fd00:1::2\", \"port\": 53}, {\"ip\": \"fd00:1::3\", \"port\": 53}]}]}"
+
+/* web gains .5, .3 turns terminating, dns unchanged. */
+#define DOC_B                                                               \
+	"{\"services\": ["                                                  \
+	"{\"name\": \"web\", \"vip\": \"10.96.0.10\", \"port\": 80, \"protocol\": \"tcp\","\
+	" \"backends\": [{\"ip\": \"10.244.1.2\", \"port\": 8080},"        \
+	" {\"ip\": \"10.244.1.3\", \"port\": 8080, \"state\": \"terminating\"},"\
+	" {\"ip\": \"10.244.1.4\", \"port\": 8080}, {\"ip\": \"10.244.1.5\", \"port\": 8080}]},"\
+	"{\"name\": \"dns\", \"vip\": \"fd00::a\", \"port\": 53, \"protocol\": \"udp\","\
+	" \"backends\": [{\"ip\": \"fd00:1::3\", \"port\": 53}, {\"ip\": \"fd00:1::2\", \"port\": 53}]}]}"
+
+static void test_diff_and_ids(void)
+{
+	struct xlb_sync s, s2;
+	struct xlb_sync_result r;
+	const struct xlb_prog_service *web, *dns;
+	struct xlb_svc_info info;
+	struct xlb_backend b;
+	__u32 web_id, dns_id, id2, id3, id4, dns_gen, old_off;
+	char err[256] = "";
+	struct xlb_svc sv;
+	struct xlb_vip_key k;
+
+	xlb_sync_init(&s, &maps);
+	s.quiet = 1;
+	ASSERT_EQ(apply(&s, DOC_A, &r, err, sizeof(err)), 0, "apply A (%s)", err);
+	ASSERT_EQ(r.added, 2, "A: two services added");
+	ASSERT_EQ(r.be_added, 5, "A: five backends added");
+	ASSERT_EQ(r.rings_written, 2, "A: two rings written");
+	web = find(&s, "web");
+	dns = find(&s, "dns");
+	if (!ASSERT_TRUE(web && dns, "both services programmed"))
+		return;
+	web_id = web->id;
+	dns_id = dns->id;
+	id2 = be_id_of(web, "10.244.1.2");
+	id3 = be_id_of(web, "10.244.1.3");
+	id4 = be_id_of(web, "10.244.1.4");
+	ASSERT_EQ(web->ring_size, 307, "web: table size 307 for 3 backends");
+	check_ring(web, "A web");
+	check_ring(dns, "A dns");
+	bpf_map_lookup_elem(maps.svc_info, &dns_id, &info);
+	dns_gen = info.generation;
+	ASSERT_TRUE(!strcmp(info.name, "dns"), "info map holds the name");
+
+	ASSERT_EQ(apply(&s, DOC_A, &r, err, sizeof(err)), 0, "apply A again");
+	ASSERT_EQ(r.unchanged, 2, "A again: both unchanged");
+	ASSERT_EQ(r.rings_written + r.added + r.updated + r.removed, 0,
+		  "A again: nothing written");
+
+	old_off = find(&s, "web")->ring_off;
+	ASSERT_EQ(apply(&s, DOC_B, &r, err, sizeof(err)), 0, "apply B (%s)", err);
+	ASSERT_EQ(r.updated, 1, "B: one service updated");
+	ASSERT_EQ(r.unchanged, 1, "B: dns unchanged (order of backends ignored)");
+	ASSERT_EQ(r.be_added, 1, "B: one backend added");
+	ASSERT_EQ(r.be_changed, 1, "B: one backend changed state");
+	web = find(&s, "web");
+	dns = find(&s, "dns");
+	ASSERT_EQ(web->id, web_id, "web keeps its service id");
+	ASSERT_EQ(dns->id, dns_id, "dns keeps its service id");
+	ASSERT_EQ(be_id_of(web, "10.244.1.2"), id2, ".2 keeps its backend id");
+	ASSERT_EQ(be_id_of(web, "10.244.1.3"), id3, ".3 keeps its backend id");
+	ASSERT_EQ(be_id_of(web, "10.244.1.4"), id4, ".4 keeps its backend id");
+	ASSERT_EQ(web->ring_size, 401, "web: table size 401 for 4 backends");
+	ASSERT_TRUE(web->ring_off != old_off,
+		    "new ring written to another slice than the live one");
+	bpf_map_lookup_elem(maps.backends, &id3, &b);
+	ASSERT_EQ(b.state, XLB_BE_TERMINATING, ".3 is terminating in the map");
+	check_ring(web, "B web");
+	bpf_map_lookup_elem(maps.svc_info, &dns_id, &info);
+	ASSERT_EQ(info.generation, dns_gen, "dns info not rewritten");
+
+	/* Adoption: a fresh sync reads the same state back. */
+	xlb_sync_init(&s2, &maps);
+	s2.quiet = 1;
+	ASSERT_EQ(xlb_sync_adopt(&s2), 0, "adopt");
+	ASSERT_EQ(s2.n_svcs, 2, "adopted two services");
+	ASSERT_EQ(xlb_sync_backend_count(&s2), 6, "adopted six backends");
+	ASSERT_EQ(apply(&s2, DOC_B, &r, err, sizeof(err)), 0, "apply B after adopt");
+	ASSERT_EQ(r.unchanged, 2, "after adopt: B is already programmed");
+	ASSERT_EQ(find(&s2, "web")->id, web_id, "adopted web id");
+	ASSERT_EQ(be_id_of(find(&s2, "web"), "10.244.1.5"),
+		  be_id_of(find(&s, "web"), "10.244.1.5"), "adopted backend id");
+
+	/* Removing a backend and a service. */
+	ASSERT_EQ(apply(&s2,
+			"{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.10\", \"port\": 80, \"protocol\": \"tcp\","
+			" \"backends\": [{\"ip\": \"10.244.1.2\", \"port\": 8080}, {\"ip\": \"10.244.1.4\", \"port\": 8080}]}]}",
+			&r, err, sizeof(err)), 0, "apply C");
+	ASSERT_EQ(r.removed, 1, "C: dns removed");
+	ASSERT_EQ(r.be_removed, 2, "C: two web backends removed");
+	k = vip4("fd00::a", 53, IPPROTO_UDP);
+	ASSERT_TRUE(bpf_map_lookup_elem(maps.svc, &k, &sv) != 0,
+		    "dns frontend deleted");
+	bpf_map_lookup_elem(maps.backends, &id3, &b);
+	ASSERT_EQ(b.state, XLB_BE_UNUSED, "removed backend marked unused");
+	bpf_map_lookup_elem(maps.svc_info, &dns_id, &info);
+	ASSERT_EQ(info.flags, 0, "dns info cleared");
+	check_ring(find(&s2, "web"), "C web");
+
+	/* Two services swap VIPs in one apply. */
+	ASSERT_EQ(apply(&s2,
+			"{\"services\": [{\"name\": \"a\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\"},"
+			"{\"name\": \"b\", \"vip\": \"10.96.0.2\", \"port\": 80, \"protocol\": \"tcp\"}]}",
+			&r, err, sizeof(err)), 0, "apply D");
+	ASSERT_EQ(apply(&s2,
+			"{\"services\": [{\"name\": \"a\", \"vip\": \"10.96.0.2\", \"port\": 80, \"protocol\": \"tcp\"},"
+			"{\"name\": \"b\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\"}]}",
+			&r, err, sizeof(err)), 0, "apply D swapped");
+	k = vip4("10.96.0.1", 80, IPPROTO_TCP);
+	ASSERT_EQ(bpf_map_lookup_elem(maps.svc, &k, &sv), 0, "10.96.0.1 still a frontend");
+	ASSERT_EQ(sv.svc_id, find(&s2, "b")->id, "10.96.0.1 now belongs to b");
+	k = vip4("10.96.0.2", 80, IPPROTO_TCP);
+	ASSERT_EQ(bpf_map_lookup_elem(maps.svc, &k, &sv), 0, "10.96.0.2 still a frontend");
+	ASSERT_EQ(sv.svc_id, find(&s2, "a")->id, "10.96.0.2 now belongs to a");
+	k = vip4("10.96.0.10", 80, IPPROTO_TCP);
+	ASSERT_TRUE(bpf_map_lookup_elem(maps.svc, &k, &sv) != 0, "web frontend deleted");
+
+	xlb_sync_fini(&s);
+	/* Leave the maps empty for the next test. */
+	ASSERT_EQ(apply(&s2, "{\"services\": []}", &r, err, sizeof(err)), 0,
+		  "apply empty");
+	xlb_sync_fini(&s2);
+}
+
+/* Snapshot of the frontend map and backends array, for "nothing changed". */
+static size_t snapshot(unsigned char *buf, size_t cap)
+{
+	struct xlb_vip_key k, next;
+	struct xlb_svc v;
+	void *prev = NULL;
+	size_t n = 0;
+	__u32 i;
+
+	while (!bpf_map_get_next_key(maps.svc, prev, &next) &&
+	       n + sizeof(k) + sizeof(v) < cap) {
+		k = next;
+		prev = &k;
+		bpf_map_lookup_elem(maps.svc, &k, &v);
+		memcpy(buf + n, &k, sizeof(k));
+		memcpy(buf + n + sizeof(k), &v, sizeof(v));
+		n += sizeof(k) + sizeof(v);
+	}
+	for (i = 0; i < T_BACKENDS && n + sizeof(struct xlb_backend) < cap; i++) {
+		bpf_map_lookup_elem(maps.backends, &i, buf + n);
+		n += sizeof(struct xlb_backend);
+	}
+	return n;
+}
+
+static void test_capacity(void)
+{
+	static unsigned char before[65536], after[65536];
+	struct xlb_sync s;
+	struct xlb_sync_result r;
+	char err[256] = "", *doc;
+	size_t n1, n2, len = 0, cap = 1 << 20;
+	int i, rc;
+
+	xlb_sync_init(&s, &maps);
+	s.quiet = 1;
+	ASSERT_EQ(apply(&s, DOC_A, &r, err, sizeof(err)), 0, "apply A");
+	n1 = snapshot(before, sizeof(before));
+
+	/* One service with more backends than the map has ids. */
+	doc = malloc(cap);
+	len += snprintf(doc + len, cap - len,
+			"{\"services\": [{\"name\": \"big\", \"vip\": \"10.96.1.1\", \"port\": 80, \"protocol\": \"tcp\", \"backends\": [");
+	for (i = 0; i < T_BACKENDS + 10; i++)
+		len += snprintf(doc + len, cap - len,
+				"%s{\"ip\": \"10.250.%d.%d\", \"port\": 80}",
+				i ? "," : "", i / 250, i % 250 + 1);
+	snprintf(doc + len, cap - len, "]}]}");
+	rc = apply(&s, doc, &r, err, sizeof(err));
+	ASSERT_EQ(rc, -E2BIG, "too many backends rejected");
+	ASSERT_TRUE(strstr(err, "service big: backends") != NULL,
+		    "message names service and field: %s", err);
+	n2 = snapshot(after, sizeof(after));
+	ASSERT_EQ(n2, n1, "maps unchanged in size after rejection");
+	ASSERT_MEM_EQ(after, before, n1, "maps unchanged after rejection");
+	ASSERT_EQ(s.n_svcs, 2, "bookkeeping unchanged after rejection");
+	free(doc);
+	apply(&s, "{\"services\": []}", &r, err, sizeof(err));
+	xlb_sync_fini(&s);
+}
+
+/*
+ * Ring swaps under traffic: one thread sends new flows through the XDP
+ * program while the main thread flips the service between two backend
+ * sets. Every packet must be DNATed to a backend of one set or the
+ * other: a half-written ring would show as a drop or a foreign address.
+ */
+static atomic_int stop_traffic;
+static atomic_long sent, bad, dropped;
+
+static void *traffic(void *arg)
+{
+	struct pkt_spec sp = {
+		.family = 4, .saddr = PKT_V4(192, 0, 2, 1),
+		.daddr = PKT_V4(10, 96, 0, 10), .proto = IPPROTO_TCP,
+		.dport = 80, .tcp_flags = 0x02,
+	};
+	int fd = bpf_program__fd(skel->progs.xlb_xdp);
+	unsigned char in[256], out[256];
+	struct pkt_layout lay;
+	unsigned int port = 1024;
+
+	while (!atomic_load(&stop_traffic)) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in,
+			    .data_out = out, .data_size_out = sizeof(out),
+			    .repeat = 1);
+		size_t len;
+
+		sp.sport = port++;
+		if (port > 65000)
+			port = 1024;
+		sp.saddr.b[3] = port & 0xff;
+		len = pkt_build(&sp, in, sizeof(in), &lay);
+		o.data_size_in = len;
+		if (bpf_prog_test_run_opts(fd, &o))
+			continue;
+		atomic_fetch_add(&sent, 1);
+		if (o.retval != XDP_PASS) {
+			atomic_fetch_add(&dropped, 1);
+			continue;
+		}
+		/* dst must be 10.244.1.x or 10.244.2.x, port 8080 */
+		if (out[lay.l3 + 16] != 10 || out[lay.l3 + 17] != 244 ||
+		    (out[lay.l3 + 18] != 1 && out[lay.l3 + 18] != 2) ||
+		    out[lay.l4 + 2] != 0x1f || out[lay.l4 + 3] != 0x90) {
+			atomic_fetch_add(&bad, 1);
+		}
+	}
+	return NULL;
+}
+
+static void test_swap_under_traffic(void)
+{
+	const char *set[2] = {
+		"{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.10\", \"port\": 80, \"protocol\": \"tcp\","
+		" \"backends\": [{\"ip\": \"10.244.1.2\", \"port\": 8080}, {\"ip\": \"10.244.1.3\", \"port\": 8080}, {\"ip\": \"10.244.1.4\", \"port\": 8080}]}]}",
+		"{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.10\", \"port\": 80, \"protocol\": \"tcp\","
+		" \"backends\": [{\"ip\": \"10.244.2.2\", \"port\": 8080}, {\"ip\": \"10.244.2.3\", \"port\": 8080}, {\"ip\": \"10.244.2.4\", \"port\": 8080}, {\"ip\": \"10.244.2.5\", \"port\": 8080}]}]}",
+	};
+	struct xlb_sync s;
+	struct xlb_sync_result r;
+	char err[256] = "";
+	pthread_t th;
+	int i, fails = 0;
+	uint64_t t_end;
+
+	xlb_sync_init(&s, &maps);
+	s.quiet = 1;
+	apply(&s, set[0], &r, err, sizeof(err));
+	pthread_create(&th, NULL, traffic, NULL);
+	t_end = xlb_now_ns() + 3000000000ull; /* bounded: 3 s at most */
+	for (i = 0; i < 400 && xlb_now_ns() < t_end; i++)
+		fails += apply(&s, set[(i + 1) % 2], &r, err, sizeof(err)) != 0;
+	atomic_store(&stop_traffic, 1);
+	pthread_join(th, NULL);
+	ASSERT_EQ(fails, 0, "%d ring swaps applied", i);
+	check_ring(find(&s, "web"), "after the swaps");
+	ASSERT_TRUE(atomic_load(&sent) > 1000, "traffic ran during the swaps (%ld packets)",
+		    atomic_load(&sent));
+	ASSERT_EQ(atomic_load(&dropped), 0, "no packet dropped during swaps");
+	ASSERT_EQ(atomic_load(&bad), 0, "no packet sent to a foreign address during swaps");
+	apply(&s, "{\"services\": []}", &r, err, sizeof(err));
+	xlb_sync_fini(&s);
+}
+
+int main(void)
+{
+	int rc;
+
+	xlb_log_set_level(XLB_LOG_WARN);
+	rc = load();
+	if (!ASSERT_EQ(rc, 0, "load XDP object"))
+		return test_done();
+	test_diff_and_ids();
+	test_capacity();
+	test_swap_under_traffic();
+	xlb_maps_close(&maps);
+	xlb_xdp_lb__destroy(skel);
+	return test_done();
+}
