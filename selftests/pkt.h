@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Test packet builder, independent of the datapath: Ethernet with 0-3
+ * VLAN tags, IPv4 (options, fragment bits) or IPv6 (extension headers),
+ * then TCP, UDP, ICMP, ICMPv6 or raw bytes of any other protocol.
+ *
+ * Every checksum (IPv4 header, TCP, UDP, ICMP, ICMPv6) is computed from
+ * scratch over the finished bytes with this file's own one's-complement
+ * sum; nothing here shares code with bpf/lib/csum.h, so a packet built
+ * here is a reference the datapath's incremental updates are held to.
+ */
+#ifndef XLB_SELFTEST_PKT_H
+#define XLB_SELFTEST_PKT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PKT_MAX_VLAN	3
+#define PKT_MAX_EXT	8
+#define PKT_MAX_LEN	1514
+
+/* An address as the packet carries it: IPv4 in the first 4 bytes. */
+struct pkt_addr {
+	uint8_t b[16];
+};
+
+/* Initializers of a struct pkt_addr (brace lists, for tables). */
+#define PKT_V4(a, b_, c, d) { .b = { a, b_, c, d } }
+/* An IPv6 address given as eight 16-bit groups. */
+#define PKT_V6(g0, g1, g2, g3, g4, g5, g6, g7)                             \
+	{ .b = { (g0) >> 8, (g0) & 0xff, (g1) >> 8, (g1) & 0xff,           \
+		 (g2) >> 8, (g2) & 0xff, (g3) >> 8, (g3) & 0xff,           \
+		 (g4) >> 8, (g4) & 0xff, (g5) >> 8, (g5) & 0xff,           \
+		 (g6) >> 8, (g6) & 0xff, (g7) >> 8, (g7) & 0xff } }
+
+/* IPv6 extension header: type is the IPPROTO_* value (HOPOPTS, ROUTING,
+ * DSTOPTS, FRAGMENT). len8 is the header length field (8-byte units
+ * beyond the first 8) for the option-carrying types; a routing header is
+ * written with segments left 0, so the pseudo header keeps the IPv6
+ * destination. For a fragment header, frag_off (in 8-byte units) and mf. */
+struct pkt_ext {
+	uint8_t type;
+	uint8_t len8;
+	uint16_t frag_off;
+	bool mf;
+};
+
+/* Where the packet ends when it is cut short on purpose. */
+enum pkt_cut_at {
+	PKT_CUT_NONE = 0,
+	PKT_CUT_L2,		/* start of the frame (then cut_adj >= 14) */
+	PKT_CUT_L3,		/* start of the IP header */
+	PKT_CUT_L3_FIXED,	/* end of the fixed IP header (20 / 40 bytes) */
+	PKT_CUT_EXT,		/* end of the first IPv6 extension header */
+	PKT_CUT_L4,		/* start of the L4 header */
+	PKT_CUT_PAYLOAD,	/* start of the L4 payload */
+};
+
+struct pkt_spec {
+	uint8_t dmac[6], smac[6];
+	int nvlan;				/* VLAN tags, outermost first */
+	uint16_t vlan_tpid[PKT_MAX_VLAN];	/* 0 = 0x8100 */
+	uint16_t vlan_tci[PKT_MAX_VLAN];
+	uint16_t ethertype;	/* non-IP frame when family == 0 */
+
+	int family;		/* 4, 6, or 0 for a non-IP frame */
+	struct pkt_addr saddr, daddr;
+	uint8_t tos, ttl;	/* ttl 0 = 64 */
+	uint16_t ip_id;
+	uint16_t frag;		/* IPv4 frag_off field, host order (DF, MF, offset) */
+	int ipopt_len;		/* IPv4 option bytes, multiple of 4, <= 40 */
+	int next;		/* IPv6 extension headers */
+	struct pkt_ext ext[PKT_MAX_EXT];
+
+	uint8_t proto;		/* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6, other */
+	uint16_t sport, dport;	/* host order */
+	uint8_t tcp_flags;	/* 0 = ACK */
+	uint32_t seq, ack;
+	int tcpopt_len;		/* TCP option bytes, multiple of 4 */
+	bool udp_nocsum;	/* UDP sent without checksum (0) */
+	int payload_len;	/* bytes after the L4 header */
+	uint8_t payload_seed;	/* payload byte i = seed + i * 7 */
+	uint16_t payload_word0;	/* nonzero: first 2 payload bytes, network order */
+
+	enum pkt_cut_at cut;	/* cut the frame short at this point */
+	int cut_adj;		/* ... plus this many bytes */
+};
+
+/* Offsets of the headers in a built packet. */
+struct pkt_layout {
+	size_t l3;		/* IP header */
+	size_t l3_fixed_end;	/* after the fixed IP header */
+	size_t ext_end;		/* after the first extension header (IPv6) */
+	size_t l4;		/* L4 header */
+	size_t payload;		/* L4 payload */
+	size_t len;		/* full length, before any cut */
+};
+
+/* Builds s into buf (cap bytes); returns the frame length (after the
+ * cut, if any), or 0 if the spec does not fit or makes no sense. */
+size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap,
+		 struct pkt_layout *lay);
+
+/* One's-complement sum of len bytes added to sum (not folded). */
+uint32_t pkt_sum(const void *data, size_t len, uint32_t sum);
+/* Folds and complements a sum into a checksum field value (host order). */
+uint16_t pkt_fold(uint32_t sum);
+
+#endif /* XLB_SELFTEST_PKT_H */
