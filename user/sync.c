@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,9 +125,6 @@ int xlb_sync_init(struct xlb_sync *s, struct xlb_maps *maps)
 
 	memset(s, 0, sizeof(*s));
 	s->maps = maps;
-	s->scratch = malloc(XLB_RING_MAX * sizeof(__u32));
-	if (!s->scratch)
-		return -ENOMEM;
 	rc = xlb_ringalloc_init(&s->rings, maps->ring_slots);
 	if (!rc)
 		rc = idpool_init(&s->svc_ids, maps->max_services);
@@ -152,7 +150,6 @@ void xlb_sync_fini(struct xlb_sync *s)
 	xlb_ringalloc_fini(&s->rings);
 	idpool_fini(&s->svc_ids);
 	idpool_fini(&s->be_ids);
-	free(s->scratch);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -352,13 +349,194 @@ static __u32 table_size_of(const struct xlb_model_service *ms)
 }
 
 /*
+ * Writes of one apply, queued and flushed in an order that keeps every
+ * packet's view consistent: backends (retired ids first made harmless),
+ * service info, then the frontends that make new rings and backends live,
+ * then what nothing points at any more. Ids and ring slices are freed
+ * only after that, so none is reused while still referenced.
+ */
+struct batch {
+	int fd;
+	size_t ksz, vsz, n, cap;
+	char *keys, *vals;
+};
+
+struct ring_job {
+	const struct xlb_prog_service *ps;
+	__u32 off, m;
+};
+
+struct txn {
+	struct batch be_pre, be, info, svc, be_clear;
+	struct ring_job *jobs;		/* tables to build before the flush */
+	size_t n_jobs, cap_jobs;
+	struct xlb_vip_key *del;	/* frontends to delete */
+	size_t n_del, cap_del;
+	__u32 *free_be;			/* backend ids to free */
+	size_t n_free_be, cap_free_be;
+	struct extent *free_ring;	/* ring slices to free */
+	size_t n_free_ring, cap_free_ring;
+};
+
+static int grow_buf(void **buf, size_t *cap, size_t need, size_t esz)
+{
+	size_t c = *cap ? *cap : 64;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	n = realloc(*buf, c * esz);
+	if (!n)
+		return -ENOMEM;
+	*buf = n;
+	*cap = c;
+	return 0;
+}
+
+static int batch_add(struct batch *b, const void *key, const void *val)
+{
+	size_t cap = b->cap;
+	int rc;
+
+	rc = grow_buf((void **)&b->keys, &cap, b->n + 1, b->ksz);
+	if (!rc && cap != b->cap) {
+		size_t c2 = b->cap;
+
+		rc = grow_buf((void **)&b->vals, &c2, cap, b->vsz);
+	}
+	if (rc)
+		return rc;
+	b->cap = cap;
+	memcpy(b->keys + b->n * b->ksz, key, b->ksz);
+	memcpy(b->vals + b->n * b->vsz, val, b->vsz);
+	b->n++;
+	return 0;
+}
+
+static int batch_flush(struct batch *b)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	size_t done = 0, i;
+	__u32 count;
+
+	while (done < b->n) {
+		count = b->n - done;
+		if (!bpf_map_update_batch(b->fd, b->keys + done * b->ksz,
+					  b->vals + done * b->vsz, &count,
+					  &opts)) {
+			done += count;
+			continue;
+		}
+		if (errno != EINVAL && errno != ENOTSUP && errno != EOPNOTSUPP)
+			return -errno;
+		/* No batch support: one by one. */
+		for (i = done + count; i < b->n; i++)
+			if (bpf_map_update_elem(b->fd, b->keys + i * b->ksz,
+						b->vals + i * b->vsz, BPF_ANY))
+				return -errno;
+		break;
+	}
+	b->n = 0;
+	return 0;
+}
+
+static void batch_fini(struct batch *b)
+{
+	free(b->keys);
+	free(b->vals);
+}
+
+static void txn_init(struct txn *t, const struct xlb_maps *m)
+{
+	memset(t, 0, sizeof(*t));
+	t->be_pre = (struct batch){ .fd = m->backends, .ksz = 4,
+				    .vsz = sizeof(struct xlb_backend) };
+	t->be = t->be_pre;
+	t->be_clear = t->be_pre;
+	t->info = (struct batch){ .fd = m->svc_info, .ksz = 4,
+				  .vsz = sizeof(struct xlb_svc_info) };
+	t->svc = (struct batch){ .fd = m->svc, .ksz = sizeof(struct xlb_vip_key),
+				 .vsz = sizeof(struct xlb_svc) };
+}
+
+static void txn_fini(struct txn *t)
+{
+	batch_fini(&t->be_pre);
+	batch_fini(&t->be);
+	batch_fini(&t->be_clear);
+	batch_fini(&t->info);
+	batch_fini(&t->svc);
+	free(t->jobs);
+	free(t->del);
+	free(t->free_be);
+	free(t->free_ring);
+}
+
+static int txn_free_be(struct txn *t, __u32 id)
+{
+	if (grow_buf((void **)&t->free_be, &t->cap_free_be, t->n_free_be + 1,
+		     sizeof(*t->free_be)))
+		return -ENOMEM;
+	t->free_be[t->n_free_be++] = id;
+	return 0;
+}
+
+static int txn_free_ring(struct txn *t, __u32 off, __u32 len)
+{
+	if (!len)
+		return 0;
+	if (grow_buf((void **)&t->free_ring, &t->cap_free_ring,
+		     t->n_free_ring + 1, sizeof(*t->free_ring)))
+		return -ENOMEM;
+	t->free_ring[t->n_free_ring++] = (struct extent){ off, len };
+	return 0;
+}
+
+static int txn_del(struct txn *t, const struct xlb_vip_key *k)
+{
+	if (grow_buf((void **)&t->del, &t->cap_del, t->n_del + 1,
+		     sizeof(*t->del)))
+		return -ENOMEM;
+	t->del[t->n_del++] = *k;
+	return 0;
+}
+
+static int build_rings(struct xlb_sync *s, struct txn *t);
+
+/* Flushes in order; on error the rest is not written. */
+static int txn_commit(struct xlb_sync *s, struct txn *t)
+{
+	size_t i;
+	int rc, brc;
+
+	brc = build_rings(s, t);
+	if ((rc = batch_flush(&t->be_pre)) || (rc = batch_flush(&t->be)) ||
+	    (rc = batch_flush(&t->info)) || (rc = batch_flush(&t->svc)))
+		return rc;
+	for (i = 0; i < t->n_del; i++)
+		bpf_map_delete_elem(s->maps->svc, &t->del[i]);
+	rc = batch_flush(&t->be_clear);
+	if (rc)
+		return rc;
+	for (i = 0; i < t->n_free_be; i++)
+		idpool_free(&s->be_ids, t->free_be[i]);
+	for (i = 0; i < t->n_free_ring; i++)
+		xlb_ringalloc_free(&s->rings, t->free_ring[i].off,
+				   t->free_ring[i].len);
+	t->n_del = t->n_free_be = t->n_free_ring = 0;
+	return brc;
+}
+
+/*
  * Array entries are rewritten in place, so a packet may read one while it
  * changes. Writes are arranged so that a torn read is always harmless:
  * an entry whose old content may still be read is first rewritten with
  * its new address but state UNUSED, and only then made usable; an entry
  * that goes away keeps its address and only turns UNUSED.
  */
-static int write_backend(struct xlb_sync *s, __u32 id, __u32 svc_id,
+static int write_backend(struct txn *t, __u32 id, __u32 svc_id,
 			 const struct xlb_prog_backend *pb, bool dirty)
 {
 	struct xlb_backend v = {
@@ -370,15 +548,15 @@ static int write_backend(struct xlb_sync *s, __u32 id, __u32 svc_id,
 		.weight = pb->weight,
 	};
 
-	if (dirty && bpf_map_update_elem(s->maps->backends, &id, &v, BPF_ANY))
-		return -errno;
+	int rc = 0;
+
+	if (dirty)
+		rc = batch_add(&t->be_pre, &id, &v);
 	v.state = pb->state;
-	if (bpf_map_update_elem(s->maps->backends, &id, &v, BPF_ANY))
-		return -errno;
-	return 0;
+	return rc ? rc : batch_add(&t->be, &id, &v);
 }
 
-static int clear_backend(struct xlb_sync *s, __u32 id, __u32 svc_id,
+static int clear_backend(struct txn *t, __u32 id, __u32 svc_id,
 			 const struct xlb_prog_backend *pb)
 {
 	struct xlb_backend v = {
@@ -389,55 +567,139 @@ static int clear_backend(struct xlb_sync *s, __u32 id, __u32 svc_id,
 		.svc_id = svc_id,
 	};
 
-	if (bpf_map_update_elem(s->maps->backends, &id, &v, BPF_ANY))
-		return -errno;
-	return 0;
+	return batch_add(&t->be_clear, &id, &v);
 }
 
-/* Builds the ring of ps from its active backends into a fresh slice. */
-static int write_ring(struct xlb_sync *s, struct xlb_prog_service *ps,
-		      __u32 m, __u32 *off, __u32 *size)
+/* Builds the Maglev table of ps, from its active backends, into table. */
+static int build_ring(const struct xlb_prog_service *ps, __u32 m,
+		      __u32 *table)
 {
-	struct xlb_maglev_backend *mb;
+	struct xlb_maglev_backend mb[16] = {}, *v = mb;
 	size_t i, n = 0;
 	int rc;
 
-	mb = calloc(ps->n_backends + 1, sizeof(*mb));
-	if (!mb)
-		return -ENOMEM;
+	if (ps->n_backends > 16) {
+		v = calloc(ps->n_backends, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
 	for (i = 0; i < ps->n_backends; i++) {
-		struct xlb_prog_backend *pb = &ps->backends[i];
+		const struct xlb_prog_backend *pb = &ps->backends[i];
 
 		if (pb->state != XLB_BE_ACTIVE || !pb->weight)
 			continue;
-		mb[n].id = pb->id;
-		mb[n].addr = pb->addr;
-		mb[n].port = pb->port;
-		mb[n].family = pb->family;
-		mb[n].weight = pb->weight;
+		v[n] = (struct xlb_maglev_backend){
+			.id = pb->id, .addr = pb->addr, .port = pb->port,
+			.family = pb->family, .weight = pb->weight,
+		};
 		n++;
 	}
-	if (!n) {
-		*off = 0;
-		*size = 0;
-		free(mb);
+	rc = xlb_maglev_build(v, n, m, table);
+	if (v != mb)
+		free(v);
+	return rc;
+}
+
+static size_t active_backends(const struct xlb_prog_service *ps)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ps->n_backends; i++)
+		n += ps->backends[i].state == XLB_BE_ACTIVE &&
+		     ps->backends[i].weight;
+	return n;
+}
+
+/* Gives ps a fresh ring slice and queues the building of its table; no
+ * packet can reach the slice before the frontend is written. */
+static int write_ring(struct xlb_sync *s, struct txn *t,
+		      struct xlb_prog_service *ps, __u32 m, __u32 *off,
+		      __u32 *size)
+{
+	int rc;
+
+	*off = 0;
+	*size = 0;
+	if (!active_backends(ps))
 		return 0;
-	}
-	rc = xlb_maglev_build(mb, n, m, s->scratch);
-	free(mb);
-	if (rc)
-		return rc;
 	rc = xlb_ringalloc_alloc(&s->rings, m, off);
 	if (rc)
 		return rc;
-	memcpy(s->maps->ring_mem + *off, s->scratch, (size_t)m * sizeof(__u32));
-	/* The slots must be visible before the service points at them. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (grow_buf((void **)&t->jobs, &t->cap_jobs, t->n_jobs + 1,
+		     sizeof(*t->jobs)))
+		return -ENOMEM;
+	t->jobs[t->n_jobs++] = (struct ring_job){ .ps = ps, .off = *off,
+						  .m = m };
 	*size = m;
 	return 0;
 }
 
-static int write_info(struct xlb_sync *s, const struct xlb_prog_service *ps)
+struct job_range {
+	struct xlb_sync *s;
+	struct txn *t;
+	size_t from, to;
+	int rc;
+};
+
+static void *run_jobs(void *arg)
+{
+	struct job_range *r = arg;
+	size_t i;
+
+	for (i = r->from; i < r->to; i++) {
+		struct ring_job *j = &r->t->jobs[i];
+		__u32 *table = r->s->maps->ring_mem + j->off;
+		int rc = build_ring(j->ps, j->m, table);
+
+		if (rc) {
+			/* Id 0 is no backend: the service drops, not misroutes. */
+			memset(table, 0, (size_t)j->m * sizeof(*table));
+			r->rc = rc;
+		}
+	}
+	return NULL;
+}
+
+/* Builds the queued tables, on up to XLB_SYNC_THREADS threads when there
+ * are many (a full sync of a large cluster). */
+#define XLB_SYNC_THREADS 4
+static int build_rings(struct xlb_sync *s, struct txn *t)
+{
+	struct job_range r[XLB_SYNC_THREADS];
+	pthread_t th[XLB_SYNC_THREADS];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = cpus > 1 ? (size_t)cpus : 1, i, started = 0;
+	int rc = 0;
+
+	if (nt > XLB_SYNC_THREADS)
+		nt = XLB_SYNC_THREADS;
+	if (t->n_jobs < 256)
+		nt = 1;
+	for (i = 0; i < nt; i++)
+		r[i] = (struct job_range){ .s = s, .t = t,
+					   .from = t->n_jobs * i / nt,
+					   .to = t->n_jobs * (i + 1) / nt };
+	for (i = 1; i < nt; i++)
+		if (!pthread_create(&th[i], NULL, run_jobs, &r[i]))
+			started = i;
+		else
+			break;
+	run_jobs(&r[0]);
+	/* Ranges whose thread did not start are run here. */
+	for (i = started + 1; i < nt; i++)
+		run_jobs(&r[i]);
+	for (i = 1; i <= started; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < nt; i++)
+		if (r[i].rc)
+			rc = r[i].rc;
+	/* The slots must be visible before the frontends point at them. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	t->n_jobs = 0;
+	return rc;
+}
+
+static int write_info(struct txn *t, const struct xlb_prog_service *ps)
 {
 	struct xlb_svc_info v = {
 		.ring_size_req = ps->table_size_req,
@@ -447,12 +709,10 @@ static int write_info(struct xlb_sync *s, const struct xlb_prog_service *ps)
 	};
 
 	memcpy(v.name, ps->name, sizeof(v.name));
-	if (bpf_map_update_elem(s->maps->svc_info, &ps->id, &v, BPF_ANY))
-		return -errno;
-	return 0;
+	return batch_add(&t->info, &ps->id, &v);
 }
 
-static int write_svc(struct xlb_sync *s, const struct xlb_prog_service *ps)
+static int write_svc(struct txn *t, const struct xlb_prog_service *ps)
 {
 	struct xlb_svc v = {
 		.svc_id = ps->id,
@@ -460,9 +720,7 @@ static int write_svc(struct xlb_sync *s, const struct xlb_prog_service *ps)
 		.ring_size = ps->ring_size,
 	};
 
-	if (bpf_map_update_elem(s->maps->svc, &ps->vip, &v, BPF_ANY))
-		return -errno;
-	return 0;
+	return batch_add(&t->svc, &ps->vip, &v);
 }
 
 static int vipkey_cmp(const void *a, const void *b)
@@ -487,8 +745,14 @@ static void remove_service(struct xlb_sync *s, struct xlb_prog_service *ps,
 
 	drop_frontend(s, &ps->vip, keep, n_keep);
 	for (i = 0; i < ps->n_backends; i++) {
-		clear_backend(s, ps->backends[i].id, ps->id, &ps->backends[i]);
-		idpool_free(&s->be_ids, ps->backends[i].id);
+		struct xlb_prog_backend *pb = &ps->backends[i];
+		struct xlb_backend v = { .addr = pb->addr, .port = pb->port,
+					 .family = pb->family,
+					 .state = XLB_BE_UNUSED,
+					 .svc_id = ps->id };
+
+		bpf_map_update_elem(s->maps->backends, &pb->id, &v, BPF_ANY);
+		idpool_free(&s->be_ids, pb->id);
 	}
 	bpf_map_update_elem(s->maps->svc_info, &ps->id, &none, BPF_ANY);
 	xlb_ringalloc_free(&s->rings, ps->ring_off, ps->ring_size);
@@ -501,7 +765,8 @@ static void remove_service(struct xlb_sync *s, struct xlb_prog_service *ps,
  * then the ring, then the frontend entry that makes them live, then what
  * is no longer referenced.
  */
-static int apply_service(struct xlb_sync *s, const struct xlb_model_service *ms,
+static int apply_service(struct xlb_sync *s, struct txn *t,
+			 const struct xlb_model_service *ms,
 			 struct xlb_prog_service *old,
 			 struct xlb_prog_service *ps,
 			 struct xlb_sync_result *res)
@@ -574,7 +839,7 @@ static int apply_service(struct xlb_sync *s, const struct xlb_model_service *ms,
 			if (dirty)
 				xlb_counter_reset(s->maps, s->maps->be_stats,
 						  nb[i].id);
-			rc = write_backend(s, nb[i].id, ps->id, &nb[i], dirty);
+			rc = write_backend(t, nb[i].id, ps->id, &nb[i], dirty);
 			if (rc)
 				goto out;
 			if (mb->state == XLB_BE_ACTIVE && mb->weight)
@@ -583,7 +848,7 @@ static int apply_service(struct xlb_sync *s, const struct xlb_model_service *ms,
 		} else {
 			nb[i].id = ob->id;
 			if (ob->state != mb->state || ob->weight != mb->weight) {
-				rc = write_backend(s, nb[i].id, ps->id, &nb[i],
+				rc = write_backend(t, nb[i].id, ps->id, &nb[i],
 						   false);
 				if (rc)
 					goto out;
@@ -597,7 +862,7 @@ static int apply_service(struct xlb_sync *s, const struct xlb_model_service *ms,
 	n_del = n_gone;
 
 	if (ring_dirty) {
-		rc = write_ring(s, ps, m, &off, &size);
+		rc = write_ring(s, t, ps, m, &off, &size);
 		if (rc)
 			goto out;
 		ps->ring_off = off;
@@ -612,22 +877,25 @@ static int apply_service(struct xlb_sync *s, const struct xlb_model_service *ms,
 	if (svc_dirty || n_add || n_del || n_chg ||
 	    old->table_size_req != ps->table_size_req) {
 		ps->generation++;
-		rc = write_info(s, ps);
+		rc = write_info(t, ps);
 		if (rc)
 			goto out;
 	}
 	if (svc_dirty) {
-		rc = write_svc(s, ps);
+		rc = write_svc(t, ps);
 		if (rc)
 			goto out;
 	}
 	/* Now nothing new points at what is gone. */
-	for (i = 0; i < n_gone; i++) {
-		clear_backend(s, gone[i].id, ps->id, &gone[i]);
-		idpool_free(&s->be_ids, gone[i].id);
+	for (i = 0; i < n_gone && !rc; i++) {
+		rc = clear_backend(t, gone[i].id, ps->id, &gone[i]);
+		if (!rc)
+			rc = txn_free_be(t, gone[i].id);
 	}
-	if (old && ring_dirty)
-		xlb_ringalloc_free(&s->rings, old->ring_off, old->ring_size);
+	if (!rc && old && ring_dirty)
+		rc = txn_free_ring(t, old->ring_off, old->ring_size);
+	if (rc)
+		goto out;
 
 	res->be_added += n_add;
 	res->be_removed += n_del;
@@ -698,10 +966,12 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 	struct xlb_prog_service *nsvcs;
 	struct xlb_vip_key *keep;
 	size_t i = 0, j = 0, k, n = 0;
+	struct txn t;
 	char vb[96];
-	int rc;
+	int rc, crc;
 
 	memset(res, 0, sizeof(*res));
+	txn_init(&t, s->maps);
 	rc = check_capacity(s, m, err, errlen);
 	if (rc)
 		return rc;
@@ -710,6 +980,7 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 	if (!keep || !nsvcs) {
 		free(keep);
 		free(nsvcs);
+		txn_fini(&t);
 		return -ENOMEM;
 	}
 	for (k = 0; k < m->n_services; k++)
@@ -745,7 +1016,7 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 			j++;
 		if (j < s->n_svcs && !strcmp(s->svcs[j].name, ms->name))
 			old = &s->svcs[j];
-		rc = apply_service(s, ms, old, &nsvcs[n], res);
+		rc = apply_service(s, &t, ms, old, &nsvcs[n], res);
 		if (rc) {
 			snprintf(err, errlen, "service %s: programming failed: %s",
 				 ms->name, strerror(-rc));
@@ -753,14 +1024,25 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 		}
 		if (old) {
 			oldvip = old->vip;
-			if (memcmp(&oldvip, &ms->vip, sizeof(oldvip)))
-				drop_frontend(s, &oldvip, keep, m->n_services);
+			if (memcmp(&oldvip, &ms->vip, sizeof(oldvip)) &&
+			    !bsearch(&oldvip, keep, m->n_services,
+				     sizeof(oldvip), vipkey_cmp))
+				txn_del(&t, &oldvip);
 			free(old->backends);
 			old->backends = NULL;
 			old->name[0] = '\0';
 		}
 		n++;
 	}
+	/* What was queued is consistent service by service: write it even
+	 * if a later service failed, so the bookkeeping matches the maps. */
+	crc = txn_commit(s, &t);
+	if (crc && !rc) {
+		rc = crc;
+		snprintf(err, errlen, "writing the maps failed: %s",
+			 strerror(-crc));
+	}
+	txn_fini(&t);
 	if (rc) {
 		/* Keep what was programmed in the bookkeeping: services not
 		 * reached stay as they were. */

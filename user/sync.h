@@ -59,7 +59,6 @@ struct xlb_sync {
 	struct xlb_ringalloc rings;
 	struct xlb_idpool svc_ids;
 	struct xlb_idpool be_ids;
-	__u32 *scratch;			/* one table of XLB_RING_MAX slots */
 	int quiet;			/* per-service lines at debug level */
 };
 

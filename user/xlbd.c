@@ -70,6 +70,7 @@ static int reload(struct agent *a, const char *why)
 		pr_err("%s: %s; nothing changed", why, err);
 		return rc;
 	}
+	pr_debug("%s: config parsed in %.1f ms", why, (xlb_now_ns() - t0) / 1e6);
 	rc = xlb_sync_apply(&a->sync, &m, &res, err, sizeof(err));
 	if (rc) {
 		pr_err("%s: %s", why, err);
@@ -82,8 +83,10 @@ static int reload(struct agent *a, const char *why)
 		(xlb_now_ns() - t0) / 1e6);
 	if (!a->synced) {
 		a->synced = true;
-		xlb_log(XLB_LOG_NOTE, "ready: %zu services, %zu backends", a->sync.n_svcs,
-			xlb_sync_backend_count(&a->sync));
+		xlb_log(XLB_LOG_NOTE,
+			"ready: %zu services, %zu backends, programmed in %.1f ms",
+			a->sync.n_svcs, xlb_sync_backend_count(&a->sync),
+			(xlb_now_ns() - t0) / 1e6);
 	}
 	xlb_model_free(&m);
 	return 0;
