@@ -95,6 +95,7 @@ def main():
     ap.add_argument("--pktcost")
     ap.add_argument("--live")
     ap.add_argument("--restore")
+    ap.add_argument("--xlbstats")
     ap.add_argument("--cp")
     ap.add_argument("--commit", default="unknown")
     ap.add_argument("--stamp", default="")
@@ -107,6 +108,7 @@ def main():
     live = live_summary(load_jsonl(a.live))
     restore = load_jsonl(a.restore)
     cp = load_json(a.cp)
+    xstats = {r["case"]: r["stats"] for r in load_jsonl(a.xlbstats)}
     failed = a.failed.split()
     gates = []
     lines = []
@@ -142,6 +144,16 @@ def main():
                      s["ratio"] <= GATE_PKT[s["name"]],
                      "%.2f" % s["ratio"])
         w("")
+        if pkt.get("profile"):
+            w("### Where the time goes (bench/ablate.bpf.c: the datapath "
+              "cut after each step, same maps)")
+            w("")
+            w("| step | program | ns | step cost ns |")
+            w("|---|---|---:|---:|")
+            for st in pkt["profile"]:
+                w("| %s | %s | %.0f | %.0f |" % (st["what"], st["program"],
+                                                st["ns"], st["step_ns"]))
+            w("")
     elif "pktcost" not in failed:
         failed.append("pktcost")
 
@@ -177,6 +189,29 @@ def main():
                          "counted %d, matched %.4f" %
                          (m["counted"], m["matched"]))
         w("")
+        # What xlb's counters say it did in its cases.
+        for case in ("d", "e"):
+            if case not in live:
+                continue
+            oc = xstats.get(case, {}).get("outcomes")
+            if not oc:
+                gate("live %s: xlbctl stats read" % case, False, "missing")
+                continue
+            pk = {k: v.get("packets", 0) for k, v in oc.items()}
+            dnat = pk.get("dnat", 0)
+            fwd = pk.get("fib_redirect", 0)
+            gate("live %s: xlb DNATed the traffic" % case,
+                 dnat >= sum(m["counted"] for m in live[case].values()),
+                 "dnat %d" % dnat)
+            if case == "e":
+                gate("live e: redirected in XDP (fib_redirect ~ dnat)",
+                     fwd >= 0.99 * dnat, "fib_redirect %d of %d" % (fwd, dnat))
+            else:
+                gate("live d: passed to the stack (no fib_redirect)",
+                     fwd == 0, "fib_redirect %d" % fwd)
+            w("xlb counters, case %s: %s" % (case, ", ".join(
+                "%s %d" % (k, v) for k, v in sorted(pk.items()) if v)))
+            w("")
         # xlb against iptables, same run.
         xlb_cases = [c for c in ("d", "e") if c in live]
         ipt_cases = [c for c in live if c.startswith(("b_", "c_"))]
@@ -233,6 +268,7 @@ def main():
         "live": live,
         "live_runs": load_jsonl(a.live),
         "restore": restore,
+        "xlb_stats": xstats,
         "control_plane": cp,
         "gates": gates,
         "failed_parts": failed,

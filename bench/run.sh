@@ -268,8 +268,12 @@ run_case() {
 	esac
 	local rc=$?
 	if [ -n "$xlbd_pid" ]; then
-		"$XLBCTL" --bpffs "$work/bpffs/$cur" -o json stats \
-			>"$work/xlbstats-$cur.json" 2>/dev/null
+		local st
+		st=$("$XLBCTL" --bpffs "$work/bpffs/$cur" -o json stats |
+			python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))') &&
+			echo "{\"case\": \"$cur\", \"stats\": $st}" \
+				>>"$work/xlbstats.jsonl" ||
+			echo "xlbctl stats failed in case $cur" >&2
 	fi
 	topo_down
 	return $rc
@@ -280,9 +284,10 @@ run_case() {
 failed_parts=()
 : >"$work/live.jsonl"
 : >"$work/restore.jsonl"
+: >"$work/xlbstats.jsonl"
 
 log "packet cost ($pkt_calls calls per scenario and program)"
-"$B/pktcost" -n "$pkt_calls" --json "$work/pktcost.json" >&2 ||
+"$B/pktcost" -n "$pkt_calls" --profile --json "$work/pktcost.json" >&2 ||
 	failed_parts+=(pktcost)
 
 for c in $cases; do
@@ -296,6 +301,7 @@ fi
 
 python3 bench/report.py --quick $quick --pktcost "$work/pktcost.json" \
 	--live "$work/live.jsonl" --restore "$work/restore.jsonl" \
+	--xlbstats "$work/xlbstats.jsonl" \
 	--cp "$work/cp.json" --commit "$commit" --stamp "$stamp" \
 	--seconds $(( $(date +%s) - started )) \
 	--failed "${failed_parts[*]:-}" --out "$result"
