@@ -42,7 +42,7 @@ run_one() {
 
 tests=()
 for t in build/selftests/test_*; do
-	[ -x "$t" ] && tests+=("$t")
+	[ -f "$t" ] && [ -x "$t" ] && tests+=("$t")
 done
 for t in selftests/test_*.sh; do
 	[ -f "$t" ] && tests+=("$t")
