@@ -1,0 +1,132 @@
+#!/bin/bash
+# xlbd and xlbctl as a user meets them, without traffic: help texts, bad
+# configs at start and at reload (rejected with a message naming service,
+# field and value; nothing programmed changes), one agent per pin
+# directory, best-effort attach, the map-size limit, and detach.
+set -u
+. "$(dirname "$0")/lib.sh"
+xlb_init
+
+ns="$XLB_PFX-a"
+xlb_ns_add "$ns" || { xlb_fail "create namespace"; exit 1; }
+ip -n "$ns" link add v0 type veth peer name v1 && ip -n "$ns" link set v0 up &&
+	ip -n "$ns" link set v1 up || { xlb_fail "create links"; exit 1; }
+mkdir -p "$XLB_BPFFS" && mount -t bpf bpf "$XLB_BPFFS" ||
+	{ xlb_fail "mount bpffs"; exit 1; }
+pins="$XLB_BPFFS/a"
+conf="$XLB_RUN/a.json"
+ctl() { timeout 10 "$XLB_XLBCTL" --bpffs "$pins" "$@"; }
+
+good='{"services": [{"name": "web", "vip": "10.96.0.10", "port": 80, "protocol": "tcp",
+  "backends": [{"ip": "10.20.0.11", "port": 8080}, {"ip": "10.20.0.12", "port": 8080}]}]}'
+
+# --- help ---------------------------------------------------------------
+out="$("$XLB_XLBD" --help)"
+xlb_check "xlbd --help exits 0 and documents --xdp-mode" grep -q -- "--xdp-mode" <<<"$out"
+out="$("$XLB_XLBCTL" --help)"
+xlb_check "xlbctl --help documents conntrack flush" grep -q "conntrack flush" <<<"$out"
+"$XLB_XLBD" --config /nonexistent >/dev/null 2>&1
+xlb_check_eq "$?" 2 "xlbd without --iface: usage error status"
+
+# --- a bad config at start ----------------------------------------------
+echo '{"services": [{"name": "web", "vip": "10.96.0.300", "port": 80, "protocol": "tcp"}]}' >"$conf"
+out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" --config "$conf" --iface v0 --bpffs "$pins" 2>&1)"
+st=$?
+xlb_check "xlbd refuses a bad config at first start (status $st)" test "$st" -ne 0 -a "$st" -ne 124
+xlb_check "start error names service, field and value: $(tail -1 <<<"$out")" \
+	grep -q 'service web: vip "10.96.0.300": not an IPv4 or IPv6 address' <<<"$out"
+"$XLB_XLBCTL" --bpffs "$pins" detach >/dev/null 2>&1
+
+# --- a good start, then bad reloads --------------------------------------
+echo "$good" >"$conf"
+xlb_bg agent "$ns" "$XLB_XLBD" --config "$conf" --iface v0,v1 --bpffs "$pins"
+log="$XLB_RUN/agent.log"
+xlb_wait_until 20 grep -q 'ready:' "$log"
+xlb_check "xlbd ready" grep -q 'ready: 1 services, 2 backends' "$log"
+before="$(ctl -o json backend list; ctl -o json maglev show web)"
+
+# Each bad document, written over the file, must be rejected with its
+# message and change nothing.
+n=0
+check_bad() {
+	local doc="$1" want="$2" after
+	n=$((n + 1))
+	printf '%s\n' "$doc" >"$conf.tmp" && mv "$conf.tmp" "$conf"
+	if xlb_wait_until 5 grep -qF "$want" "$log"; then
+		xlb_pass "bad reload $n rejected: $want"
+	else
+		xlb_fail "bad reload $n: no \"$want\" in the log"
+	fi
+	after="$(ctl -o json backend list; ctl -o json maglev show web)"
+	xlb_check "bad reload $n changed nothing programmed" test "$before" = "$after"
+}
+check_bad '{"services": [' "config changed: config: not valid JSON"
+check_bad '{"services": [{"name": "web", "vip": "10.96.0.10", "port": 80, "protocol": "tcp", "backends": [{"ip": "10.20.0.11", "port": 99999}]}]}' \
+	"service web: backends[0].port 99999: not a port"
+check_bad '{"services": [{"name": "web", "vip": "10.96.0.10", "port": 80, "protocol": "tcp"}, {"name": "web2", "vip": "10.96.0.10", "port": 80, "protocol": "tcp"}]}' \
+	"vip 10.96.0.10 port 80 protocol tcp: already used by service"
+check_bad '{"services": [{"name": "web", "vip": "10.96.0.10", "port": 80, "protocol": "tcp", "backends": [{"ip": "fd00::1", "port": 80}]}]}' \
+	'service web: backends[0].ip "fd00::1": address family differs'
+xlb_check "xlbd still running after bad reloads" xlb_bg_alive agent
+
+# Too many backends for the maps: a second agent with tiny maps.
+xlb_bg_stop agent TERM
+"$XLB_XLBCTL" --bpffs "$pins" detach >/dev/null 2>&1
+xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$pins" detach --iface v0,v1 >/dev/null 2>&1
+echo "$good" >"$conf"
+xlb_bg small "$ns" "$XLB_XLBD" --config "$conf" --iface v0 --bpffs "$pins" --max-backends 4
+log="$XLB_RUN/small.log"
+xlb_wait_until 20 grep -q 'ready:' "$log"
+before="$(ctl -o json backend list)"
+cat >"$conf.tmp" <<'EOF2'
+{"services": [{"name": "web", "vip": "10.96.0.10", "port": 80, "protocol": "tcp",
+  "backends": [{"ip": "10.20.0.11", "port": 8080}, {"ip": "10.20.0.12", "port": 8080},
+               {"ip": "10.20.0.13", "port": 8080}, {"ip": "10.20.0.14", "port": 8080}]}]}
+EOF2
+mv "$conf.tmp" "$conf"
+if xlb_wait_until 5 grep -q "service web: backends: 4 in all, more than the maps hold (3)" "$log"; then
+	xlb_pass "too many backends for the maps: rejected, naming service and field"
+else
+	xlb_fail "too many backends: message missing; log tail: $(tail -2 "$log")"
+fi
+xlb_check "too many backends changed nothing" test "$before" = "$(ctl -o json backend list)"
+
+# --- one agent per pin directory ----------------------------------------
+out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" --config "$conf" --iface v1 --bpffs "$pins" 2>&1)"
+xlb_check "a second xlbd on the same pins is refused: $(tail -1 <<<"$out")" \
+	grep -q "another xlbd is using it" <<<"$out"
+xlb_bg_stop small TERM
+xlb_check "programs stay attached after SIGTERM" \
+	sh -c "ip -n $ns link show v0 | grep -q xdp"
+xlb_check "pins stay after SIGTERM" test -e "$pins/xlb_svc"
+xlb_check "xlbctl reads the maps while no xlbd runs" \
+	sh -c "$XLB_XLBCTL --bpffs $pins service list | grep -q 10.96.0.10"
+
+# --- best-effort: XDP where it attaches, tc elsewhere ----------------------
+xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$pins" detach --iface v0,v1 >/dev/null 2>&1
+echo "$good" >"$conf"
+xlb_bg be "$ns" "$XLB_XLBD" --config "$conf" --iface v0,lo --bpffs "$pins" \
+	--xdp-mode best-effort
+log="$XLB_RUN/be.log"
+xlb_wait_until 20 grep -q 'ready:' "$log"
+xlb_check "best-effort: v0 got native XDP" grep -q "interface v0: attached (xdp-native)" "$log"
+# The loopback device has no native XDP: it must get the tc program.
+xlb_check "best-effort: lo fell back to tc" grep -q "interface lo: attached (tc)" "$log"
+xlb_check "best-effort: tc filter present on lo" \
+	sh -c "tc -n $ns filter show dev lo ingress | grep -q xlb_tc"
+xlb_bg_stop be TERM
+
+# --- detach -------------------------------------------------------------
+out="$(xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$pins" detach --iface v0,lo 2>&1)"
+xlb_check "detach reports the pins removed" grep -q "pins under $pins removed" <<<"$out"
+xlb_check "detach removed the XDP program" \
+	sh -c "! ip -n $ns link show v0 | grep -q 'xdp'"
+xlb_check "detach removed the tc filter" \
+	sh -c "! tc -n $ns filter show dev lo ingress | grep -q xlb_tc"
+xlb_check "detach removed the pins" test ! -e "$pins/xlb_svc"
+out="$("$XLB_XLBCTL" --bpffs "$pins" service list 2>&1)"
+xlb_check "xlbctl without pins says what is missing" \
+	grep -q "open pinned map $pins/xlb_svc" <<<"$out"
+
+echo "$XLB_NPASS passed, $XLB_NFAIL failed"
+[ "$XLB_NFAIL" -eq 0 ]
