@@ -34,8 +34,10 @@ CASE_TITLES = {
 def case_title(case):
     for prefix in ("b_legacy", "c_nft"):
         if case.startswith(prefix + "_"):
-            return CASE_TITLES[prefix] % "{:,}".format(
-                int(case[len(prefix) + 1:]))
+            n = int(case[len(prefix) + 1:])
+            title = CASE_TITLES[prefix] % "{:,}".format(n)
+            return title.replace("1 services", "1 service") if n == 1 \
+                else title
     return CASE_TITLES.get(case, case)
 
 

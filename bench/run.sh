@@ -12,7 +12,7 @@
 # routing, (b) iptables-legacy with 1,000 services and (d) xlb XDP_PASS;
 # exits non-zero only on gross regressions (wide ratio gates, see
 # bench/report.py). Without --quick: every live case, 3 repetitions,
-# and the control-plane benchmark (bench/cp.sh).
+# and the control-plane benchmark (bench/cp.py).
 #
 # Live topology, one set of namespaces per case (prefix xb<pid>):
 #   <pfx>g: gen0 10.0.1.1 -- lb0 10.0.1.2 :<pfx>l: lb1 10.0.2.1 -- be0 10.0.2.2 :<pfx>b
@@ -296,7 +296,7 @@ done
 
 if [ $quick = 0 ] && [ $control_plane = 1 ]; then
 	log "control plane"
-	bash bench/cp.sh --out "$work/cp.json" || failed_parts+=(control-plane)
+	python3 bench/cp.py --out "$work/cp.json" || failed_parts+=(control-plane)
 fi
 
 python3 bench/report.py --quick $quick --pktcost "$work/pktcost.json" \
@@ -307,4 +307,7 @@ python3 bench/report.py --quick $quick --pktcost "$work/pktcost.json" \
 	--failed "${failed_parts[*]:-}" --out "$result"
 rc=$?
 echo "results: $result" >&2
+if [ $quick = 0 ]; then
+	python3 bench/plot.py "$result" || echo "plots failed" >&2
+fi
 exit $rc
