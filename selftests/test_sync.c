@@ -47,6 +47,7 @@ static int load(void)
 	bpf_map__set_max_entries(skel->maps.xlb_rings,
 				 T_SLOTS / XLB_RING_SLOTS_PER_ENTRY);
 	bpf_map__set_max_entries(skel->maps.xlb_ct, 65536);
+	skel->rodata->xlb_cfg.port_filter = 1; /* as xlbd loads it */
 	rc = xlb_xdp_lb__load(skel);
 	if (rc)
 		return rc;
@@ -58,6 +59,7 @@ static int load(void)
 	maps.svc_stats = bpf_map__fd(skel->maps.xlb_svc_stats);
 	maps.be_stats = bpf_map__fd(skel->maps.xlb_be_stats);
 	maps.stats = bpf_map__fd(skel->maps.xlb_stats);
+	maps.ports = bpf_map__fd(skel->maps.xlb_ports);
 	return xlb_maps_init(&maps);
 }
 
@@ -205,6 +207,13 @@ static void test_diff_and_ids(void)
 	dns_gen = info.generation;
 	ASSERT_TRUE(!strcmp(info.name, "dns"), "info map holds the name");
 
+	ASSERT_EQ(maps.port_mem[80].frontends, 1, "xlb_ports: one frontend on 80");
+	ASSERT_EQ(maps.port_mem[53].frontends, 1, "xlb_ports: one frontend on 53");
+	ASSERT_EQ(maps.port_mem[8080].backends, 3, "xlb_ports: three backends on 8080");
+	ASSERT_EQ(maps.port_mem[53].backends, 2, "xlb_ports: two backends on 53");
+	ASSERT_EQ(maps.port_mem[8080].frontends + maps.port_mem[81].frontends, 0,
+		  "xlb_ports: no frontend on 8080 or 81");
+
 	ASSERT_EQ(apply(&s, DOC_A, &r, err, sizeof(err)), 0, "apply A again");
 	ASSERT_EQ(r.unchanged, 2, "A again: both unchanged");
 	ASSERT_EQ(r.rings_written + r.added + r.updated + r.removed, 0,
@@ -258,6 +267,9 @@ static void test_diff_and_ids(void)
 	ASSERT_EQ(b.state, XLB_BE_UNUSED, "removed backend marked unused");
 	bpf_map_lookup_elem(maps.svc_info, &dns_id, &info);
 	ASSERT_EQ(info.flags, 0, "dns info cleared");
+	ASSERT_EQ(maps.port_mem[53].frontends + maps.port_mem[53].backends, 0,
+		  "xlb_ports: port 53 unused once dns is gone");
+	ASSERT_EQ(maps.port_mem[8080].backends, 2, "xlb_ports: two backends left on 8080");
 	check_ring(find(&s2, "web"), "C web");
 
 	/* Two services swap VIPs in one apply. */

@@ -138,7 +138,7 @@ static bool is_xlb_map(const char *name)
 {
 	int i;
 
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < XLB_N_MAPS; i++)
 		if (!strcmp(name, xlb_map_names[i]))
 			return true;
 	return false;
@@ -189,6 +189,7 @@ int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o)
 	}
 	dp->adopted = pinned > 0;
 	dp->xdp->rodata->xlb_cfg.fib_redirect = o->fib_redirect;
+	dp->xdp->rodata->xlb_cfg.port_filter = 1;
 	rc = xlb_xdp_lb__load(dp->xdp);
 	if (rc) {
 		pr_err("load XDP program: %s%s", strerror(-rc),
@@ -216,6 +217,7 @@ int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o)
 		}
 	}
 	dp->tc->rodata->xlb_cfg.fib_redirect = o->fib_redirect;
+	dp->tc->rodata->xlb_cfg.port_filter = 1;
 	rc = xlb_tc_lb__load(dp->tc);
 	if (rc) {
 		pr_err("load tc program: %s", strerror(-rc));
@@ -230,6 +232,7 @@ int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o)
 	dp->maps.svc_stats = bpf_map__fd(dp->xdp->maps.xlb_svc_stats);
 	dp->maps.be_stats = bpf_map__fd(dp->xdp->maps.xlb_be_stats);
 	dp->maps.stats = bpf_map__fd(dp->xdp->maps.xlb_stats);
+	dp->maps.ports = bpf_map__fd(dp->xdp->maps.xlb_ports);
 	dp->maps.own_fds = false;
 	rc = xlb_maps_init(&dp->maps);
 	if (rc)
@@ -404,7 +407,7 @@ int xlb_unpin_all(const char *dir)
 	char path[PATH_MAX];
 	int i, rc = 0;
 
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < XLB_N_MAPS; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, xlb_map_names[i]);
 		if (unlink(path) && errno != ENOENT)
 			rc = -errno;

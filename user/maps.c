@@ -13,15 +13,17 @@
 #include "log.h"
 #include "maps.h"
 
-const char *const xlb_map_names[8] = {
+const char *const xlb_map_names[XLB_N_MAPS] = {
 	XLB_MAP_SVC, XLB_MAP_SVC_INFO, XLB_MAP_BACKENDS, XLB_MAP_RINGS,
 	XLB_MAP_CT, XLB_MAP_SVC_STATS, XLB_MAP_BE_STATS, XLB_MAP_STATS,
+	XLB_MAP_PORTS,
 };
 
 static int *fd_slot(struct xlb_maps *m, int i)
 {
 	int *slots[] = { &m->svc, &m->svc_info, &m->backends, &m->rings,
-			 &m->ct, &m->svc_stats, &m->be_stats, &m->stats };
+			 &m->ct, &m->svc_stats, &m->be_stats, &m->stats,
+			 &m->ports };
 
 	return slots[i];
 }
@@ -32,10 +34,10 @@ int xlb_maps_open_pinned(struct xlb_maps *m, const char *dir)
 	int i, rc;
 
 	memset(m, 0, sizeof(*m));
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < XLB_N_MAPS; i++)
 		*fd_slot(m, i) = -1;
 	m->own_fds = true;
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < XLB_N_MAPS; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, xlb_map_names[i]);
 		*fd_slot(m, i) = bpf_obj_get(path);
 		if (*fd_slot(m, i) < 0) {
@@ -86,6 +88,14 @@ int xlb_maps_init(struct xlb_maps *m)
 		return rc;
 	}
 	m->ring_mem = mem;
+	mem = mmap(NULL, 65536 * sizeof(struct xlb_port_use),
+		   PROT_READ | PROT_WRITE, MAP_SHARED, m->ports, 0);
+	if (mem == MAP_FAILED) {
+		rc = -errno;
+		pr_err("mmap of %s: %s", XLB_MAP_PORTS, strerror(errno));
+		return rc;
+	}
+	m->port_mem = mem;
 	return 0;
 }
 
@@ -96,9 +106,12 @@ void xlb_maps_close(struct xlb_maps *m)
 	if (m->ring_mem)
 		munmap(m->ring_mem, (size_t)m->ring_slots * sizeof(__u32));
 	m->ring_mem = NULL;
+	if (m->port_mem)
+		munmap(m->port_mem, 65536 * sizeof(struct xlb_port_use));
+	m->port_mem = NULL;
 	if (!m->own_fds)
 		return;
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < XLB_N_MAPS; i++) {
 		if (*fd_slot(m, i) >= 0)
 			close(*fd_slot(m, i));
 		*fd_slot(m, i) = -1;

@@ -12,6 +12,8 @@
 
 struct xlb_maps {
 	int svc, svc_info, backends, rings, ct, svc_stats, be_stats, stats;
+	int ports;
+	struct xlb_port_use *port_mem; /* mmap of xlb_ports */
 	__u32 *ring_mem;	/* mmap of xlb_rings */
 	__u32 ring_slots;	/* max_entries of xlb_rings */
 	__u32 max_services;	/* max_entries of xlb_svc_info */
@@ -35,6 +37,6 @@ int xlb_counter_reset(const struct xlb_maps *m, int fd, __u32 key);
 /* Reads entries 0 .. n-1 of an array map (value size vsz) into out. */
 int xlb_array_read(int fd, __u32 n, size_t vsz, void *out);
 
-extern const char *const xlb_map_names[8];
+extern const char *const xlb_map_names[XLB_N_MAPS];
 
 #endif /* XLB_MAPS_H */

@@ -125,6 +125,12 @@ int xlb_sync_init(struct xlb_sync *s, struct xlb_maps *maps)
 
 	memset(s, 0, sizeof(*s));
 	s->maps = maps;
+	s->port_fe = calloc(65536, sizeof(__u32));
+	s->port_be = calloc(65536, sizeof(__u32));
+	if (!s->port_fe || !s->port_be) {
+		xlb_sync_fini(s);
+		return -ENOMEM;
+	}
 	rc = xlb_ringalloc_init(&s->rings, maps->ring_slots);
 	if (!rc)
 		rc = idpool_init(&s->svc_ids, maps->max_services);
@@ -148,6 +154,8 @@ void xlb_sync_fini(struct xlb_sync *s)
 {
 	free_svcs(s->svcs, s->n_svcs);
 	xlb_ringalloc_fini(&s->rings);
+	free(s->port_fe);
+	free(s->port_be);
 	idpool_fini(&s->svc_ids);
 	idpool_fini(&s->be_ids);
 	memset(s, 0, sizeof(*s));
@@ -163,6 +171,58 @@ size_t xlb_sync_backend_count(const struct xlb_sync *s)
 }
 
 /* ---- adoption of pinned state ----------------------------------------- */
+
+/*
+ * xlb_ports: counts of frontends and backends per port, computed from
+ * the bookkeeping. publish_ports(s, v, n, true) raises counts that grow
+ * and keeps those that shrink (before the maps change), false writes the
+ * new counts (after): a port in use is never filtered out.
+ */
+static void publish_ports(struct xlb_sync *s,
+			  const struct xlb_prog_service *v, size_t n,
+			  bool grow_only)
+{
+	struct xlb_port_use *mem = s->maps->port_mem;
+	__u32 *fe, *be;
+	size_t i, j;
+	__u32 p;
+
+	if (!mem)
+		return;
+	fe = calloc(65536, sizeof(*fe));
+	be = calloc(65536, sizeof(*be));
+	if (!fe || !be) {
+		/* Cannot count: open the filter on every port. */
+		for (p = 0; p < 65536; p++)
+			mem[p] = (struct xlb_port_use){ 1, 1 };
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!v[i].name[0])
+			continue;
+		fe[ntohs(v[i].vip.port)]++;
+		for (j = 0; j < v[i].n_backends; j++)
+			be[ntohs(v[i].backends[j].port)]++;
+	}
+	for (p = 0; p < 65536; p++) {
+		__u32 f = fe[p], b = be[p];
+
+		if (grow_only) {
+			f = f > s->port_fe[p] ? f : s->port_fe[p];
+			b = b > s->port_be[p] ? b : s->port_be[p];
+		}
+		if (mem[p].frontends != f)
+			mem[p].frontends = f;
+		if (mem[p].backends != b)
+			mem[p].backends = b;
+		s->port_fe[p] = f;
+		s->port_be[p] = b;
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+out:
+	free(fe);
+	free(be);
+}
 
 static int svc_by_id_cmp(const void *a, const void *b)
 {
@@ -307,6 +367,7 @@ int xlb_sync_adopt(struct xlb_sync *s)
 	s->n_svcs = n;
 	svcs = NULL;
 	n = 0;
+	publish_ports(s, s->svcs, s->n_svcs, false);
 	pr_info("adopted %zu services and %zu backends from pinned maps",
 		s->n_svcs, xlb_sync_backend_count(s));
 out:
@@ -1034,6 +1095,22 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 		}
 		n++;
 	}
+	/* Ports of what is about to be programmed open the filter first. */
+	{
+		size_t m2 = 0;
+		struct xlb_prog_service *all = calloc(n + s->n_svcs + 1,
+						      sizeof(*all));
+
+		if (all) {
+			memcpy(all, nsvcs, n * sizeof(*all));
+			m2 = n;
+			for (j = 0; j < s->n_svcs; j++)
+				if (s->svcs[j].name[0])
+					all[m2++] = s->svcs[j];
+			publish_ports(s, all, m2, true);
+			free(all);
+		}
+	}
 	/* What was queued is consistent service by service: write it even
 	 * if a later service failed, so the bookkeeping matches the maps. */
 	crc = txn_commit(s, &t);
@@ -1058,6 +1135,7 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 	free_svcs(s->svcs, s->n_svcs);
 	s->svcs = nsvcs;
 	s->n_svcs = n;
+	publish_ports(s, s->svcs, s->n_svcs, false);
 	free(keep);
 	return rc;
 }

@@ -60,6 +60,7 @@ struct xlb_sync {
 	struct xlb_idpool svc_ids;
 	struct xlb_idpool be_ids;
 	int quiet;			/* per-service lines at debug level */
+	__u32 *port_fe, *port_be;	/* xlb_ports as published */
 };
 
 struct xlb_sync_result {

@@ -21,6 +21,7 @@ const char *xlb_proto_str(__u8 proto);
 const char *xlb_be_state_str(__u8 state);
 int xlb_be_state_parse(const char *s);
 uint64_t xlb_now_ns(void); /* CLOCK_MONOTONIC, same clock as bpf_ktime_get_ns */
+uint64_t xlb_now_coarse_ns(void); /* as bpf_ktime_get_coarse_ns */
 int xlb_mkdir_p(const char *path);
 
 #endif /* XLB_UTIL_H */

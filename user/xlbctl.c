@@ -308,7 +308,7 @@ static int cmd_conntrack_list(struct snapshot *s)
 	struct xlb_ct_key k, next;
 	struct xlb_ct_val v;
 	char sa[XLB_ADDR_STRLEN], da[XLB_ADDR_STRLEN], na[XLB_ADDR_STRLEN];
-	uint64_t now = xlb_now_ns();
+	uint64_t now = xlb_now_coarse_ns();
 	cJSON *arr = cJSON_CreateArray();
 	void *prev = NULL;
 

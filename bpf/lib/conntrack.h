@@ -27,7 +27,7 @@ static __always_inline void xlb_ct_key_of(struct xlb_ct_key *k,
 /* Refreshes last_seen at most every XLB_CT_REFRESH_NS. */
 static __always_inline void xlb_ct_touch(struct xlb_ct_val *v)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_coarse_ns();
 
 	if (now - v->last_seen > XLB_CT_REFRESH_NS)
 		v->last_seen = now;
@@ -40,7 +40,7 @@ static __always_inline void xlb_ct_insert(const struct xlb_pkt *p,
 {
 	struct xlb_ct_key k = {};
 	struct xlb_ct_val v = {};
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_coarse_ns();
 
 	xlb_ct_key_of(&k, p, XLB_CT_FWD);
 	__builtin_memcpy(&v.nat_addr, &be->addr, 16);

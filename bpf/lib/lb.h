@@ -81,6 +81,17 @@ found:
 	return XLB_STAT_DNAT;
 }
 
+/* Whether a frontend (backend = 0) or a backend (1) uses this port. */
+static __always_inline int xlb_port_used(__be16 port, int backend)
+{
+	__u32 key = bpf_ntohs(port);
+	struct xlb_port_use *u = bpf_map_lookup_elem(&xlb_ports, &key);
+
+	if (!u)
+		return 1;
+	return backend ? u->backends != 0 : u->frontends != 0;
+}
+
 /* Decides what to do with a packet; returns an XLB_STAT_* outcome.
  * For XLB_STAT_DNAT and XLB_STAT_RNAT, n holds the rewrite to make. */
 static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
@@ -98,6 +109,8 @@ static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
 	if (rc < 0)
 		return XLB_STAT_UNSUPPORTED;
 
+	if (xlb_cfg.port_filter && !xlb_port_used(p->dport, 0))
+		goto reply;
 	__builtin_memcpy(&vk.addr, &p->daddr, 16);
 	vk.port = p->dport;
 	vk.proto = p->proto;
@@ -106,7 +119,10 @@ static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
 	if (svc)
 		return xlb_lb_forward(p, &vk, svc, n, len);
 
+reply:
 	/* Not for a VIP: maybe a backend's reply to a balanced flow. */
+	if (xlb_cfg.port_filter && !xlb_port_used(p->sport, 1))
+		return XLB_STAT_PASS;
 	xlb_ct_key_of(&k, p, XLB_CT_REV);
 	ct = bpf_map_lookup_elem(&xlb_ct, &k);
 	if (!ct)

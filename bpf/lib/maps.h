@@ -66,4 +66,12 @@ struct {
 	__type(value, struct xlb_counter);
 } xlb_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct xlb_port_use);
+} xlb_ports SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

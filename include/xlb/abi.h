@@ -23,6 +23,8 @@
 #define XLB_MAP_SVC_STATS	"xlb_svc_stats"
 #define XLB_MAP_BE_STATS	"xlb_be_stats"
 #define XLB_MAP_STATS		"xlb_stats"
+#define XLB_MAP_PORTS		"xlb_ports"
+#define XLB_N_MAPS		9
 
 #define XLB_DEFAULT_BPFFS	"/sys/fs/bpf/xlb"
 
@@ -171,7 +173,10 @@ struct xlb_ct_val {
 };
 _Static_assert(sizeof(struct xlb_ct_val) == 40, "xlb_ct_val size");
 
-/* last_seen is refreshed at most this often, to keep the entry's cache
+/* last_seen is CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns): a
+ * precise clock read costs more than the rest of an established flow's
+ * path on some machines, and ages need no precision. Refreshed at most
+ * this often, to keep the entry's cache
  * line from bouncing between CPUs on every packet. */
 #define XLB_CT_REFRESH_NS	(1000ull * 1000 * 1000)
 
@@ -204,10 +209,24 @@ enum {
 	  "no_backend", "parse_error", "unsupported", "fib_redirect",      \
 	  "fib_miss", "nat_error" }
 
+/*
+ * xlb_ports: ARRAY of 65536 (one per port number, host order), mmap-able.
+ * How many frontends listen on a port and how many backends answer from
+ * it. With xlb_cfg.port_filter, a packet whose destination port no
+ * frontend uses skips the service lookup, and one whose source port no
+ * backend uses skips the reply lookup: most traffic that is not xlb's
+ * costs one array read instead of two hash lookups.
+ */
+struct xlb_port_use {
+	__u32 frontends;	/* frontends with this port */
+	__u32 backends;		/* backends (active or terminating) with it */
+};
+_Static_assert(sizeof(struct xlb_port_use) == 8, "xlb_port_use size");
+
 /* Load-time settings of the programs (const volatile rodata). */
 struct xlb_cfg {
 	__u32 fib_redirect;	/* 1: bpf_fib_lookup + redirect, else pass */
-	__u32 pad;		/* zero */
+	__u32 port_filter;	/* 1: consult xlb_ports (xlbd keeps it) */
 };
 _Static_assert(sizeof(struct xlb_cfg) == 8, "xlb_cfg size");
 
