@@ -941,6 +941,12 @@ static const struct fixture fixtures[] = {
 	{ "terminating: H still goes to A after the rebuild",
 	  .in = { TCP4(CLI4, 43001, VIP4_TERM, 80) },
 	  DNAT(SVC_TERM, BE_TERM_A), .stats = ST_DNAT },
+	{ "terminating: a SYN reusing H's ports is a new connection: to B",
+	  .in = { TCP4(CLI4, 43001, VIP4_TERM, 80), .tcp_flags = SYN },
+	  DNAT(SVC_TERM, BE_TERM_B), .stats = ST_NEW },
+	{ "terminating: the new connection on H's ports stays on B",
+	  .in = { TCP4(CLI4, 43001, VIP4_TERM, 80) },
+	  DNAT(SVC_TERM, BE_TERM_B), .stats = ST_DNAT },
 
 	/* --- Cut short at every header boundary: never modified --- */
 	{ "cut: TCP v4 to a VIP, Ethernet header only",

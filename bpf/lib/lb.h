@@ -31,6 +31,12 @@ xlb_backend_usable(__u32 id, __u32 svc_id)
 	return be;
 }
 
+/* A TCP SYN without ACK: the first packet of a new connection. */
+static __always_inline int xlb_is_tcp_syn(const struct xlb_pkt *p)
+{
+	return p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02;
+}
+
 /* Forward direction: packet p to the frontend of service svc. */
 static __always_inline int xlb_lb_forward(const struct xlb_pkt *p,
 					  const struct xlb_vip_key *vk,
@@ -46,14 +52,19 @@ static __always_inline int xlb_lb_forward(const struct xlb_pkt *p,
 	ct = bpf_map_lookup_elem(&xlb_ct, &k);
 	if (ct) {
 		be = xlb_backend_usable(ct->backend_id, ct->svc_id);
-		if (be && ct->svc_id == svc->svc_id) {
+		if (be && ct->svc_id == svc->svc_id &&
+		    (be->state == XLB_BE_ACTIVE || !xlb_is_tcp_syn(p))) {
 			xlb_ct_touch(ct);
 			id = ct->backend_id;
 			goto found;
 		}
 		/* The backend left: re-balance now instead of sending the
-		 * flow into a black hole until the entry times out. */
-		xlb_stat(XLB_STAT_CT_STALE, len);
+		 * flow into a black hole until the entry times out. A SYN
+		 * reusing the ports of an old connection to a terminating
+		 * backend is a new connection: it takes no terminating
+		 * backend either. */
+		if (!be || ct->svc_id != svc->svc_id)
+			xlb_stat(XLB_STAT_CT_STALE, len);
 	}
 
 	id = xlb_maglev_pick(svc, p);
