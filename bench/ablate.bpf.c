@@ -225,8 +225,23 @@ int xb_n2_insert(struct xdp_md *ctx)
 
 /* ---- the non-VIP path ------------------------------------------------ */
 
-/* Parse, VIP miss, reverse ct miss: xlb_xdp's pass path without its
- * counter. */
+/* Parse and the port filter's two reads, both misses: what a packet on a
+ * port xlb does not use costs (before its counter). */
+SEC("xdp")
+int xb_p0_ports(struct xdp_md *ctx)
+{
+	struct xlb_vip_key vk = {};
+	struct xlb_pkt p = {};
+
+	if (parse_and_key(ctx, &p, &vk))
+		return XDP_ABORTED;
+	if (xlb_port_used(p.dport, 0) || xlb_port_used(p.sport, 1))
+		return XDP_DROP;
+	return XDP_PASS;
+}
+
+/* Parse, VIP miss, reverse ct miss: xlb_xdp's pass path for a packet on
+ * a frontend port, without its counter. */
 SEC("xdp")
 int xb_p1_miss(struct xdp_md *ctx)
 {
@@ -250,6 +265,12 @@ SEC("xdp")
 int xb_m_ktime(struct xdp_md *ctx)
 {
 	return bpf_ktime_get_ns() ? XDP_PASS : XDP_DROP;
+}
+
+SEC("xdp")
+int xb_m_coarse(struct xdp_md *ctx)
+{
+	return bpf_ktime_get_coarse_ns() ? XDP_PASS : XDP_DROP;
 }
 
 SEC("xdp")

@@ -19,6 +19,7 @@ GATE_PKT = {
     # scenario: highest acceptable ratio to the null program
     "tcp4_established": 3.5,
     "non_vip": 3.0,
+    "non_vip_port": 3.0,
     "tcp4_new": 25.0,
 }
 

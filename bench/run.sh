@@ -7,6 +7,7 @@
 # absolute figures are context only.
 #
 #   bench/run.sh [--quick] [--no-control-plane] [--cases LIST] [--reps N]
+#                [--results-dir DIR]
 #
 # --quick (under 3 minutes): packet cost, live rate for (a) plain
 # routing, (b) iptables-legacy with 1,000 services and (d) xlb XDP_PASS;
@@ -28,13 +29,15 @@ quick=0
 control_plane=1
 cases=""
 reps=3
+results_dir=bench/results
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
 	--no-control-plane) control_plane=0 ;;
 	--cases) cases="$2"; shift ;;
 	--reps) reps="$2"; shift ;;
-	-h | --help) sed -n '3,24p' "$0"; exit 0 ;;
+	--results-dir) results_dir="$2"; shift ;;
+	-h | --help) sed -n '3,25p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -54,11 +57,13 @@ XLBCTL="$root/build/user/xlbctl"
 if [ $quick = 1 ]; then
 	secs=1
 	pkt_calls=50000
+	pkt_rounds=5
 	n_big=1000
 	: "${cases:=a b_legacy_1000 d}"
 else
 	secs=2
 	pkt_calls=200000
+	pkt_rounds=10
 	n_big=10000
 	: "${cases:=a b_legacy_1 b_legacy_$n_big c_nft_1 c_nft_$n_big d e}"
 fi
@@ -93,8 +98,8 @@ if [ -n "$(git status --porcelain -- bpf include user bench 2>/dev/null)" ]; the
 	commit="$commit-dirty"
 fi
 stamp="$(date -u +%Y%m%d-%H%M%S)"
-mkdir -p bench/results
-result="bench/results/$stamp-$commit.json"
+mkdir -p "$results_dir" || exit 1
+result="$results_dir/$stamp-$commit.json"
 started=$(date +%s)
 
 log() { echo "== $*" >&2; }
@@ -268,12 +273,19 @@ run_case() {
 	esac
 	local rc=$?
 	if [ -n "$xlbd_pid" ]; then
-		local st
-		st=$("$XLBCTL" --bpffs "$work/bpffs/$cur" -o json stats |
-			python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))') &&
-			echo "{\"case\": \"$cur\", \"stats\": $st}" \
-				>>"$work/xlbstats.jsonl" ||
-			echo "xlbctl stats failed in case $cur" >&2
+		local st try
+		for try in 1 2; do
+			st=$("$XLBCTL" --bpffs "$work/bpffs/$cur" -o json stats \
+				2>"$work/xlbctl.err") &&
+				st=$(python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)))' \
+					<<<"$st") && break
+			echo "xlbctl stats failed in case $cur (try $try):" \
+				"$(head -c 300 "$work/xlbctl.err")" >&2
+			st=""
+			sleep 0.5
+		done
+		[ -n "$st" ] && echo "{\"case\": \"$cur\", \"stats\": $st}" \
+			>>"$work/xlbstats.jsonl"
 	fi
 	topo_down
 	return $rc
@@ -287,7 +299,7 @@ failed_parts=()
 : >"$work/xlbstats.jsonl"
 
 log "packet cost ($pkt_calls calls per scenario and program)"
-"$B/pktcost" -n "$pkt_calls" --profile --json "$work/pktcost.json" >&2 ||
+"$B/pktcost" -n "$pkt_calls" --rounds "$pkt_rounds" --profile --json "$work/pktcost.json" >&2 ||
 	failed_parts+=(pktcost)
 
 for c in $cases; do
