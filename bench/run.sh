@@ -94,7 +94,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git status --porcelain -- bpf include user bench 2>/dev/null)" ]; then
+if [ -n "$(git status --porcelain --untracked-files=no -- bpf include user bench 2>/dev/null)" ]; then
 	commit="$commit-dirty"
 fi
 stamp="$(date -u +%Y%m%d-%H%M%S)"
