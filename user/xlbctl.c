@@ -330,9 +330,12 @@ static int cmd_conntrack_list(struct snapshot *s)
 		if (!json_out) {
 			char src[64], dst[64], nat[64];
 
-			snprintf(src, sizeof(src), "%s:%u", sa, ntohs(k.sport));
-			snprintf(dst, sizeof(dst), "%s:%u", da, ntohs(k.dport));
-			snprintf(nat, sizeof(nat), "%s:%u", na, ntohs(v.nat_port));
+			const char *f = k.family == XLB_AF_INET6 ? "[%s]:%u" :
+								     "%s:%u";
+
+			snprintf(src, sizeof(src), f, sa, ntohs(k.sport));
+			snprintf(dst, sizeof(dst), f, da, ntohs(k.dport));
+			snprintf(nat, sizeof(nat), f, na, ntohs(v.nat_port));
 			printf("%-4s %-5s %-45s %-45s %-45s %-16s %.0fs\n",
 			       k.dir == XLB_CT_FWD ? "fwd" : "rev",
 			       xlb_proto_str(k.proto), src, dst, nat,
@@ -447,7 +450,9 @@ static int cmd_stats(struct snapshot *s)
 		if (!json_out) {
 			char ep[64];
 
-			snprintf(ep, sizeof(ep), "%s:%u", a, ntohs(b->port));
+			snprintf(ep, sizeof(ep),
+				 b->family == XLB_AF_INET6 ? "[%s]:%u" : "%s:%u",
+				 a, ntohs(b->port));
 			printf("%-7u %-24s %-46s %14llu %16llu\n", i,
 			       svc_name(s, b->svc_id), ep,
 			       (unsigned long long)c.packets,
