@@ -128,5 +128,42 @@ out="$("$XLB_XLBCTL" --bpffs "$pins" service list 2>&1)"
 xlb_check "xlbctl without pins says what is missing" \
 	grep -q "open pinned map $pins/xlb_svc" <<<"$out"
 
+# --- a config directory: one file's change touches its services only ------
+cdir="$XLB_RUN/conf.d"
+dpins="$XLB_BPFFS/d"
+mkdir -p "$cdir"
+echo "$good" >"$cdir/a.json"
+echo '{"services": [{"name": "dns", "vip": "10.96.0.53", "port": 53, "protocol": "udp",
+  "backends": [{"ip": "10.20.0.11", "port": 53}]}]}' >"$cdir/b.json"
+xlb_bg dir "$ns" "$XLB_XLBD" --config "$cdir" --iface v0 --bpffs "$dpins"
+log="$XLB_RUN/dir.log"
+xlb_wait_until 20 grep -q 'ready:' "$log"
+xlb_check "config directory: both files programmed" grep -q 'ready: 2 services, 3 backends' "$log"
+dns_before="$(timeout 10 "$XLB_XLBCTL" --bpffs "$dpins" -o json maglev show dns)"
+sed 's/10.20.0.12/10.20.0.13/' "$cdir/a.json" >"$cdir/a.json.tmp" && mv "$cdir/a.json.tmp" "$cdir/a.json"
+if xlb_wait_until 5 grep -q "config a.json changed: 0 added, 1 updated, 0 removed, 0 unchanged; backends +1 -1" "$log"; then
+	xlb_pass "config directory: a change of a.json applied to its service only"
+else
+	xlb_fail "config directory: no partial apply of a.json; log tail: $(tail -2 "$log")"
+fi
+xlb_check "config directory: b.json's service untouched" \
+	test "$dns_before" = "$(timeout 10 "$XLB_XLBCTL" --bpffs "$dpins" -o json maglev show dns)"
+echo '{"services": [{"name": "dns2", "vip": "10.96.0.10", "port": 80, "protocol": "tcp"}]}' >"$cdir/c.json"
+if xlb_wait_until 5 grep -q 'config c.json changed: service dns2: vip 10.96.0.10:80/tcp: already used by service web' "$log"; then
+	xlb_pass "config directory: a VIP taken by another file's service is rejected"
+else
+	xlb_fail "config directory: conflict not reported; log tail: $(tail -2 "$log")"
+fi
+rm -f "$cdir/c.json" "$cdir/b.json"
+if xlb_wait_until 5 grep -q "config b.json changed: 0 added, 0 updated, 1 removed" "$log"; then
+	xlb_pass "config directory: removing b.json removes its service"
+else
+	xlb_fail "config directory: b.json removal not applied; log tail: $(tail -2 "$log")"
+fi
+xlb_check "config directory: web still served after b.json went" \
+	sh -c "timeout 10 $XLB_XLBCTL --bpffs $dpins service list | grep -q 10.96.0.10"
+xlb_bg_stop dir TERM
+xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$dpins" detach --iface v0 >/dev/null 2>&1
+
 echo "$XLB_NPASS passed, $XLB_NFAIL failed"
 [ "$XLB_NFAIL" -eq 0 ]

@@ -442,6 +442,75 @@ static void test_swap_under_traffic(void)
 	xlb_sync_fini(&s);
 }
 
+/* Partial apply: only the services of the change are touched. */
+static void test_partial(void)
+{
+	struct xlb_sync s;
+	struct xlb_sync_result r;
+	struct xlb_model up;
+	struct xlb_svc_info info;
+	char err[256] = "", *rm[1];
+	__u32 dns_id, dns_gen, web_id;
+	struct xlb_vip_key k;
+	struct xlb_svc sv;
+
+	xlb_sync_init(&s, &maps);
+	s.quiet = 1;
+	ASSERT_EQ(apply(&s, DOC_A, &r, err, sizeof(err)), 0, "partial: apply A");
+	dns_id = find(&s, "dns")->id;
+	web_id = find(&s, "web")->id;
+	bpf_map_lookup_elem(maps.svc_info, &dns_id, &info);
+	dns_gen = info.generation;
+
+	/* web gains a backend; dns is not part of the change. */
+	model_of("{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.10\", \"port\": 80, \"protocol\": \"tcp\","
+		 " \"backends\": [{\"ip\": \"10.244.1.2\", \"port\": 8080}, {\"ip\": \"10.244.1.3\", \"port\": 8080},"
+		 " {\"ip\": \"10.244.1.4\", \"port\": 8080}, {\"ip\": \"10.244.1.9\", \"port\": 8080}]}]}", &up);
+	ASSERT_EQ(xlb_sync_apply_partial(&s, &up, NULL, 0, &r, err, sizeof(err)), 0,
+		  "partial: update web (%s)", err);
+	xlb_model_free(&up);
+	ASSERT_EQ(r.updated, 1, "partial: one service updated");
+	ASSERT_EQ(r.be_added, 1, "partial: one backend added");
+	ASSERT_EQ(s.n_svcs, 2, "partial: dns still programmed");
+	ASSERT_EQ(find(&s, "web")->id, web_id, "partial: web keeps its id");
+	bpf_map_lookup_elem(maps.svc_info, &dns_id, &info);
+	ASSERT_EQ(info.generation, dns_gen, "partial: dns not rewritten");
+	check_ring(find(&s, "web"), "partial web");
+	ASSERT_EQ(maps.port_mem[8080].backends, 4, "partial: xlb_ports counts the new backend");
+
+	/* A new service whose VIP another service holds is rejected. */
+	model_of("{\"services\": [{\"name\": \"x\", \"vip\": \"fd00::a\", \"port\": 53, \"protocol\": \"udp\"}]}", &up);
+	ASSERT_EQ(xlb_sync_apply_partial(&s, &up, NULL, 0, &r, err, sizeof(err)), -E2BIG,
+		  "partial: VIP of another service rejected");
+	ASSERT_TRUE(strstr(err, "service x: vip [fd00::a]:53/udp: already used by service dns") != NULL,
+		    "partial: message names both services: %s", err);
+	ASSERT_EQ(s.n_svcs, 2, "partial: rejected change added nothing");
+	/* ... unless that service is removed in the same change. */
+	rm[0] = "dns";
+	ASSERT_EQ(xlb_sync_apply_partial(&s, &up, rm, 1, &r, err, sizeof(err)), 0,
+		  "partial: VIP taken over from a removed service (%s)", err);
+	xlb_model_free(&up);
+	ASSERT_EQ(r.added, 1, "partial: x added");
+	ASSERT_EQ(r.removed, 1, "partial: dns removed");
+	k = vip4("fd00::a", 53, IPPROTO_UDP);
+	ASSERT_EQ(bpf_map_lookup_elem(maps.svc, &k, &sv), 0, "partial: fd00::a frontend present");
+	ASSERT_EQ(sv.svc_id, find(&s, "x")->id, "partial: fd00::a belongs to x");
+	ASSERT_EQ(sv.ring_size, 0, "partial: x has no backend, no ring");
+	ASSERT_TRUE(find(&s, "dns") == NULL, "partial: dns gone from the bookkeeping");
+	ASSERT_EQ(maps.port_mem[53].backends, 0, "partial: dns's backend ports released");
+
+	/* The result equals a full apply of the same state. */
+	ASSERT_EQ(apply(&s,
+			"{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.10\", \"port\": 80, \"protocol\": \"tcp\","
+			" \"backends\": [{\"ip\": \"10.244.1.2\", \"port\": 8080}, {\"ip\": \"10.244.1.3\", \"port\": 8080},"
+			" {\"ip\": \"10.244.1.4\", \"port\": 8080}, {\"ip\": \"10.244.1.9\", \"port\": 8080}]},"
+			"{\"name\": \"x\", \"vip\": \"fd00::a\", \"port\": 53, \"protocol\": \"udp\"}]}",
+			&r, err, sizeof(err)), 0, "partial: full apply of the same state");
+	ASSERT_EQ(r.unchanged, 2, "partial: a full apply of the same state changes nothing");
+	apply(&s, "{\"services\": []}", &r, err, sizeof(err));
+	xlb_sync_fini(&s);
+}
+
 int main(void)
 {
 	int rc;
@@ -452,6 +521,7 @@ int main(void)
 		return test_done();
 	test_diff_and_ids();
 	test_capacity();
+	test_partial();
 	test_swap_under_traffic();
 	xlb_maps_close(&maps);
 	xlb_xdp_lb__destroy(skel);

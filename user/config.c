@@ -283,6 +283,12 @@ out:
 	return rc;
 }
 
+int xlb_model_check(struct xlb_model *m, char *err, size_t errlen)
+{
+	xlb_model_sort(m);
+	return check_unique(m, err, errlen);
+}
+
 int xlb_config_load(const char *path, struct xlb_model *m, char *err,
 		    size_t errlen)
 {

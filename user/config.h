@@ -12,7 +12,10 @@
  * model is then empty. */
 int xlb_config_parse(const char *text, struct xlb_model *m, char *err,
 		     size_t errlen);
-/* Same, reading the file at path. */
+/* Sorts a model merged from several documents and rejects duplicate
+ * names and frontends across them. */
+int xlb_model_check(struct xlb_model *m, char *err, size_t errlen);
+/* Same as xlb_config_parse, reading the file at path. */
 int xlb_config_load(const char *path, struct xlb_model *m, char *err,
 		    size_t errlen);
 

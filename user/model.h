@@ -24,6 +24,8 @@ struct xlb_model_service {
 	char name[XLB_SVC_NAME_LEN];
 	struct xlb_vip_key vip;	/* frontend */
 	__u32 table_size;	/* maglev_table_size; 0 = chosen by count */
+	__u32 source;		/* which input defined it (a file of a
+				 * config directory); 0 for a single file */
 	struct xlb_model_backend *backends;
 	size_t n_backends;
 };

@@ -844,6 +844,7 @@ static int apply_service(struct xlb_sync *s, struct txn *t,
 	memcpy(ps->name, ms->name, sizeof(ps->name));
 	ps->vip = ms->vip;
 	ps->table_size_req = ms->table_size;
+	ps->source = ms->source;
 	if (old) {
 		ps->id = old->id;
 		ps->generation = old->generation;
@@ -1136,6 +1137,206 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 	s->svcs = nsvcs;
 	s->n_svcs = n;
 	publish_ports(s, s->svcs, s->n_svcs, false);
+	free(keep);
+	return rc;
+}
+
+/* ---- partial apply -------------------------------------------------------- */
+
+/* Adds d (+1 or -1) to the port counts of ps and publishes the ports it
+ * touches. */
+static void ports_add(struct xlb_sync *s, const struct xlb_prog_service *ps,
+		      int d)
+{
+	struct xlb_port_use *mem = s->maps->port_mem;
+	__u16 p = ntohs(ps->vip.port);
+	size_t i;
+
+	s->port_fe[p] += d;
+	if (mem)
+		mem[p].frontends = s->port_fe[p];
+	for (i = 0; i < ps->n_backends; i++) {
+		p = ntohs(ps->backends[i].port);
+		s->port_be[p] += d;
+		if (mem)
+			mem[p].backends = s->port_be[p];
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static struct xlb_prog_service *find_svc(struct xlb_sync *s, const char *name,
+					 size_t *pos)
+{
+	size_t lo = 0, hi = s->n_svcs;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(s->svcs[mid].name, name);
+
+		if (!c) {
+			*pos = mid;
+			return &s->svcs[mid];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	return NULL;
+}
+
+static bool name_in(const char *name, char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i], name))
+			return true;
+	return false;
+}
+
+int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
+			   char *const *rm, size_t n_rm,
+			   struct xlb_sync_result *res, char *err, size_t errlen)
+{
+	const struct xlb_maps *mp = s->maps;
+	struct xlb_prog_service *ps, *old, *built = NULL;
+	struct xlb_vip_key *keep = NULL;
+	size_t i, pos, n_new = 0, n_built = 0;
+	__u64 new_bes = 0;
+	struct txn t;
+	char vb[96];
+	int rc = 0, crc;
+
+	memset(res, 0, sizeof(*res));
+	/* Conflicts with services not in this change, and capacity. */
+	for (i = 0; i < up->n_services; i++) {
+		const struct xlb_model_service *ms = &up->services[i];
+		struct xlb_svc sv;
+		struct xlb_svc_info info;
+
+		if (name_in(ms->name, rm, n_rm))
+			return fail(err, errlen,
+				    "service %s: both changed and removed",
+				    ms->name);
+		if (!bpf_map_lookup_elem(mp->svc, &ms->vip, &sv) &&
+		    !bpf_map_lookup_elem(mp->svc_info, &sv.svc_id, &info) &&
+		    strncmp(info.name, ms->name, sizeof(info.name)) &&
+		    !name_in(info.name, rm, n_rm)) {
+			bool moving = false;
+			size_t k;
+
+			/* Its owner may be moving away in this change. */
+			for (k = 0; k < up->n_services; k++)
+				if (!strncmp(up->services[k].name, info.name,
+					     sizeof(info.name)) &&
+				    memcmp(&up->services[k].vip, &ms->vip,
+					   sizeof(ms->vip)))
+					moving = true;
+			if (!moving) {
+				info.name[XLB_SVC_NAME_LEN - 1] = '\0';
+				return fail(err, errlen,
+					    "service %s: vip %s: already used by service %s",
+					    ms->name,
+					    vip_str(&ms->vip, vb, sizeof(vb)),
+					    info.name);
+			}
+		}
+		old = find_svc(s, ms->name, &pos);
+		if (old && old->source != ms->source)
+			return fail(err, errlen,
+				    "service %s: name \"%s\": already defined in another file",
+				    ms->name, ms->name);
+		if (!old)
+			n_new++;
+		new_bes += old && ms->n_backends > old->n_backends ?
+				   ms->n_backends - old->n_backends :
+			   old ? 0 : ms->n_backends;
+	}
+	if (s->n_svcs + n_new > mp->max_services - 1)
+		return fail(err, errlen,
+			    "config: %zu services: more than the maps hold (%u)",
+			    s->n_svcs + n_new, mp->max_services - 1);
+	if (new_bes > mp->max_backends - 1 - s->be_ids.n_used)
+		return fail(err, errlen,
+			    "config: backends: more than the maps hold (%u)",
+			    mp->max_backends - 1);
+
+	keep = malloc((up->n_services + 1) * sizeof(*keep));
+	built = calloc(up->n_services + 1, sizeof(*built));
+	if (!keep || !built) {
+		free(keep);
+		free(built);
+		return -ENOMEM;
+	}
+	for (i = 0; i < up->n_services; i++)
+		keep[i] = up->services[i].vip;
+	qsort(keep, up->n_services, sizeof(*keep), vipkey_cmp);
+	txn_init(&t, s->maps);
+
+	/* Removals first: their ids and slots become free. */
+	for (i = 0; i < n_rm; i++) {
+		ps = find_svc(s, rm[i], &pos);
+		if (!ps)
+			continue;
+		remove_service(s, ps, keep, up->n_services);
+		ports_add(s, ps, -1);
+		res->removed++;
+		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
+			"service %s removed: %s", ps->name,
+			vip_str(&ps->vip, vb, sizeof(vb)));
+		free(ps->backends);
+		memmove(ps, ps + 1, (s->n_svcs - pos - 1) * sizeof(*ps));
+		s->n_svcs--;
+	}
+
+	for (i = 0; i < up->n_services; i++) {
+		const struct xlb_model_service *ms = &up->services[i];
+
+		old = find_svc(s, ms->name, &pos);
+		rc = apply_service(s, &t, ms, old, &built[n_built], res);
+		if (rc) {
+			snprintf(err, errlen, "service %s: programming failed: %s",
+				 ms->name, strerror(-rc));
+			break;
+		}
+		if (old && memcmp(&old->vip, &ms->vip, sizeof(ms->vip)) &&
+		    !bsearch(&old->vip, keep, up->n_services, sizeof(*keep),
+			     vipkey_cmp))
+			txn_del(&t, &old->vip);
+		ports_add(s, &built[n_built], +1);
+		n_built++;
+	}
+	crc = txn_commit(s, &t);
+	if (crc && !rc) {
+		rc = crc;
+		snprintf(err, errlen, "writing the maps failed: %s",
+			 strerror(-crc));
+	}
+	txn_fini(&t);
+
+	/* Bookkeeping: replace or insert what was built. */
+	for (i = 0; i < n_built; i++) {
+		old = find_svc(s, built[i].name, &pos);
+		if (old) {
+			ports_add(s, old, -1);
+			free(old->backends);
+			*old = built[i];
+			continue;
+		}
+		ps = realloc(s->svcs, (s->n_svcs + 1) * sizeof(*ps));
+		if (!ps) {
+			free(built[i].backends);
+			rc = rc ? rc : -ENOMEM;
+			continue;
+		}
+		s->svcs = ps;
+		memmove(&ps[pos + 1], &ps[pos], (s->n_svcs - pos) * sizeof(*ps));
+		ps[pos] = built[i];
+		s->n_svcs++;
+	}
+	free(built);
 	free(keep);
 	return rc;
 }

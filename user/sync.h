@@ -33,6 +33,7 @@ struct xlb_prog_service {
 	__u32 ring_size;
 	__u32 table_size_req;
 	__u32 generation;
+	__u32 source;		/* xlb_model_service.source */
 	struct xlb_prog_backend *backends; /* sorted by identity */
 	size_t n_backends;
 };
@@ -77,6 +78,14 @@ int xlb_sync_adopt(struct xlb_sync *s);
  * before anything is written, with a message in err. */
 int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 		   struct xlb_sync_result *res, char *err, size_t errlen);
+/* Applies a change to some services only: up holds services to add or
+ * update (whole), rm the names of services to remove; every other
+ * service stays as it is, and the cost is that of the change, not of the
+ * whole model. up must be sorted and unique (xlb_config_parse makes it
+ * so). Conflicts with other services are rejected before any write. */
+int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
+			   char *const *rm, size_t n_rm,
+			   struct xlb_sync_result *res, char *err, size_t errlen);
 size_t xlb_sync_backend_count(const struct xlb_sync *s);
 
 #endif /* XLB_SYNC_H */

@@ -16,7 +16,9 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <libgen.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "loader.h"
@@ -32,7 +34,9 @@ static const char usage[] =
 	"SIGTERM stops xlbd and leaves the datapath running with its maps\n"
 	"pinned; a new xlbd adopts them. `xlbctl detach` removes everything.\n"
 	"\n"
-	"  -c, --config FILE      JSON config (see README, examples/)\n"
+	"  -c, --config PATH      JSON config file (see README, examples/), or\n"
+	"                         a directory of *.json files: a change of one\n"
+	"                         file is applied to its services only\n"
 	"  -i, --iface LIST       interfaces to attach to, comma separated\n"
 	"  -m, --xdp-mode MODE    native (default), generic, best-effort\n"
 	"                         (native XDP where possible, tc elsewhere)\n"
@@ -50,12 +54,218 @@ static const char usage[] =
 	"\n"
 	"Map sizes apply when the maps are created; pinned maps keep theirs.\n";
 
+/* A config directory: every *.json file in it is one document; a change
+ * of one file is applied to that file's services only. */
+struct cfgfile {
+	char name[NAME_MAX + 1];
+	char **svcs;		/* names of the services it defines */
+	size_t n_svcs;
+	bool present;
+};
+
 struct agent {
 	const char *config;
+	bool is_dir;
+	struct cfgfile *files;	/* index + 1 is the source tag */
+	size_t n_files;
 	struct xlb_dp dp;
 	struct xlb_sync sync;
 	bool synced;
 };
+
+static bool is_json_name(const char *n)
+{
+	size_t l = strlen(n);
+
+	return l > 5 && !strcmp(n + l - 5, ".json") && n[0] != '.';
+}
+
+static struct cfgfile *file_slot(struct agent *a, const char *name)
+{
+	struct cfgfile *f;
+	size_t i;
+
+	for (i = 0; i < a->n_files; i++)
+		if (!strcmp(a->files[i].name, name))
+			return &a->files[i];
+	f = realloc(a->files, (a->n_files + 1) * sizeof(*f));
+	if (!f)
+		return NULL;
+	a->files = f;
+	f = &a->files[a->n_files++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	return f;
+}
+
+static void file_set_svcs(struct cfgfile *f, const struct xlb_model *m)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_svcs; i++)
+		free(f->svcs[i]);
+	free(f->svcs);
+	f->svcs = calloc(m->n_services + 1, sizeof(*f->svcs));
+	f->n_svcs = 0;
+	for (i = 0; f->svcs && i < m->n_services; i++)
+		f->svcs[f->n_svcs++] = strdup(m->services[i].name);
+}
+
+static int load_file(struct agent *a, struct cfgfile *f, struct xlb_model *m,
+		     char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", a->config, f->name);
+	rc = xlb_config_load(path, m, err, errlen);
+	if (rc) {
+		/* Say which file: the message names service and field. */
+		char tmp[512];
+
+		snprintf(tmp, sizeof(tmp), "%s: %s", f->name, err);
+		snprintf(err, errlen, "%s", tmp);
+		return rc;
+	}
+	for (i = 0; i < m->n_services; i++)
+		m->services[i].source = f - a->files + 1;
+	return 0;
+}
+
+/* Loads every file of the directory into one model. */
+static int load_dir(struct agent *a, struct xlb_model *all, char *err,
+		    size_t errlen)
+{
+	struct xlb_model *parts = NULL;
+	struct dirent *de;
+	size_t i, n = 0, total = 0;
+	DIR *d;
+	int rc = 0;
+
+	memset(all, 0, sizeof(*all));
+	d = opendir(a->config);
+	if (!d) {
+		snprintf(err, errlen, "config %s: %s", a->config,
+			 strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < a->n_files; i++)
+		a->files[i].present = false;
+	while ((de = readdir(d))) {
+		struct cfgfile *f;
+
+		if (!is_json_name(de->d_name))
+			continue;
+		f = file_slot(a, de->d_name);
+		if (!f)
+			continue;
+		f->present = true;
+	}
+	closedir(d);
+	parts = calloc(a->n_files + 1, sizeof(*parts));
+	if (!parts)
+		return -ENOMEM;
+	for (i = 0; i < a->n_files; i++) {
+		if (!a->files[i].present)
+			continue;
+		rc = load_file(a, &a->files[i], &parts[i], err, errlen);
+		if (rc)
+			goto out;
+		total += parts[i].n_services;
+	}
+	all->services = calloc(total + 1, sizeof(*all->services));
+	if (!all->services) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < a->n_files; i++) {
+		memcpy(all->services + n, parts[i].services,
+		       parts[i].n_services * sizeof(*all->services));
+		n += parts[i].n_services;
+		free(parts[i].services); /* backends now owned by all */
+		parts[i].services = NULL;
+		parts[i].n_services = 0;
+	}
+	all->n_services = n;
+	rc = xlb_model_check(all, err, errlen);
+	if (!rc) {
+		/* Record which file holds which service. */
+		for (i = 0; i < a->n_files; i++) {
+			struct xlb_model one = { 0 };
+			size_t k, c = 0;
+
+			for (k = 0; k < n; k++)
+				c += all->services[k].source == i + 1;
+			one.services = calloc(c + 1, sizeof(*one.services));
+			for (k = 0; one.services && k < n; k++)
+				if (all->services[k].source == i + 1)
+					one.services[one.n_services++] =
+						all->services[k];
+			file_set_svcs(&a->files[i], &one);
+			free(one.services);
+		}
+	}
+out:
+	for (i = 0; i < a->n_files; i++)
+		xlb_model_free(&parts[i]);
+	free(parts);
+	if (rc)
+		xlb_model_free(all);
+	return rc;
+}
+
+/* One file of the directory changed (or went away): apply its services
+ * only. */
+static int reload_file(struct agent *a, const char *name)
+{
+	struct xlb_sync_result res;
+	struct xlb_model m = { 0 };
+	char err[768] = "", path[PATH_MAX], **rm = NULL;
+	uint64_t t0 = xlb_now_ns();
+	struct cfgfile *f = file_slot(a, name);
+	size_t i, j, n_rm = 0;
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/%s", a->config, name);
+	if (access(path, F_OK) == 0) {
+		rc = load_file(a, f, &m, err, sizeof(err));
+		if (rc) {
+			pr_err("config %s changed: %s; nothing changed", name, err);
+			return rc;
+		}
+	}
+	rm = calloc(f->n_svcs + 1, sizeof(*rm));
+	if (!rm) {
+		xlb_model_free(&m);
+		return -ENOMEM;
+	}
+	for (i = 0; i < f->n_svcs; i++) {
+		bool kept = false;
+
+		for (j = 0; j < m.n_services && !kept; j++)
+			kept = !strcmp(m.services[j].name, f->svcs[i]);
+		if (!kept)
+			rm[n_rm++] = f->svcs[i];
+	}
+	rc = xlb_sync_apply_partial(&a->sync, &m, rm, n_rm, &res, err,
+				    sizeof(err));
+	if (rc) {
+		pr_err("config %s changed: %s", name, err);
+	} else {
+		file_set_svcs(f, &m);
+		pr_info("config %s changed: %zu added, %zu updated, %zu removed, %zu unchanged; backends +%zu -%zu ~%zu; %zu rings written in %.3f ms",
+			name, res.added, res.updated, res.removed,
+			res.unchanged, res.be_added, res.be_removed,
+			res.be_changed, res.rings_written,
+			(xlb_now_ns() - t0) / 1e6);
+	}
+	free(rm);
+	xlb_model_free(&m);
+	return rc;
+}
 
 static int reload(struct agent *a, const char *why)
 {
@@ -65,7 +275,10 @@ static int reload(struct agent *a, const char *why)
 	uint64_t t0 = xlb_now_ns();
 	int rc;
 
-	rc = xlb_config_load(a->config, &m, err, sizeof(err));
+	if (a->is_dir)
+		rc = load_dir(a, &m, err, sizeof(err));
+	else
+		rc = xlb_config_load(a->config, &m, err, sizeof(err));
 	if (rc) {
 		pr_err("%s: %s; nothing changed", why, err);
 		return rc;
@@ -108,7 +321,7 @@ static int parse_u32(const char *opt, const char *s, __u32 *out)
 	return 0;
 }
 
-static int watch_config(const char *path, int *wd)
+static int watch_config(const char *path, bool is_dir, int *wd)
 {
 	char dir[PATH_MAX];
 	int fd;
@@ -117,8 +330,9 @@ static int watch_config(const char *path, int *wd)
 	if (fd < 0)
 		return -errno;
 	snprintf(dir, sizeof(dir), "%s", path);
-	*wd = inotify_add_watch(fd, dirname(dir),
-				IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+	*wd = inotify_add_watch(fd, is_dir ? dir : dirname(dir),
+				IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE |
+				(is_dir ? IN_DELETE | IN_MOVED_FROM : 0));
 	if (*wd < 0) {
 		close(fd);
 		return -errno;
@@ -149,6 +363,35 @@ static bool config_touched(int fd, const char *path)
 		}
 	}
 	return hit;
+}
+
+/* Applies the files of a config directory that the events name. */
+static void dir_events(struct agent *a, int fd)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char names[16][NAME_MAX + 1];
+	size_t n = 0, i, k;
+	ssize_t len;
+
+	while ((len = read(fd, buf, sizeof(buf))) > 0) {
+		char *p = buf;
+
+		while (p < buf + len) {
+			struct inotify_event *ev = (void *)p;
+
+			p += sizeof(*ev) + ev->len;
+			if (!ev->len || !is_json_name(ev->name) ||
+			    (ev->mask & IN_CREATE))
+				continue; /* created: wait for its close */
+			for (k = 0; k < n && strcmp(names[k], ev->name); k++)
+				;
+			if (k == n && n < 16)
+				snprintf(names[n++], NAME_MAX + 1, "%s",
+					 ev->name);
+		}
+	}
+	for (i = 0; i < n; i++)
+		reload_file(a, names[i]);
 }
 
 int main(int argc, char **argv)
@@ -232,6 +475,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xlbd: --config and --iface are required\nTry 'xlbd --help'.\n");
 		return 2;
 	}
+	{
+		struct stat st;
+
+		a.is_dir = !stat(a.config, &st) && S_ISDIR(st.st_mode);
+	}
 	xlb_log_set_prefix("xlbd");
 	xlb_log_set_level(quiet ? XLB_LOG_WARN :
 			  verbose > 1 ? XLB_LOG_DEBUG : XLB_LOG_INFO);
@@ -268,7 +516,7 @@ int main(int argc, char **argv)
 
 	if (reload(&a, "config") && !a.dp.adopted)
 		goto out;
-	ifd = watch_config(a.config, &wd);
+	ifd = watch_config(a.config, a.is_dir, &wd);
 	if (ifd < 0)
 		pr_warn("config %s: cannot watch for changes (%s); SIGHUP still reloads",
 			a.config, strerror(-ifd));
@@ -295,6 +543,10 @@ int main(int argc, char **argv)
 				si.ssi_signo, lo.bpffs);
 			rc = 0;
 			break;
+		}
+		if (ifd >= 0 && (pfd[1].revents & POLLIN) && a.is_dir) {
+			dir_events(&a, ifd);
+			continue;
 		}
 		if (ifd >= 0 && (pfd[1].revents & POLLIN)) {
 			if (!config_touched(ifd, a.config))
