@@ -185,7 +185,7 @@ xlb_cleanup() {
 	[ -z "${XLB_PFX:-}" ] && exit "$rc"
 	xlb_topo_destroy
 	if [ -n "${XLB_SAVE_LOGS:-}" ]; then
-		rm -rf "$XLB_SAVE_LOGS"
+		rm -rf "$XLB_SAVE_LOGS" "/run/$XLB_PFX/bin"
 		mkdir -p "$XLB_SAVE_LOGS" &&
 			cp -r "/run/$XLB_PFX/." "$XLB_SAVE_LOGS/"
 	fi
@@ -370,8 +370,8 @@ xlb_udp_is() { [ "$(xlb_udp "$1" "$2")" = "$3" ]; }
 
 # xlb_http_burst HOST PORT N: N HTTP requests from the client, one curl
 # process, a new connection each (the request says Connection: close).
-# Prints one line per request: "NAME HTTP_CODE CONNECTS" ("000" when the
-# request failed).
+# Prints one line per request: "NAME HTTP_CODE CONNECTS CLIENT_PORT"
+# (HTTP_CODE "000" and no NAME when the request failed).
 xlb_http_burst() {
 	local h="$1" p="$2" n="$3" list="$XLB_RUN/burst.$$.curl" i
 	case "$h" in *:*) h="[$h]" ;; esac
@@ -380,7 +380,7 @@ xlb_http_burst() {
 	done >"$list"
 	ip netns exec "$XLB_NS_C" timeout $((10 + n / 10)) curl -s -g \
 		--max-time 3 -H 'Connection: close' \
-		-w ' %{http_code} %{num_connects}\n' -K "$list"
+		-w ' %{http_code} %{num_connects} %{local_port}\n' -K "$list"
 	rm -f "$list"
 }
 
@@ -392,6 +392,15 @@ xlb_tally() {
 }
 
 # --- xlbd and xlbctl ----------------------------------------------------
+
+# Copies xlbd and xlbctl into the run directory and uses the copies, so
+# that a rebuild while the run goes on cannot mix two versions.
+xlb_bins_snapshot() {
+	mkdir -p "$XLB_RUN/bin" &&
+		cp "$XLB_XLBD" "$XLB_XLBCTL" "$XLB_RUN/bin/" || return 1
+	XLB_XLBD="$XLB_RUN/bin/xlbd"
+	XLB_XLBCTL="$XLB_RUN/bin/xlbctl"
+}
 
 # xlb_xlbd_start I MODE CONFIG [ARGS...]: starts xlbd in LB I on both its
 # veths with the bpffs directory of LB I, and waits for its "ready:" line.
@@ -439,7 +448,10 @@ xlb_ctl() {
 xlb_jq() {
 	"$XLB_PY" -c '
 import json, sys
-d = json.load(sys.stdin)
+try:
+    d = json.load(sys.stdin)
+except ValueError as e:
+    sys.exit("xlb_jq: input is not JSON: %s" % e)
 r = eval(sys.argv[1])
 if isinstance(r, (list, tuple)):
     print("\n".join(str(x) for x in r))

@@ -29,7 +29,7 @@ WEIGHTS=(0 1 2 3)	# web services' weight of backend b1..b3
 CONF_DIR="$XLB_RUN/conf"
 CONF="$CONF_DIR/xlb.json"
 
-if [ ! -x "$XLB_XLBD" ] || [ ! -x "$XLB_XLBCTL" ]; then
+if ! xlb_bins_snapshot; then
 	xlb_fail "xlbd and xlbctl are built: missing $XLB_XLBD or $XLB_XLBCTL"
 	exit 1
 fi
@@ -112,6 +112,14 @@ reload_to() {
 
 vip_of() { if [ "$1" = 4 ]; then echo "$XLB_VIP4"; else echo "$XLB_VIP6"; fi; }
 
+# get_from FAMILY SPORTS [--want NAME]: client.py get to the web VIP.
+get_from() {
+	local f="$1" ports="$2"
+	shift 2
+	ip netns exec "$XLB_NS_C" timeout 60 "$XLB_PY" "$XLB_SERVERS/client.py" \
+		get "$(vip_of "$f")" 80 --sport "$ports" "$@"
+}
+
 # The state file of a client.py loop/keepalive: one field.
 client_field() { xlb_jq "d[\"$2\"]" <"$XLB_RUN/$1.state"; }
 
@@ -174,7 +182,7 @@ EOF
 check_spread() {
 	local m="$1" f="$2" out="$XLB_RUN/spread$2.out" j got want ok conns
 	local sb="$XLB_RUN/stats.before" sa="$XLB_RUN/stats.after" d sum=0
-	local svc_d be_d ctn ip pk
+	local svc_d be_d ctn ip pk n
 
 	stats_get 1 "$sb"
 	xlb_http_burst "$(vip_of "$f")" 80 "$N_SPREAD" >"$out"
@@ -199,7 +207,10 @@ check_spread() {
 		return
 	fi
 	read -r svc_d be_d ctn <<<"$(head -1 <<<"$d")"
-	xlb_check_eq "$ctn" "$N_SPREAD" "$m v$f: stats ct_new grew by the number of connections"
+	# One new flow per distinct client port (backend.py lets the client
+	# close first, so its kernel does not reuse a recent port).
+	n=$(awk '$2 == 200 { print $4 }' "$out" | sort -u | wc -l)
+	xlb_check_eq "$ctn" "$n" "$m v$f: stats ct_new grew by the number of connections (distinct client ports)"
 	xlb_check_eq "$be_d" "$svc_d" "$m v$f: stats: service web$f packets = sum of its backends' packets"
 	# A client sends at least SYN, ACK, request and FIN per connection,
 	# and on this quiet link fewer than 12 packets.
@@ -283,19 +294,22 @@ check_services() {
 	xlb_check_eq "$got" "$want" "$m: xlbctl service list"
 }
 
-# check_attach MODE: the programs really sit where the mode says.
+# check_attach MODE: the programs really sit where the mode says, and
+# only there (so that in tc mode the tc program does the NAT).
 check_attach() {
-	local m="$1" i ifc got
+	local m="$1" i ifc xdp tcf
 	for i in 1 2; do
 		for ifc in ethc ethb; do
+			xdp=$(ip -j -n "${XLB_NS_LB[i]}" link show "$ifc" | xlb_jq \
+				'"%s/%s" % (d[0]["xdp"]["mode"], d[0]["xdp"]["prog"]["name"]) if "xdp" in d[0] else "none"')
+			tcf=$(tc -n "${XLB_NS_LB[i]}" filter show dev "$ifc" ingress 2>/dev/null |
+				grep -o 'xlb_tc' | head -1)
 			if [ "$m" = xdp ]; then
-				got=$(ip -j -n "${XLB_NS_LB[i]}" link show "$ifc" | xlb_jq \
-					'"%s/%s" % (d[0]["xdp"]["mode"], d[0]["xdp"]["prog"]["name"]) if "xdp" in d[0] else "none"')
-				xlb_check_eq "$got" 1/xlb_xdp "xdp: LB $i $ifc has xlb_xdp attached in native mode (1)"
+				xlb_check_eq "$xdp/${tcf:-none}" 1/xlb_xdp/none \
+					"xdp: LB $i $ifc: XDP mode/program/tc filter (1 = native)"
 			else
-				got=$(tc -n "${XLB_NS_LB[i]}" filter show dev "$ifc" ingress |
-					grep -o 'xlb_tc' | head -1)
-				xlb_check_eq "$got" xlb_tc "tc: LB $i $ifc has xlb_tc on clsact ingress"
+				xlb_check_eq "$xdp/${tcf:-none}" none/xlb_tc \
+					"tc: LB $i $ifc: XDP program/tc filter on clsact ingress"
 			fi
 		done
 	done
@@ -305,7 +319,7 @@ check_attach() {
 # X; X marked terminating keeps it and gets no new connection; X removed
 # gets no new connection.
 check_terminating() {
-	local m="$1" f x x4 x6 s4 s6 j out n bad st
+	local m="$1" f x x4 x6 s4 s6 j out n bad st sp=()
 
 	client_start ka4 keepalive 4
 	client_start ka6 keepalive 6
@@ -324,8 +338,31 @@ check_terminating() {
 		s6+=("$([ "b$j" = "$x6" ] && echo terminating || echo active)")
 	done
 	xlb_log "$m: long-lived v4 connection on $x4, v6 on $x6: marking them terminating"
+	# A finished flow from a fixed port, balanced to the same backend:
+	# a new connection (SYN) from that port, once the backend is
+	# terminating, must not follow the flow's old conntrack entry.
+	for f in 4 6; do
+		[ "$f" = 4 ] && x=$x4 || x=$x6
+		sp[f]=$(get_from "$f" 20000-20199 --want "$x" | tail -1)
+		if [ "${sp[f]#* }" = "$x" ]; then
+			sp[f]=${sp[f]%% *}
+		else
+			xlb_fail "$m v$f: a client port in 20000-20199 balanced to $x: got '${sp[f]}'"
+			sp[f]=
+		fi
+	done
 	xlb_check "$m: config with a terminating backend reloaded (file rewritten)" \
 		reload_to "${s4[*]}" "${s6[*]}" file
+	for f in 4 6; do
+		[ "$f" = 4 ] && x=$x4 || x=$x6
+		[ -z "${sp[f]}" ] && continue
+		out=$(get_from "$f" "${sp[f]}")
+		if [[ "$out" =~ ^[0-9]+\ b[123]$ ]] && [ "${out#* }" != "$x" ]; then
+			xlb_pass "$m v$f: new connection from port ${sp[f]}, last balanced to terminating $x, went to ${out#* }"
+		else
+			xlb_fail "$m v$f: new connection from port ${sp[f]}, last balanced to terminating $x: got '$out', want another backend"
+		fi
+	done
 	for f in 4 6; do
 		out=$(xlb_http_burst "$(vip_of "$f")" 80 "$N_AVOID")
 		n=$(awk '$2 == 200' <<<"$out" | wc -l)
@@ -519,8 +556,12 @@ check_two_lbs() {
 		fi
 	done
 
-	# A long-lived connection opened through LB 1 moves to LB 2.
+	# A long-lived connection opened through LB 1 moves to LB 2. LB 1
+	# forgets the finished flows first: a client port reused from a flow
+	# balanced while the backend set was different would follow that old
+	# entry on LB 1 and the ring on LB 2.
 	xlb_topo_route_via 1
+	xlb_ctl 1 conntrack flush >/dev/null
 	client_start ka4 keepalive 4
 	client_start ka6 keepalive 6
 	xlb_wait_until 10 client_ok_at_least ka4 3

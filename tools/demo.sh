@@ -73,7 +73,7 @@ failed = 0
 for fam, path in (("v4", sys.argv[2]), ("v6", sys.argv[3])):
     for line in open(path):
         f = line.split()
-        if len(f) == 3 and f[1] == "200":
+        if len(f) == 4 and f[1] == "200":
             count[(f[0], fam)] = count.get((f[0], fam), 0) + 1
         else:
             failed += 1

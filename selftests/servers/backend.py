@@ -21,8 +21,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
+
+    def handle(self):
+        super().handle()
+        # Let the client close first (up to 2 s), so that TIME_WAIT stays
+        # on the client: its kernel then never reuses the source port of
+        # a recent connection, which would meet that connection's
+        # conntrack entry in the load balancer instead of a new one.
+        try:
+            self.connection.settimeout(2)
+            while self.connection.recv(4096):
+                pass
+        except OSError:
+            pass
 
     def log_message(self, fmt, *args):
         pass

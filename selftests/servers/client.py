@@ -6,6 +6,12 @@ client.py udp HOST PORT [--sport P[-Q]] [--count N] [--timeout S]
     N datagrams and prints each reply; exits 1 on a missing reply. With a
     source port range, one socket per port in turn, "PORT REPLY" lines.
 
+client.py get HOST PORT --sport P[-Q] [--want NAME]
+    One HTTP request per source port in turn, each on a new connection
+    closed with a reset (no TIME_WAIT, so the port can be used again at
+    once); prints "PORT REPLY". With --want, stops at the first port
+    answered by NAME and exits 1 if none was.
+
 client.py keepalive HOST PORT --state FILE --stop FILE [--interval S]
           [--max-time S]
     One TCP connection, one HTTP request every interval, until FILE
@@ -23,6 +29,7 @@ import http.client
 import json
 import os
 import socket
+import struct
 import sys
 import time
 
@@ -53,10 +60,39 @@ def udp_one(a, sport, prefix):
 def udp(a):
     if "-" not in a.sport:
         return udp_one(a, int(a.sport or 0), "")
-    lo, hi = (int(x) for x in a.sport.split("-"))
     rc = 0
-    for sport in range(lo, hi + 1):
+    for sport in ports(a.sport):
         rc |= udp_one(a, sport, "%d " % sport)
+    return rc
+
+
+def ports(spec):
+    lo, _, hi = spec.partition("-")
+    return range(int(lo), int(hi or lo) + 1)
+
+
+def get_from(a):
+    rc = 1 if a.want else 0
+    for sport in ports(a.sport):
+        s = socket.socket(family(a.host), socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(a.timeout)
+        try:
+            s.bind(("", sport))
+            s.connect((a.host, a.port))
+            conn = http.client.HTTPConnection(a.host, a.port)
+            conn.sock = s
+            name = get(conn)
+        except Exception as e:
+            name = "error:%s" % type(e).__name__
+            if not a.want:
+                rc = 1
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+        s.close()
+        print("%d %s" % (sport, name), flush=True)
+        if a.want and name == a.want:
+            return 0
     return rc
 
 
@@ -118,10 +154,11 @@ def run(a, keepalive):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["udp", "keepalive", "loop"])
+    ap.add_argument("mode", choices=["udp", "get", "keepalive", "loop"])
     ap.add_argument("host")
     ap.add_argument("port", type=int)
     ap.add_argument("--sport", default="")
+    ap.add_argument("--want")
     ap.add_argument("--count", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("--state")
@@ -131,6 +168,10 @@ def main():
     a = ap.parse_args()
     if a.mode == "udp":
         return udp(a)
+    if a.mode == "get":
+        if not a.sport:
+            ap.error("--sport is required for get")
+        return get_from(a)
     if not a.state or not a.stop:
         ap.error("--state and --stop are required for " + a.mode)
     return run(a, a.mode == "keepalive")
