@@ -384,13 +384,6 @@ xlb_http_burst() {
 	rm -f "$list"
 }
 
-# xlb_tally FILE: from xlb_http_burst output, "NAME COUNT" per backend
-# of the successful requests.
-xlb_tally() {
-	awk '$2 == 200 { n[$1]++ } END { for (b in n) print b, n[b] }' "$1" |
-		sort
-}
-
 # --- xlbd and xlbctl ----------------------------------------------------
 
 # Copies xlbd and xlbctl into the run directory and uses the copies, so
