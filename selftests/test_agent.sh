@@ -149,7 +149,7 @@ fi
 xlb_check "config directory: b.json's service untouched" \
 	test "$dns_before" = "$(timeout 10 "$XLB_XLBCTL" --bpffs "$dpins" -o json maglev show dns)"
 echo '{"services": [{"name": "dns2", "vip": "10.96.0.10", "port": 80, "protocol": "tcp"}]}' >"$cdir/c.json"
-if xlb_wait_until 5 grep -q 'config c.json changed: service dns2: vip 10.96.0.10:80/tcp: already used by service web' "$log"; then
+if xlb_wait_until 5 grep -q 'config c.json changed: service dns2: frontend 10.96.0.10:80/tcp: already used by service web' "$log"; then
 	xlb_pass "config directory: a VIP taken by another file's service is rejected"
 else
 	xlb_fail "config directory: conflict not reported; log tail: $(tail -2 "$log")"

@@ -482,7 +482,7 @@ static void test_partial(void)
 	model_of("{\"services\": [{\"name\": \"x\", \"vip\": \"fd00::a\", \"port\": 53, \"protocol\": \"udp\"}]}", &up);
 	ASSERT_EQ(xlb_sync_apply_partial(&s, &up, NULL, 0, &r, err, sizeof(err)), -E2BIG,
 		  "partial: VIP of another service rejected");
-	ASSERT_TRUE(strstr(err, "service x: vip [fd00::a]:53/udp: already used by service dns") != NULL,
+	ASSERT_TRUE(strstr(err, "service x: frontend [fd00::a]:53/udp: already used by service dns") != NULL,
 		    "partial: message names both services: %s", err);
 	ASSERT_EQ(s.n_svcs, 2, "partial: rejected change added nothing");
 	/* ... unless that service is removed in the same change. */

@@ -51,8 +51,143 @@ static int parse_port(const cJSON *v, __be16 *port)
 	return 0;
 }
 
+static int parse_bool(const cJSON *v, __u8 *out)
+{
+	if (!cJSON_IsBool(v))
+		return -EINVAL;
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+/* "field": ["addr", ...], every address of the given family. */
+static int parse_addr_list(const cJSON *js, const char *field,
+			   const char *svc, __u8 family, union xlb_addr **out,
+			   size_t *n, char *err, size_t errlen)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(js, field), *v;
+	char vb[128];
+	size_t i = 0;
+	__u8 f;
+
+	if (!arr)
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return fail(err, errlen, "service %s: %s %s: not an array of addresses",
+			    svc, field, jstr(arr, vb, sizeof(vb)));
+	*out = calloc(cJSON_GetArraySize(arr) + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	cJSON_ArrayForEach(v, arr) {
+		if (!cJSON_IsString(v) ||
+		    xlb_addr_parse(v->valuestring, &(*out)[i], &f))
+			return fail(err, errlen,
+				    "service %s: %s[%zu] %s: not an IPv4 or IPv6 address",
+				    svc, field, i, jstr(v, vb, sizeof(vb)));
+		if (f != family)
+			return fail(err, errlen,
+				    "service %s: %s[%zu] \"%s\": address family differs from the vip's",
+				    svc, field, i, v->valuestring);
+		i++;
+	}
+	*n = i;
+	return 0;
+}
+
+static int parse_cidrs(const cJSON *js, const char *svc, struct xlb_cidr **out,
+		       size_t *n, char *err, size_t errlen)
+{
+	const cJSON *arr, *v;
+	char vb[128], a[64], *slash, *end;
+	size_t i = 0;
+	long len;
+
+	arr = cJSON_GetObjectItemCaseSensitive(js, "load_balancer_source_ranges");
+	if (!arr)
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return fail(err, errlen,
+			    "service %s: load_balancer_source_ranges %s: not an array of CIDRs",
+			    svc, jstr(arr, vb, sizeof(vb)));
+	*out = calloc(cJSON_GetArraySize(arr) + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	cJSON_ArrayForEach(v, arr) {
+		struct xlb_cidr *c = &(*out)[i];
+
+		if (!cJSON_IsString(v) || strlen(v->valuestring) >= sizeof(a))
+			goto bad;
+		strcpy(a, v->valuestring);
+		slash = strchr(a, '/');
+		if (!slash)
+			goto bad;
+		*slash = '\0';
+		if (xlb_addr_parse(a, &c->addr, &c->family))
+			goto bad;
+		errno = 0;
+		len = strtol(slash + 1, &end, 10);
+		if (errno || *end || slash[1] == '\0' || len < 0 ||
+		    len > (c->family == XLB_AF_INET ? 32 : 128))
+			goto bad;
+		c->len = len;
+		i++;
+		continue;
+bad:
+		return fail(err, errlen,
+			    "service %s: load_balancer_source_ranges[%zu] %s: not a CIDR such as \"10.0.0.0/8\"",
+			    svc, i, jstr(v, vb, sizeof(vb)));
+	}
+	*n = i;
+	return 0;
+}
+
+static int parse_groups(const cJSON *js, struct xlb_model_service *s,
+			char *err, size_t errlen)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(js, "groups"), *g;
+	char vb[128];
+	size_t i = 0, k;
+
+	if (!arr)
+		return 0;
+	if (!cJSON_IsArray(arr) || !cJSON_GetArraySize(arr))
+		return fail(err, errlen,
+			    "service %s: groups %s: not a non-empty array of {\"name\", \"percent\"}",
+			    s->name, jstr(arr, vb, sizeof(vb)));
+	s->groups = calloc(cJSON_GetArraySize(arr) + 1, sizeof(*s->groups));
+	if (!s->groups)
+		return -ENOMEM;
+	cJSON_ArrayForEach(g, arr) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(g, "name");
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(g, "percent");
+
+		if (!cJSON_IsString(n) || !n->valuestring[0] ||
+		    strlen(n->valuestring) >= XLB_GROUP_NAME_LEN)
+			return fail(err, errlen,
+				    "service %s: groups[%zu].name %s: not a string of 1-%d characters",
+				    s->name, i, jstr(n, vb, sizeof(vb)),
+				    XLB_GROUP_NAME_LEN - 1);
+		if (!cJSON_IsNumber(p) || p->valuedouble < 0 ||
+		    p->valuedouble > 100 ||
+		    p->valuedouble != (double)(int)p->valuedouble)
+			return fail(err, errlen,
+				    "service %s: groups[%zu].percent %s: not an integer in 0-100",
+				    s->name, i, jstr(p, vb, sizeof(vb)));
+		for (k = 0; k < i; k++)
+			if (!strcmp(s->groups[k].name, n->valuestring))
+				return fail(err, errlen,
+					    "service %s: groups[%zu].name \"%s\": listed twice",
+					    s->name, i, n->valuestring);
+		strcpy(s->groups[i].name, n->valuestring);
+		s->groups[i].percent = p->valueint;
+		i++;
+	}
+	s->n_groups = i;
+	return 0;
+}
+
 static int parse_backend(const cJSON *jb, const char *svc, size_t idx,
-			 __u8 family, struct xlb_model_backend *b, char *err,
+			 __u8 family, struct xlb_model_backend *b,
+			 const struct xlb_model_service *s, char *err,
 			 size_t errlen)
 {
 	const cJSON *v;
@@ -98,6 +233,114 @@ static int parse_backend(const cJSON *jb, const char *svc, size_t idx,
 				    "service %s: backends[%zu].state %s: not \"active\" or \"terminating\"",
 				    svc, idx, jstr(v, vb, sizeof(vb)));
 		b->state = st;
+	}
+	b->serving = 1;
+	v = cJSON_GetObjectItemCaseSensitive(jb, "serving");
+	if (v && parse_bool(v, &b->serving))
+		return fail(err, errlen,
+			    "service %s: backends[%zu].serving %s: not true or false",
+			    svc, idx, jstr(v, vb, sizeof(vb)));
+	v = cJSON_GetObjectItemCaseSensitive(jb, "local");
+	if (v && parse_bool(v, &b->local))
+		return fail(err, errlen,
+			    "service %s: backends[%zu].local %s: not true or false",
+			    svc, idx, jstr(v, vb, sizeof(vb)));
+	v = cJSON_GetObjectItemCaseSensitive(jb, "group");
+	if (v || s->n_groups) {
+		size_t k;
+
+		for (k = 0; cJSON_IsString(v) && k < s->n_groups; k++)
+			if (!strcmp(s->groups[k].name, v->valuestring))
+				break;
+		if (!cJSON_IsString(v) || k == s->n_groups)
+			return fail(err, errlen,
+				    "service %s: backends[%zu].group %s: not one of the service's groups",
+				    svc, idx, jstr(v, vb, sizeof(vb)));
+		b->group = k + 1;
+	}
+	return 0;
+}
+
+static int parse_policy(const cJSON *js, const char *field, const char *svc,
+			__u8 *local, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(js, field);
+	char vb[128];
+
+	if (!v)
+		return 0;
+	if (cJSON_IsString(v) && !strcasecmp(v->valuestring, "local"))
+		*local = 1;
+	else if (!cJSON_IsString(v) || strcasecmp(v->valuestring, "cluster"))
+		return fail(err, errlen,
+			    "service %s: %s %s: not \"cluster\" or \"local\"",
+			    svc, field, jstr(v, vb, sizeof(vb)));
+	return 0;
+}
+
+/* The optional Kubernetes-style fields of a service. */
+static int parse_service_extras(const cJSON *js, struct xlb_model_service *s,
+				char *err, size_t errlen)
+{
+	const char *id = s->name;
+	const cJSON *v;
+	char vb[128];
+	int rc;
+
+	rc = parse_addr_list(js, "external_ips", id, s->vip.family,
+			     &s->external_ips, &s->n_external_ips, err, errlen);
+	if (!rc)
+		rc = parse_addr_list(js, "load_balancer_ips", id, s->vip.family,
+				     &s->lb_ips, &s->n_lb_ips, err, errlen);
+	if (!rc)
+		rc = parse_cidrs(js, id, &s->source_ranges,
+				 &s->n_source_ranges, err, errlen);
+	if (!rc)
+		rc = parse_policy(js, "external_traffic_policy", id,
+				  &s->external_local, err, errlen);
+	if (!rc)
+		rc = parse_policy(js, "internal_traffic_policy", id,
+				  &s->internal_local, err, errlen);
+	if (!rc)
+		rc = parse_groups(js, s, err, errlen);
+	if (rc)
+		return rc;
+	v = cJSON_GetObjectItemCaseSensitive(js, "node_port");
+	if (v) {
+		__be16 np;
+
+		if (parse_port(v, &np))
+			return fail(err, errlen,
+				    "service %s: node_port %s: not a port (1-65535)",
+				    id, jstr(v, vb, sizeof(vb)));
+		s->node_port = ntohs(np);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(js, "session_affinity_timeout");
+	if (v) {
+		if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
+		    v->valuedouble > 86400 ||
+		    v->valuedouble != (double)(int)v->valuedouble)
+			return fail(err, errlen,
+				    "service %s: session_affinity_timeout %s: not an integer in 1-86400 seconds",
+				    id, jstr(v, vb, sizeof(vb)));
+		s->affinity_timeout = v->valueint;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(js, "session_affinity");
+	if (v) {
+		if (!cJSON_IsString(v) ||
+		    (strcasecmp(v->valuestring, "client_ip") &&
+		     strcasecmp(v->valuestring, "none")))
+			return fail(err, errlen,
+				    "service %s: session_affinity %s: not \"client_ip\" or \"none\"",
+				    id, jstr(v, vb, sizeof(vb)));
+		if (!strcasecmp(v->valuestring, "none"))
+			s->affinity_timeout = 0;
+		else if (!s->affinity_timeout)
+			s->affinity_timeout = 10800; /* Kubernetes' default */
+	} else if (s->affinity_timeout) {
+		return fail(err, errlen,
+			    "service %s: session_affinity_timeout %u: needs \"session_affinity\": \"client_ip\"",
+			    id, s->affinity_timeout);
 	}
 	return 0;
 }
@@ -153,6 +396,10 @@ static int parse_service(const cJSON *js, size_t idx,
 		s->table_size = v->valueint;
 	}
 
+	rc = parse_service_extras(js, s, err, errlen);
+	if (rc)
+		return rc;
+
 	jbs = cJSON_GetObjectItemCaseSensitive(js, "backends");
 	if (jbs && !cJSON_IsArray(jbs))
 		return fail(err, errlen, "service %s: backends %s: not an array",
@@ -165,7 +412,7 @@ static int parse_service(const cJSON *js, size_t idx,
 	}
 	i = 0;
 	cJSON_ArrayForEach(jb, jbs) {
-		rc = parse_backend(jb, id, i, s->vip.family, &s->backends[i],
+		rc = parse_backend(jb, id, i, s->vip.family, &s->backends[i], s,
 				   err, errlen);
 		if (rc)
 			return rc;
@@ -178,19 +425,33 @@ static int parse_service(const cJSON *js, size_t idx,
 	return 0;
 }
 
-static int vip_cmp(const void *a, const void *b)
-{
-	const struct xlb_model_service *const *x = a, *const *y = b;
+/* One frontend of a service, for the uniqueness check. A NodePort is
+ * keyed with a zero address and family 0: it holds the port on every
+ * node address. */
+struct fe_ref {
+	struct xlb_vip_key key;
+	const char *what;
+	const struct xlb_model_service *svc;
+};
 
-	return memcmp(&(*x)->vip, &(*y)->vip, sizeof((*x)->vip));
+static int fe_cmp(const void *a, const void *b)
+{
+	const struct fe_ref *x = a, *y = b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+static size_t n_frontends(const struct xlb_model_service *s)
+{
+	return 1 + s->n_external_ips + s->n_lb_ips + !!s->node_port;
 }
 
 /* Rejects duplicate names, frontends and backends (model sorted). */
 static int check_unique(struct xlb_model *m, char *err, size_t errlen)
 {
-	struct xlb_model_service **byvip;
+	struct fe_ref *fes;
 	char a[XLB_ADDR_STRLEN];
-	size_t i, j;
+	size_t i, j, n = 0, total = 0;
 	int rc = 0;
 
 	for (i = 1; i < m->n_services; i++)
@@ -215,25 +476,52 @@ static int check_unique(struct xlb_model *m, char *err, size_t errlen)
 		}
 	}
 
-	byvip = malloc(m->n_services * sizeof(*byvip) + 1);
-	if (!byvip)
-		return -ENOMEM;
 	for (i = 0; i < m->n_services; i++)
-		byvip[i] = &m->services[i];
-	qsort(byvip, m->n_services, sizeof(*byvip), vip_cmp);
-	for (i = 1; i < m->n_services; i++) {
-		struct xlb_model_service *s = byvip[i], *p = byvip[i - 1];
+		total += n_frontends(&m->services[i]);
+	fes = calloc(total + 1, sizeof(*fes));
+	if (!fes)
+		return -ENOMEM;
+	for (i = 0; i < m->n_services; i++) {
+		const struct xlb_model_service *s = &m->services[i];
+		struct xlb_vip_key k = s->vip;
 
-		if (memcmp(&s->vip, &p->vip, sizeof(s->vip)))
+		fes[n++] = (struct fe_ref){ k, "vip", s };
+		for (j = 0; j < s->n_external_ips; j++) {
+			k.addr = s->external_ips[j];
+			fes[n++] = (struct fe_ref){ k, "external_ips", s };
+		}
+		for (j = 0; j < s->n_lb_ips; j++) {
+			k.addr = s->lb_ips[j];
+			fes[n++] = (struct fe_ref){ k, "load_balancer_ips", s };
+		}
+		if (s->node_port) {
+			memset(&k, 0, sizeof(k));
+			k.port = htons(s->node_port);
+			k.proto = s->vip.proto;
+			fes[n++] = (struct fe_ref){ k, "node_port", s };
+		}
+	}
+	qsort(fes, n, sizeof(*fes), fe_cmp);
+	for (i = 1; i < n; i++) {
+		const struct fe_ref *f = &fes[i], *p = &fes[i - 1];
+
+		if (memcmp(&f->key, &p->key, sizeof(f->key)))
 			continue;
-		rc = fail(err, errlen,
-			  "service %s: vip %s port %u protocol %s: already used by service %s",
-			  s->name, xlb_addr_str(&s->vip.addr, s->vip.family, a),
-			  ntohs(s->vip.port), xlb_proto_str(s->vip.proto),
-			  p->name);
+		if (f->key.family)
+			rc = fail(err, errlen,
+				  "service %s: %s %s port %u protocol %s: already used by service %s",
+				  f->svc->name, f->what,
+				  xlb_addr_str(&f->key.addr, f->key.family, a),
+				  ntohs(f->key.port), xlb_proto_str(f->key.proto),
+				  p->svc->name);
+		else
+			rc = fail(err, errlen,
+				  "service %s: node_port %u protocol %s: already used by service %s",
+				  f->svc->name, ntohs(f->key.port),
+				  xlb_proto_str(f->key.proto), p->svc->name);
 		break;
 	}
-	free(byvip);
+	free(fes);
 	return rc;
 }
 

@@ -233,6 +233,8 @@ int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o)
 	dp->maps.be_stats = bpf_map__fd(dp->xdp->maps.xlb_be_stats);
 	dp->maps.stats = bpf_map__fd(dp->xdp->maps.xlb_stats);
 	dp->maps.ports = bpf_map__fd(dp->xdp->maps.xlb_ports);
+	dp->maps.affinity = bpf_map__fd(dp->xdp->maps.xlb_affinity);
+	dp->maps.src_ranges = bpf_map__fd(dp->xdp->maps.xlb_src_ranges);
 	dp->maps.own_fds = false;
 	rc = xlb_maps_init(&dp->maps);
 	if (rc)

@@ -8,8 +8,13 @@ void xlb_model_free(struct xlb_model *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->n_services; i++)
+	for (i = 0; i < m->n_services; i++) {
 		free(m->services[i].backends);
+		free(m->services[i].external_ips);
+		free(m->services[i].lb_ips);
+		free(m->services[i].source_ranges);
+		free(m->services[i].groups);
+	}
 	free(m->services);
 	m->services = NULL;
 	m->n_services = 0;

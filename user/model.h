@@ -16,8 +16,25 @@ struct xlb_model_backend {
 	union xlb_addr addr;	/* backend address */
 	__be16 port;		/* network order */
 	__u8 family;		/* XLB_AF_INET or XLB_AF_INET6 */
-	__u8 state;		/* XLB_BE_ACTIVE or XLB_BE_TERMINATING */
+	__u8 state;		/* XLB_BE_ACTIVE (ready) or XLB_BE_TERMINATING */
 	__u16 weight;		/* Maglev weight; 0 takes no new flows */
+	__u8 serving;		/* terminating but serving: a fallback when no
+				 * backend is ready */
+	__u8 local;		/* runs on this node */
+	__u8 group;		/* index into the service's groups + 1; 0 none */
+};
+
+#define XLB_GROUP_NAME_LEN 32
+
+struct xlb_model_group {
+	char name[XLB_GROUP_NAME_LEN];
+	__u32 percent;		/* share of new flows, 0-100 */
+};
+
+struct xlb_cidr {
+	union xlb_addr addr;
+	__u8 family;
+	__u8 len;		/* prefix length */
 };
 
 struct xlb_model_service {
@@ -26,6 +43,18 @@ struct xlb_model_service {
 	__u32 table_size;	/* maglev_table_size; 0 = chosen by count */
 	__u32 source;		/* which input defined it (a file of a
 				 * config directory); 0 for a single file */
+	union xlb_addr *external_ips;	/* same family as vip */
+	size_t n_external_ips;
+	union xlb_addr *lb_ips;		/* load-balancer ingress IPs */
+	size_t n_lb_ips;
+	__u16 node_port;		/* host order; 0 = none */
+	__u32 affinity_timeout;		/* seconds; 0 = no affinity */
+	__u8 external_local;		/* externalTrafficPolicy Local */
+	__u8 internal_local;		/* internalTrafficPolicy Local */
+	struct xlb_cidr *source_ranges;	/* loadBalancerSourceRanges */
+	size_t n_source_ranges;
+	struct xlb_model_group *groups;	/* traffic split; none = one pool */
+	size_t n_groups;
 	struct xlb_model_backend *backends;
 	size_t n_backends;
 };

@@ -10,6 +10,8 @@
 
 #include <bpf/bpf.h>
 
+#include <xlb/hash.h>
+
 #include "log.h"
 #include "maglev.h"
 #include "sync.h"
@@ -141,12 +143,25 @@ int xlb_sync_init(struct xlb_sync *s, struct xlb_maps *maps)
 	return rc;
 }
 
+static void free_svc_arrays(struct xlb_prog_service *ps)
+{
+	free(ps->backends);
+	free(ps->fes);
+	free(ps->ranges);
+	free(ps->group_pct);
+	ps->backends = NULL;
+	ps->fes = NULL;
+	ps->ranges = NULL;
+	ps->group_pct = NULL;
+	ps->n_backends = ps->n_fes = ps->n_ranges = ps->n_groups = 0;
+}
+
 static void free_svcs(struct xlb_prog_service *v, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		free(v[i].backends);
+		free_svc_arrays(&v[i]);
 	free(v);
 }
 
@@ -156,6 +171,7 @@ void xlb_sync_fini(struct xlb_sync *s)
 	xlb_ringalloc_fini(&s->rings);
 	free(s->port_fe);
 	free(s->port_be);
+	free(s->node_addrs);
 	idpool_fini(&s->svc_ids);
 	idpool_fini(&s->be_ids);
 	memset(s, 0, sizeof(*s));
@@ -200,7 +216,8 @@ static void publish_ports(struct xlb_sync *s,
 	for (i = 0; i < n; i++) {
 		if (!v[i].name[0])
 			continue;
-		fe[ntohs(v[i].vip.port)]++;
+		for (j = 0; j < v[i].n_fes; j++)
+			fe[ntohs(v[i].fes[j].key.port)]++;
 		for (j = 0; j < v[i].n_backends; j++)
 			be[ntohs(v[i].backends[j].port)]++;
 	}
@@ -222,6 +239,18 @@ static void publish_ports(struct xlb_sync *s,
 out:
 	free(fe);
 	free(be);
+}
+
+static int fe_cmp(const void *a, const void *b)
+{
+	const struct xlb_prog_frontend *x = a, *y = b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct xlb_src_range_key));
 }
 
 static int svc_by_id_cmp(const void *a, const void *b)
@@ -286,7 +315,7 @@ int xlb_sync_adopt(struct xlb_sync *s)
 	for (i = 1; i < m->max_services; i++)
 		n += !!(info[i].flags & XLB_SVC_INFO_F_USED);
 	svcs = calloc(n + 1, sizeof(*svcs));
-	ext = calloc(n + 1, sizeof(*ext));
+	ext = calloc(2 * n + 1, sizeof(*ext));
 	if (!svcs || !ext) {
 		rc = -ENOMEM;
 		goto out;
@@ -301,6 +330,7 @@ int xlb_sync_adopt(struct xlb_sync *s)
 		ps->id = i;
 		ps->table_size_req = info[i].ring_size_req;
 		ps->generation = info[i].generation;
+		ps->digest = info[i].digest;
 		idpool_mark(&s->svc_ids, i);
 	}
 	/* svcs is sorted by id: attach frontends and backends to it. */
@@ -317,9 +347,53 @@ int xlb_sync_adopt(struct xlb_sync *s)
 			prev = NULL;
 			continue;
 		}
-		ps->vip = vk;
-		ps->ring_off = sv.ring_off;
-		ps->ring_size = sv.ring_size;
+		{
+			struct xlb_prog_frontend *f;
+
+			f = realloc(ps->fes, (ps->n_fes + 1) * sizeof(*f));
+			if (!f) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			ps->fes = f;
+			ps->fes[ps->n_fes++] = (struct xlb_prog_frontend){
+				.key = vk, .flags = sv.flags
+			};
+		}
+		if ((sv.flags & XLB_FE_KIND_MASK) == XLB_FE_CLUSTER_IP)
+			ps->vip = vk;
+		ps->affinity_timeout = sv.affinity_timeout;
+		if (sv.flags & XLB_SVC_F_LOCAL) {
+			ps->lring_off = sv.ring_off;
+			ps->lring_size = sv.ring_size;
+		} else {
+			ps->ring_off = sv.ring_off;
+			ps->ring_size = sv.ring_size;
+		}
+	}
+	/* Source ranges, by service. */
+	{
+		struct xlb_src_range_key rk, rnext;
+		void *rprev = NULL;
+
+		while (!bpf_map_get_next_key(m->src_ranges, rprev, &rnext)) {
+			struct xlb_src_range_key *r;
+
+			rk = rnext;
+			rprev = &rk;
+			key.id = rk.svc_id;
+			ps = bsearch(&key, svcs, n, sizeof(*svcs),
+				     svc_by_id_cmp);
+			if (!ps)
+				continue;
+			r = realloc(ps->ranges, (ps->n_ranges + 1) * sizeof(*r));
+			if (!r) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			ps->ranges = r;
+			ps->ranges[ps->n_ranges++] = rk;
+		}
 	}
 	for (i = 1; i < m->max_backends; i++) {
 		struct xlb_prog_backend *pb;
@@ -342,15 +416,24 @@ int xlb_sync_adopt(struct xlb_sync *s)
 		pb->family = bes[i].family;
 		pb->state = bes[i].state;
 		pb->weight = bes[i].weight;
+		pb->local = !!(bes[i].flags & XLB_BE_F_LOCAL);
+		pb->in_all = bes[i].state == XLB_BE_ACTIVE;
 		pb->id = i;
 		idpool_mark(&s->be_ids, i);
 	}
 	for (i = 0; i < n; i++) {
 		qsort(svcs[i].backends, svcs[i].n_backends,
 		      sizeof(*svcs[i].backends), pbe_cmp);
+		qsort(svcs[i].fes, svcs[i].n_fes, sizeof(*svcs[i].fes),
+		      fe_cmp);
+		qsort(svcs[i].ranges, svcs[i].n_ranges,
+		      sizeof(*svcs[i].ranges), range_cmp);
 		if (svcs[i].ring_size)
 			ext[n_ext++] = (struct extent){ svcs[i].ring_off,
 							svcs[i].ring_size };
+		if (svcs[i].lring_size)
+			ext[n_ext++] = (struct extent){ svcs[i].lring_off,
+							svcs[i].lring_size };
 	}
 	qsort(ext, n_ext, sizeof(*ext), extent_cmp);
 	for (i = 0; i < n_ext; i++) {
@@ -425,6 +508,7 @@ struct batch {
 struct ring_job {
 	const struct xlb_prog_service *ps;
 	__u32 off, m;
+	bool local;		/* the node-local ring */
 };
 
 struct txn {
@@ -433,6 +517,8 @@ struct txn {
 	size_t n_jobs, cap_jobs;
 	struct xlb_vip_key *del;	/* frontends to delete */
 	size_t n_del, cap_del;
+	struct xlb_src_range_key *del_ranges;
+	size_t n_del_ranges, cap_del_ranges;
 	__u32 *free_be;			/* backend ids to free */
 	size_t n_free_be, cap_free_be;
 	struct extent *free_ring;	/* ring slices to free */
@@ -530,6 +616,7 @@ static void txn_fini(struct txn *t)
 	batch_fini(&t->info);
 	batch_fini(&t->svc);
 	free(t->jobs);
+	free(t->del_ranges);
 	free(t->del);
 	free(t->free_be);
 	free(t->free_ring);
@@ -564,6 +651,15 @@ static int txn_del(struct txn *t, const struct xlb_vip_key *k)
 	return 0;
 }
 
+static int txn_del_range(struct txn *t, const struct xlb_src_range_key *k)
+{
+	if (grow_buf((void **)&t->del_ranges, &t->cap_del_ranges,
+		     t->n_del_ranges + 1, sizeof(*t->del_ranges)))
+		return -ENOMEM;
+	t->del_ranges[t->n_del_ranges++] = *k;
+	return 0;
+}
+
 static int build_rings(struct xlb_sync *s, struct txn *t);
 
 /* Flushes in order; on error the rest is not written. */
@@ -578,6 +674,8 @@ static int txn_commit(struct xlb_sync *s, struct txn *t)
 		return rc;
 	for (i = 0; i < t->n_del; i++)
 		bpf_map_delete_elem(s->maps->svc, &t->del[i]);
+	for (i = 0; i < t->n_del_ranges; i++)
+		bpf_map_delete_elem(s->maps->src_ranges, &t->del_ranges[i]);
 	rc = batch_flush(&t->be_clear);
 	if (rc)
 		return rc;
@@ -586,7 +684,7 @@ static int txn_commit(struct xlb_sync *s, struct txn *t)
 	for (i = 0; i < t->n_free_ring; i++)
 		xlb_ringalloc_free(&s->rings, t->free_ring[i].off,
 				   t->free_ring[i].len);
-	t->n_del = t->n_free_be = t->n_free_ring = 0;
+	t->n_del = t->n_del_ranges = t->n_free_be = t->n_free_ring = 0;
 	return brc;
 }
 
@@ -631,8 +729,31 @@ static int clear_backend(struct txn *t, __u32 id, __u32 svc_id,
 	return batch_add(&t->be_clear, &id, &v);
 }
 
-/* Builds the Maglev table of ps, from its active backends, into table. */
-static int build_ring(const struct xlb_prog_service *ps, __u32 m,
+/* The Maglev weight of a ring member: its own weight, scaled so that
+ * each traffic-split group gets its percent of the ring. */
+static __u32 member_weight(const struct xlb_prog_service *ps,
+			   const struct xlb_prog_backend *pb, bool local)
+{
+	__u64 sum = 0;
+	size_t i;
+
+	if (!ps->n_groups || !pb->group)
+		return pb->weight;
+	for (i = 0; i < ps->n_backends; i++) {
+		const struct xlb_prog_backend *o = &ps->backends[i];
+
+		if (o->group == pb->group && (local ? o->in_local : o->in_all))
+			sum += o->weight;
+	}
+	if (!sum || !ps->group_pct[pb->group - 1])
+		return 0;
+	/* Scale 10000: a share of 1% still splits fine among 100 backends. */
+	return (__u32)((__u64)ps->group_pct[pb->group - 1] * pb->weight *
+			       10000 / sum) ?: 1;
+}
+
+/* Builds one Maglev table of ps (cluster-wide or node-local) into table. */
+static int build_ring(const struct xlb_prog_service *ps, bool local, __u32 m,
 		      __u32 *table)
 {
 	struct xlb_maglev_backend mb[16] = {}, *v = mb;
@@ -646,12 +767,16 @@ static int build_ring(const struct xlb_prog_service *ps, __u32 m,
 	}
 	for (i = 0; i < ps->n_backends; i++) {
 		const struct xlb_prog_backend *pb = &ps->backends[i];
+		__u32 w;
 
-		if (pb->state != XLB_BE_ACTIVE || !pb->weight)
+		if (!(local ? pb->in_local : pb->in_all))
+			continue;
+		w = member_weight(ps, pb, local);
+		if (!w)
 			continue;
 		v[n] = (struct xlb_maglev_backend){
 			.id = pb->id, .addr = pb->addr, .port = pb->port,
-			.family = pb->family, .weight = pb->weight,
+			.family = pb->family, .weight = w,
 		};
 		n++;
 	}
@@ -661,27 +786,28 @@ static int build_ring(const struct xlb_prog_service *ps, __u32 m,
 	return rc;
 }
 
-static size_t active_backends(const struct xlb_prog_service *ps)
+static size_t ring_members(const struct xlb_prog_service *ps, bool local)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < ps->n_backends; i++)
-		n += ps->backends[i].state == XLB_BE_ACTIVE &&
-		     ps->backends[i].weight;
+		n += (local ? ps->backends[i].in_local :
+			      ps->backends[i].in_all) &&
+		     member_weight(ps, &ps->backends[i], local);
 	return n;
 }
 
 /* Gives ps a fresh ring slice and queues the building of its table; no
  * packet can reach the slice before the frontend is written. */
 static int write_ring(struct xlb_sync *s, struct txn *t,
-		      struct xlb_prog_service *ps, __u32 m, __u32 *off,
-		      __u32 *size)
+		      struct xlb_prog_service *ps, bool local, __u32 m,
+		      __u32 *off, __u32 *size)
 {
 	int rc;
 
 	*off = 0;
 	*size = 0;
-	if (!active_backends(ps))
+	if (!ring_members(ps, local))
 		return 0;
 	rc = xlb_ringalloc_alloc(&s->rings, m, off);
 	if (rc)
@@ -690,7 +816,7 @@ static int write_ring(struct xlb_sync *s, struct txn *t,
 		     sizeof(*t->jobs)))
 		return -ENOMEM;
 	t->jobs[t->n_jobs++] = (struct ring_job){ .ps = ps, .off = *off,
-						  .m = m };
+						  .m = m, .local = local };
 	*size = m;
 	return 0;
 }
@@ -710,7 +836,7 @@ static void *run_jobs(void *arg)
 	for (i = r->from; i < r->to; i++) {
 		struct ring_job *j = &r->t->jobs[i];
 		__u32 *table = r->s->maps->ring_mem + j->off;
-		int rc = build_ring(j->ps, j->m, table);
+		int rc = build_ring(j->ps, j->local, j->m, table);
 
 		if (rc) {
 			/* Id 0 is no backend: the service drops, not misroutes. */
@@ -767,21 +893,35 @@ static int write_info(struct txn *t, const struct xlb_prog_service *ps)
 		.generation = ps->generation,
 		.n_backends = ps->n_backends,
 		.flags = XLB_SVC_INFO_F_USED,
+		.digest = ps->digest,
 	};
 
 	memcpy(v.name, ps->name, sizeof(v.name));
 	return batch_add(&t->info, &ps->id, &v);
 }
 
+/* Queues every frontend of ps, each pointing at its ring. */
 static int write_svc(struct txn *t, const struct xlb_prog_service *ps)
 {
-	struct xlb_svc v = {
-		.svc_id = ps->id,
-		.ring_off = ps->ring_off,
-		.ring_size = ps->ring_size,
-	};
+	size_t i;
+	int rc;
 
-	return batch_add(&t->svc, &ps->vip, &v);
+	for (i = 0; i < ps->n_fes; i++) {
+		const struct xlb_prog_frontend *f = &ps->fes[i];
+		bool local = f->flags & XLB_SVC_F_LOCAL;
+		struct xlb_svc v = {
+			.svc_id = ps->id,
+			.ring_off = local ? ps->lring_off : ps->ring_off,
+			.ring_size = local ? ps->lring_size : ps->ring_size,
+			.flags = f->flags,
+			.affinity_timeout = ps->affinity_timeout,
+		};
+
+		rc = batch_add(&t->svc, &f->key, &v);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 static int vipkey_cmp(const void *a, const void *b)
@@ -789,11 +929,17 @@ static int vipkey_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct xlb_vip_key));
 }
 
+static bool kept(const struct xlb_vip_key *k, const struct xlb_vip_key *keep,
+		 size_t n_keep)
+{
+	return bsearch(k, keep, n_keep, sizeof(*k), vipkey_cmp) != NULL;
+}
+
 /* Deletes a frontend unless the new model uses it. */
 static void drop_frontend(struct xlb_sync *s, const struct xlb_vip_key *k,
 			  const struct xlb_vip_key *keep, size_t n_keep)
 {
-	if (bsearch(k, keep, n_keep, sizeof(*k), vipkey_cmp))
+	if (kept(k, keep, n_keep))
 		return;
 	bpf_map_delete_elem(s->maps->svc, k);
 }
@@ -804,7 +950,10 @@ static void remove_service(struct xlb_sync *s, struct xlb_prog_service *ps,
 	struct xlb_svc_info none = {};
 	size_t i;
 
-	drop_frontend(s, &ps->vip, keep, n_keep);
+	for (i = 0; i < ps->n_fes; i++)
+		drop_frontend(s, &ps->fes[i].key, keep, n_keep);
+	for (i = 0; i < ps->n_ranges; i++)
+		bpf_map_delete_elem(s->maps->src_ranges, &ps->ranges[i]);
 	for (i = 0; i < ps->n_backends; i++) {
 		struct xlb_prog_backend *pb = &ps->backends[i];
 		struct xlb_backend v = { .addr = pb->addr, .port = pb->port,
@@ -817,7 +966,169 @@ static void remove_service(struct xlb_sync *s, struct xlb_prog_service *ps,
 	}
 	bpf_map_update_elem(s->maps->svc_info, &ps->id, &none, BPF_ANY);
 	xlb_ringalloc_free(&s->rings, ps->ring_off, ps->ring_size);
+	xlb_ringalloc_free(&s->rings, ps->lring_off, ps->lring_size);
 	idpool_free(&s->svc_ids, ps->id);
+}
+
+/* ---- what a model service becomes ---------------------------------------- */
+
+/* The frontends of ms: its VIP, external IPs, load-balancer IPs and its
+ * NodePort on every node address of its family, sorted by key. */
+static int model_frontends(const struct xlb_sync *s,
+			   const struct xlb_model_service *ms,
+			   struct xlb_prog_frontend **out, size_t *n)
+{
+	struct xlb_prog_frontend *v;
+	size_t k = 0, i;
+	__u32 common = ms->affinity_timeout ? XLB_SVC_F_AFFINITY : 0;
+
+	v = calloc(1 + ms->n_external_ips + ms->n_lb_ips +
+			   (ms->node_port ? s->n_node_addrs : 0),
+		   sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v[k].key = ms->vip;
+	v[k++].flags = XLB_FE_CLUSTER_IP | common |
+		       (ms->internal_local ? XLB_SVC_F_LOCAL : 0);
+	common |= (ms->external_local ? XLB_SVC_F_LOCAL : 0) |
+		  (ms->n_source_ranges ? XLB_SVC_F_SRC_RANGES : 0);
+	for (i = 0; i < ms->n_external_ips; i++) {
+		v[k].key = ms->vip;
+		v[k].key.addr = ms->external_ips[i];
+		v[k++].flags = XLB_FE_EXTERNAL_IP | common;
+	}
+	for (i = 0; i < ms->n_lb_ips; i++) {
+		v[k].key = ms->vip;
+		v[k].key.addr = ms->lb_ips[i];
+		v[k++].flags = XLB_FE_LOAD_BALANCER | common;
+	}
+	for (i = 0; ms->node_port && i < s->n_node_addrs; i++) {
+		if (s->node_addrs[i].family != ms->vip.family)
+			continue;
+		v[k].key = ms->vip;
+		v[k].key.addr = s->node_addrs[i].addr;
+		v[k].key.port = htons(ms->node_port);
+		v[k++].flags = XLB_FE_NODE_PORT | common;
+	}
+	qsort(v, k, sizeof(*v), fe_cmp);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static int model_ranges(const struct xlb_model_service *ms, __u32 svc_id,
+			struct xlb_src_range_key **out, size_t *n)
+{
+	struct xlb_src_range_key *v;
+	size_t i, j;
+
+	v = calloc(ms->n_source_ranges + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < ms->n_source_ranges; i++) {
+		const struct xlb_cidr *c = &ms->source_ranges[i];
+
+		v[i].prefixlen = XLB_SRC_RANGE_PREFIX + c->len;
+		v[i].svc_id = svc_id;
+		v[i].family = c->family;
+		memcpy(v[i].addr, c->addr.bytes, 16);
+		/* Clear the host bits, as the kernel's trie expects. */
+		for (j = 0; j < 16; j++) {
+			int keep = (int)c->len - (int)j * 8;
+
+			if (keep <= 0)
+				v[i].addr[j] = 0;
+			else if (keep < 8)
+				v[i].addr[j] &= 0xff << (8 - keep);
+		}
+	}
+	qsort(v, ms->n_source_ranges, sizeof(*v), range_cmp);
+	*out = v;
+	*n = ms->n_source_ranges;
+	return 0;
+}
+
+/* A hash of everything about a service but its backends' states and
+ * weights and its id: when it changes, all the service's entries are
+ * written again. Stored in xlb_svc_info so a restart can compare. */
+static __u32 service_digest(const struct xlb_sync *s,
+			    const struct xlb_model_service *ms)
+{
+	__u32 h = 0x9747b28c, w[9] = {};
+	size_t i;
+
+#define MIX(x) (h = xlb_jhash_3words(h, (__u32)(x), 0x5bd1e995u, 0))
+	MIX(ms->table_size);
+	MIX(ms->affinity_timeout);
+	MIX(ms->external_local | ms->internal_local << 1);
+	MIX(ms->node_port);
+	for (i = 0; i < ms->n_external_ips; i++) {
+		memcpy(w, ms->external_ips[i].bytes, 16);
+		h = xlb_jhash_9words(w, h);
+	}
+	for (i = 0; i < ms->n_lb_ips; i++) {
+		memcpy(w, ms->lb_ips[i].bytes, 16);
+		w[4] = 1;
+		h = xlb_jhash_9words(w, h);
+	}
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < ms->n_source_ranges; i++) {
+		memcpy(w, ms->source_ranges[i].addr.bytes, 16);
+		w[4] = ms->source_ranges[i].len | 2u << 8;
+		h = xlb_jhash_9words(w, h);
+	}
+	for (i = 0; i < ms->n_groups; i++) {
+		memcpy(w, ms->groups[i].name, 32);
+		w[8] = ms->groups[i].percent;
+		h = xlb_jhash_9words(w, h);
+	}
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < ms->n_backends; i++) {
+		const struct xlb_model_backend *b = &ms->backends[i];
+
+		memcpy(w, b->addr.bytes, 16);
+		w[4] = b->port | (__u32)b->serving << 16 |
+		       (__u32)b->local << 17 | (__u32)b->group << 24;
+		h = xlb_jhash_9words(w, h);
+	}
+	if (ms->node_port)
+		for (i = 0; i < s->n_node_addrs; i++) {
+			memcpy(w, s->node_addrs[i].addr.bytes, 16);
+			w[4] = 3;
+			h = xlb_jhash_9words(w, h);
+		}
+#undef MIX
+	return h ? h : 1;
+}
+
+/*
+ * Which backends take new flows, Kubernetes' way: the ready ones (with a
+ * weight); when none is ready, the serving terminating ones. Computed for
+ * the whole service and for the node-local backends alone.
+ */
+static void ring_sets(const struct xlb_model_service *ms, __u8 *in_all,
+		      __u8 *in_local)
+{
+	bool ready = false, ready_local = false;
+	size_t i;
+
+	for (i = 0; i < ms->n_backends; i++) {
+		const struct xlb_model_backend *b = &ms->backends[i];
+
+		if (b->state == XLB_BE_ACTIVE && b->weight) {
+			ready = true;
+			ready_local |= b->local;
+		}
+	}
+	for (i = 0; i < ms->n_backends; i++) {
+		const struct xlb_model_backend *b = &ms->backends[i];
+		bool r = b->state == XLB_BE_ACTIVE && b->weight;
+		bool fb = b->state == XLB_BE_TERMINATING && b->serving &&
+			  b->weight;
+
+		in_all[i] = ready ? r : fb;
+		in_local[i] = b->local && (ready_local ? r : fb);
+	}
 }
 
 /*
@@ -830,13 +1141,15 @@ static int apply_service(struct xlb_sync *s, struct txn *t,
 			 const struct xlb_model_service *ms,
 			 struct xlb_prog_service *old,
 			 struct xlb_prog_service *ps,
+			 const struct xlb_vip_key *keep, size_t n_keep,
 			 struct xlb_sync_result *res)
 {
-	size_t i = 0, j = 0, n_add = 0, n_del = 0, n_chg = 0;
-	struct xlb_prog_backend *nb, *gone = NULL;
-	size_t n_gone = 0;
-	bool ring_dirty, svc_dirty;
-	__u32 m = table_size_of(ms), off = 0, size = 0;
+	size_t i = 0, j = 0, n_add = 0, n_del = 0, n_chg = 0, n_gone = 0;
+	struct xlb_prog_backend *nb = NULL, *gone = NULL;
+	__u8 *in_all = NULL, *in_local = NULL;
+	bool ring_dirty, svc_dirty, dirty_all, need_all = false,
+					       need_local = false;
+	__u32 m = table_size_of(ms);
 	char vb[96];
 	int rc = 0;
 
@@ -845,6 +1158,8 @@ static int apply_service(struct xlb_sync *s, struct txn *t,
 	ps->vip = ms->vip;
 	ps->table_size_req = ms->table_size;
 	ps->source = ms->source;
+	ps->affinity_timeout = ms->affinity_timeout;
+	ps->digest = service_digest(s, ms);
 	if (old) {
 		ps->id = old->id;
 		ps->generation = old->generation;
@@ -857,18 +1172,42 @@ static int apply_service(struct xlb_sync *s, struct txn *t,
 		if (dirty)
 			xlb_counter_reset(s->maps, s->maps->svc_stats, ps->id);
 	}
+	rc = model_frontends(s, ms, &ps->fes, &ps->n_fes);
+	if (!rc)
+		rc = model_ranges(ms, ps->id, &ps->ranges, &ps->n_ranges);
+	if (rc)
+		goto out;
+	if (ms->n_groups) {
+		ps->group_pct = calloc(ms->n_groups, sizeof(*ps->group_pct));
+		if (!ps->group_pct) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < ms->n_groups; i++)
+			ps->group_pct[i] = ms->groups[i].percent;
+		ps->n_groups = ms->n_groups;
+	}
+	for (i = 0; i < ps->n_fes; i++) {
+		if (ps->fes[i].flags & XLB_SVC_F_LOCAL)
+			need_local = true;
+		else
+			need_all = true;
+	}
 	nb = calloc(ms->n_backends + 1, sizeof(*nb));
 	gone = calloc((old ? old->n_backends : 0) + 1, sizeof(*gone));
-	if (!nb || !gone) {
+	in_all = calloc(ms->n_backends + 1, 1);
+	in_local = calloc(ms->n_backends + 1, 1);
+	if (!nb || !gone || !in_all || !in_local) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	ring_sets(ms, in_all, in_local);
 	ps->backends = nb;
 	ps->n_backends = ms->n_backends;
+	dirty_all = !old || old->digest != ps->digest;
 
 	/* Merge the two identity-sorted backend lists. */
-	ring_dirty = !old || old->table_size_req != ms->table_size ||
-		     (old->ring_size && old->ring_size != m);
+	i = 0;
 	while (i < ms->n_backends || (old && j < old->n_backends)) {
 		const struct xlb_model_backend *mb =
 			i < ms->n_backends ? &ms->backends[i] : NULL;
@@ -880,16 +1219,20 @@ static int apply_service(struct xlb_sync *s, struct txn *t,
 
 		if (c > 0) {
 			gone[n_gone++] = *ob;
-			if (ob->state == XLB_BE_ACTIVE && ob->weight)
-				ring_dirty = true;
 			j++;
 			continue;
 		}
 		nb[i].addr = mb->addr;
 		nb[i].port = mb->port;
 		nb[i].family = mb->family;
-		nb[i].state = mb->state;
 		nb[i].weight = mb->weight;
+		nb[i].local = mb->local;
+		nb[i].group = mb->group;
+		nb[i].in_all = in_all[i];
+		nb[i].in_local = in_local[i];
+		/* The map says whether a backend takes new flows. */
+		nb[i].state = in_all[i] || in_local[i] ? XLB_BE_ACTIVE :
+							 XLB_BE_TERMINATING;
 		if (c < 0) {
 			bool dirty;
 
@@ -904,17 +1247,16 @@ static int apply_service(struct xlb_sync *s, struct txn *t,
 			rc = write_backend(t, nb[i].id, ps->id, &nb[i], dirty);
 			if (rc)
 				goto out;
-			if (mb->state == XLB_BE_ACTIVE && mb->weight)
-				ring_dirty = true;
 			n_add++;
 		} else {
 			nb[i].id = ob->id;
-			if (ob->state != mb->state || ob->weight != mb->weight) {
+			if (ob->state != nb[i].state ||
+			    ob->weight != nb[i].weight ||
+			    ob->local != nb[i].local) {
 				rc = write_backend(t, nb[i].id, ps->id, &nb[i],
 						   false);
 				if (rc)
 					goto out;
-				ring_dirty = true;
 				n_chg++;
 			}
 			j++;
@@ -923,25 +1265,46 @@ static int apply_service(struct xlb_sync *s, struct txn *t,
 	}
 	n_del = n_gone;
 
+	ring_dirty = dirty_all || n_add || n_del || n_chg ||
+		     (old->ring_size && old->ring_size != m) ||
+		     (old->lring_size && old->lring_size != m);
 	if (ring_dirty) {
-		rc = write_ring(s, t, ps, m, &off, &size);
-		if (rc)
-			goto out;
-		ps->ring_off = off;
-		ps->ring_size = size;
-		res->rings_written++;
+		if (need_all) {
+			rc = write_ring(s, t, ps, false, m, &ps->ring_off,
+					&ps->ring_size);
+			if (rc)
+				goto out;
+		}
+		if (need_local) {
+			rc = write_ring(s, t, ps, true, m, &ps->lring_off,
+					&ps->lring_size);
+			if (rc)
+				goto out;
+		}
+		res->rings_written += need_all + need_local;
 	} else {
 		ps->ring_off = old->ring_off;
 		ps->ring_size = old->ring_size;
+		ps->lring_off = old->lring_off;
+		ps->lring_size = old->lring_size;
 	}
-	svc_dirty = !old || ring_dirty || memcmp(&old->vip, &ps->vip,
-						 sizeof(ps->vip));
-	if (svc_dirty || n_add || n_del || n_chg ||
-	    old->table_size_req != ps->table_size_req) {
+	svc_dirty = dirty_all || ring_dirty || old->n_fes != ps->n_fes ||
+		    memcmp(old->fes, ps->fes, ps->n_fes * sizeof(*ps->fes));
+	if (svc_dirty || n_add || n_del || n_chg) {
 		ps->generation++;
 		rc = write_info(t, ps);
 		if (rc)
 			goto out;
+	}
+	/* Source ranges first: a frontend never checks a missing one. */
+	for (i = 0; dirty_all && i < ps->n_ranges; i++) {
+		__u32 one = 1;
+
+		if (bpf_map_update_elem(s->maps->src_ranges, &ps->ranges[i],
+					&one, BPF_ANY)) {
+			rc = -errno;
+			goto out;
+		}
 	}
 	if (svc_dirty) {
 		rc = write_svc(t, ps);
@@ -949,13 +1312,24 @@ static int apply_service(struct xlb_sync *s, struct txn *t,
 			goto out;
 	}
 	/* Now nothing new points at what is gone. */
+	for (i = 0; old && i < old->n_fes && !rc; i++)
+		if (!bsearch(&old->fes[i], ps->fes, ps->n_fes, sizeof(*ps->fes),
+			     fe_cmp) && !kept(&old->fes[i].key, keep, n_keep))
+			rc = txn_del(t, &old->fes[i].key);
+	for (i = 0; old && dirty_all && i < old->n_ranges && !rc; i++)
+		if (!bsearch(&old->ranges[i], ps->ranges, ps->n_ranges,
+			     sizeof(*ps->ranges), range_cmp))
+			rc = txn_del_range(t, &old->ranges[i]);
 	for (i = 0; i < n_gone && !rc; i++) {
 		rc = clear_backend(t, gone[i].id, ps->id, &gone[i]);
 		if (!rc)
 			rc = txn_free_be(t, gone[i].id);
 	}
-	if (!rc && old && ring_dirty)
+	if (!rc && old && ring_dirty) {
 		rc = txn_free_ring(t, old->ring_off, old->ring_size);
+		if (!rc)
+			rc = txn_free_ring(t, old->lring_off, old->lring_size);
+	}
 	if (rc)
 		goto out;
 
@@ -965,31 +1339,31 @@ static int apply_service(struct xlb_sync *s, struct txn *t,
 	if (!old) {
 		res->added++;
 		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
-			"service %s added: %s, %zu backends, table %u",
-			ps->name, vip_str(&ps->vip, vb, sizeof(vb)),
-			ps->n_backends, ps->ring_size);
+			"service %s added: %s, %zu frontends, %zu backends, table %u",
+			ps->name, vip_str(&ps->vip, vb, sizeof(vb)), ps->n_fes,
+			ps->n_backends, m);
 	} else if (svc_dirty || n_add || n_del || n_chg) {
 		res->updated++;
 		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
-			"service %s updated: %s, backends +%zu -%zu ~%zu, table %u%s",
-			ps->name, vip_str(&ps->vip, vb, sizeof(vb)), n_add,
-			n_del, n_chg, ps->ring_size,
+			"service %s updated: %s, %zu frontends, backends +%zu -%zu ~%zu, table %u%s",
+			ps->name, vip_str(&ps->vip, vb, sizeof(vb)), ps->n_fes,
+			n_add, n_del, n_chg, m,
 			ring_dirty ? " (ring replaced)" : "");
 	} else {
 		res->unchanged++;
 	}
 out:
 	free(gone);
-	if (rc) {
-		free(nb);
-		ps->backends = NULL;
-	}
+	free(in_all);
+	free(in_local);
+	if (rc)
+		free_svc_arrays(ps);
 	return rc;
 }
 
 /* Checks that the model fits the maps before anything is written. */
 static int check_capacity(struct xlb_sync *s, const struct xlb_model *m,
-			  char *err, size_t errlen)
+			  size_t n_frontends, char *err, size_t errlen)
 {
 	const struct xlb_maps *mp = s->maps;
 	__u64 backends = 0, slots = 0;
@@ -999,10 +1373,10 @@ static int check_capacity(struct xlb_sync *s, const struct xlb_model *m,
 		return fail(err, errlen,
 			    "config: %zu services: more than the maps hold (%u); restart xlbd with a larger --max-services after xlbctl detach",
 			    m->n_services, mp->max_services - 1);
-	if (m->n_services > mp->max_frontends)
+	if (n_frontends > mp->max_frontends)
 		return fail(err, errlen,
 			    "config: %zu frontends: more than the maps hold (%u)",
-			    m->n_services, mp->max_frontends);
+			    n_frontends, mp->max_frontends);
 	for (i = 0; i < m->n_services; i++) {
 		const struct xlb_model_service *ms = &m->services[i];
 
@@ -1012,7 +1386,8 @@ static int check_capacity(struct xlb_sync *s, const struct xlb_model *m,
 				    "service %s: backends: %llu in all, more than the maps hold (%u)",
 				    ms->name, (unsigned long long)backends,
 				    mp->max_backends - 1);
-		slots += table_size_of(ms);
+		slots += table_size_of(ms) *
+			 (1 + (ms->internal_local || ms->external_local));
 	}
 	/* Every ring could be rewritten while the old ones are still held. */
 	if (slots > mp->ring_slots)
@@ -1022,32 +1397,84 @@ static int check_capacity(struct xlb_sync *s, const struct xlb_model *m,
 	return 0;
 }
 
+/* Every frontend of the given model services, sorted: what a change
+ * must not delete even if another service let it go. */
+static int keep_list(const struct xlb_sync *s,
+		     const struct xlb_model_service *v, size_t n,
+		     struct xlb_vip_key **out, size_t *n_out)
+{
+	struct xlb_vip_key *keep = NULL, *g;
+	size_t i, j, k = 0, cap = 0;
+
+	for (i = 0; i < n; i++) {
+		struct xlb_prog_frontend *fes;
+		size_t nf;
+
+		if (model_frontends(s, &v[i], &fes, &nf)) {
+			free(keep);
+			return -ENOMEM;
+		}
+		if (k + nf > cap) {
+			cap = (k + nf) * 2;
+			g = realloc(keep, cap * sizeof(*keep));
+			if (!g) {
+				free(fes);
+				free(keep);
+				return -ENOMEM;
+			}
+			keep = g;
+		}
+		for (j = 0; j < nf; j++)
+			keep[k++] = fes[j].key;
+		free(fes);
+	}
+	if (k)
+		qsort(keep, k, sizeof(*keep), vipkey_cmp);
+	*out = keep;
+	*n_out = k;
+	return 0;
+}
+
+int xlb_sync_set_node_addrs(struct xlb_sync *s, const struct xlb_nodeaddr *v,
+			    size_t n)
+{
+	struct xlb_nodeaddr *c = calloc(n + 1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, v, n * sizeof(*c));
+	free(s->node_addrs);
+	s->node_addrs = c;
+	s->n_node_addrs = n;
+	return 0;
+}
+
 int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 		   struct xlb_sync_result *res, char *err, size_t errlen)
 {
 	struct xlb_prog_service *nsvcs;
-	struct xlb_vip_key *keep;
-	size_t i = 0, j = 0, k, n = 0;
+	struct xlb_vip_key *keep = NULL;
+	size_t i = 0, j = 0, n = 0, n_keep = 0;
 	struct txn t;
 	char vb[96];
 	int rc, crc;
 
 	memset(res, 0, sizeof(*res));
-	txn_init(&t, s->maps);
-	rc = check_capacity(s, m, err, errlen);
+	rc = keep_list(s, m->services, m->n_services, &keep, &n_keep);
 	if (rc)
 		return rc;
-	keep = malloc((m->n_services + 1) * sizeof(*keep));
-	nsvcs = calloc(m->n_services + 1, sizeof(*nsvcs));
-	if (!keep || !nsvcs) {
+	rc = check_capacity(s, m, n_keep, err, errlen);
+	if (rc) {
 		free(keep);
-		free(nsvcs);
+		return rc;
+	}
+	txn_init(&t, s->maps);
+	nsvcs = calloc(m->n_services + 1, sizeof(*nsvcs));
+	if (!nsvcs) {
+		free(keep);
 		txn_fini(&t);
 		return -ENOMEM;
 	}
-	for (k = 0; k < m->n_services; k++)
-		keep[k] = m->services[k].vip;
-	qsort(keep, m->n_services, sizeof(*keep), vipkey_cmp);
 
 	/* Services that go away first: their ids and slots become free. */
 	for (j = 0, i = 0; j < s->n_svcs; j++) {
@@ -1057,41 +1484,33 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 		if (i < m->n_services &&
 		    !strcmp(m->services[i].name, s->svcs[j].name))
 			continue;
-		remove_service(s, &s->svcs[j], keep, m->n_services);
+		remove_service(s, &s->svcs[j], keep, n_keep);
 		res->removed++;
 		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
 			"service %s removed: %s", s->svcs[j].name,
 			vip_str(&s->svcs[j].vip, vb, sizeof(vb)));
-		free(s->svcs[j].backends);
-		s->svcs[j].backends = NULL;
-		s->svcs[j].n_backends = 0;
+		free_svc_arrays(&s->svcs[j]);
 		s->svcs[j].name[0] = '\0'; /* marks it removed */
 	}
 
 	for (i = 0, j = 0; i < m->n_services; i++) {
 		const struct xlb_model_service *ms = &m->services[i];
 		struct xlb_prog_service *old = NULL;
-		struct xlb_vip_key oldvip;
 
 		while (j < s->n_svcs && (!s->svcs[j].name[0] ||
 					 strcmp(s->svcs[j].name, ms->name) < 0))
 			j++;
 		if (j < s->n_svcs && !strcmp(s->svcs[j].name, ms->name))
 			old = &s->svcs[j];
-		rc = apply_service(s, &t, ms, old, &nsvcs[n], res);
+		rc = apply_service(s, &t, ms, old, &nsvcs[n], keep, n_keep,
+				   res);
 		if (rc) {
 			snprintf(err, errlen, "service %s: programming failed: %s",
 				 ms->name, strerror(-rc));
 			break;
 		}
 		if (old) {
-			oldvip = old->vip;
-			if (memcmp(&oldvip, &ms->vip, sizeof(oldvip)) &&
-			    !bsearch(&oldvip, keep, m->n_services,
-				     sizeof(oldvip), vipkey_cmp))
-				txn_del(&t, &oldvip);
-			free(old->backends);
-			old->backends = NULL;
+			free_svc_arrays(old);
 			old->name[0] = '\0';
 		}
 		n++;
@@ -1149,12 +1568,15 @@ static void ports_add(struct xlb_sync *s, const struct xlb_prog_service *ps,
 		      int d)
 {
 	struct xlb_port_use *mem = s->maps->port_mem;
-	__u16 p = ntohs(ps->vip.port);
+	__u16 p;
 	size_t i;
 
-	s->port_fe[p] += d;
-	if (mem)
-		mem[p].frontends = s->port_fe[p];
+	for (i = 0; i < ps->n_fes; i++) {
+		p = ntohs(ps->fes[i].key.port);
+		s->port_fe[p] += d;
+		if (mem)
+			mem[p].frontends = s->port_fe[p];
+	}
 	for (i = 0; i < ps->n_backends; i++) {
 		p = ntohs(ps->backends[i].port);
 		s->port_be[p] += d;
@@ -1203,7 +1625,7 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 	const struct xlb_maps *mp = s->maps;
 	struct xlb_prog_service *ps, *old, *built = NULL;
 	struct xlb_vip_key *keep = NULL;
-	size_t i, pos, n_new = 0, n_built = 0;
+	size_t i, pos, n_new = 0, n_built = 0, n_keep = 0;
 	__u64 new_bes = 0;
 	struct txn t;
 	char vb[96];
@@ -1213,36 +1635,41 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 	/* Conflicts with services not in this change, and capacity. */
 	for (i = 0; i < up->n_services; i++) {
 		const struct xlb_model_service *ms = &up->services[i];
-		struct xlb_svc sv;
-		struct xlb_svc_info info;
+		struct xlb_prog_frontend *fes;
+		size_t nf, f, k;
 
 		if (name_in(ms->name, rm, n_rm))
 			return fail(err, errlen,
 				    "service %s: both changed and removed",
 				    ms->name);
-		if (!bpf_map_lookup_elem(mp->svc, &ms->vip, &sv) &&
-		    !bpf_map_lookup_elem(mp->svc_info, &sv.svc_id, &info) &&
-		    strncmp(info.name, ms->name, sizeof(info.name)) &&
-		    !name_in(info.name, rm, n_rm)) {
-			bool moving = false;
-			size_t k;
+		if (model_frontends(s, ms, &fes, &nf))
+			return -ENOMEM;
+		for (f = 0; f < nf; f++) {
+			struct xlb_svc sv;
+			struct xlb_svc_info info;
+			bool ours = false;
 
-			/* Its owner may be moving away in this change. */
-			for (k = 0; k < up->n_services; k++)
-				if (!strncmp(up->services[k].name, info.name,
-					     sizeof(info.name)) &&
-				    memcmp(&up->services[k].vip, &ms->vip,
-					   sizeof(ms->vip)))
-					moving = true;
-			if (!moving) {
-				info.name[XLB_SVC_NAME_LEN - 1] = '\0';
-				return fail(err, errlen,
-					    "service %s: vip %s: already used by service %s",
-					    ms->name,
-					    vip_str(&ms->vip, vb, sizeof(vb)),
-					    info.name);
+			if (bpf_map_lookup_elem(mp->svc, &fes[f].key, &sv) ||
+			    bpf_map_lookup_elem(mp->svc_info, &sv.svc_id, &info))
+				continue;
+			info.name[XLB_SVC_NAME_LEN - 1] = '\0';
+			/* Its owner is this service, goes away, or is part of
+			 * this change (which the parser checked as a whole). */
+			ours = !strcmp(info.name, ms->name) ||
+			       name_in(info.name, rm, n_rm);
+			for (k = 0; !ours && k < up->n_services; k++)
+				ours = !strcmp(up->services[k].name, info.name);
+			if (!ours) {
+				rc = fail(err, errlen,
+					  "service %s: frontend %s: already used by service %s",
+					  ms->name,
+					  vip_str(&fes[f].key, vb, sizeof(vb)),
+					  info.name);
+				free(fes);
+				return rc;
 			}
 		}
+		free(fes);
 		old = find_svc(s, ms->name, &pos);
 		if (old && old->source != ms->source)
 			return fail(err, errlen,
@@ -1263,16 +1690,13 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 			    "config: backends: more than the maps hold (%u)",
 			    mp->max_backends - 1);
 
-	keep = malloc((up->n_services + 1) * sizeof(*keep));
+	if (keep_list(s, up->services, up->n_services, &keep, &n_keep))
+		return -ENOMEM;
 	built = calloc(up->n_services + 1, sizeof(*built));
-	if (!keep || !built) {
+	if (!built) {
 		free(keep);
-		free(built);
 		return -ENOMEM;
 	}
-	for (i = 0; i < up->n_services; i++)
-		keep[i] = up->services[i].vip;
-	qsort(keep, up->n_services, sizeof(*keep), vipkey_cmp);
 	txn_init(&t, s->maps);
 
 	/* Removals first: their ids and slots become free. */
@@ -1280,13 +1704,13 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 		ps = find_svc(s, rm[i], &pos);
 		if (!ps)
 			continue;
-		remove_service(s, ps, keep, up->n_services);
+		remove_service(s, ps, keep, n_keep);
 		ports_add(s, ps, -1);
 		res->removed++;
 		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
 			"service %s removed: %s", ps->name,
 			vip_str(&ps->vip, vb, sizeof(vb)));
-		free(ps->backends);
+		free_svc_arrays(ps);
 		memmove(ps, ps + 1, (s->n_svcs - pos - 1) * sizeof(*ps));
 		s->n_svcs--;
 	}
@@ -1295,16 +1719,13 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 		const struct xlb_model_service *ms = &up->services[i];
 
 		old = find_svc(s, ms->name, &pos);
-		rc = apply_service(s, &t, ms, old, &built[n_built], res);
+		rc = apply_service(s, &t, ms, old, &built[n_built], keep,
+				   n_keep, res);
 		if (rc) {
 			snprintf(err, errlen, "service %s: programming failed: %s",
 				 ms->name, strerror(-rc));
 			break;
 		}
-		if (old && memcmp(&old->vip, &ms->vip, sizeof(ms->vip)) &&
-		    !bsearch(&old->vip, keep, up->n_services, sizeof(*keep),
-			     vipkey_cmp))
-			txn_del(&t, &old->vip);
 		ports_add(s, &built[n_built], +1);
 		n_built++;
 	}
@@ -1321,7 +1742,7 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 		old = find_svc(s, built[i].name, &pos);
 		if (old) {
 			ports_add(s, old, -1);
-			free(old->backends);
+			free_svc_arrays(old);
 			*old = built[i];
 			continue;
 		}

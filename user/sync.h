@@ -14,15 +14,25 @@
 
 #include "maps.h"
 #include "model.h"
+#include "nodeaddr.h"
 #include "ringalloc.h"
 
 struct xlb_prog_backend {
 	union xlb_addr addr;
 	__be16 port;
 	__u8 family;
-	__u8 state;
+	__u8 state;		/* as in the map: ACTIVE iff in a ring */
 	__u16 weight;
+	__u8 local;		/* XLB_BE_F_LOCAL */
+	__u8 in_all;		/* member of the cluster-wide ring */
+	__u8 in_local;		/* member of the node-local ring */
+	__u8 group;		/* model group index + 1 */
 	__u32 id;
+};
+
+struct xlb_prog_frontend {
+	struct xlb_vip_key key;
+	__u32 flags;		/* xlb_svc.flags */
 };
 
 struct xlb_prog_service {
@@ -34,6 +44,16 @@ struct xlb_prog_service {
 	__u32 table_size_req;
 	__u32 generation;
 	__u32 source;		/* xlb_model_service.source */
+	__u32 digest;		/* of the settings; see service_digest() */
+	__u32 affinity_timeout;
+	__u32 lring_off;	/* ring of the node-local backends */
+	__u32 lring_size;
+	struct xlb_prog_frontend *fes;	/* sorted by key */
+	size_t n_fes;
+	struct xlb_src_range_key *ranges;
+	size_t n_ranges;
+	__u32 *group_pct;	/* percent of each group */
+	size_t n_groups;
 	struct xlb_prog_backend *backends; /* sorted by identity */
 	size_t n_backends;
 };
@@ -62,6 +82,8 @@ struct xlb_sync {
 	struct xlb_idpool be_ids;
 	int quiet;			/* per-service lines at debug level */
 	__u32 *port_fe, *port_be;	/* xlb_ports as published */
+	struct xlb_nodeaddr *node_addrs;	/* where NodePorts listen */
+	size_t n_node_addrs;
 };
 
 struct xlb_sync_result {
@@ -86,6 +108,10 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 			   char *const *rm, size_t n_rm,
 			   struct xlb_sync_result *res, char *err, size_t errlen);
+/* The node's addresses: NodePort frontends are written for each. Apply
+ * the model again after a change. */
+int xlb_sync_set_node_addrs(struct xlb_sync *s, const struct xlb_nodeaddr *v,
+			    size_t n);
 size_t xlb_sync_backend_count(const struct xlb_sync *s);
 
 #endif /* XLB_SYNC_H */

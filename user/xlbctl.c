@@ -47,6 +47,7 @@ struct snapshot {
 	struct xlb_maps m;
 	struct xlb_svc_info *info;	/* by service id */
 	struct xlb_backend *bes;	/* by backend id */
+	__u32 *nbe;			/* backends per service id */
 	struct svc_row {
 		struct xlb_vip_key vip;
 		struct xlb_svc svc;
@@ -89,6 +90,13 @@ static int snap_open(struct snapshot *s, const char *bpffs)
 		pr_err("read maps: %s", strerror(-rc));
 		return rc;
 	}
+	s->nbe = calloc(s->m.max_services, sizeof(*s->nbe));
+	if (!s->nbe)
+		return -ENOMEM;
+	for (__u32 i = 1; i < s->m.max_backends; i++)
+		if (s->bes[i].state != XLB_BE_UNUSED &&
+		    s->bes[i].svc_id < s->m.max_services)
+			s->nbe[s->bes[i].svc_id]++;
 	while (!bpf_map_get_next_key(s->m.svc, prev, &next)) {
 		struct xlb_svc v;
 
@@ -116,6 +124,7 @@ static void snap_close(struct snapshot *s)
 {
 	free(s->info);
 	free(s->bes);
+	free(s->nbe);
 	free(s->rows);
 	xlb_maps_close(&s->m);
 }
@@ -137,46 +146,81 @@ static const char *svc_name(const struct snapshot *s, __u32 id)
 
 static size_t backends_of(const struct snapshot *s, __u32 svc_id)
 {
-	size_t n = 0;
-	__u32 i;
+	return svc_id < s->m.max_services ? s->nbe[svc_id] : 0;
+}
 
-	for (i = 1; i < s->m.max_backends; i++)
-		n += s->bes[i].state != XLB_BE_UNUSED &&
-		     s->bes[i].svc_id == svc_id;
-	return n;
+static const char *fe_kind_str(__u32 flags)
+{
+	static const char *const kinds[] = { "cluster-ip", "external-ip",
+					     "load-balancer", "node-port" };
+
+	return kinds[flags & XLB_FE_KIND_MASK];
+}
+
+/* "affinity=10800s,source-ranges,local" or "-". */
+static const char *fe_flags_str(const struct xlb_svc *v, char *buf,
+				size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (v->flags & XLB_SVC_F_AFFINITY)
+		n += snprintf(buf + n, len - n, "%saffinity=%us", n ? "," : "",
+			      v->affinity_timeout);
+	if ((v->flags & XLB_SVC_F_SRC_RANGES) && n < len)
+		n += snprintf(buf + n, len - n, "%ssource-ranges",
+			      n ? "," : "");
+	if ((v->flags & XLB_SVC_F_LOCAL) && n < len)
+		n += snprintf(buf + n, len - n, "%slocal", n ? "," : "");
+	if (!buf[0])
+		snprintf(buf, len, "-");
+	return buf;
 }
 
 static int cmd_service_list(struct snapshot *s)
 {
 	cJSON *arr = cJSON_CreateArray();
-	char a[XLB_ADDR_STRLEN];
+	char a[XLB_ADDR_STRLEN], fl[96];
 	size_t i;
 
 	if (!json_out)
-		printf("%-5s %-24s %-40s %-6s %-5s %-6s %s\n", "ID", "NAME",
-		       "VIP", "PORT", "PROTO", "TABLE", "BACKENDS");
+		printf("%-5s %-20s %-13s %-40s %-6s %-5s %-6s %-8s %s\n", "ID",
+		       "NAME", "KIND", "FRONTEND", "PORT", "PROTO", "TABLE",
+		       "BACKENDS", "FLAGS");
 	for (i = 0; i < s->n_rows; i++) {
 		const struct svc_row *r = &s->rows[i];
 		size_t nb = backends_of(s, r->svc.svc_id);
+		cJSON *o, *f;
 
 		xlb_addr_str(&r->vip.addr, r->vip.family, a);
+		fe_flags_str(&r->svc, fl, sizeof(fl));
 		if (!json_out) {
-			printf("%-5u %-24s %-40s %-6u %-5s %-6u %zu\n",
-			       r->svc.svc_id, svc_name(s, r->svc.svc_id), a,
+			printf("%-5u %-20s %-13s %-40s %-6u %-5s %-6u %-8zu %s\n",
+			       r->svc.svc_id, svc_name(s, r->svc.svc_id),
+			       fe_kind_str(r->svc.flags), a,
 			       ntohs(r->vip.port), xlb_proto_str(r->vip.proto),
-			       r->svc.ring_size, nb);
+			       r->svc.ring_size, nb, fl);
 			continue;
 		}
-		cJSON *o = cJSON_CreateObject();
-
+		o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "id", r->svc.svc_id);
 		cJSON_AddStringToObject(o, "name", svc_name(s, r->svc.svc_id));
+		cJSON_AddStringToObject(o, "kind", fe_kind_str(r->svc.flags));
 		cJSON_AddStringToObject(o, "vip", a);
 		cJSON_AddNumberToObject(o, "port", ntohs(r->vip.port));
 		cJSON_AddStringToObject(o, "protocol",
 					xlb_proto_str(r->vip.proto));
 		cJSON_AddNumberToObject(o, "table_size", r->svc.ring_size);
 		cJSON_AddNumberToObject(o, "backends", nb);
+		f = cJSON_AddArrayToObject(o, "flags");
+		if (r->svc.flags & XLB_SVC_F_AFFINITY)
+			cJSON_AddItemToArray(f, cJSON_CreateString("affinity"));
+		if (r->svc.flags & XLB_SVC_F_SRC_RANGES)
+			cJSON_AddItemToArray(f, cJSON_CreateString("source-ranges"));
+		if (r->svc.flags & XLB_SVC_F_LOCAL)
+			cJSON_AddItemToArray(f, cJSON_CreateString("local"));
+		cJSON_AddNumberToObject(o, "affinity_timeout",
+					r->svc.affinity_timeout);
 		cJSON_AddItemToArray(arr, o);
 	}
 	if (json_out)
@@ -215,6 +259,7 @@ static int cmd_backend_list(struct snapshot *s)
 		cJSON_AddNumberToObject(o, "port", ntohs(b->port));
 		cJSON_AddNumberToObject(o, "weight", b->weight);
 		cJSON_AddStringToObject(o, "state", xlb_be_state_str(b->state));
+		cJSON_AddBoolToObject(o, "local", b->flags & XLB_BE_F_LOCAL);
 		cJSON_AddItemToArray(arr, o);
 	}
 	if (json_out)
@@ -232,11 +277,12 @@ static int cmd_maglev_show(struct snapshot *s, const char *name)
 	cJSON *o, *arr, *tab;
 	size_t k;
 
+	/* The cluster-wide ring: from a frontend that is not node-local. */
 	for (k = 0; k < s->n_rows; k++)
-		if (!strcmp(svc_name(s, s->rows[k].svc.svc_id), name)) {
+		if (!strcmp(svc_name(s, s->rows[k].svc.svc_id), name) &&
+		    (!r || ((r->svc.flags & XLB_SVC_F_LOCAL) &&
+			    !(s->rows[k].svc.flags & XLB_SVC_F_LOCAL))))
 			r = &s->rows[k];
-			break;
-		}
 	if (!r) {
 		pr_err("maglev show: service \"%s\": not found", name);
 		return -ENOENT;

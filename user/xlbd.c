@@ -23,6 +23,7 @@
 #include "config.h"
 #include "loader.h"
 #include "log.h"
+#include "nodeaddr.h"
 #include "sync.h"
 #include "util.h"
 
@@ -305,6 +306,34 @@ static int reload(struct agent *a, const char *why)
 	return 0;
 }
 
+/* Reads the node's addresses into the sync; returns 1 if they changed. */
+static int refresh_node_addrs(struct agent *a)
+{
+	struct xlb_nodeaddr *v;
+	size_t n;
+	int rc, changed;
+
+	rc = xlb_nodeaddr_list(&v, &n);
+	if (rc) {
+		pr_warn("node addresses: %s", strerror(-rc));
+		return 0;
+	}
+	changed = n != a->sync.n_node_addrs ||
+		  (n && memcmp(v, a->sync.node_addrs, n * sizeof(*v)));
+	if (changed) {
+		char buf[XLB_ADDR_STRLEN];
+		size_t i;
+
+		xlb_sync_set_node_addrs(&a->sync, v, n);
+		for (i = 0; i < n; i++)
+			pr_debug("node address %s",
+				 xlb_addr_str(&v[i].addr, v[i].family, buf));
+		pr_info("node addresses: %zu (NodePorts listen on each)", n);
+	}
+	free(v);
+	return changed;
+}
+
 static int parse_u32(const char *opt, const char *s, __u32 *out)
 {
 	char *end;
@@ -415,7 +444,7 @@ int main(int argc, char **argv)
 	enum xlb_attach_mode mode = XLB_MODE_NATIVE;
 	struct agent a = {};
 	char *ifaces = NULL, *saveptr, *ifn;
-	int verbose = 0, quiet = 0, c, rc = 1, sfd = -1, ifd = -1, wd;
+	int verbose = 0, quiet = 0, c, rc = 1, sfd = -1, ifd = -1, nfd = -1, wd;
 	sigset_t mask;
 
 	while ((c = getopt_long(argc, argv, "c:i:m:b:vqh", opts, NULL)) != -1) {
@@ -514,6 +543,11 @@ int main(int argc, char **argv)
 		pr_info("interface %s: attached (%s)", ifn, where);
 	}
 
+	refresh_node_addrs(&a);
+	nfd = xlb_nodeaddr_watch();
+	if (nfd < 0)
+		pr_warn("node addresses: cannot watch for changes (%s)",
+			strerror(-nfd));
 	if (reload(&a, "config") && !a.dp.adopted)
 		goto out;
 	ifd = watch_config(a.config, a.is_dir, &wd);
@@ -522,11 +556,12 @@ int main(int argc, char **argv)
 			a.config, strerror(-ifd));
 
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
-					 { .fd = ifd, .events = POLLIN } };
+		struct pollfd pfd[3] = { { .fd = sfd, .events = POLLIN },
+					 { .fd = ifd, .events = POLLIN },
+					 { .fd = nfd, .events = POLLIN } };
 		struct signalfd_siginfo si;
 
-		if (poll(pfd, ifd >= 0 ? 2 : 1, -1) < 0) {
+		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			pr_err("poll: %s", strerror(errno));
@@ -544,6 +579,11 @@ int main(int argc, char **argv)
 			rc = 0;
 			break;
 		}
+		if (nfd >= 0 && (pfd[2].revents & POLLIN)) {
+			if (xlb_nodeaddr_drain(nfd) && refresh_node_addrs(&a))
+				reload(&a, "node addresses changed");
+			continue;
+		}
 		if (ifd >= 0 && (pfd[1].revents & POLLIN) && a.is_dir) {
 			dir_events(&a, ifd);
 			continue;
@@ -558,6 +598,8 @@ int main(int argc, char **argv)
 		}
 	}
 out:
+	if (nfd >= 0)
+		close(nfd);
 	if (ifd >= 0)
 		close(ifd);
 	if (sfd >= 0)

@@ -31,6 +31,56 @@ xlb_backend_usable(__u32 id, __u32 svc_id)
 	return be;
 }
 
+/* loadBalancerSourceRanges: the client must fall in one of the service's
+ * CIDRs. */
+static __always_inline int xlb_src_allowed(const struct xlb_pkt *p,
+					   const struct xlb_svc *svc)
+{
+	struct xlb_src_range_key k = {};
+
+	k.prefixlen = XLB_SRC_RANGE_PREFIX +
+		      (p->family == XLB_AF_INET ? 32 : 128);
+	k.svc_id = svc->svc_id;
+	k.family = p->family;
+	__builtin_memcpy(k.addr, &p->saddr, 16);
+	return bpf_map_lookup_elem(&xlb_src_ranges, &k) != NULL;
+}
+
+/* Client-IP session affinity: the backend this client's last new flow
+ * went to, if that was within the timeout; 0 otherwise. */
+static __always_inline __u32 xlb_affinity_get(const struct xlb_pkt *p,
+					      const struct xlb_svc *svc)
+{
+	struct xlb_affinity_key k = {};
+	struct xlb_affinity_val *v;
+
+	__builtin_memcpy(&k.client, &p->saddr, 16);
+	k.svc_id = svc->svc_id;
+	k.family = p->family;
+	v = bpf_map_lookup_elem(&xlb_affinity, &k);
+	if (!v)
+		return XLB_ID_NONE;
+	if (bpf_ktime_get_coarse_ns() - v->last_seen >
+	    (__u64)svc->affinity_timeout * 1000000000ull)
+		return XLB_ID_NONE;
+	return v->backend_id;
+}
+
+static __always_inline void xlb_affinity_set(const struct xlb_pkt *p,
+					     const struct xlb_svc *svc,
+					     __u32 backend_id)
+{
+	struct xlb_affinity_key k = {};
+	struct xlb_affinity_val v = {};
+
+	__builtin_memcpy(&k.client, &p->saddr, 16);
+	k.svc_id = svc->svc_id;
+	k.family = p->family;
+	v.backend_id = backend_id;
+	v.last_seen = bpf_ktime_get_coarse_ns();
+	bpf_map_update_elem(&xlb_affinity, &k, &v, BPF_ANY);
+}
+
 /* A TCP SYN without ACK: the first packet of a new connection. */
 static __always_inline int xlb_is_tcp_syn(const struct xlb_pkt *p)
 {
@@ -67,6 +117,20 @@ static __always_inline int xlb_lb_forward(const struct xlb_pkt *p,
 			xlb_stat(XLB_STAT_CT_STALE, len);
 	}
 
+	if ((svc->flags & XLB_SVC_F_SRC_RANGES) && !xlb_src_allowed(p, svc))
+		return XLB_STAT_SRC_DENIED;
+	if (svc->flags & XLB_SVC_F_AFFINITY) {
+		id = xlb_affinity_get(p, svc);
+		if (id) {
+			be = xlb_backend_usable(id, svc->svc_id);
+			if (be && be->state == XLB_BE_ACTIVE &&
+			    (!(svc->flags & XLB_SVC_F_LOCAL) ||
+			     (be->flags & XLB_BE_F_LOCAL))) {
+				xlb_stat(XLB_STAT_AFFINITY_HIT, len);
+				goto insert;
+			}
+		}
+	}
 	id = xlb_maglev_pick(svc, p);
 	be = xlb_backend_usable(id, svc->svc_id);
 	if (!be || be->state != XLB_BE_ACTIVE) {
@@ -81,6 +145,9 @@ static __always_inline int xlb_lb_forward(const struct xlb_pkt *p,
 		if (!be || be->state != XLB_BE_ACTIVE)
 			return XLB_STAT_NO_BACKEND;
 	}
+insert:
+	if (svc->flags & XLB_SVC_F_AFFINITY)
+		xlb_affinity_set(p, svc, id);
 	xlb_ct_insert(p, be, id, svc->svc_id);
 	xlb_stat(XLB_STAT_CT_NEW, len);
 found:

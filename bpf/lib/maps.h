@@ -74,4 +74,19 @@ struct {
 	__type(value, struct xlb_port_use);
 } xlb_ports SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_DEF_AFFINITY);
+	__type(key, struct xlb_affinity_key);
+	__type(value, struct xlb_affinity_val);
+} xlb_affinity SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XLB_DEF_SRC_RANGES);
+	__type(key, struct xlb_src_range_key);
+	__type(value, __u32);
+} xlb_src_ranges SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

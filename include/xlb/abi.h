@@ -24,7 +24,9 @@
 #define XLB_MAP_BE_STATS	"xlb_be_stats"
 #define XLB_MAP_STATS		"xlb_stats"
 #define XLB_MAP_PORTS		"xlb_ports"
-#define XLB_N_MAPS		9
+#define XLB_MAP_AFFINITY	"xlb_affinity"
+#define XLB_MAP_SRC_RANGES	"xlb_src_ranges"
+#define XLB_N_MAPS		11
 
 #define XLB_DEFAULT_BPFFS	"/sys/fs/bpf/xlb"
 
@@ -34,6 +36,8 @@
 #define XLB_DEF_MAX_BACKENDS	524288	/* backend ids: 0 .. n-1 */
 #define XLB_DEF_RING_SLOTS	(1u << 22) /* Maglev slots shared by all rings (even) */
 #define XLB_DEF_CT_ENTRIES	262144	/* flows x 2 directions */
+#define XLB_DEF_AFFINITY	65536	/* (service, client) pairs */
+#define XLB_DEF_SRC_RANGES	16384	/* CIDRs of all services */
 
 /* Maglev table sizes. The agent picks the smallest prime in this range at
  * or above XLB_RING_PER_BACKEND times the backend count. */
@@ -76,7 +80,8 @@ struct xlb_vip_key {
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key size");
 
 /*
- * xlb_svc value. The Maglev ring of the service is the slice
+ * xlb_svc value, one per frontend of a service. The Maglev ring of the
+ * frontend is the slice
  * xlb_rings[ring_off .. ring_off + ring_size) of one shared array.
  *
  * A ring is replaced without any packet seeing a half-written one: the
@@ -91,9 +96,53 @@ struct xlb_svc {
 	__u32 svc_id;		/* service id, index of the stats and info maps */
 	__u32 ring_off;		/* first slot of the ring in xlb_rings */
 	__u32 ring_size;	/* M, a prime; 0 = no usable backend */
-	__u32 flags;		/* XLB_SVC_F_* */
+	__u32 flags;		/* XLB_FE_* kind | XLB_SVC_F_* */
+	__u32 affinity_timeout;	/* seconds; with XLB_SVC_F_AFFINITY */
+	__u32 pad;		/* zero */
 };
-_Static_assert(sizeof(struct xlb_svc) == 16, "xlb_svc size");
+_Static_assert(sizeof(struct xlb_svc) == 24, "xlb_svc size");
+
+/* Frontend kinds, in the low bits of xlb_svc.flags. A service's frontends
+ * may point at different rings: with a Local traffic policy, external
+ * frontends (or cluster ones) get the ring of the node-local backends. */
+#define XLB_FE_KIND_MASK	0x3u
+#define XLB_FE_CLUSTER_IP	0x0u	/* the service's virtual IP */
+#define XLB_FE_EXTERNAL_IP	0x1u	/* an external IP */
+#define XLB_FE_LOAD_BALANCER	0x2u	/* a load-balancer ingress IP */
+#define XLB_FE_NODE_PORT	0x3u	/* a node address and the NodePort */
+
+#define XLB_SVC_F_AFFINITY	(1u << 4) /* client-IP session affinity */
+#define XLB_SVC_F_SRC_RANGES	(1u << 5) /* client must match xlb_src_ranges */
+#define XLB_SVC_F_LOCAL		(1u << 6) /* ring holds node-local backends only */
+
+/* xlb_affinity: LRU_HASH, (service, client address) -> backend. */
+struct xlb_affinity_key {
+	union xlb_addr client;	/* client address */
+	__u32 svc_id;		/* service */
+	__u8 family;		/* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 pad[3];		/* zero */
+};
+_Static_assert(sizeof(struct xlb_affinity_key) == 24, "xlb_affinity_key size");
+
+struct xlb_affinity_val {
+	__u32 backend_id;	/* backend the client sticks to */
+	__u32 pad;		/* zero */
+	__u64 last_seen;	/* bpf_ktime_get_coarse_ns() of its last new flow */
+};
+_Static_assert(sizeof(struct xlb_affinity_val) == 16, "xlb_affinity_val size");
+
+/* xlb_src_ranges: LPM_TRIE of the loadBalancerSourceRanges of services
+ * with XLB_SVC_F_SRC_RANGES. prefixlen counts the bits after itself:
+ * 64 (svc_id, family, pad) plus the CIDR's length. */
+struct xlb_src_range_key {
+	__u32 prefixlen;	/* 64 + CIDR prefix length */
+	__u32 svc_id;		/* service (always matched in full) */
+	__u8 family;		/* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 pad[3];		/* zero */
+	__u8 addr[16];		/* network address, IPv4 in the first 4 bytes */
+};
+_Static_assert(sizeof(struct xlb_src_range_key) == 28, "xlb_src_range_key size");
+#define XLB_SRC_RANGE_PREFIX	64
 
 /* xlb_svc_info: ARRAY indexed by svc_id. Written by the agent, read by
  * xlbctl and the agent after a restart; the datapath never reads it. */
@@ -103,8 +152,11 @@ struct xlb_svc_info {
 	__u32 generation;	/* bumped by every change of the service */
 	__u32 n_backends;	/* backends attached (any state) */
 	__u32 flags;		/* XLB_SVC_INFO_F_* */
+	__u32 digest;		/* hash of the service's settings, to spot
+				 * a change after a restart */
+	__u32 pad[3];		/* zero */
 };
-_Static_assert(sizeof(struct xlb_svc_info) == 80, "xlb_svc_info size");
+_Static_assert(sizeof(struct xlb_svc_info) == 96, "xlb_svc_info size");
 
 #define XLB_SVC_INFO_F_USED	(1u << 0)	/* slot holds a service */
 
@@ -117,10 +169,12 @@ struct xlb_backend {
 	__u8 state;		/* XLB_BE_* */
 	__u32 svc_id;		/* owning service */
 	__u16 weight;		/* Maglev weight */
-	__u16 pad;		/* zero */
+	__u16 flags;		/* XLB_BE_F_* */
 	__u32 pad2;		/* zero */
 };
 _Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend size");
+
+#define XLB_BE_F_LOCAL		(1u << 0) /* runs on this node */
 
 /* Backend states. A flow whose tracked backend is not ACTIVE or
  * TERMINATING is re-balanced on its next packet. */
@@ -201,13 +255,15 @@ enum {
 	XLB_STAT_FIB_FWD,	/* fib lookup resolved: redirected */
 	XLB_STAT_FIB_MISS,	/* fib lookup did not resolve: passed */
 	XLB_STAT_NAT_ERR,	/* rewrite failed (tc helpers): dropped */
+	XLB_STAT_SRC_DENIED,	/* client outside the source ranges: dropped */
+	XLB_STAT_AFFINITY_HIT,	/* new flow sent to the client's backend */
 	XLB_STAT_MAX,
 };
 
 #define XLB_STAT_NAMES                                                     \
 	{ "passed", "dnat", "reverse_nat", "ct_new", "ct_stale",           \
 	  "no_backend", "parse_error", "unsupported", "fib_redirect",      \
-	  "fib_miss", "nat_error" }
+	  "fib_miss", "nat_error", "source_denied", "affinity_hit" }
 
 /*
  * xlb_ports: ARRAY of 65536 (one per port number, host order), mmap-able.

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The node's own addresses, where NodePort frontends listen, and a
+ * netlink socket that says when they change. */
+#ifndef XLB_NODEADDR_H
+#define XLB_NODEADDR_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include <xlb/abi.h>
+
+struct xlb_nodeaddr {
+	union xlb_addr addr;
+	__u8 family;
+};
+
+/* Lists the IPv4 and IPv6 addresses of this network namespace, sorted,
+ * without loopback and link-local ones. Returns 0 or -errno. */
+int xlb_nodeaddr_list(struct xlb_nodeaddr **out, size_t *n);
+/* A netlink socket subscribed to address changes (non-blocking). */
+int xlb_nodeaddr_watch(void);
+/* Reads every pending message; returns 1 if an address changed. */
+int xlb_nodeaddr_drain(int fd);
+
+#endif /* XLB_NODEADDR_H */
