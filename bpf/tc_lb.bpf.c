@@ -4,6 +4,7 @@
  * checksums are only partial (pod veths, bridges). */
 #include "lib/lb.h"
 #include "lib/fib.h"
+#include "lib/reject.h"
 
 SEC("tc")
 int xlb_tc(struct __sk_buff *skb)
@@ -21,7 +22,15 @@ int xlb_tc(struct __sk_buff *skb)
 	case XLB_STAT_DNAT:
 	case XLB_STAT_RNAT:
 		break;
+	case XLB_STAT_REJECTED:
+		xlb_stat(XLB_STAT_NO_BACKEND, len);
+		if ((p.proto == IPPROTO_TCP ? xlb_reject_tcp_tc(skb, &p) :
+					      xlb_reject_udp_tc(skb, &p)) < 0)
+			return TC_ACT_SHOT;
+		xlb_stat(outcome, len);
+		return bpf_redirect(skb->ifindex, 0);
 	case XLB_STAT_NO_BACKEND:
+	case XLB_STAT_SRC_DENIED:
 		xlb_stat(outcome, len);
 		return TC_ACT_SHOT;
 	default:

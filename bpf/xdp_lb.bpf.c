@@ -2,6 +2,7 @@
 /* xlb XDP entry: the fast path on the interfaces traffic enters on. */
 #include "lib/lb.h"
 #include "lib/fib.h"
+#include "lib/reject.h"
 
 SEC("xdp")
 int xlb_xdp(struct xdp_md *ctx)
@@ -19,7 +20,15 @@ int xlb_xdp(struct xdp_md *ctx)
 	case XLB_STAT_DNAT:
 	case XLB_STAT_RNAT:
 		break;
+	case XLB_STAT_REJECTED:
+		xlb_stat(XLB_STAT_NO_BACKEND, len);
+		if ((p.proto == IPPROTO_TCP ? xlb_reject_tcp_xdp(ctx, &p) :
+					      xlb_reject_udp_xdp(ctx, &p)) < 0)
+			return XDP_DROP;
+		xlb_stat(outcome, len);
+		return XDP_TX;
 	case XLB_STAT_NO_BACKEND:
+	case XLB_STAT_SRC_DENIED:
 		xlb_stat(outcome, len);
 		return XDP_DROP;
 	default:

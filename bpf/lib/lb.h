@@ -142,8 +142,13 @@ static __always_inline int xlb_lb_forward(const struct xlb_pkt *p,
 			return XLB_STAT_NO_BACKEND;
 		id = xlb_maglev_pick(svc, p);
 		be = xlb_backend_usable(id, svc->svc_id);
-		if (!be || be->state != XLB_BE_ACTIVE)
-			return XLB_STAT_NO_BACKEND;
+		if (!be || be->state != XLB_BE_ACTIVE) {
+			/* Kubernetes drops what a Local traffic policy
+			 * cannot serve; otherwise clients get told at once. */
+			return svc->flags & XLB_SVC_F_LOCAL ?
+				       XLB_STAT_NO_BACKEND :
+				       XLB_STAT_REJECTED;
+		}
 	}
 insert:
 	if (svc->flags & XLB_SVC_F_AFFINITY)

@@ -257,13 +257,16 @@ enum {
 	XLB_STAT_NAT_ERR,	/* rewrite failed (tc helpers): dropped */
 	XLB_STAT_SRC_DENIED,	/* client outside the source ranges: dropped */
 	XLB_STAT_AFFINITY_HIT,	/* new flow sent to the client's backend */
+	XLB_STAT_REJECTED,	/* no usable backend: TCP RST / ICMP unreachable
+				 * sent back (counted in no_backend too) */
 	XLB_STAT_MAX,
 };
 
 #define XLB_STAT_NAMES                                                     \
 	{ "passed", "dnat", "reverse_nat", "ct_new", "ct_stale",           \
 	  "no_backend", "parse_error", "unsupported", "fib_redirect",      \
-	  "fib_miss", "nat_error", "source_denied", "affinity_hit" }
+	  "fib_miss", "nat_error", "source_denied", "affinity_hit",        \
+	  "rejected" }
 
 /*
  * xlb_ports: ARRAY of 65536 (one per port number, host order), mmap-able.
