@@ -320,7 +320,7 @@ def fmt(v, unit=""):
     if v is None:
         return "-"
     if isinstance(v, float):
-        return ("%.3g" % v) + unit
+        return ("%.0f" % v if v >= 100 else "%.3g" % v) + unit
     return str(v) + unit
 
 
