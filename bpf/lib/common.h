@@ -18,6 +18,10 @@
 #include <xlb/abi.h>
 #include <xlb/hash.h>
 
+/* A function verified as a subprogram with a stack frame of its own
+ * (XDP and tc each use half of them). */
+#define XLB_SUBPROG static __noinline __attribute__((unused))
+
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 

@@ -34,7 +34,7 @@ static __always_inline void xlb_ct_touch(struct xlb_ct_val *v)
 }
 
 /* Records a new flow p -> backend be (id be_id) of service svc_id. */
-static __always_inline void xlb_ct_insert(const struct xlb_pkt *p,
+XLB_SUBPROG int xlb_ct_insert(const struct xlb_pkt *p,
 					  const struct xlb_backend *be,
 					  __u32 be_id, __u32 svc_id)
 {
@@ -58,7 +58,7 @@ static __always_inline void xlb_ct_insert(const struct xlb_pkt *p,
 	k.dir = XLB_CT_REV;
 	__builtin_memcpy(&v.nat_addr, &p->daddr, 16);
 	v.nat_port = p->dport;
-	bpf_map_update_elem(&xlb_ct, &k, &v, BPF_ANY);
+	return bpf_map_update_elem(&xlb_ct, &k, &v, BPF_ANY);
 }
 
 #endif /* XLB_BPF_CONNTRACK_H */

@@ -33,7 +33,7 @@ xlb_backend_usable(__u32 id, __u32 svc_id)
 
 /* loadBalancerSourceRanges: the client must fall in one of the service's
  * CIDRs. */
-static __always_inline int xlb_src_allowed(const struct xlb_pkt *p,
+XLB_SUBPROG int xlb_src_allowed(const struct xlb_pkt *p,
 					   const struct xlb_svc *svc)
 {
 	struct xlb_src_range_key k = {};
@@ -48,7 +48,7 @@ static __always_inline int xlb_src_allowed(const struct xlb_pkt *p,
 
 /* Client-IP session affinity: the backend this client's last new flow
  * went to, if that was within the timeout; 0 otherwise. */
-static __always_inline __u32 xlb_affinity_get(const struct xlb_pkt *p,
+XLB_SUBPROG __u32 xlb_affinity_get(const struct xlb_pkt *p,
 					      const struct xlb_svc *svc)
 {
 	struct xlb_affinity_key k = {};
@@ -66,7 +66,7 @@ static __always_inline __u32 xlb_affinity_get(const struct xlb_pkt *p,
 	return v->backend_id;
 }
 
-static __always_inline void xlb_affinity_set(const struct xlb_pkt *p,
+XLB_SUBPROG int xlb_affinity_set(const struct xlb_pkt *p,
 					     const struct xlb_svc *svc,
 					     __u32 backend_id)
 {
@@ -78,7 +78,7 @@ static __always_inline void xlb_affinity_set(const struct xlb_pkt *p,
 	k.family = p->family;
 	v.backend_id = backend_id;
 	v.last_seen = bpf_ktime_get_coarse_ns();
-	bpf_map_update_elem(&xlb_affinity, &k, &v, BPF_ANY);
+	return bpf_map_update_elem(&xlb_affinity, &k, &v, BPF_ANY);
 }
 
 /* A TCP SYN without ACK: the first packet of a new connection. */
@@ -159,6 +159,8 @@ found:
 	__builtin_memcpy(&n->addr, &be->addr, 16);
 	n->port = be->port;
 	n->side = XLB_NAT_DST;
+	n->svc_id = svc->svc_id;
+	n->backend_id = id;
 	xlb_count(&xlb_svc_stats, svc->svc_id, len);
 	xlb_count(&xlb_be_stats, id, len);
 	return XLB_STAT_DNAT;
@@ -173,6 +175,54 @@ static __always_inline int xlb_port_used(__be16 port, int backend)
 	if (!u)
 		return 1;
 	return backend ? u->backends != 0 : u->frontends != 0;
+}
+
+static __always_inline void xlb_frag_key_of(struct xlb_frag_key *k,
+					    const struct xlb_pkt *p)
+{
+	__builtin_memcpy(&k->saddr, &p->saddr, 16);
+	__builtin_memcpy(&k->daddr, &p->daddr, 16);
+	k->id = p->frag_id;
+	k->proto = p->proto;
+	k->family = p->family;
+	k->pad[0] = k->pad[1] = 0;
+}
+
+/* The first fragment of a datagram was balanced: remember its rewrite
+ * for the fragments that follow. */
+XLB_SUBPROG int xlb_frag_record(const struct xlb_pkt *p,
+					    const struct xlb_nat *n,
+					    __u32 svc_id, __u32 backend_id)
+{
+	struct xlb_frag_key k;
+	struct xlb_frag_val v = {};
+
+	xlb_frag_key_of(&k, p);
+	__builtin_memcpy(&v.addr, &n->addr, 16);
+	v.side = n->side;
+	v.svc_id = svc_id;
+	v.backend_id = backend_id;
+	return bpf_map_update_elem(&xlb_frags, &k, &v, BPF_ANY);
+}
+
+/* A later fragment gets the rewrite of its first one, addresses only. */
+XLB_SUBPROG int xlb_frag_follow(const struct xlb_pkt *p,
+					   struct xlb_nat *n, __u32 len)
+{
+	struct xlb_frag_key k;
+	struct xlb_frag_val *v;
+
+	xlb_frag_key_of(&k, p);
+	v = bpf_map_lookup_elem(&xlb_frags, &k);
+	if (!v)
+		return XLB_STAT_FRAG_MISS;
+	__builtin_memcpy(&n->addr, &v->addr, 16);
+	n->side = v->side;
+	if (v->side == XLB_NAT_SRC)
+		return XLB_STAT_RNAT;
+	xlb_count(&xlb_svc_stats, v->svc_id, len);
+	xlb_count(&xlb_be_stats, v->backend_id, len);
+	return XLB_STAT_DNAT;
 }
 
 /* Decides what to do with a packet; returns an XLB_STAT_* outcome.
@@ -191,6 +241,8 @@ static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
 		return XLB_STAT_PARSE_ERR;
 	if (rc < 0)
 		return XLB_STAT_UNSUPPORTED;
+	if (p->frag == XLB_FRAG_LATER)
+		return xlb_frag_follow(p, n, len);
 
 	if (xlb_cfg.port_filter && !xlb_port_used(p->dport, 0))
 		goto reply;
@@ -199,8 +251,12 @@ static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
 	vk.proto = p->proto;
 	vk.family = p->family;
 	svc = bpf_map_lookup_elem(&xlb_svc, &vk);
-	if (svc)
-		return xlb_lb_forward(p, &vk, svc, n, len);
+	if (svc) {
+		rc = xlb_lb_forward(p, &vk, svc, n, len);
+		if (p->frag == XLB_FRAG_FIRST && rc == XLB_STAT_DNAT)
+			xlb_frag_record(p, n, n->svc_id, n->backend_id);
+		return rc;
+	}
 
 reply:
 	/* Not for a VIP: maybe a backend's reply to a balanced flow. */
@@ -214,6 +270,8 @@ reply:
 	__builtin_memcpy(&n->addr, &ct->nat_addr, 16);
 	n->port = ct->nat_port;
 	n->side = XLB_NAT_SRC;
+	if (p->frag == XLB_FRAG_FIRST)
+		xlb_frag_record(p, n, ct->svc_id, ct->backend_id);
 	return XLB_STAT_RNAT;
 }
 

@@ -89,4 +89,11 @@ struct {
 	__type(value, __u32);
 } xlb_src_ranges SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_DEF_FRAGS);
+	__type(key, struct xlb_frag_key);
+	__type(value, struct xlb_frag_val);
+} xlb_frags SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

@@ -28,6 +28,8 @@ struct xlb_nat {
 	__be16 port;		/* new port */
 	__u8 side;		/* XLB_NAT_DST or XLB_NAT_SRC */
 	__u8 pad;
+	__u32 svc_id;		/* DNAT: the flow's service */
+	__u32 backend_id;	/* DNAT: the flow's backend */
 };
 
 static __always_inline __u32 xlb_addr_off(const struct xlb_pkt *p, __u8 side)
@@ -47,6 +49,36 @@ static __always_inline __u32 xlb_port_off(const struct xlb_pkt *p, __u8 side)
 	return p->l4_off + (side == XLB_NAT_DST ? 2 : 0);
 }
 
+/* A later fragment: only its address changes (no L4 header here; the
+ * first fragment's L4 checksum already accounts for the whole datagram). */
+static __always_inline int xlb_nat_xdp_l3(void *data, void *data_end,
+					  const struct xlb_pkt *p,
+					  const struct xlb_nat *n, __u32 aoff)
+{
+	__be32 *addr = data + aoff;
+	int i;
+
+	if (p->family == XLB_AF_INET) {
+		__u32 ioff = (p->l3_off + offsetof(struct iphdr, check)) &
+			     XLB_OFF_MASK;
+		__u16 *ipsum = data + ioff;
+
+		if ((void *)(addr + 1) > data_end ||
+		    (void *)(ipsum + 1) > data_end)
+			return -XLB_E_PARSE;
+		*ipsum = xlb_csum_apply(*ipsum,
+					xlb_csum_delta32(addr[0], n->addr.v4));
+		addr[0] = n->addr.v4;
+		return 0;
+	}
+	if ((void *)(addr + 4) > data_end)
+		return -XLB_E_PARSE;
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		addr[i] = n->addr.v6[i];
+	return 0;
+}
+
 static __always_inline int xlb_nat_xdp(void *data, void *data_end,
 				       const struct xlb_pkt *p,
 				       const struct xlb_nat *n)
@@ -60,6 +92,8 @@ static __always_inline int xlb_nat_xdp(void *data, void *data_end,
 	__u64 delta = 0;
 	int i;
 
+	if (p->frag == XLB_FRAG_LATER)
+		return xlb_nat_xdp_l3(data, data_end, p, n, aoff);
 	/* An IPv4 address is one word: checking four would reject a UDP
 	 * packet to a VIP with less than 4 bytes of payload. */
 	if ((void *)(addr + 1) > data_end || (void *)(port + 1) > data_end ||
@@ -117,6 +151,17 @@ static __always_inline int xlb_nat_tc(struct __sk_buff *skb,
 	} else {
 		if (bpf_skb_load_bytes(skb, aoff, &old, 16))
 			return -XLB_E_PARSE;
+	}
+	if (p->frag == XLB_FRAG_LATER) {
+		/* A later fragment: only its address changes. */
+		if (p->family == XLB_AF_INET &&
+		    bpf_l3_csum_replace(skb, p->l3_off +
+					offsetof(struct iphdr, check),
+					old.v4, n->addr.v4, 4))
+			return -XLB_E_PARSE;
+		if (bpf_skb_store_bytes(skb, aoff, &n->addr, alen, 0))
+			return -XLB_E_PARSE;
+		return 0;
 	}
 	if (bpf_skb_load_bytes(skb, poff, &oldport, 2))
 		return -XLB_E_PARSE;

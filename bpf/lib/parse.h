@@ -33,7 +33,15 @@ struct xlb_pkt {
 	__u16 l3_off;		/* offset of the IP header */
 	__u16 l4_off;		/* offset of the TCP/UDP header */
 	__u16 csum_off;		/* offset of the L4 checksum field */
-	__u16 pad;
+	__u8 frag;		/* XLB_FRAG_* */
+	__u8 pad;
+	__u32 frag_id;		/* identification of a fragmented datagram */
+};
+
+enum {
+	XLB_FRAG_NONE = 0,
+	XLB_FRAG_FIRST = 1,	/* offset 0, more to come: has the ports */
+	XLB_FRAG_LATER = 2,	/* no L4 header: follows the first */
 };
 
 struct xlb_cursor {
@@ -90,8 +98,11 @@ static __always_inline int xlb_parse_ipv4(struct xlb_cursor *c,
 		return -XLB_E_PARSE;
 	if (bpf_ntohs(iph->tot_len) < hlen)
 		return -XLB_E_PARSE;
-	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
-		return -XLB_E_UNSUPPORTED;
+	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
+		p->frag = iph->frag_off & bpf_htons(IP_OFFSET) ?
+				  XLB_FRAG_LATER : XLB_FRAG_FIRST;
+		p->frag_id = iph->id;
+	}
 	p->family = XLB_AF_INET;
 	p->proto = iph->protocol;
 	p->saddr.v4 = iph->saddr;
@@ -138,8 +149,27 @@ static __always_inline int xlb_parse_ipv6(struct xlb_cursor *c,
 			nexthdr = oh->nexthdr;
 			c->pos += (oh->hdrlen + 2) * 4;
 			break;
-		case IPPROTO_FRAGMENT:
-			return -XLB_E_UNSUPPORTED;
+		case IPPROTO_FRAGMENT: {
+			struct {
+				__u8 nexthdr, reserved;
+				__be16 frag_off;	/* offset << 3 | M */
+				__be32 id;
+			} *fh = c->pos;
+
+			if ((void *)(fh + 1) > c->end)
+				return -XLB_E_PARSE;
+			nexthdr = fh->nexthdr;
+			c->pos = fh + 1;
+			if (!(fh->frag_off & bpf_htons(0xfff9)))
+				break; /* an atomic fragment: whole */
+			p->frag_id = fh->id;
+			if (fh->frag_off & bpf_htons(0xfff8)) {
+				p->frag = XLB_FRAG_LATER;
+				goto done;
+			}
+			p->frag = XLB_FRAG_FIRST;
+			break;
+		}
 		default:
 			goto done;
 		}
@@ -178,6 +208,13 @@ static __always_inline int xlb_parse(void *data, void *data_end,
 		return -XLB_E_UNSUPPORTED;
 	if (proto < 0)
 		return proto;
+	if (p->frag == XLB_FRAG_LATER) {
+		/* No L4 header: xlb_frags says what the first one got. */
+		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+			return -XLB_E_UNSUPPORTED;
+		p->l4_off = c.pos - data;
+		return 0;
+	}
 
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *th = c.pos;

@@ -72,7 +72,7 @@ static __always_inline void xlb_swap_mac(struct ethhdr *eth)
 
 /* Turns the segment at l3/l4 into its reset, updating the checksum
  * field by deltas (XDP: complete checksums). */
-static __always_inline int xlb_reject_tcp_xdp(struct xdp_md *ctx,
+XLB_SUBPROG int xlb_reject_tcp_xdp(struct xdp_md *ctx,
 					      const struct xlb_pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
@@ -137,7 +137,7 @@ static __always_inline int xlb_reject_tcp_xdp(struct xdp_md *ctx,
 }
 
 /* The same through the skb helpers, which know about partial checksums. */
-static __always_inline int xlb_reject_tcp_tc(struct __sk_buff *skb,
+XLB_SUBPROG int xlb_reject_tcp_tc(struct __sk_buff *skb,
 					     const struct xlb_pkt *p)
 {
 	__u32 l3 = p->l3_off, l4 = p->l4_off, csum = l4 + 16, seglen, i;
@@ -294,7 +294,7 @@ static __always_inline int xlb_udp_plain(const struct xlb_pkt *p)
 	       p->l4_off == ETH_HLEN + (p->family == XLB_AF_INET ? 20 : 40);
 }
 
-static __always_inline int xlb_reject_udp_xdp(struct xdp_md *ctx,
+XLB_SUBPROG int xlb_reject_udp_xdp(struct xdp_md *ctx,
 					      const struct xlb_pkt *p)
 {
 	__u32 qlen = xlb_quote_len(p), len;
@@ -339,7 +339,7 @@ static __always_inline int xlb_reject_udp_xdp(struct xdp_md *ctx,
 	return 0;
 }
 
-static __always_inline int xlb_reject_udp_tc(struct __sk_buff *skb,
+XLB_SUBPROG int xlb_reject_udp_tc(struct __sk_buff *skb,
 					     const struct xlb_pkt *p)
 {
 	__u32 qlen = xlb_quote_len(p);

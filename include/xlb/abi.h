@@ -26,7 +26,8 @@
 #define XLB_MAP_PORTS		"xlb_ports"
 #define XLB_MAP_AFFINITY	"xlb_affinity"
 #define XLB_MAP_SRC_RANGES	"xlb_src_ranges"
-#define XLB_N_MAPS		11
+#define XLB_MAP_FRAGS		"xlb_frags"
+#define XLB_N_MAPS		12
 
 #define XLB_DEFAULT_BPFFS	"/sys/fs/bpf/xlb"
 
@@ -38,6 +39,7 @@
 #define XLB_DEF_CT_ENTRIES	262144	/* flows x 2 directions */
 #define XLB_DEF_AFFINITY	65536	/* (service, client) pairs */
 #define XLB_DEF_SRC_RANGES	16384	/* CIDRs of all services */
+#define XLB_DEF_FRAGS		16384	/* datagrams being fragmented */
 
 /* Maglev table sizes. The agent picks the smallest prime in this range at
  * or above XLB_RING_PER_BACKEND times the backend count. */
@@ -234,6 +236,33 @@ _Static_assert(sizeof(struct xlb_ct_val) == 40, "xlb_ct_val size");
  * line from bouncing between CPUs on every packet. */
 #define XLB_CT_REFRESH_NS	(1000ull * 1000 * 1000)
 
+/*
+ * xlb_frags: LRU_HASH. The first fragment of a datagram carries the ports
+ * and is balanced like any packet; its rewrite is recorded here under the
+ * datagram's identity so that the later fragments (no ports) get the same
+ * rewrite, and so reach the same backend.
+ */
+struct xlb_frag_key {
+	union xlb_addr saddr;	/* source address */
+	union xlb_addr daddr;	/* destination address */
+	__u32 id;		/* IPv4 identification (network order, zero
+				 * extended) or IPv6 fragment identification */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;		/* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 pad[2];		/* zero */
+};
+_Static_assert(sizeof(struct xlb_frag_key) == 40, "xlb_frag_key size");
+
+struct xlb_frag_val {
+	union xlb_addr addr;	/* the new destination (DNAT) or source */
+	__u8 side;		/* 0: destination rewritten, 1: source */
+	__u8 pad[3];		/* zero */
+	__u32 svc_id;		/* service, for the counters */
+	__u32 backend_id;	/* backend, for the counters */
+	__u32 pad2;		/* zero */
+};
+_Static_assert(sizeof(struct xlb_frag_val) == 32, "xlb_frag_val size");
+
 /* Per-CPU counters: xlb_svc_stats (indexed by svc_id), xlb_be_stats
  * (indexed by backend id) and xlb_stats (indexed by XLB_STAT_*). */
 struct xlb_counter {
@@ -259,6 +288,8 @@ enum {
 	XLB_STAT_AFFINITY_HIT,	/* new flow sent to the client's backend */
 	XLB_STAT_REJECTED,	/* no usable backend: TCP RST / ICMP unreachable
 				 * sent back (counted in no_backend too) */
+	XLB_STAT_FRAG_MISS,	/* later fragment of no recorded datagram:
+				 * passed untouched */
 	XLB_STAT_MAX,
 };
 
@@ -266,7 +297,7 @@ enum {
 	{ "passed", "dnat", "reverse_nat", "ct_new", "ct_stale",           \
 	  "no_backend", "parse_error", "unsupported", "fib_redirect",      \
 	  "fib_miss", "nat_error", "source_denied", "affinity_hit",        \
-	  "rejected" }
+	  "rejected", "fragment_miss" }
 
 /*
  * xlb_ports: ARRAY of 65536 (one per port number, host order), mmap-able.
