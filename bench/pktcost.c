@@ -8,14 +8,18 @@
  * always sees the original packet (repeat=N would feed a NAT program its
  * own output from the second run on). xlb_xdp and xlb_null calls are
  * interleaved, alternating which goes first, so that drift (frequency,
- * cache, other load) hits both alike. Two clocks per sample: the kernel's
- * opts.duration (program run plus the test-run timer overhead) and the
- * wall time of the whole syscall.
+ * cache, other load) hits both alike; the calls are split into rounds
+ * that cycle through every scenario, and each figure is the lowest round
+ * median. Two clocks per sample: the kernel's opts.duration (program run
+ * plus the test-run timer overhead) and the wall time of the syscall.
  *
  * The maps are shrunk before load and filled directly through the ABI
- * structs of xlb/abi.h. Each scenario also checks what the program did
- * (verdict, rewritten address, outcome counters), so that a datapath that
- * got faster by doing nothing fails instead of looking good.
+ * structs of xlb/abi.h; the program is loaded as xlbd loads it. Each
+ * scenario also checks what the program did (verdict, rewritten address,
+ * outcome counters), so that a datapath that got faster by doing nothing
+ * fails instead of looking good. A second instance, whose conntrack map
+ * is filled to capacity first, times new flows that must evict.
+ * --profile times ablate.bpf.c's cut-down datapaths on the same maps.
  */
 #include <errno.h>
 #include <getopt.h>
