@@ -15,6 +15,7 @@
 #include "maglev.h"
 #include "nat.h"
 #include "stats.h"
+#include "icmp.h"
 
 /* A tracked backend still serves its flows while ACTIVE or TERMINATING
  * and while it belongs to the service the flow was balanced by. */
@@ -241,6 +242,12 @@ static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
 		return XLB_STAT_PARSE_ERR;
 	if (rc < 0)
 		return XLB_STAT_UNSUPPORTED;
+	if (rc == XLB_PARSED_ICMP) {
+		if (p->frag)
+			return XLB_STAT_UNSUPPORTED;
+		rc = xlb_icmp_rnat(data, data_end, p);
+		return rc == XLB_STAT_RNAT ? XLB_STAT_ICMP_RNAT : rc;
+	}
 	if (p->frag == XLB_FRAG_LATER)
 		return xlb_frag_follow(p, n, len);
 

@@ -20,6 +20,9 @@
 #define IP_OFFSET		0x1fff
 #endif
 
+/* xlb_parse's answer for an ICMP or ICMPv6 packet (l4_off set). */
+#define XLB_PARSED_ICMP 1
+
 /* What the parser found: the 5-tuple and where its fields live. */
 struct xlb_pkt {
 	union xlb_addr saddr;
@@ -235,6 +238,9 @@ static __always_inline int xlb_parse(void *data, void *data_end,
 		p->sport = uh->source;
 		p->dport = uh->dest;
 		p->csum_off = (void *)&uh->check - data;
+	} else if (proto == IPPROTO_ICMP || proto == 58 /* ICMPv6 */) {
+		p->l4_off = c.pos - data;
+		return XLB_PARSED_ICMP;
 	} else {
 		return -XLB_E_UNSUPPORTED;
 	}

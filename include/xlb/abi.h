@@ -290,6 +290,8 @@ enum {
 				 * sent back (counted in no_backend too) */
 	XLB_STAT_FRAG_MISS,	/* later fragment of no recorded datagram:
 				 * passed untouched */
+	XLB_STAT_ICMP_RNAT,	/* ICMP error about a balanced flow: quoted
+				 * packet (and source) restored to the VIP */
 	XLB_STAT_MAX,
 };
 
@@ -297,7 +299,7 @@ enum {
 	{ "passed", "dnat", "reverse_nat", "ct_new", "ct_stale",           \
 	  "no_backend", "parse_error", "unsupported", "fib_redirect",      \
 	  "fib_miss", "nat_error", "source_denied", "affinity_hit",        \
-	  "rejected", "fragment_miss" }
+	  "rejected", "fragment_miss", "icmp_reverse_nat" }
 
 /*
  * xlb_ports: ARRAY of 65536 (one per port number, host order), mmap-able.
