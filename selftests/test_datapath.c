@@ -9,6 +9,13 @@
  * built by pkt.c with every checksum computed from scratch, and the
  * outcome, service and backend counters are checked after every case.
  *
+ * The Kubernetes service semantics run through the same table: several
+ * frontends (cluster IP, external IP, load-balancer IP, NodePort) of one
+ * service, client-IP session affinity, loadBalancerSourceRanges and the
+ * node-local ring of a Local traffic policy. A second pair of programs,
+ * loaded with xlb_cfg.port_filter over the same maps, runs its own table
+ * against xlb_ports.
+ *
  * A second part checks that the ring slot the datapath reads for 10,000
  * flows per family is ring[xlb_flow_hash(tuple) % M], computed here.
  */
@@ -16,7 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/bpf.h>
@@ -39,6 +48,9 @@
 #define T_BACKENDS	4096
 #define T_RING_SLOTS	8192
 #define T_CT		65536
+#define T_AFFINITY	1024
+#define T_SRC_RANGES	64
+#define T_PORTS		65536	/* xlb_ports: one entry per port */
 
 /* Verdicts common to both programs. */
 enum {
@@ -71,6 +83,13 @@ enum {
 	SVC_DEAD6,	/* ring points at an UNUSED backend (v6) */
 	SVC_MG4,	/* Maglev agreement, v4 */
 	SVC_MG6,	/* Maglev agreement, v6 */
+	SVC_FE4,	/* cluster IP, external, LB and NodePort (v4) */
+	SVC_FE6,	/* the same, UDP v6 */
+	SVC_AFF4,	/* session affinity, v4 */
+	SVC_AFF6,	/* session affinity, v6 */
+	SVC_SR4,	/* source ranges on its LB frontend, v4 */
+	SVC_SR6,	/* source ranges on its LB frontend, v6 */
+	SVC_LOC,	/* Local policy: NodePort on the node-local ring */
 	SVC_N,
 };
 
@@ -88,6 +107,16 @@ enum {
 	BE_TERM_A,
 	BE_TERM_B,
 	BE_DEAD6,
+	BE_FE4,
+	BE_FE6,
+	BE_AFF4_A,
+	BE_AFF4_B,
+	BE_AFF6_A,
+	BE_AFF6_B,
+	BE_SR4,
+	BE_SR6,
+	BE_LOC_L,	/* XLB_BE_F_LOCAL */
+	BE_LOC_R,	/* on another node */
 	BE_N,
 };
 
@@ -101,6 +130,26 @@ enum {
 #define VIP6_RING	PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 0, 0x20)
 #define VIP6_DEAD	PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 0, 0x60)
 #define VIP6_MG		PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 1, 0x1)
+#define VIP4_FE		PKT_V4(10, 96, 0, 70)
+#define EXT4_FE		PKT_V4(172, 16, 0, 70)
+#define LB4_FE		PKT_V4(172, 17, 0, 70)
+#define VIP6_FE		PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 0, 0x70)
+#define EXT6_FE		PKT_V6(0x2001, 0xdb8, 0xe, 0, 0, 0, 0, 0x70)
+#define LB6_FE		PKT_V6(0x2001, 0xdb8, 0x1b, 0, 0, 0, 0, 0x70)
+#define VIP4_AFF	PKT_V4(10, 96, 0, 90)
+#define VIP6_AFF	PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 0, 0x90)
+#define VIP4_SR		PKT_V4(10, 96, 0, 80)
+#define LB4_SR		PKT_V4(172, 17, 0, 80)
+#define VIP6_SR		PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 0, 0x80)
+#define LB6_SR		PKT_V6(0x2001, 0xdb8, 0x1b, 0, 0, 0, 0, 0x80)
+#define VIP4_LOC	PKT_V4(10, 96, 0, 100)
+
+/* Node addresses: NodePort frontends live on them. */
+#define NODE4		PKT_V4(192, 168, 1, 10)
+#define NODE4_B		PKT_V4(192, 168, 2, 10)
+#define NODE6		PKT_V6(0xfd00, 0x1, 0, 0, 0, 0, 0, 0x10)
+#define NP_FE		30080	/* NodePort of SVC_FE4 and SVC_FE6 */
+#define NP_LOC		30081	/* NodePort of SVC_LOC */
 
 #define BE4_T		PKT_V4(10, 244, 1, 10)
 #define BE4_U		PKT_V4(10, 244, 1, 20)
@@ -115,12 +164,48 @@ enum {
 #define BE6_RING_A	PKT_V6(0xfd00, 0x244, 0, 0, 0, 0, 2, 0x10)
 #define BE6_RING_B	PKT_V6(0xfd00, 0x244, 0, 0, 0, 0, 2, 0x11)
 #define BE6_DEAD	PKT_V6(0xfd00, 0x244, 0, 0, 0, 0, 6, 0x10)
+#define BE4_FE		PKT_V4(10, 244, 7, 10)
+#define BE6_FE		PKT_V6(0xfd00, 0x244, 0, 0, 0, 0, 7, 0x10)
+#define BE4_AFF_A	PKT_V4(10, 244, 9, 10)
+#define BE4_AFF_B	PKT_V4(10, 244, 9, 11)
+#define BE6_AFF_A	PKT_V6(0xfd00, 0x244, 0, 0, 0, 0, 9, 0x10)
+#define BE6_AFF_B	PKT_V6(0xfd00, 0x244, 0, 0, 0, 0, 9, 0x11)
+#define BE4_SR		PKT_V4(10, 244, 8, 10)
+#define BE6_SR		PKT_V6(0xfd00, 0x244, 0, 0, 0, 0, 8, 0x10)
+#define BE4_LOC_L	PKT_V4(10, 244, 10, 10)
+#define BE4_LOC_R	PKT_V4(10, 244, 11, 10)
 
 #define CLI4		PKT_V4(192, 0, 2, 10)
 #define CLI4_B		PKT_V4(198, 51, 100, 7)
 #define OTHER4		PKT_V4(10, 96, 0, 99)
 #define CLI6		PKT_V6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10)
 #define OTHER6		PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 0, 0x99)
+
+/* Clients of the source-range services (ranges in t_ranges). */
+#define SR4_IN		PKT_V4(203, 0, 113, 1)
+#define SR4_IN_LAST	PKT_V4(203, 0, 113, 255)
+#define SR4_IN_2	PKT_V4(203, 0, 113, 2)
+#define SR4_OUT		PKT_V4(203, 0, 114, 1)
+#define SR4_OUT_BELOW	PKT_V4(203, 0, 112, 255)
+#define SR4_OTHER_SVC	PKT_V4(100, 64, 1, 1)
+#define SR6_IN		PKT_V6(0x2001, 0xdb8, 0xc11e, 1, 0, 0, 0, 5)
+#define SR6_IN_LAST	\
+	PKT_V6(0x2001, 0xdb8, 0xc11e, 1, 0xffff, 0xffff, 0xffff, 0xffff)
+#define SR6_OUT		PKT_V6(0x2001, 0xdb8, 0xc11e, 2, 0, 0, 0, 5)
+#define SR6_OUT_BELOW	\
+	PKT_V6(0x2001, 0xdb8, 0xc11e, 0, 0xffff, 0xffff, 0xffff, 0xffff)
+#define SR6_V4_ALIKE	PKT_V6(0x2001, 0xdb8, 0xdead, 0, 0, 0, 0, 1)
+
+/* Session affinity: timeout of SVC_AFF4/6, and the ages of the entries
+ * the table writes on either side of it. */
+#define AFF_TIMEOUT	30	/* seconds */
+#define AFF_AGE_VALID	20
+#define AFF_AGE_EXPIRED	40
+#define LOC_AFF_TIMEOUT	300
+/* Client ports of the affinity flows. The first flow's slot is given
+ * backend A; every other flow listed in aff_ring() must hash to another
+ * slot, which holds B. */
+#define AFF_P1		45001
 
 struct t_svc {
 	__u32 id;
@@ -129,6 +214,8 @@ struct t_svc {
 	__u16 port;		/* host order */
 	__u8 proto;
 	__u32 ring_be;		/* backend filling the ring; 0: ring size 0 */
+	__u32 flags;		/* xlb_svc.flags of its cluster IP */
+	__u32 aff_timeout;	/* seconds, for all its frontends */
 };
 
 /* SVC_MG4/6 get their rings in maglev_setup(). */
@@ -143,6 +230,90 @@ static const struct t_svc t_svcs[] = {
 	{ SVC_TERM, 4, VIP4_TERM, 80, IPPROTO_TCP, BE_TERM_A },
 	{ SVC_EMPTY, 4, VIP4_EMPTY, 80, IPPROTO_TCP, 0 },
 	{ SVC_DEAD6, 6, VIP6_DEAD, 53, IPPROTO_UDP, BE_DEAD6 },
+	{ SVC_FE4, 4, VIP4_FE, 80, IPPROTO_TCP, BE_FE4, XLB_FE_CLUSTER_IP },
+	{ SVC_FE6, 6, VIP6_FE, 53, IPPROTO_UDP, BE_FE6, XLB_FE_CLUSTER_IP },
+	/* aff_ring() gives one slot of the ring to backend A. */
+	{ SVC_AFF4, 4, VIP4_AFF, 80, IPPROTO_TCP, BE_AFF4_B,
+	  XLB_FE_CLUSTER_IP | XLB_SVC_F_AFFINITY, AFF_TIMEOUT },
+	{ SVC_AFF6, 6, VIP6_AFF, 443, IPPROTO_TCP, BE_AFF6_B,
+	  XLB_FE_CLUSTER_IP | XLB_SVC_F_AFFINITY, AFF_TIMEOUT },
+	/* Source ranges filter only the external frontends (t_fes). */
+	{ SVC_SR4, 4, VIP4_SR, 80, IPPROTO_TCP, BE_SR4, XLB_FE_CLUSTER_IP },
+	{ SVC_SR6, 6, VIP6_SR, 443, IPPROTO_TCP, BE_SR6, XLB_FE_CLUSTER_IP },
+	/* Cluster ring: the remote backend only, to tell the rings apart. */
+	{ SVC_LOC, 4, VIP4_LOC, 80, IPPROTO_TCP, BE_LOC_R,
+	  XLB_FE_CLUSTER_IP | XLB_SVC_F_AFFINITY, LOC_AFF_TIMEOUT },
+};
+
+/* The other frontends of a service: each its own xlb_svc entry with the
+ * service's id, on the service's ring (alt 0) or on a ring of its own
+ * (alt 1). */
+enum {
+	FE_EXT4 = 1,
+	FE_LB4,
+	FE_NP4,		/* NodePort on the first node address */
+	FE_NP4_B,	/* NodePort on the second node address */
+	FE_EXT6,
+	FE_LB6,
+	FE_NP6,
+	FE_SR4_LB,
+	FE_SR6_LB,
+	FE_LOC_NP,	/* node-local ring */
+	FE_N,
+};
+
+struct t_fe {
+	__u32 id;
+	__u32 svc;
+	int family;
+	struct pkt_addr addr;
+	__u16 port;		/* host order */
+	__u8 proto;
+	__u32 flags;		/* xlb_svc.flags */
+	__u32 ring_be;		/* backend filling the frontend's ring */
+	int alt;		/* 0: the service's ring; 1: its second ring */
+};
+
+static const struct t_fe t_fes[] = {
+	{ FE_EXT4, SVC_FE4, 4, EXT4_FE, 80, IPPROTO_TCP, XLB_FE_EXTERNAL_IP,
+	  BE_FE4, 0 },
+	{ FE_LB4, SVC_FE4, 4, LB4_FE, 80, IPPROTO_TCP, XLB_FE_LOAD_BALANCER,
+	  BE_FE4, 0 },
+	{ FE_NP4, SVC_FE4, 4, NODE4, NP_FE, IPPROTO_TCP, XLB_FE_NODE_PORT,
+	  BE_FE4, 0 },
+	{ FE_NP4_B, SVC_FE4, 4, NODE4_B, NP_FE, IPPROTO_TCP, XLB_FE_NODE_PORT,
+	  BE_FE4, 0 },
+	{ FE_EXT6, SVC_FE6, 6, EXT6_FE, 53, IPPROTO_UDP, XLB_FE_EXTERNAL_IP,
+	  BE_FE6, 0 },
+	{ FE_LB6, SVC_FE6, 6, LB6_FE, 53, IPPROTO_UDP, XLB_FE_LOAD_BALANCER,
+	  BE_FE6, 0 },
+	{ FE_NP6, SVC_FE6, 6, NODE6, NP_FE, IPPROTO_UDP, XLB_FE_NODE_PORT,
+	  BE_FE6, 0 },
+	{ FE_SR4_LB, SVC_SR4, 4, LB4_SR, 80, IPPROTO_TCP,
+	  XLB_FE_LOAD_BALANCER | XLB_SVC_F_SRC_RANGES, BE_SR4, 0 },
+	{ FE_SR6_LB, SVC_SR6, 6, LB6_SR, 443, IPPROTO_TCP,
+	  XLB_FE_LOAD_BALANCER | XLB_SVC_F_SRC_RANGES, BE_SR6, 0 },
+	{ FE_LOC_NP, SVC_LOC, 4, NODE4, NP_LOC, IPPROTO_TCP,
+	  XLB_FE_NODE_PORT | XLB_SVC_F_AFFINITY | XLB_SVC_F_LOCAL, BE_LOC_L,
+	  1 },
+};
+
+/* loadBalancerSourceRanges, as xlbd writes them into xlb_src_ranges. */
+struct t_range {
+	__u32 svc;
+	int family;
+	struct pkt_addr addr;	/* network address, host bits zero */
+	int len;		/* CIDR prefix length */
+};
+
+static const struct t_range t_ranges[] = {
+	{ SVC_SR4, 4, PKT_V4(203, 0, 113, 0), 24 },
+	{ SVC_SR6, 6, PKT_V6(0x2001, 0xdb8, 0xc11e, 1, 0, 0, 0, 0), 64 },
+	/* An IPv4 range of the v6 service whose bits are those of
+	 * 2001:db8::/29: it must not admit an IPv6 client. */
+	{ SVC_SR6, 4, PKT_V4(32, 1, 13, 184), 29 },
+	/* Another service's range (that service does not filter). */
+	{ SVC_T4, 4, PKT_V4(100, 64, 0, 0), 10 },
 };
 
 struct t_be {
@@ -152,6 +323,7 @@ struct t_be {
 	struct pkt_addr addr;
 	__u16 port;		/* host order */
 	__u8 state;
+	__u16 flags;		/* XLB_BE_F_* */
 };
 
 static const struct t_be t_bes[] = {
@@ -168,6 +340,17 @@ static const struct t_be t_bes[] = {
 	{ BE_TERM_A, SVC_TERM, 4, BE4_TERM_A, 8080, XLB_BE_ACTIVE },
 	{ BE_TERM_B, SVC_TERM, 4, BE4_TERM_B, 8080, XLB_BE_ACTIVE },
 	{ BE_DEAD6, SVC_DEAD6, 6, BE6_DEAD, 5353, XLB_BE_UNUSED },
+	{ BE_FE4, SVC_FE4, 4, BE4_FE, 8080, XLB_BE_ACTIVE },
+	{ BE_FE6, SVC_FE6, 6, BE6_FE, 5353, XLB_BE_ACTIVE },
+	{ BE_AFF4_A, SVC_AFF4, 4, BE4_AFF_A, 8080, XLB_BE_ACTIVE },
+	{ BE_AFF4_B, SVC_AFF4, 4, BE4_AFF_B, 8080, XLB_BE_ACTIVE },
+	{ BE_AFF6_A, SVC_AFF6, 6, BE6_AFF_A, 8443, XLB_BE_ACTIVE },
+	{ BE_AFF6_B, SVC_AFF6, 6, BE6_AFF_B, 8443, XLB_BE_ACTIVE },
+	{ BE_SR4, SVC_SR4, 4, BE4_SR, 8080, XLB_BE_ACTIVE },
+	{ BE_SR6, SVC_SR6, 6, BE6_SR, 8443, XLB_BE_ACTIVE },
+	{ BE_LOC_L, SVC_LOC, 4, BE4_LOC_L, 8080, XLB_BE_ACTIVE,
+	  XLB_BE_F_LOCAL },
+	{ BE_LOC_R, SVC_LOC, 4, BE4_LOC_R, 8080, XLB_BE_ACTIVE },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -191,8 +374,12 @@ static const struct t_be t_bes[] = {
 struct env {
 	struct xlb_xdp_lb *xdp;
 	struct xlb_tc_lb *tc;
+	struct xlb_xdp_lb *xdp_pf;	/* xlb_cfg.port_filter = 1 */
+	struct xlb_tc_lb *tc_pf;	/* xlb_cfg.port_filter = 1 */
 	int svc_fd, be_fd, rings_fd, ct_fd;
 	int svc_stats_fd, be_stats_fd, stats_fd;
+	int aff_fd, ranges_fd, ports_fd;
+	struct xlb_port_use *ports;	/* xlb_ports, mapped */
 	int ncpu;
 	__u32 ring_per_entry;	/* ring slots per xlb_rings entry */
 };
@@ -225,6 +412,21 @@ static const struct t_be *be_of(__u32 id)
 	return NULL;
 }
 
+static const struct t_fe *fe_of(__u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(t_fes); i++)
+		if (t_fes[i].id == id)
+			return &t_fes[i];
+	return NULL;
+}
+
+static __u8 xlb_family(int family)
+{
+	return family == 4 ? XLB_AF_INET : XLB_AF_INET6;
+}
+
 static void addr_to_xlb(union xlb_addr *a, const struct pkt_addr *p,
 			int family)
 {
@@ -233,7 +435,8 @@ static void addr_to_xlb(union xlb_addr *a, const struct pkt_addr *p,
 }
 
 static int put_svc(const struct pkt_addr *vip, int family, __u16 port,
-		   __u8 proto, __u32 svc_id, __u32 ring_off, __u32 ring_size)
+		   __u8 proto, __u32 svc_id, __u32 ring_off, __u32 ring_size,
+		   __u32 flags, __u32 aff_timeout)
 {
 	struct xlb_vip_key k;
 	struct xlb_svc v = {};
@@ -246,6 +449,8 @@ static int put_svc(const struct pkt_addr *vip, int family, __u16 port,
 	v.svc_id = svc_id;
 	v.ring_off = ring_off;
 	v.ring_size = ring_size;
+	v.flags = flags;
+	v.affinity_timeout = aff_timeout;
 	if (bpf_map_update_elem(env.svc_fd, &k, &v, BPF_ANY)) {
 		pr_err("xlb_svc: update of service %u: %s", svc_id,
 		       strerror(errno));
@@ -255,7 +460,8 @@ static int put_svc(const struct pkt_addr *vip, int family, __u16 port,
 }
 
 static int put_backend(__u32 id, __u32 svc_id, int family,
-		       const struct pkt_addr *addr, __u16 port, __u8 state)
+		       const struct pkt_addr *addr, __u16 port, __u8 state,
+		       __u16 flags)
 {
 	struct xlb_backend b;
 
@@ -266,6 +472,7 @@ static int put_backend(__u32 id, __u32 svc_id, int family,
 	b.state = state;
 	b.svc_id = svc_id;
 	b.weight = 1;
+	b.flags = flags;
 	if (bpf_map_update_elem(env.be_fd, &id, &b, BPF_ANY)) {
 		pr_err("xlb_backends: update of backend %u: %s", id,
 		       strerror(errno));
@@ -313,14 +520,35 @@ static int set_ring(__u32 svc_id, __u32 be_id, int alt)
 		return -ENOENT;
 	if (!be_id)
 		return put_svc(&s->vip, s->family, s->port, s->proto, s->id,
-			       0, 0);
+			       0, 0, s->flags, s->aff_timeout);
 	for (i = 0; i < T_RING_M; i++)
 		ids[i] = be_id;
 	err = put_ring(T_RING_OFF(svc_id, alt), ids, T_RING_M);
 	if (err)
 		return err;
 	return put_svc(&s->vip, s->family, s->port, s->proto, s->id,
-		       T_RING_OFF(svc_id, alt), T_RING_M);
+		       T_RING_OFF(svc_id, alt), T_RING_M, s->flags,
+		       s->aff_timeout);
+}
+
+/* Writes frontend fe: its ring of T_RING_M slots holding ring_be in its
+ * service's slice alt, then its xlb_svc entry. */
+static int put_fe(const struct t_fe *fe)
+{
+	const struct t_svc *s = svc_of(fe->svc);
+	__u32 ids[T_RING_M], i;
+	int err;
+
+	if (!s)
+		return -ENOENT;
+	for (i = 0; i < T_RING_M; i++)
+		ids[i] = fe->ring_be;
+	err = put_ring(T_RING_OFF(fe->svc, fe->alt), ids, T_RING_M);
+	if (err)
+		return err;
+	return put_svc(&fe->addr, fe->family, fe->port, fe->proto, fe->svc,
+		       T_RING_OFF(fe->svc, fe->alt), T_RING_M, fe->flags,
+		       s->aff_timeout);
 }
 
 static int set_be_state(__u32 id, __u8 state)
@@ -329,34 +557,154 @@ static int set_be_state(__u32 id, __u8 state)
 
 	if (!b)
 		return -ENOENT;
-	return put_backend(b->id, b->svc, b->family, &b->addr, b->port, state);
+	return put_backend(b->id, b->svc, b->family, &b->addr, b->port, state,
+			   b->flags);
 }
 
-/* Empties xlb_ct: collect every key first, then delete them. */
-static int flush_ct(void)
+/* Empties a hash, LRU or LPM map of at most max keys of key_size bytes:
+ * collect every key first, then delete them. */
+static int flush_map(int fd, const char *name, size_t key_size, size_t max)
 {
-	struct xlb_ct_key *keys, cur, next;
+	__u8 *keys, *cur;
 	size_t n = 0, i;
 	void *prev = NULL;
 	int err = 0;
 
-	keys = calloc(T_CT, sizeof(*keys));
+	keys = calloc(max + 1, key_size);
 	if (!keys)
 		return -ENOMEM;
-	while (n < T_CT && !bpf_map_get_next_key(env.ct_fd, prev, &next)) {
-		keys[n++] = next;
-		cur = next;
-		prev = &cur;
+	/* The last slot is the cursor: keys[n - 1] may move under us. */
+	cur = keys + max * key_size;
+	while (n < max &&
+	       !bpf_map_get_next_key(fd, prev, keys + n * key_size)) {
+		memcpy(cur, keys + n * key_size, key_size);
+		prev = cur;
+		n++;
 	}
 	for (i = 0; i < n; i++) {
-		if (bpf_map_delete_elem(env.ct_fd, &keys[i]) && errno != ENOENT) {
+		if (bpf_map_delete_elem(fd, keys + i * key_size) &&
+		    errno != ENOENT) {
 			err = -errno;
-			pr_err("xlb_ct: delete: %s", strerror(errno));
+			pr_err("%s: delete: %s", name, strerror(errno));
 			break;
 		}
 	}
 	free(keys);
 	return err;
+}
+
+static int flush_ct(void)
+{
+	return flush_map(env.ct_fd, XLB_MAP_CT, sizeof(struct xlb_ct_key),
+			 T_CT);
+}
+
+static int flush_affinity(void)
+{
+	return flush_map(env.aff_fd, XLB_MAP_AFFINITY,
+			 sizeof(struct xlb_affinity_key), T_AFFINITY);
+}
+
+static void range_key(struct xlb_src_range_key *k, const struct t_range *r)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = XLB_SRC_RANGE_PREFIX + r->len;
+	k->svc_id = r->svc;
+	k->family = xlb_family(r->family);
+	memcpy(k->addr, r->addr.b, r->family == 4 ? 4 : 16);
+}
+
+/* xlb_src_ranges holds exactly t_ranges. */
+static int reset_ranges(void)
+{
+	struct xlb_src_range_key k;
+	__u32 one = 1;
+	size_t i;
+	int err;
+
+	err = flush_map(env.ranges_fd, XLB_MAP_SRC_RANGES, sizeof(k),
+			T_SRC_RANGES);
+	for (i = 0; !err && i < ARRAY_SIZE(t_ranges); i++) {
+		range_key(&k, &t_ranges[i]);
+		if (bpf_map_update_elem(env.ranges_fd, &k, &one, BPF_ANY)) {
+			err = -errno;
+			pr_err("xlb_src_ranges: update of range %zu "
+			       "(service %u, /%d): %s", i, t_ranges[i].svc,
+			       t_ranges[i].len, strerror(errno));
+		}
+	}
+	return err;
+}
+
+/* The time base of xlb_affinity (bpf_ktime_get_coarse_ns). */
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void affinity_key(struct xlb_affinity_key *k, __u32 svc_id,
+			 int family, const struct pkt_addr *client)
+{
+	memset(k, 0, sizeof(*k));
+	addr_to_xlb(&k->client, client, family);
+	k->svc_id = svc_id;
+	k->family = xlb_family(family);
+}
+
+/* Writes the affinity of client to backend be_id in service svc_id, as
+ * recorded age_s seconds ago. */
+static int put_affinity(__u32 svc_id, int family,
+			const struct pkt_addr *client, __u32 be_id,
+			__u32 age_s)
+{
+	struct xlb_affinity_key k;
+	struct xlb_affinity_val v = {};
+
+	affinity_key(&k, svc_id, family, client);
+	v.backend_id = be_id;
+	v.last_seen = coarse_ns() - (__u64)age_s * 1000000000ull;
+	if (bpf_map_update_elem(env.aff_fd, &k, &v, BPF_ANY)) {
+		pr_err("xlb_affinity: update of service %u -> backend %u: %s",
+		       svc_id, be_id, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* The flow hash of a packet spec, computed here from xlb/hash.h. */
+static __u32 spec_hash(const struct pkt_spec *s)
+{
+	if (s->family == 4) {
+		__be32 sa, da;
+
+		memcpy(&sa, s->saddr.b, 4);
+		memcpy(&da, s->daddr.b, 4);
+		return xlb_flow_hash4(sa, da, htons(s->sport), htons(s->dport),
+				      s->proto);
+	} else {
+		__be32 sa[4], da[4];
+
+		memcpy(sa, s->saddr.b, 16);
+		memcpy(da, s->daddr.b, 16);
+		return xlb_flow_hash6(sa, da, htons(s->sport), htons(s->dport),
+				      s->proto);
+	}
+}
+
+/* The ring slot (0 .. T_RING_M - 1) of a flow from client:sport to the
+ * cluster IP of service s. */
+static __u32 svc_slot(const struct t_svc *s, const struct pkt_addr *client,
+		      __u16 sport)
+{
+	struct pkt_spec f = {
+		.family = s->family, .saddr = *client, .daddr = s->vip,
+		.sport = sport, .dport = s->port, .proto = s->proto,
+	};
+
+	return spec_hash(&f) % T_RING_M;
 }
 
 static int ct_count(void)
@@ -419,7 +767,7 @@ static int maglev_setup(void)
 		for (k = 0; k < MG_M; k++) {
 			mg_be_addr(&a, fam, k);
 			err = put_backend(base + k, svc, fam, &a, mg_be_port(k),
-					  XLB_BE_ACTIVE);
+					  XLB_BE_ACTIVE, 0);
 			if (err)
 				return err;
 		}
@@ -427,9 +775,11 @@ static int maglev_setup(void)
 			ids[k] = mg_ring_id(base, k);
 		err = put_ring(off, ids, MG_M);
 		if (!err)
-			err = put_svc(vip, fam, 80, IPPROTO_TCP, svc, off, MG_M);
+			err = put_svc(vip, fam, 80, IPPROTO_TCP, svc, off, MG_M,
+				      0, 0);
 		if (!err)
-			err = put_svc(vip, fam, 80, IPPROTO_UDP, svc, off, MG_M);
+			err = put_svc(vip, fam, 80, IPPROTO_UDP, svc, off, MG_M,
+				      0, 0);
 		if (err)
 			return err;
 	}
@@ -452,10 +802,21 @@ static int maps_reset(void)
 		if (err)
 			return err;
 	}
+	for (i = 0; i < ARRAY_SIZE(t_fes); i++) {
+		err = put_fe(&t_fes[i]);
+		if (err)
+			return err;
+	}
 	err = maglev_setup();
+	err = err ?: flush_ct();
+	err = err ?: flush_affinity();
+	err = err ?: reset_ranges();
 	if (err)
 		return err;
-	return flush_ct();
+	/* No port in use: the programs without port_filter must ignore
+	 * xlb_ports, or the main table could not balance anything. */
+	memset(env.ports, 0, T_PORTS * sizeof(*env.ports));
+	return 0;
 }
 
 /* ---- Counters ---- */
@@ -546,6 +907,20 @@ struct fixture {
 	__u32 be;		/* RW_DNAT: backend chosen and counted */
 	__u8 stats[XLB_STAT_MAX]; /* packets each outcome counter gains */
 	bool xdp_only;		/* see TC_NO_SKB */
+	__u32 fe;		/* RW_RNAT: the FE_* frontend restored, 0: the
+				 * service's cluster IP */
+	int ct;			/* CT_*: the flow's conntrack after */
+	bool aff;		/* the affinity of (.svc, input source) was
+				 * written by this packet and holds .be */
+};
+
+/* What xlb_ct holds for the input packet's flow after it ran. */
+enum {
+	CT_ANY,		/* not checked */
+	CT_NONE,	/* no forward entry */
+	CT_BE,		/* forward entry to .be of .svc, and the reverse
+			 * entry restoring the address and port the
+			 * packet was sent to */
 };
 
 /* bpf_prog_test_run refuses (EINVAL) to build an skb from an untagged
@@ -591,9 +966,176 @@ static int step_term_ring(void)
 	return set_ring(SVC_TERM, BE_TERM_B, 1);
 }
 
+/* ---- Session affinity ---- */
+
+struct t_flow {
+	struct pkt_addr client;
+	__u16 sport;		/* host order */
+};
+
+static const struct pkt_addr cli4 = CLI4, cli6 = CLI6;
+
+/* The flows of the table that must find backend B in their slot. */
+static const struct t_flow aff4_b_flows[] = {
+	{ CLI4, 45002 }, { CLI4, 45003 }, { CLI4, 45004 }, { CLI4, 45005 },
+	{ CLI4, 45006 }, { CLI4, 45007 }, { CLI4_B, 45101 },
+};
+static const struct t_flow aff6_b_flows[] = {
+	{ CLI6, 45002 }, { CLI6, 45003 },
+};
+
+/* Gives service svc_id a ring whose slots all hold backend b except the
+ * slot of the flow (client, AFF_P1), which holds a; then checks that each
+ * flow in others hashes to a slot of b. That premise is what lets the
+ * table tell an affinity hit from the ring's choice. */
+static int aff_ring(__u32 svc_id, const struct pkt_addr *client, __u32 a,
+		    __u32 b, const struct t_flow *others, size_t n)
+{
+	const struct t_svc *s = svc_of(svc_id);
+	__u32 slot_a, slot;
+	size_t i;
+	int err;
+
+	if (!s)
+		return -ENOENT;
+	err = set_ring(svc_id, b, 0);
+	if (err)
+		return err;
+	slot_a = svc_slot(s, client, AFF_P1);
+	err = put_ring(T_RING_OFF(svc_id, 0) + slot_a, &a, 1);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		slot = svc_slot(s, &others[i].client, others[i].sport);
+		if (slot == slot_a) {
+			pr_err("service %u: premise: client port %u hashes to "
+			       "slot %u, the slot of backend %u", svc_id,
+			       others[i].sport, slot, a);
+			return -EDOM;
+		}
+	}
+	return flush_affinity();
+}
+
+static int step_aff4_ring(void)
+{
+	return aff_ring(SVC_AFF4, &cli4, BE_AFF4_A, BE_AFF4_B, aff4_b_flows,
+			ARRAY_SIZE(aff4_b_flows));
+}
+
+static int step_aff4_valid(void)
+{
+	return put_affinity(SVC_AFF4, 4, &cli4, BE_AFF4_A, AFF_AGE_VALID);
+}
+
+static int step_aff4_expired(void)
+{
+	return put_affinity(SVC_AFF4, 4, &cli4, BE_AFF4_A, AFF_AGE_EXPIRED);
+}
+
+static int step_aff4_unused(void)
+{
+	int err = set_be_state(BE_AFF4_A, XLB_BE_UNUSED);
+
+	return err ?: put_affinity(SVC_AFF4, 4, &cli4, BE_AFF4_A, 0);
+}
+
+static int step_aff4_term(void)
+{
+	int err = set_be_state(BE_AFF4_A, XLB_BE_TERMINATING);
+
+	return err ?: put_affinity(SVC_AFF4, 4, &cli4, BE_AFF4_A, 0);
+}
+
+/* A back to ACTIVE; the client's entry names another service's backend. */
+static int step_aff4_foreign(void)
+{
+	int err = set_be_state(BE_AFF4_A, XLB_BE_ACTIVE);
+
+	return err ?: put_affinity(SVC_AFF4, 4, &cli4, BE_T4, 0);
+}
+
+static int step_aff6_ring(void)
+{
+	return aff_ring(SVC_AFF6, &cli6, BE_AFF6_A, BE_AFF6_B, aff6_b_flows,
+			ARRAY_SIZE(aff6_b_flows));
+}
+
+static int step_aff6_expired(void)
+{
+	return put_affinity(SVC_AFF6, 6, &cli6, BE_AFF6_A, AFF_AGE_EXPIRED);
+}
+
+/* Picks a client port whose slot holds backend A (the slot of AFF_P1),
+ * other than AFF_P1 itself, whose flow is tracked. */
+static void tweak_aff4_slot_a(const struct fixture *f, struct pkt_spec *in)
+{
+	const struct t_svc *s = svc_of(SVC_AFF4);
+	__u32 slot_a = svc_slot(s, &cli4, AFF_P1);
+	__u16 port;
+
+	for (port = 45500; port < 46000; port++) {
+		if (svc_slot(s, &in->saddr, port) == slot_a)
+			break;
+	}
+	in->sport = port;
+	ASSERT_EQ(svc_slot(s, &in->saddr, port), slot_a,
+		  "%s: premise: client port %u hashes to the slot of A",
+		  f->desc, port);
+}
+
+/* ---- Source ranges ---- */
+
+/* The v4 service's CIDR is withdrawn (the agent deletes the key). */
+static int step_sr4_withdraw(void)
+{
+	struct xlb_src_range_key k;
+
+	range_key(&k, &t_ranges[0]);
+	if (bpf_map_delete_elem(env.ranges_fd, &k)) {
+		pr_err("xlb_src_ranges: delete of the range of service %u: %s",
+		       t_ranges[0].svc, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* ---- Port filter ---- */
+
+static int step_pf_none(void)
+{
+	memset(env.ports, 0, T_PORTS * sizeof(*env.ports));
+	return flush_ct();
+}
+
+static int step_pf_fe80(void)
+{
+	env.ports[80].frontends = 1;
+	return 0;
+}
+
+static int step_pf_be8080(void)
+{
+	env.ports[8080].backends = 1;
+	return 0;
+}
+
+static int step_pf_fe443(void)
+{
+	env.ports[443].frontends = 1;
+	return 0;
+}
+
+static int step_pf_be8443(void)
+{
+	env.ports[8443].backends = 1;
+	return 0;
+}
+
 static void apply_rewrite(const struct fixture *f, struct pkt_spec *s)
 {
 	const struct t_svc *sv;
+	const struct t_fe *fe;
 	const struct t_be *b;
 
 	switch (f->rw) {
@@ -605,8 +1147,12 @@ static void apply_rewrite(const struct fixture *f, struct pkt_spec *s)
 		}
 		break;
 	case RW_RNAT:
+		fe = fe_of(f->fe);
 		sv = svc_of(f->svc);
-		if (sv) {
+		if (f->fe && fe) {
+			s->saddr = fe->addr;
+			s->sport = fe->port;
+		} else if (!f->fe && sv) {
 			s->saddr = sv->vip;
 			s->sport = sv->port;
 		}
@@ -677,6 +1223,10 @@ static void tweak_udp_csum_zero(const struct fixture *f, struct pkt_spec *in)
 #define ST_NOBE		{ [XLB_STAT_NO_BACKEND] = 1 }
 #define ST_STALE                                                           \
 	{ [XLB_STAT_CT_STALE] = 1, [XLB_STAT_CT_NEW] = 1, [XLB_STAT_DNAT] = 1 }
+#define ST_AFF                                                             \
+	{ [XLB_STAT_AFFINITY_HIT] = 1, [XLB_STAT_CT_NEW] = 1,              \
+	  [XLB_STAT_DNAT] = 1 }
+#define ST_DENIED	{ [XLB_STAT_SRC_DENIED] = 1 }
 
 #define DNAT(s, b) .verdict = V_PASS, .rw = RW_DNAT, .svc = s, .be = b
 #define RNAT(s) .verdict = V_PASS, .rw = RW_RNAT, .svc = s
@@ -948,6 +1498,219 @@ static const struct fixture fixtures[] = {
 	  .in = { TCP4(CLI4, 43001, VIP4_TERM, 80) },
 	  DNAT(SVC_TERM, BE_TERM_B), .stats = ST_DNAT },
 
+	/* --- Frontend kinds: one service, several xlb_svc entries --- */
+	{ "frontends v4: cluster IP is DNATed to the service's backend",
+	  .in = { TCP4(CLI4, 48001, VIP4_FE, 80), .tcp_flags = SYN },
+	  DNAT(SVC_FE4, BE_FE4), .stats = ST_NEW, .ct = CT_BE },
+	{ "frontends v4: external IP is DNATed to the service's backend",
+	  .in = { TCP4(CLI4, 48002, EXT4_FE, 80), .tcp_flags = SYN },
+	  DNAT(SVC_FE4, BE_FE4), .stats = ST_NEW, .ct = CT_BE },
+	{ "frontends v4: load-balancer IP is DNATed to the service's backend",
+	  .in = { TCP4(CLI4, 48003, LB4_FE, 80), .tcp_flags = SYN },
+	  DNAT(SVC_FE4, BE_FE4), .stats = ST_NEW, .ct = CT_BE },
+	{ "frontends v4: NodePort on a node address is DNATed",
+	  .in = { TCP4(CLI4, 48004, NODE4, NP_FE), .tcp_flags = SYN },
+	  DNAT(SVC_FE4, BE_FE4), .stats = ST_NEW, .ct = CT_BE },
+	{ "frontends v4: NodePort on a second node address is DNATed",
+	  .in = { TCP4(CLI4, 48005, NODE4_B, NP_FE), .tcp_flags = SYN },
+	  DNAT(SVC_FE4, BE_FE4), .stats = ST_NEW, .ct = CT_BE },
+	{ "frontends v4: data via the NodePort stays on its flow",
+	  .in = { TCP4(CLI4, 48004, NODE4, NP_FE), .payload_len = 200 },
+	  DNAT(SVC_FE4, BE_FE4), .stats = ST_DNAT },
+	{ "frontends v4: reply on the cluster-IP flow is from the cluster IP",
+	  .in = { TCP4(BE4_FE, 8080, CLI4, 48001), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_FE4), .stats = ST_RNAT },
+	{ "frontends v4: reply on the external-IP flow is from that IP",
+	  .in = { TCP4(BE4_FE, 8080, CLI4, 48002), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_FE4), .fe = FE_EXT4, .stats = ST_RNAT },
+	{ "frontends v4: reply on the LB-IP flow is from the LB IP",
+	  .in = { TCP4(BE4_FE, 8080, CLI4, 48003), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_FE4), .fe = FE_LB4, .stats = ST_RNAT },
+	{ "frontends v4: reply on the NodePort flow is from node:NodePort",
+	  .in = { TCP4(BE4_FE, 8080, CLI4, 48004), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_FE4), .fe = FE_NP4, .stats = ST_RNAT },
+	{ "frontends v4: reply via the second node address comes from it",
+	  .in = { TCP4(BE4_FE, 8080, CLI4, 48005), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_FE4), .fe = FE_NP4_B, .stats = ST_RNAT },
+	{ "frontends v4: node address on the service port (no frontend) passes",
+	  .in = { TCP4(CLI4, 48006, NODE4, 80), .tcp_flags = SYN },
+	  UNCHANGED, .stats = ST_PASS, .ct = CT_NONE },
+	{ "frontends v4: cluster IP on the NodePort (no frontend) passes",
+	  .in = { TCP4(CLI4, 48007, VIP4_FE, NP_FE), .tcp_flags = SYN },
+	  UNCHANGED, .stats = ST_PASS, .ct = CT_NONE },
+	{ "frontends v6: cluster IP is DNATed to the service's backend",
+	  .in = { UDP6(CLI6, 48001, VIP6_FE, 53) },
+	  DNAT(SVC_FE6, BE_FE6), .stats = ST_NEW, .ct = CT_BE },
+	{ "frontends v6: external IP is DNATed to the service's backend",
+	  .in = { UDP6(CLI6, 48002, EXT6_FE, 53) },
+	  DNAT(SVC_FE6, BE_FE6), .stats = ST_NEW, .ct = CT_BE },
+	{ "frontends v6: load-balancer IP is DNATed to the service's backend",
+	  .in = { UDP6(CLI6, 48003, LB6_FE, 53) },
+	  DNAT(SVC_FE6, BE_FE6), .stats = ST_NEW, .ct = CT_BE },
+	{ "frontends v6: NodePort on the node address is DNATed",
+	  .in = { UDP6(CLI6, 48004, NODE6, NP_FE) },
+	  DNAT(SVC_FE6, BE_FE6), .stats = ST_NEW, .ct = CT_BE },
+	{ "frontends v6: reply on the cluster-IP flow is from the cluster IP",
+	  .in = { UDP6(BE6_FE, 5353, CLI6, 48001) },
+	  RNAT(SVC_FE6), .stats = ST_RNAT },
+	{ "frontends v6: reply on the external-IP flow is from that IP",
+	  .in = { UDP6(BE6_FE, 5353, CLI6, 48002) },
+	  RNAT(SVC_FE6), .fe = FE_EXT6, .stats = ST_RNAT },
+	{ "frontends v6: reply on the LB-IP flow is from the LB IP",
+	  .in = { UDP6(BE6_FE, 5353, CLI6, 48003) },
+	  RNAT(SVC_FE6), .fe = FE_LB6, .stats = ST_RNAT },
+	{ "frontends v6: reply on the NodePort flow is from node:NodePort",
+	  .in = { UDP6(BE6_FE, 5353, CLI6, 48004) },
+	  RNAT(SVC_FE6), .fe = FE_NP6, .stats = ST_RNAT },
+
+	/* --- Session affinity: the ring gives the slot of C's first flow
+	 * to A and every other slot to B (aff_ring) --- */
+	{ "affinity v4: C's first flow, whose slot holds A, goes to A",
+	  .setup = step_aff4_ring,
+	  .in = { TCP4(CLI4, AFF_P1, VIP4_AFF, 80), .tcp_flags = SYN },
+	  DNAT(SVC_AFF4, BE_AFF4_A), .stats = ST_NEW, .ct = CT_BE,
+	  .aff = true },
+	{ "affinity v4: C's second flow, whose slot holds B, goes to A (hit)",
+	  .in = { TCP4(CLI4, 45002, VIP4_AFF, 80), .tcp_flags = SYN },
+	  DNAT(SVC_AFF4, BE_AFF4_A), .stats = ST_AFF, .ct = CT_BE,
+	  .aff = true },
+	{ "affinity v4: data on the second flow stays on A",
+	  .in = { TCP4(CLI4, 45002, VIP4_AFF, 80), .payload_len = 64 },
+	  DNAT(SVC_AFF4, BE_AFF4_A), .stats = ST_DNAT },
+	{ "affinity v4: reply from A on the second flow is reverse-NATed",
+	  .in = { TCP4(BE4_AFF_A, 8080, CLI4, 45002), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_AFF4), .stats = ST_RNAT },
+	{ "affinity v4: another client's flow, whose slot holds B, goes to B",
+	  .in = { TCP4(CLI4_B, 45101, VIP4_AFF, 80), .tcp_flags = SYN },
+	  DNAT(SVC_AFF4, BE_AFF4_B), .stats = ST_NEW, .ct = CT_BE,
+	  .aff = true },
+	{ "affinity v4: an entry 20 s old (timeout 30 s) holds: B's slot, to A",
+	  .setup = step_aff4_valid,
+	  .in = { TCP4(CLI4, 45003, VIP4_AFF, 80), .tcp_flags = SYN },
+	  DNAT(SVC_AFF4, BE_AFF4_A), .stats = ST_AFF, .ct = CT_BE,
+	  .aff = true },
+	{ "affinity v4: an entry 40 s old (timeout 30 s) expired: ring, to B",
+	  .setup = step_aff4_expired,
+	  .in = { TCP4(CLI4, 45004, VIP4_AFF, 80), .tcp_flags = SYN },
+	  DNAT(SVC_AFF4, BE_AFF4_B), .stats = ST_NEW, .ct = CT_BE,
+	  .aff = true },
+	{ "affinity v4: C now sticks to B, also from a slot that holds A",
+	  .in = { TCP4(CLI4, 0, VIP4_AFF, 80), .tcp_flags = SYN },
+	  .tweak = tweak_aff4_slot_a,
+	  DNAT(SVC_AFF4, BE_AFF4_B), .stats = ST_AFF, .ct = CT_BE,
+	  .aff = true },
+	{ "affinity v4: an entry naming an UNUSED backend is ignored: to B",
+	  .setup = step_aff4_unused,
+	  .in = { TCP4(CLI4, 45005, VIP4_AFF, 80), .tcp_flags = SYN },
+	  DNAT(SVC_AFF4, BE_AFF4_B), .stats = ST_NEW, .ct = CT_BE,
+	  .aff = true },
+	{ "affinity v4: an entry naming a TERMINATING backend is ignored: to B",
+	  .setup = step_aff4_term,
+	  .in = { TCP4(CLI4, 45006, VIP4_AFF, 80), .tcp_flags = SYN },
+	  DNAT(SVC_AFF4, BE_AFF4_B), .stats = ST_NEW, .ct = CT_BE,
+	  .aff = true },
+	{ "affinity v4: an entry naming another service's backend is ignored",
+	  .setup = step_aff4_foreign,
+	  .in = { TCP4(CLI4, 45007, VIP4_AFF, 80), .tcp_flags = SYN },
+	  DNAT(SVC_AFF4, BE_AFF4_B), .stats = ST_NEW, .ct = CT_BE,
+	  .aff = true },
+	{ "affinity v6: C's first flow, whose slot holds A, goes to A",
+	  .setup = step_aff6_ring,
+	  .in = { TCP6(CLI6, AFF_P1, VIP6_AFF, 443), .tcp_flags = SYN },
+	  DNAT(SVC_AFF6, BE_AFF6_A), .stats = ST_NEW, .ct = CT_BE,
+	  .aff = true },
+	{ "affinity v6: C's second flow, whose slot holds B, goes to A (hit)",
+	  .in = { TCP6(CLI6, 45002, VIP6_AFF, 443), .tcp_flags = SYN },
+	  DNAT(SVC_AFF6, BE_AFF6_A), .stats = ST_AFF, .ct = CT_BE,
+	  .aff = true },
+	{ "affinity v6: reply from A on the second flow is reverse-NATed",
+	  .in = { TCP6(BE6_AFF_A, 8443, CLI6, 45002), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_AFF6), .stats = ST_RNAT },
+	{ "affinity v6: an entry 40 s old (timeout 30 s) expired: ring, to B",
+	  .setup = step_aff6_expired,
+	  .in = { TCP6(CLI6, 45003, VIP6_AFF, 443), .tcp_flags = SYN },
+	  DNAT(SVC_AFF6, BE_AFF6_B), .stats = ST_NEW, .ct = CT_BE,
+	  .aff = true },
+
+	/* --- Source ranges: on the LB frontends, not on the cluster IPs --- */
+	{ "source ranges v4: client inside the /24 is DNATed",
+	  .in = { TCP4(SR4_IN, 49001, LB4_SR, 80), .tcp_flags = SYN },
+	  DNAT(SVC_SR4, BE_SR4), .stats = ST_NEW, .ct = CT_BE },
+	{ "source ranges v4: the last address of the /24 is DNATed",
+	  .in = { TCP4(SR4_IN_LAST, 49002, LB4_SR, 80), .tcp_flags = SYN },
+	  DNAT(SVC_SR4, BE_SR4), .stats = ST_NEW, .ct = CT_BE },
+	{ "source ranges v4: reply to the client inside is reverse-NATed",
+	  .in = { TCP4(BE4_SR, 8080, SR4_IN, 49001), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_SR4), .fe = FE_SR4_LB, .stats = ST_RNAT },
+	{ "source ranges v4: client just above the /24 is dropped",
+	  .in = { TCP4(SR4_OUT, 49003, LB4_SR, 80), .tcp_flags = SYN },
+	  DROPPED, .stats = ST_DENIED, .ct = CT_NONE },
+	{ "source ranges v4: client just below the /24 is dropped",
+	  .in = { TCP4(SR4_OUT_BELOW, 49004, LB4_SR, 80),
+		  .tcp_flags = SYN },
+	  DROPPED, .stats = ST_DENIED, .ct = CT_NONE },
+	{ "source ranges v4: client in another service's range is dropped",
+	  .in = { TCP4(SR4_OTHER_SVC, 49005, LB4_SR, 80), .tcp_flags = SYN },
+	  DROPPED, .stats = ST_DENIED, .ct = CT_NONE },
+	{ "source ranges v4: client outside, to the cluster IP, is DNATed",
+	  .in = { TCP4(SR4_OUT, 49006, VIP4_SR, 80), .tcp_flags = SYN },
+	  DNAT(SVC_SR4, BE_SR4), .stats = ST_NEW, .ct = CT_BE },
+	{ "source ranges v4: range withdrawn: a tracked flow goes on",
+	  .setup = step_sr4_withdraw,
+	  .in = { TCP4(SR4_IN, 49001, LB4_SR, 80), .payload_len = 100 },
+	  DNAT(SVC_SR4, BE_SR4), .stats = ST_DNAT },
+	{ "source ranges v4: range withdrawn: a new flow from it is dropped",
+	  .in = { TCP4(SR4_IN_2, 49007, LB4_SR, 80), .tcp_flags = SYN },
+	  DROPPED, .stats = ST_DENIED, .ct = CT_NONE },
+	{ "source ranges v6: client inside the /64 is DNATed",
+	  .in = { TCP6(SR6_IN, 49001, LB6_SR, 443), .tcp_flags = SYN },
+	  DNAT(SVC_SR6, BE_SR6), .stats = ST_NEW, .ct = CT_BE },
+	{ "source ranges v6: the last address of the /64 is DNATed",
+	  .in = { TCP6(SR6_IN_LAST, 49002, LB6_SR, 443), .tcp_flags = SYN },
+	  DNAT(SVC_SR6, BE_SR6), .stats = ST_NEW, .ct = CT_BE },
+	{ "source ranges v6: reply to the client inside is reverse-NATed",
+	  .in = { TCP6(BE6_SR, 8443, SR6_IN, 49001), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_SR6), .fe = FE_SR6_LB, .stats = ST_RNAT },
+	{ "source ranges v6: client in the next /64 is dropped",
+	  .in = { TCP6(SR6_OUT, 49003, LB6_SR, 443), .tcp_flags = SYN },
+	  DROPPED, .stats = ST_DENIED, .ct = CT_NONE },
+	{ "source ranges v6: client in the /64 below is dropped",
+	  .in = { TCP6(SR6_OUT_BELOW, 49004, LB6_SR, 443),
+		  .tcp_flags = SYN },
+	  DROPPED, .stats = ST_DENIED, .ct = CT_NONE },
+	{ "source ranges v6: client with the bits of its v4 CIDR is dropped",
+	  .in = { TCP6(SR6_V4_ALIKE, 49005, LB6_SR, 443), .tcp_flags = SYN },
+	  DROPPED, .stats = ST_DENIED, .ct = CT_NONE },
+	{ "source ranges v6: client outside, to the cluster IP, is DNATed",
+	  .in = { TCP6(SR6_OUT, 49006, VIP6_SR, 443), .tcp_flags = SYN },
+	  DNAT(SVC_SR6, BE_SR6), .stats = ST_NEW, .ct = CT_BE },
+
+	/* --- Local policy: the NodePort frontend has the node-local ring
+	 * (L only), the cluster IP the cluster ring (R only); both have
+	 * affinity, whose entries are per service --- */
+	{ "local: cluster IP DNATs by the cluster ring: remote R",
+	  .in = { TCP4(CLI4_B, 47001, VIP4_LOC, 80), .tcp_flags = SYN },
+	  DNAT(SVC_LOC, BE_LOC_R), .stats = ST_NEW, .ct = CT_BE, .aff = true },
+	{ "local: NodePort (LOCAL) DNATs by the node-local ring: L",
+	  .in = { TCP4(CLI4, 47002, NODE4, NP_LOC), .tcp_flags = SYN },
+	  DNAT(SVC_LOC, BE_LOC_L), .stats = ST_NEW, .ct = CT_BE, .aff = true },
+	{ "local: on the LOCAL frontend an affinity to remote R is ignored: L",
+	  .in = { TCP4(CLI4_B, 47003, NODE4, NP_LOC), .tcp_flags = SYN },
+	  DNAT(SVC_LOC, BE_LOC_L), .stats = ST_NEW, .ct = CT_BE, .aff = true },
+	{ "local: reply from L is from node address:NodePort",
+	  .in = { TCP4(BE4_LOC_L, 8080, CLI4_B, 47003),
+		  .tcp_flags = SYN | ACK },
+	  RNAT(SVC_LOC), .fe = FE_LOC_NP, .stats = ST_RNAT },
+	{ "local: on the LOCAL frontend an affinity to local L holds (hit)",
+	  .in = { TCP4(CLI4_B, 47004, NODE4, NP_LOC), .tcp_flags = SYN },
+	  DNAT(SVC_LOC, BE_LOC_L), .stats = ST_AFF, .ct = CT_BE, .aff = true },
+	{ "local: cluster IP honours the affinity to L (its ring holds R)",
+	  .in = { TCP4(CLI4_B, 47005, VIP4_LOC, 80), .tcp_flags = SYN },
+	  DNAT(SVC_LOC, BE_LOC_L), .stats = ST_AFF, .ct = CT_BE, .aff = true },
+	{ "local: reply from L on the cluster-IP flow is from the cluster IP",
+	  .in = { TCP4(BE4_LOC_L, 8080, CLI4_B, 47005) },
+	  RNAT(SVC_LOC), .stats = ST_RNAT },
+
 	/* --- Cut short at every header boundary: never modified --- */
 	{ "cut: TCP v4 to a VIP, Ethernet header only",
 	  .in = { TCP4(CLI4, 44001, VIP4, 80), .cut = PKT_CUT_L3 },
@@ -1069,6 +1832,42 @@ static const struct fixture fixtures[] = {
 	  UNCHANGED, .stats = ST_PARSE },
 };
 
+/* Run through the programs loaded with xlb_cfg.port_filter = 1 only. The
+ * filter trusts xlb_ports: a port that no frontend (backend) uses skips
+ * the service (reply) lookup, whatever the maps hold. xlbd keeps the
+ * counts exact; these cases pin what happens when they say 0. */
+static const struct fixture pf_fixtures[] = {
+	{ "port filter v4: VIP port with frontends=0 passes untouched",
+	  .setup = step_pf_none,
+	  .in = { TCP4(CLI4, 46001, VIP4, 80), .tcp_flags = SYN },
+	  UNCHANGED, .stats = ST_PASS, .ct = CT_NONE },
+	{ "port filter v4: VIP port with frontends=1 is DNATed",
+	  .setup = step_pf_fe80,
+	  .in = { TCP4(CLI4, 46001, VIP4, 80), .tcp_flags = SYN },
+	  DNAT(SVC_T4, BE_T4), .stats = ST_NEW, .ct = CT_BE },
+	{ "port filter v4: reply from a port with backends=0 passes untouched",
+	  .in = { TCP4(BE4_T, 8080, CLI4, 46001), .tcp_flags = SYN | ACK },
+	  UNCHANGED, .stats = ST_PASS },
+	{ "port filter v4: reply from a port with backends=1 is reverse-NATed",
+	  .setup = step_pf_be8080,
+	  .in = { TCP4(BE4_T, 8080, CLI4, 46001), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_T4), .stats = ST_RNAT },
+	{ "port filter v6: VIP port with frontends=0 passes untouched",
+	  .in = { TCP6(CLI6, 46001, VIP6, 443), .tcp_flags = SYN },
+	  UNCHANGED, .stats = ST_PASS, .ct = CT_NONE },
+	{ "port filter v6: VIP port with frontends=1 is DNATed",
+	  .setup = step_pf_fe443,
+	  .in = { TCP6(CLI6, 46001, VIP6, 443), .tcp_flags = SYN },
+	  DNAT(SVC_T6, BE_T6), .stats = ST_NEW, .ct = CT_BE },
+	{ "port filter v6: reply from a port with backends=0 passes untouched",
+	  .in = { TCP6(BE6_T, 8443, CLI6, 46001), .tcp_flags = SYN | ACK },
+	  UNCHANGED, .stats = ST_PASS },
+	{ "port filter v6: reply from a port with backends=1 is reverse-NATed",
+	  .setup = step_pf_be8443,
+	  .in = { TCP6(BE6_T, 8443, CLI6, 46001), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_T6), .stats = ST_RNAT },
+};
+
 #pragma GCC diagnostic pop
 
 static void check_counters(const struct prog *pg, const struct fixture *f,
@@ -1127,6 +1926,117 @@ static void check_counters(const struct prog *pg, const struct fixture *f,
 		TEST_FAIL("%s: %s: counters:%s", pg->name, f->desc, why);
 }
 
+static void spec_ct_key(struct xlb_ct_key *k, const struct pkt_spec *s,
+			__u8 dir)
+{
+	memset(k, 0, sizeof(*k));
+	addr_to_xlb(&k->saddr, &s->saddr, s->family);
+	addr_to_xlb(&k->daddr, &s->daddr, s->family);
+	k->sport = htons(s->sport);
+	k->dport = htons(s->dport);
+	k->proto = s->proto;
+	k->family = xlb_family(s->family);
+	k->dir = dir;
+}
+
+/* Checks f->ct against xlb_ct after the input packet in ran. */
+static void check_ct(const struct prog *pg, const struct fixture *f,
+		     const struct pkt_spec *in)
+{
+	const struct t_be *b = be_of(f->be);
+	struct xlb_ct_key k;
+	struct xlb_ct_val v;
+	union xlb_addr a;
+	struct pkt_spec r;
+	char why[256] = "";
+	int found;
+
+	if (f->ct == CT_ANY)
+		return;
+	spec_ct_key(&k, in, XLB_CT_FWD);
+	found = !bpf_map_lookup_elem(env.ct_fd, &k, &v);
+	if (f->ct == CT_NONE) {
+		ASSERT_EQ(found, 0, "%s: %s: no conntrack entry", pg->name,
+			  f->desc);
+		return;
+	}
+	if (!b) {
+		TEST_FAIL("%s: %s: conntrack: no backend %u in the table",
+			  pg->name, f->desc, f->be);
+		return;
+	}
+	addr_to_xlb(&a, &b->addr, b->family);
+	if (!found)
+		snprintf(why, sizeof(why), "no forward entry");
+	else if (v.backend_id != f->be || v.svc_id != f->svc ||
+		 memcmp(&v.nat_addr, &a, sizeof(a)) ||
+		 v.nat_port != htons(b->port))
+		snprintf(why, sizeof(why),
+			 "forward entry: backend %u service %u port %u, want "
+			 "backend %u service %u port %u", v.backend_id,
+			 v.svc_id, ntohs(v.nat_port), f->be, f->svc, b->port);
+	if (!why[0]) {
+		/* The reply backend -> client restores what the client
+		 * sent to: this frontend's address and port. */
+		r = *in;
+		r.saddr = b->addr;
+		r.sport = b->port;
+		r.daddr = in->saddr;
+		r.dport = in->sport;
+		spec_ct_key(&k, &r, XLB_CT_REV);
+		addr_to_xlb(&a, &in->daddr, in->family);
+		if (bpf_map_lookup_elem(env.ct_fd, &k, &v))
+			snprintf(why, sizeof(why), "no reverse entry");
+		else if (v.backend_id != f->be || v.svc_id != f->svc ||
+			 memcmp(&v.nat_addr, &a, sizeof(a)) ||
+			 v.nat_port != htons(in->dport))
+			snprintf(why, sizeof(why),
+				 "reverse entry: backend %u service %u port "
+				 "%u, want backend %u service %u port %u",
+				 v.backend_id, v.svc_id, ntohs(v.nat_port),
+				 f->be, f->svc, in->dport);
+	}
+	if (why[0])
+		TEST_FAIL("%s: %s: conntrack: %s", pg->name, f->desc, why);
+	else
+		TEST_PASS("%s: %s: conntrack to backend %u and back", pg->name,
+			  f->desc, f->be);
+}
+
+/* Allowed difference between the coarse clock read here and by the
+ * program: both read the same timekeeper, one tick apart at most. */
+#define AFF_CLOCK_SLACK_NS (50ull * 1000 * 1000)
+
+/* Checks that the affinity of the input's client now names f->be with a
+ * last_seen taken while the packet ran (t0 .. t1). */
+static void check_affinity(const struct prog *pg, const struct fixture *f,
+			   const struct pkt_spec *in, __u64 t0, __u64 t1)
+{
+	struct xlb_affinity_key k;
+	struct xlb_affinity_val v;
+
+	if (!f->aff)
+		return;
+	affinity_key(&k, f->svc, in->family, &in->saddr);
+	if (bpf_map_lookup_elem(env.aff_fd, &k, &v)) {
+		TEST_FAIL("%s: %s: affinity: no entry for the client", pg->name,
+			  f->desc);
+		return;
+	}
+	if (v.backend_id != f->be)
+		TEST_FAIL("%s: %s: affinity: backend %u, want %u", pg->name,
+			  f->desc, v.backend_id, f->be);
+	else if (v.last_seen + AFF_CLOCK_SLACK_NS < t0 ||
+		 v.last_seen > t1 + AFF_CLOCK_SLACK_NS)
+		TEST_FAIL("%s: %s: affinity: last_seen %llu ns, want %llu .. "
+			  "%llu (written by this packet)", pg->name, f->desc,
+			  (unsigned long long)v.last_seen,
+			  (unsigned long long)t0, (unsigned long long)t1);
+	else
+		TEST_PASS("%s: %s: affinity to backend %u, refreshed", pg->name,
+			  f->desc, f->be);
+}
+
 static void run_fixture(const struct prog *pg, const struct fixture *f)
 {
 	__u8 in[PKT_MAX_LEN], want[PKT_MAX_LEN], out[OUT_CAP];
@@ -1134,6 +2044,7 @@ static void run_fixture(const struct prog *pg, const struct fixture *f)
 	struct snap before, after;
 	size_t in_len, want_len;
 	__u32 out_len = 0;
+	__u64 t0, t1;
 	int verdict, err;
 
 	if (pg->tc && f->xdp_only) {
@@ -1160,7 +2071,9 @@ static void run_fixture(const struct prog *pg, const struct fixture *f)
 		TEST_FAIL("%s: %s: counters unreadable", pg->name, f->desc);
 		return;
 	}
+	t0 = coarse_ns();
 	err = run_pkt(pg, in, in_len, out, &out_len, &verdict);
+	t1 = coarse_ns();
 	if (err) {
 		TEST_FAIL("%s: %s: test_run: %s", pg->name, f->desc,
 			  strerror(-err));
@@ -1185,6 +2098,8 @@ static void run_fixture(const struct prog *pg, const struct fixture *f)
 		return;
 	}
 	check_counters(pg, f, &before, &after, in_len);
+	check_ct(pg, f, &spec);
+	check_affinity(pg, f, &spec, t0, t1);
 }
 
 /* ---- Maglev agreement ---- */
@@ -1222,24 +2137,7 @@ static void mg_flow(struct pkt_spec *s, int family, __u32 j)
 /* The slot userspace expects: ring[xlb_flow_hash(tuple) % M]. */
 static __u32 mg_expected_slot(const struct pkt_spec *s)
 {
-	__u32 h;
-
-	if (s->family == 4) {
-		__be32 sa, da;
-
-		memcpy(&sa, s->saddr.b, 4);
-		memcpy(&da, s->daddr.b, 4);
-		h = xlb_flow_hash4(sa, da, htons(s->sport), htons(s->dport),
-				   s->proto);
-	} else {
-		__be32 sa[4], da[4];
-
-		memcpy(sa, s->saddr.b, 16);
-		memcpy(da, s->daddr.b, 16);
-		h = xlb_flow_hash6(sa, da, htons(s->sport), htons(s->dport),
-				   s->proto);
-	}
-	return h % MG_M;
+	return spec_hash(s) % MG_M;
 }
 
 static void maglev_agreement(const struct prog *pg, int family)
@@ -1330,19 +2228,28 @@ static int shrink_maps(struct xlb_xdp_lb *s)
 	err = err ?: bpf_map__set_max_entries(s->maps.xlb_svc_stats,
 					      T_SERVICES);
 	err = err ?: bpf_map__set_max_entries(s->maps.xlb_be_stats, T_BACKENDS);
+	err = err ?: bpf_map__set_max_entries(s->maps.xlb_affinity, T_AFFINITY);
+	err = err ?: bpf_map__set_max_entries(s->maps.xlb_src_ranges,
+					      T_SRC_RANGES);
+	if (!err && bpf_map__max_entries(s->maps.xlb_ports) != T_PORTS) {
+		pr_err("xlb_ports: %u entries, not one per port",
+		       bpf_map__max_entries(s->maps.xlb_ports));
+		err = -EINVAL;
+	}
 	return err;
 }
 
-/* Makes every map of the tc object use the XDP object's map. */
-static int share_maps(struct xlb_tc_lb *tc, struct xlb_xdp_lb *xdp)
+/* Makes every map of object dst use the map of the first XDP object. */
+static int share_maps(struct bpf_object *dst)
 {
 	struct bpf_map *m, *src;
 	int err;
 
-	bpf_object__for_each_map(m, tc->obj) {
+	bpf_object__for_each_map(m, dst) {
 		if (bpf_map__is_internal(m))
 			continue;	/* .rodata: each object keeps its own */
-		src = bpf_object__find_map_by_name(xdp->obj, bpf_map__name(m));
+		src = bpf_object__find_map_by_name(env.xdp->obj,
+						   bpf_map__name(m));
 		if (!src) {
 			pr_err("map %s: not in the XDP object", bpf_map__name(m));
 			return -ENOENT;
@@ -1398,12 +2305,44 @@ static int env_open(void)
 		pr_err("tc_lb: open: %s", strerror(errno));
 		return err;
 	}
-	err = share_maps(env.tc, env.xdp);
+	err = share_maps(env.tc->obj);
 	if (err)
 		return err;
 	err = xlb_tc_lb__load(env.tc);
 	if (err) {
 		pr_err("tc_lb: load: %s", strerror(-err));
+		return err;
+	}
+
+	/* The same programs with the port filter, over the same maps. */
+	env.xdp_pf = xlb_xdp_lb__open();
+	if (!env.xdp_pf) {
+		err = -errno;
+		pr_err("xdp_lb (port_filter): open: %s", strerror(errno));
+		return err;
+	}
+	env.xdp_pf->rodata->xlb_cfg.port_filter = 1;
+	err = share_maps(env.xdp_pf->obj);
+	if (err)
+		return err;
+	err = xlb_xdp_lb__load(env.xdp_pf);
+	if (err) {
+		pr_err("xdp_lb (port_filter): load: %s", strerror(-err));
+		return err;
+	}
+	env.tc_pf = xlb_tc_lb__open();
+	if (!env.tc_pf) {
+		err = -errno;
+		pr_err("tc_lb (port_filter): open: %s", strerror(errno));
+		return err;
+	}
+	env.tc_pf->rodata->xlb_cfg.port_filter = 1;
+	err = share_maps(env.tc_pf->obj);
+	if (err)
+		return err;
+	err = xlb_tc_lb__load(env.tc_pf);
+	if (err) {
+		pr_err("tc_lb (port_filter): load: %s", strerror(-err));
 		return err;
 	}
 	env.svc_fd = bpf_map__fd(env.xdp->maps.xlb_svc);
@@ -1413,11 +2352,27 @@ static int env_open(void)
 	env.svc_stats_fd = bpf_map__fd(env.xdp->maps.xlb_svc_stats);
 	env.be_stats_fd = bpf_map__fd(env.xdp->maps.xlb_be_stats);
 	env.stats_fd = bpf_map__fd(env.xdp->maps.xlb_stats);
+	env.aff_fd = bpf_map__fd(env.xdp->maps.xlb_affinity);
+	env.ranges_fd = bpf_map__fd(env.xdp->maps.xlb_src_ranges);
+	env.ports_fd = bpf_map__fd(env.xdp->maps.xlb_ports);
+	env.ports = mmap(NULL, T_PORTS * sizeof(*env.ports),
+			 PROT_READ | PROT_WRITE, MAP_SHARED, env.ports_fd, 0);
+	if (env.ports == MAP_FAILED) {
+		err = -errno;
+		env.ports = NULL;
+		pr_err("xlb_ports: mmap of %zu bytes: %s",
+		       T_PORTS * sizeof(*env.ports), strerror(errno));
+		return err;
+	}
 	return 0;
 }
 
 static void env_close(void)
 {
+	if (env.ports)
+		munmap(env.ports, T_PORTS * sizeof(*env.ports));
+	xlb_tc_lb__destroy(env.tc_pf);
+	xlb_xdp_lb__destroy(env.xdp_pf);
 	xlb_tc_lb__destroy(env.tc);
 	xlb_xdp_lb__destroy(env.xdp);
 }
@@ -1454,6 +2409,10 @@ int main(void)
 		{ "xdp", -1, 0 },
 		{ "tc", -1, 1 },
 	};
+	struct prog pf[2] = {
+		{ "xdp+port_filter", -1, 0 },
+		{ "tc+port_filter", -1, 1 },
+	};
 	size_t i, p;
 	int err;
 
@@ -1469,8 +2428,15 @@ int main(void)
 		  "tc and XDP objects share xlb_ct");
 	ASSERT_EQ(map_id(bpf_map__fd(env.tc->maps.xlb_rings)),
 		  map_id(env.rings_fd), "tc and XDP objects share xlb_rings");
+	ASSERT_EQ(map_id(bpf_map__fd(env.xdp_pf->maps.xlb_ports)),
+		  map_id(env.ports_fd),
+		  "port-filter XDP object shares xlb_ports");
+	ASSERT_EQ(map_id(bpf_map__fd(env.tc_pf->maps.xlb_ct)),
+		  map_id(env.ct_fd), "port-filter tc object shares xlb_ct");
 	pg[0].fd = bpf_program__fd(env.xdp->progs.xlb_xdp);
 	pg[1].fd = bpf_program__fd(env.tc->progs.xlb_tc);
+	pf[0].fd = bpf_program__fd(env.xdp_pf->progs.xlb_xdp);
+	pf[1].fd = bpf_program__fd(env.tc_pf->progs.xlb_tc);
 
 	printf("# %zu fixtures, run through each of %zu programs\n",
 	       ARRAY_SIZE(fixtures), ARRAY_SIZE(pg));
@@ -1482,6 +2448,15 @@ int main(void)
 			run_fixture(&pg[p], &fixtures[i]);
 		maglev_agreement(&pg[p], 4);
 		maglev_agreement(&pg[p], 6);
+	}
+	printf("# %zu port-filter fixtures, run through each of %zu programs\n",
+	       ARRAY_SIZE(pf_fixtures), ARRAY_SIZE(pf));
+	for (p = 0; p < ARRAY_SIZE(pf); p++) {
+		err = maps_reset();
+		if (!ASSERT_EQ(err, 0, "%s: fill maps", pf[p].name))
+			goto out;
+		for (i = 0; i < ARRAY_SIZE(pf_fixtures); i++)
+			run_fixture(&pf[p], &pf_fixtures[i]);
 	}
 out:
 	env_close();
