@@ -214,7 +214,7 @@ int xb_n2_insert(struct xdp_md *ctx)
 	be = xlb_backend_usable(id, svc->svc_id);
 	if (!be)
 		return XDP_DROP;
-	xlb_ct_insert(&p, be, id, svc->svc_id);
+	xlb_ct_insert(&p, be, id, svc->svc_id, NULL);
 	__builtin_memcpy(&n.addr, &be->addr, 16);
 	n.port = be->port;
 	n.side = XLB_NAT_DST;

@@ -236,6 +236,7 @@ int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o)
 	dp->maps.affinity = bpf_map__fd(dp->xdp->maps.xlb_affinity);
 	dp->maps.src_ranges = bpf_map__fd(dp->xdp->maps.xlb_src_ranges);
 	dp->maps.frags = bpf_map__fd(dp->xdp->maps.xlb_frags);
+	dp->maps.hairpin = bpf_map__fd(dp->xdp->maps.xlb_hairpin);
 	dp->maps.own_fds = false;
 	rc = xlb_maps_init(&dp->maps);
 	if (rc)

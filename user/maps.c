@@ -17,13 +17,15 @@ const char *const xlb_map_names[XLB_N_MAPS] = {
 	XLB_MAP_SVC, XLB_MAP_SVC_INFO, XLB_MAP_BACKENDS, XLB_MAP_RINGS,
 	XLB_MAP_CT, XLB_MAP_SVC_STATS, XLB_MAP_BE_STATS, XLB_MAP_STATS,
 	XLB_MAP_PORTS, XLB_MAP_AFFINITY, XLB_MAP_SRC_RANGES, XLB_MAP_FRAGS,
+	XLB_MAP_HAIRPIN,
 };
 
 static int *fd_slot(struct xlb_maps *m, int i)
 {
 	int *slots[] = { &m->svc, &m->svc_info, &m->backends, &m->rings,
 			 &m->ct, &m->svc_stats, &m->be_stats, &m->stats,
-			 &m->ports, &m->affinity, &m->src_ranges, &m->frags };
+			 &m->ports, &m->affinity, &m->src_ranges, &m->frags,
+			 &m->hairpin };
 
 	return slots[i];
 }

@@ -12,7 +12,7 @@
 
 struct xlb_maps {
 	int svc, svc_info, backends, rings, ct, svc_stats, be_stats, stats;
-	int ports, affinity, src_ranges, frags;
+	int ports, affinity, src_ranges, frags, hairpin;
 	struct xlb_port_use *port_mem; /* mmap of xlb_ports */
 	__u32 *ring_mem;	/* mmap of xlb_rings */
 	__u32 ring_slots;	/* max_entries of xlb_rings */

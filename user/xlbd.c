@@ -22,6 +22,8 @@
 
 #include "config.h"
 #include "loader.h"
+#include <bpf/bpf.h>
+
 #include "log.h"
 #include "nodeaddr.h"
 #include "sync.h"
@@ -49,6 +51,10 @@ static const char usage[] =
 	"      --max-services N   service ids (default %u)\n"
 	"      --max-backends N   backend ids (default %u)\n"
 	"      --ct-entries N     connection tracking entries (default %u)\n"
+	"      --hairpin-address A  source given to a backend's connection\n"
+	"                         to its own service when balanced to itself\n"
+	"                         (once per family; default: the node's first\n"
+	"                         address of that family)\n"
 	"  -v, --verbose          more logs (-vv for debug)\n"
 	"  -q, --quiet            only warnings and errors\n"
 	"  -h, --help             this text\n"
@@ -66,6 +72,7 @@ struct cfgfile {
 
 struct agent {
 	const char *config;
+	struct xlb_nodeaddr hairpin[2];	/* --hairpin-address, v4 and v6 */
 	bool is_dir;
 	struct cfgfile *files;	/* index + 1 is the source tag */
 	size_t n_files;
@@ -306,6 +313,33 @@ static int reload(struct agent *a, const char *why)
 	return 0;
 }
 
+/* The hairpin address of each family: as given, else the node's first
+ * address of that family; written to xlb_hairpin. */
+static void publish_hairpin(struct agent *a)
+{
+	char buf[XLB_ADDR_STRLEN];
+	int f;
+
+	for (f = 0; f < 2; f++) {
+		__u8 fam = f ? XLB_AF_INET6 : XLB_AF_INET;
+		union xlb_addr v = a->hairpin[f].addr;
+		__u32 key = f;
+		size_t i;
+
+		if (!a->hairpin[f].family)
+			for (i = 0; i < a->sync.n_node_addrs; i++)
+				if (a->sync.node_addrs[i].family == fam) {
+					v = a->sync.node_addrs[i].addr;
+					break;
+				}
+		if (bpf_map_update_elem(a->dp.maps.hairpin, &key, &v, BPF_ANY))
+			pr_warn("hairpin address: %s", strerror(errno));
+		else
+			pr_debug("hairpin address %s",
+				 xlb_addr_str(&v, fam, buf));
+	}
+}
+
 /* Reads the node's addresses into the sync; returns 1 if they changed. */
 static int refresh_node_addrs(struct agent *a)
 {
@@ -329,6 +363,7 @@ static int refresh_node_addrs(struct agent *a)
 			pr_debug("node address %s",
 				 xlb_addr_str(&v[i].addr, v[i].family, buf));
 		pr_info("node addresses: %zu (NodePorts listen on each)", n);
+		publish_hairpin(a);
 	}
 	free(v);
 	return changed;
@@ -435,6 +470,7 @@ int main(int argc, char **argv)
 		{ "max-services", required_argument, NULL, 'S' },
 		{ "max-backends", required_argument, NULL, 'B' },
 		{ "ct-entries", required_argument, NULL, 'C' },
+		{ "hairpin-address", required_argument, NULL, 'H' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -485,6 +521,19 @@ int main(int argc, char **argv)
 			if (parse_u32("--ct-entries", optarg, &lo.ct_entries))
 				return 2;
 			break;
+		case 'H': {
+			union xlb_addr ha;
+			__u8 hf;
+
+			if (xlb_addr_parse(optarg, &ha, &hf)) {
+				fprintf(stderr, "xlbd: --hairpin-address \"%s\": not an IPv4 or IPv6 address\n",
+					optarg);
+				return 2;
+			}
+			a.hairpin[hf == XLB_AF_INET6].addr = ha;
+			a.hairpin[hf == XLB_AF_INET6].family = hf;
+			break;
+		}
 		case 'v':
 			verbose++;
 			break;
@@ -544,6 +593,7 @@ int main(int argc, char **argv)
 	}
 
 	refresh_node_addrs(&a);
+	publish_hairpin(&a);
 	nfd = xlb_nodeaddr_watch();
 	if (nfd < 0)
 		pr_warn("node addresses: cannot watch for changes (%s)",

@@ -35,8 +35,8 @@ static __always_inline void xlb_ct_touch(struct xlb_ct_val *v)
 
 /* Records a new flow p -> backend be (id be_id) of service svc_id. */
 XLB_SUBPROG int xlb_ct_insert(const struct xlb_pkt *p,
-					  const struct xlb_backend *be,
-					  __u32 be_id, __u32 svc_id)
+			      const struct xlb_backend *be, __u32 be_id,
+			      __u32 svc_id, const union xlb_addr *hairpin)
 {
 	struct xlb_ct_key k = {};
 	struct xlb_ct_val v = {};
@@ -50,9 +50,16 @@ XLB_SUBPROG int xlb_ct_insert(const struct xlb_pkt *p,
 	v.last_seen = now;
 	bpf_map_update_elem(&xlb_ct, &k, &v, BPF_ANY);
 
-	/* The reply: backend -> client, to be restored to VIP -> client. */
+	/* The reply: backend -> client, to be restored to VIP -> client.
+	 * A hairpinned flow's client is the backend, seen as the hairpin
+	 * address. */
 	__builtin_memcpy(&k.saddr, &be->addr, 16);
-	__builtin_memcpy(&k.daddr, &p->saddr, 16);
+	if (hairpin) {
+		__builtin_memcpy(&k.daddr, hairpin, 16);
+		v.flags = XLB_CT_F_HAIRPIN;
+	} else {
+		__builtin_memcpy(&k.daddr, &p->saddr, 16);
+	}
 	k.sport = be->port;
 	k.dport = p->sport;
 	k.dir = XLB_CT_REV;

@@ -82,6 +82,25 @@ XLB_SUBPROG int xlb_affinity_set(const struct xlb_pkt *p,
 	return bpf_map_update_elem(&xlb_affinity, &k, &v, BPF_ANY);
 }
 
+/* When the client is the backend itself: the node's hairpin address
+ * for its family, or NULL (not a hairpin, or none configured). */
+static __always_inline const union xlb_addr *
+xlb_hairpin_of(const struct xlb_pkt *p, const struct xlb_backend *be)
+{
+	__u32 key = p->family == XLB_AF_INET ? 0 : 1;
+	const union xlb_addr *h;
+
+	if (p->saddr.v6[0] != be->addr.v6[0] ||
+	    p->saddr.v6[1] != be->addr.v6[1] ||
+	    p->saddr.v6[2] != be->addr.v6[2] ||
+	    p->saddr.v6[3] != be->addr.v6[3])
+		return NULL;
+	h = bpf_map_lookup_elem(&xlb_hairpin, &key);
+	if (!h || (!h->v6[0] && !h->v6[1] && !h->v6[2] && !h->v6[3]))
+		return NULL;
+	return h;
+}
+
 /* A TCP SYN without ACK: the first packet of a new connection. */
 static __always_inline int xlb_is_tcp_syn(const struct xlb_pkt *p)
 {
@@ -89,7 +108,7 @@ static __always_inline int xlb_is_tcp_syn(const struct xlb_pkt *p)
 }
 
 /* Forward direction: packet p to the frontend of service svc. */
-static __always_inline int xlb_lb_forward(const struct xlb_pkt *p,
+XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 					  const struct xlb_vip_key *vk,
 					  const struct xlb_svc *svc,
 					  struct xlb_nat *n, __u32 len)
@@ -154,12 +173,23 @@ static __always_inline int xlb_lb_forward(const struct xlb_pkt *p,
 insert:
 	if (svc->flags & XLB_SVC_F_AFFINITY)
 		xlb_affinity_set(p, svc, id);
-	xlb_ct_insert(p, be, id, svc->svc_id);
+	xlb_ct_insert(p, be, id, svc->svc_id, xlb_hairpin_of(p, be));
 	xlb_stat(XLB_STAT_CT_NEW, len);
 found:
 	__builtin_memcpy(&n->addr, &be->addr, 16);
 	n->port = be->port;
 	n->side = XLB_NAT_DST;
+	{
+		const union xlb_addr *h = xlb_hairpin_of(p, be);
+
+		if (h) {
+			/* The backend reaches itself: it must see another
+			 * source, or it would answer itself directly. */
+			__builtin_memcpy(&n->addr2, h, 16);
+			n->has_addr2 = 1;
+			xlb_stat(XLB_STAT_HAIRPIN, len);
+		}
+	}
 	n->svc_id = svc->svc_id;
 	n->backend_id = id;
 	xlb_count(&xlb_svc_stats, svc->svc_id, len);
@@ -277,6 +307,12 @@ reply:
 	__builtin_memcpy(&n->addr, &ct->nat_addr, 16);
 	n->port = ct->nat_port;
 	n->side = XLB_NAT_SRC;
+	if (ct->flags & XLB_CT_F_HAIRPIN) {
+		/* Back to the backend that is its own client. */
+		__builtin_memcpy(&n->addr2, &p->saddr, 16);
+		n->has_addr2 = 1;
+		xlb_stat(XLB_STAT_HAIRPIN, len);
+	}
 	if (p->frag == XLB_FRAG_FIRST)
 		xlb_frag_record(p, n, ct->svc_id, ct->backend_id);
 	return XLB_STAT_RNAT;

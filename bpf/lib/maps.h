@@ -96,4 +96,11 @@ struct {
 	__type(value, struct xlb_frag_val);
 } xlb_frags SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, union xlb_addr);
+} xlb_hairpin SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

@@ -30,6 +30,9 @@ struct xlb_nat {
 	__u8 pad;
 	__u32 svc_id;		/* DNAT: the flow's service */
 	__u32 backend_id;	/* DNAT: the flow's backend */
+	union xlb_addr addr2;	/* hairpin: the other side's new address */
+	__u8 has_addr2;		/* rewrite addr2 too (hairpin) */
+	__u8 pad2[3];
 };
 
 static __always_inline __u32 xlb_addr_off(const struct xlb_pkt *p, __u8 side)
@@ -121,6 +124,32 @@ static __always_inline int xlb_nat_xdp(void *data, void *data_end,
 	}
 	delta += xlb_csum_delta16(*port, n->port);
 	*port = n->port;
+	if (n->has_addr2) {
+		/* Hairpin: the other address too (no port). */
+		__u32 a2off = xlb_addr_off(p, !n->side) & XLB_OFF_MASK;
+		__be32 *a2 = data + a2off;
+
+		if ((void *)(a2 + 4) > data_end)
+			return -XLB_E_PARSE;
+		if (p->family == XLB_AF_INET) {
+			__u32 ioff = (p->l3_off + offsetof(struct iphdr, check)) &
+				     XLB_OFF_MASK;
+			__u16 *ipsum = data + ioff;
+			__u64 d = xlb_csum_delta32(a2[0], n->addr2.v4);
+
+			if ((void *)(ipsum + 1) > data_end)
+				return -XLB_E_PARSE;
+			*ipsum = xlb_csum_apply(*ipsum, d);
+			delta += d;
+			a2[0] = n->addr2.v4;
+		} else {
+#pragma unroll
+			for (i = 0; i < 4; i++) {
+				delta += xlb_csum_delta32(a2[i], n->addr2.v6[i]);
+				a2[i] = n->addr2.v6[i];
+			}
+		}
+	}
 
 	if (p->proto == IPPROTO_UDP) {
 		if (*l4sum == 0)
@@ -191,6 +220,34 @@ static __always_inline int xlb_nat_tc(struct __sk_buff *skb,
 		return -XLB_E_PARSE;
 	if (bpf_skb_store_bytes(skb, poff, &n->port, 2, 0))
 		return -XLB_E_PARSE;
+	if (n->has_addr2) {
+		/* Hairpin: the other address too (no port). */
+		__u32 a2off = xlb_addr_off(p, !n->side);
+
+		if (p->family == XLB_AF_INET) {
+			if (bpf_skb_load_bytes(skb, a2off, &old.v4, 4) ||
+			    bpf_l3_csum_replace(skb, p->l3_off +
+						offsetof(struct iphdr, check),
+						old.v4, n->addr2.v4, 4) ||
+			    bpf_l4_csum_replace(skb, p->csum_off, old.v4,
+						n->addr2.v4,
+						BPF_F_PSEUDO_HDR | l4flags | 4))
+				return -XLB_E_PARSE;
+		} else {
+			__s64 diff;
+
+			if (bpf_skb_load_bytes(skb, a2off, &old, 16))
+				return -XLB_E_PARSE;
+			diff = bpf_csum_diff(old.v6, 16,
+					     (__be32 *)n->addr2.v6, 16, 0);
+			if (diff < 0 ||
+			    bpf_l4_csum_replace(skb, p->csum_off, 0, diff,
+						BPF_F_PSEUDO_HDR | l4flags))
+				return -XLB_E_PARSE;
+		}
+		if (bpf_skb_store_bytes(skb, a2off, &n->addr2, alen, 0))
+			return -XLB_E_PARSE;
+	}
 	return 0;
 }
 

@@ -27,7 +27,8 @@
 #define XLB_MAP_AFFINITY	"xlb_affinity"
 #define XLB_MAP_SRC_RANGES	"xlb_src_ranges"
 #define XLB_MAP_FRAGS		"xlb_frags"
-#define XLB_N_MAPS		12
+#define XLB_MAP_HAIRPIN		"xlb_hairpin"
+#define XLB_N_MAPS		13
 
 #define XLB_DEFAULT_BPFFS	"/sys/fs/bpf/xlb"
 
@@ -218,6 +219,17 @@ enum {
 	XLB_CT_REV = 2,		/* backend -> client */
 };
 
+/* The flow is a backend's connection to its own service, balanced to
+ * itself: its source was rewritten to the node's hairpin address, and the
+ * reply's destination is put back to the backend. */
+#define XLB_CT_F_HAIRPIN	(1u << 0)
+
+/*
+ * xlb_hairpin: ARRAY of 2 union xlb_addr, [0] IPv4 and [1] IPv6: the
+ * node-local address a hairpinned flow's source is rewritten to (an
+ * address of this node the backends route through it). Zero: none.
+ */
+
 struct xlb_ct_val {
 	union xlb_addr nat_addr; /* FWD: backend address; REV: the VIP */
 	__be16 nat_port;	/* FWD: backend port; REV: the VIP port */
@@ -292,6 +304,8 @@ enum {
 				 * passed untouched */
 	XLB_STAT_ICMP_RNAT,	/* ICMP error about a balanced flow: quoted
 				 * packet (and source) restored to the VIP */
+	XLB_STAT_HAIRPIN,	/* a backend balanced to itself: source NATed
+				 * to the hairpin address (either way) */
 	XLB_STAT_MAX,
 };
 
@@ -299,7 +313,7 @@ enum {
 	{ "passed", "dnat", "reverse_nat", "ct_new", "ct_stale",           \
 	  "no_backend", "parse_error", "unsupported", "fib_redirect",      \
 	  "fib_miss", "nat_error", "source_denied", "affinity_hit",        \
-	  "rejected", "fragment_miss", "icmp_reverse_nat" }
+	  "rejected", "fragment_miss", "icmp_reverse_nat", "hairpin" }
 
 /*
  * xlb_ports: ARRAY of 65536 (one per port number, host order), mmap-able.
