@@ -5,15 +5,20 @@ what one endpoint change costs, for xlbd and for kube-proxy-shaped
 iptables rules (legacy and nft), on the same synthetic service sets
 (bench/synth.py: N services x 3 endpoints).
 
-  bench/cp.py [--sizes 1000,10000,100000] [--changes 100] [--out FILE]
+  bench/cp.py [--sizes 1000,10000,100000] [--changes 100]
+              [--modes file,dir] [--per-file 100] [--out FILE]
 
-xlbd, per N, in a namespace of its own with one veth:
+xlbd, per N and config mode, in a namespace of its own with one veth.
+Mode "file": one JSON file of N services; mode "dir": a directory of
+N / --per-file files of --per-file services each (xlbd's partial apply:
+a changed file's services only are re-read and diffed).
   ready_s      start of xlbd -> its "ready:" log line (maps created,
                programs loaded and attached, every service programmed)
   programmed_ms  the sync time xlbd reports in that line
-  change p50/p99  one endpoint changed in the config file (written aside
-               and renamed over it) -> the "config changed:" log line,
-               over --changes changes; xlbd's own apply time alongside
+  change p50/p99  one endpoint changed: the file holding the service
+               written aside (a dot name xlbd ignores) and renamed over
+               it -> xlbd's "config ... changed:" log line, over
+               --changes changes; xlbd's own apply time alongside
   map memory   bytes_memlock of xlbd's pinned maps (bpftool; the kernel's
                own accounting of each map), and xlbd's peak RSS (VmHWM)
 iptables, per N and flavour, in a fresh namespace:
@@ -26,6 +31,7 @@ Prints a markdown table; --out writes JSON with the table in "markdown".
 """
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -96,15 +102,22 @@ class Env:
 class Xlbd:
     """xlbd in Env's namespace; every stderr line timestamped on arrival."""
 
-    def __init__(self, env, config, n):
-        slots = n * RING_PER_SVC
-        slots = max(4194304, slots + slots // 8 + (1 << 20))
-        slots += slots & 1
+    def __init__(self, env, config, n, sizes=None):
+        """sizes: {"ring_slots", "services", "backends"}, or None for
+        xlbd's defaults grown to fit n services."""
+        if sizes is None:
+            slots = n * RING_PER_SVC
+            slots = max(4194304, slots + slots // 8 + (1 << 20))
+            slots += slots & 1
+            sizes = {"ring_slots": slots,
+                     "services": max(131072, n + 1024),
+                     "backends": max(524288, 4 * n + 4096)}
         cmd = ["nsenter", "--net=/run/netns/" + env.ns, XLBD,
                "--config", config, "--iface", "cp0",
-               "--bpffs", env.bpffs, "--ring-slots", str(slots),
-               "--max-services", str(max(131072, n + 1024)),
-               "--max-backends", str(max(524288, 4 * n + 4096))]
+               "--bpffs", env.bpffs,
+               "--ring-slots", str(sizes["ring_slots"]),
+               "--max-services", str(sizes["services"]),
+               "--max-backends", str(sizes["backends"])]
         self.lines = []
         self.cond = threading.Condition()
         self.t0 = time.monotonic()
@@ -143,6 +156,24 @@ class Xlbd:
                                        (pattern, timeout))
                 self.cond.wait(min(left, 0.5))
 
+    def wait_watching(self, timeout):
+        """Waits until xlbd watches its config (an inotify watch in its
+        fdinfo): xlbd logs "ready:" before it sets the watch up, and a
+        change written in between would go unseen. Returns the wait."""
+        t0 = time.monotonic()
+        fdinfo = "/proc/%d/fdinfo" % self.proc.pid
+        while time.monotonic() - t0 < timeout:
+            for fd in os.listdir(fdinfo):
+                try:
+                    with open(os.path.join(fdinfo, fd)) as f:
+                        if "inotify wd:" in f.read():
+                            return time.monotonic() - t0
+                except OSError:
+                    pass
+            time.sleep(0.01)
+        raise RuntimeError("xlbd: no inotify watch %d s after ready" %
+                           timeout)
+
     def peak_rss_kb(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
             for line in f:
@@ -160,6 +191,12 @@ class Xlbd:
                 self.proc.wait()
 
 
+def pctile(values, q):
+    """Nearest-rank percentile: p99 of 100 values is the 99th lowest."""
+    v = sorted(values)
+    return v[max(0, math.ceil(q * len(v)) - 1)]
+
+
 def write_atomic(path, text):
     tmp = os.path.join(os.path.dirname(path), ".next-" +
                        os.path.basename(path))
@@ -168,10 +205,11 @@ def write_atomic(path, text):
     return tmp
 
 
-def xlb_config(n, changed):
-    """The config of n services with the endpoints of `changed` moved."""
+def xlb_config(n, changed, first=0):
+    """The config of services first .. n-1 with the endpoints of
+    `changed` moved."""
     svcs = []
-    for i in range(n):
+    for i in range(first, n):
         svcs.append({
             "name": "svc-%d" % i, "vip": synth.vip(i),
             "port": synth.SVC_PORT, "protocol": "udp",
@@ -197,16 +235,35 @@ def map_memory(bpffs):
     return total, per
 
 
-def bench_xlbd(n, changes):
-    log("xlbd: %d services" % n)
+def dir_file(i, per_file):
+    return "svc-%05d.json" % (i // per_file)
+
+
+def bench_xlbd(n, changes, mode="file", per_file=100):
+    log("xlbd: %d services, %s" % (n, "one file" if mode == "file" else
+                                   "directory of %d-service files" %
+                                   per_file))
     env = Env("x")
     xd = None
-    res = {"n": n}
+    res = {"n": n, "mode": mode}
+    if mode == "dir":
+        res["per_file"] = per_file
+        res["files"] = (n + per_file - 1) // per_file
     try:
         env.mount_bpffs()
-        config = os.path.join(env.dir, "services.json")
-        with open(config, "w") as f:
-            f.write(xlb_config(n, set()))
+        if mode == "dir":
+            config = os.path.join(env.dir, "services")
+            os.mkdir(config)
+            for lo in range(0, n, per_file):
+                with open(os.path.join(config, dir_file(lo, per_file)),
+                          "w") as f:
+                    f.write(xlb_config(min(n, lo + per_file), set(), lo))
+            changed_rx = r"config \S+\.json changed:"
+        else:
+            config = os.path.join(env.dir, "services.json")
+            with open(config, "w") as f:
+                f.write(xlb_config(n, set()))
+            changed_rx = r"config changed:"
         xd = Xlbd(env, config, n)
         t, line, idx = xd.wait_line(r"ready:", 0, CAP_S)
         res["ready_s"] = round(t - xd.t0, 4)
@@ -214,6 +271,7 @@ def bench_xlbd(n, changes):
         res["programmed_ms"] = float(m.group(1)) if m else None
         log("  ready after %.3f s (%s)" % (res["ready_s"], line.split(
             "ready:")[1].strip()))
+        res["watch_after_ready_s"] = round(xd.wait_watching(60), 3)
 
         lat, own = [], []
         changed = set()
@@ -224,25 +282,36 @@ def bench_xlbd(n, changes):
                 break
             k = (c * 7919) % n
             changed ^= {k}
-            tmp = write_atomic(config, xlb_config(n, changed))
+            if mode == "dir":
+                lo = k - k % per_file
+                path = os.path.join(config, dir_file(k, per_file))
+                tmp = write_atomic(path, xlb_config(
+                    min(n, lo + per_file), changed, lo))
+            else:
+                path = config
+                tmp = write_atomic(config, xlb_config(n, changed))
             t0 = time.monotonic()
-            os.rename(tmp, config)
-            t, line, idx = xd.wait_line(r"config changed:", idx, 60)
+            os.rename(tmp, path)
+            t, line, idx = xd.wait_line(changed_rx, idx, 60)
             lat.append((t - t0) * 1000)
             m = re.search(r"in ([0-9.]+) ms", line)
             if m:
                 own.append(float(m.group(1)))
+            if mode == "dir" and os.path.basename(path) not in line:
+                raise RuntimeError("change %d: applied another file: %s" %
+                                   (c, line))
             if "1 updated" not in line and "backends +1 -1" not in line:
                 raise RuntimeError("change %d: unexpected reload: %s" %
                                    (c, line))
         res["changes"] = len(lat)
         if lat:
-            lat.sort()
+            res["change_ms_each"] = [round(x, 3) for x in lat]
             res["change_p50_ms"] = round(statistics.median(lat), 2)
-            res["change_p99_ms"] = round(
-                lat[min(len(lat) - 1, int(0.99 * len(lat)))], 2)
-            res["change_own_p50_ms"] = round(statistics.median(own), 2) \
-                if own else None
+            res["change_p99_ms"] = round(pctile(lat, 0.99), 2)
+            res["change_max_ms"] = round(max(lat), 2)
+            if own:
+                res["change_own_p50_ms"] = round(statistics.median(own), 2)
+                res["change_own_p99_ms"] = round(pctile(own, 0.99), 2)
         # The last change is what the maps hold.
         last = (len(lat) - 1) * 7919 % n if lat else None
         if last is not None:
@@ -324,17 +393,30 @@ def fmt(v, unit=""):
     return str(v) + unit
 
 
+def mode_title(r):
+    if r.get("mode") == "dir":
+        return "directory, %d files of %d" % (r["files"], r["per_file"])
+    return "one file"
+
+
 def markdown(xl, ipt):
     out = ["## Control plane (N services x 3 endpoints)", ""]
-    out.append("| N | xlbd ready s | programmed ms | change p50 ms | "
-               "change p99 ms | xlbd apply p50 ms | BPF maps MiB | "
-               "xlbd peak RSS MiB |")
-    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out.append("| N | xlbd config | ready s | programmed ms | change p50 ms "
+               "| change p99 ms | change max ms | xlbd apply p50 / p99 ms "
+               "| BPF maps MiB | xlbd peak RSS MiB |")
+    out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in xl:
-        out.append("| {:,} | {} | {} | {} | {} | {} | {} | {} |".format(
-            r["n"], fmt(r.get("ready_s")), fmt(r.get("programmed_ms")),
+        if "error" in r:
+            out.append("| {:,} | {} | failed: {} | | | | | | | |".format(
+                r["n"], mode_title(r), r["error"][:120]))
+            continue
+        out.append("| {:,} | {} | {} | {} | {} | {} | {} | {} / {} | {} "
+                   "| {} |".format(
+            r["n"], mode_title(r), fmt(r.get("ready_s")),
+            fmt(r.get("programmed_ms")),
             fmt(r.get("change_p50_ms")), fmt(r.get("change_p99_ms")),
-            fmt(r.get("change_own_p50_ms")),
+            fmt(r.get("change_max_ms")),
+            fmt(r.get("change_own_p50_ms")), fmt(r.get("change_own_p99_ms")),
             fmt(r["map_bytes"] / 2**20) if "map_bytes" in r else "-",
             fmt(r["rss_peak_kb"] / 1024) if r.get("rss_peak_kb") else "-"))
     out.append("")
@@ -342,7 +424,8 @@ def markdown(xl, ipt):
                "(1 change) | --noflush delta s (1 change) | "
                "restore / xlbd ready |")
     out.append("|---:|---|---:|---:|---:|---:|")
-    ready = {r["n"]: r.get("ready_s") for r in xl}
+    ready = {r["n"]: r.get("ready_s") for r in xl
+             if r.get("mode", "file") == "file"}
     for r in ipt:
         rel = "-"
         if r.get("restore_s") and ready.get(r["n"]):
@@ -359,6 +442,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--changes", type=int, default=100)
+    ap.add_argument("--modes", default="file,dir")
+    ap.add_argument("--per-file", type=int, default=100)
     ap.add_argument("--flavours", default="legacy,nft")
     ap.add_argument("--no-xlbd", action="store_true")
     ap.add_argument("--out")
@@ -371,13 +456,17 @@ def main():
         sys.exit("--changes 1..1000 and sizes 1..1,000,000")
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # The log reader thread stamps xlbd's lines: let it take the
+    # interpreter at once rather than after the default 5 ms.
+    sys.setswitchinterval(0.0002)
     xl, ipt = [], []
     tmpdir = tempfile.mkdtemp(prefix="xlb-cp-rules.", dir="/run")
     try:
         for n in sizes:
             if not a.no_xlbd:
-                xl.append(bench_xlbd(n, a.changes))
-            for fl in a.flavours.split(","):
+                for mode in a.modes.split(","):
+                    xl.append(bench_xlbd(n, a.changes, mode, a.per_file))
+            for fl in [f for f in a.flavours.split(",") if f]:
                 ipt.append(bench_iptables(n, fl, tmpdir))
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)

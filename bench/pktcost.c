@@ -55,6 +55,7 @@
 #define ROUND_WARMUP	200	/* the same at the start of later rounds */
 #define MAX_ROUNDS	20
 #define MAX_CALLS	5000000
+#define FRAG_ID		0x1234	/* IPv4 id of the fragmented datagram */
 
 struct pkt {
 	__u8 buf[PKT_MAX];
@@ -84,6 +85,10 @@ struct scenario {
 	int outcome;		/* XLB_STAT_* every sampled packet must reach */
 	bool new_flows;		/* one distinct packet per call */
 	int inst;		/* I_*: which loaded instance */
+	__u32 verdict;		/* XDP action every call must return; 0
+				 * (XDP_ABORTED, never wanted) = XDP_PASS */
+	bool rst;		/* output must be the TCP RST answering the
+				 * input (checked field by field) */
 	/* set up by prepare() */
 	const struct pkt *pkts;	/* the packet, or one per call */
 	struct expect exp;
@@ -101,7 +106,8 @@ struct scenario {
 /* Indices into scenarios[], same order. */
 enum {
 	S_TCP4_EST, S_TCP4_NEW, S_TCP4_NEW_FULL, S_UDP4_EST, S_TCP6_EST,
-	S_TCP4_REPLY, S_NON_VIP, S_NON_VIP_PORT,
+	S_TCP4_REPLY, S_NON_VIP, S_NON_VIP_PORT, S_AFFINITY, S_SRC_DENIED,
+	S_REJECT, S_FRAG,
 };
 
 static struct scenario scenarios[] = {
@@ -121,7 +127,24 @@ static struct scenario scenarios[] = {
 	  "is no VIP (passed)", 1.4, XLB_STAT_PASS, false },
 	{ "non_vip_port", "TCP v4 to port 22, which no frontend or backend "
 	  "uses (passed)", 1.4, XLB_STAT_PASS, false },
+	{ "tcp4_affinity_hit", "TCP v4 SYN, new flow of a client with an "
+	  "affinity entry (affinity lookup and refresh, ct insert)",
+	  0, XLB_STAT_AFFINITY_HIT, true },
+	{ "tcp4_src_denied", "TCP v4 SYN from a client outside the service's "
+	  "source ranges (LPM trie miss, dropped)", 0, XLB_STAT_SRC_DENIED,
+	  false, I_MAIN, XDP_DROP },
+	{ "tcp4_reject", "TCP v4 SYN to a service with no backend: RST built "
+	  "in place and sent back (XDP_TX)", 0, XLB_STAT_REJECTED, false,
+	  I_MAIN, XDP_TX, true },
+	{ "udp4_frag_later", "UDP v4 later fragment of a datagram whose first "
+	  "fragment was balanced (xlb_frags lookup, address rewrite)",
+	  0, XLB_STAT_DNAT, false },
 };
+
+static __u32 want_verdict(const struct scenario *sc)
+{
+	return sc->verdict ?: XDP_PASS;
+}
 
 #define N_SCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -183,12 +206,13 @@ static __u32 build_l4(__u8 *l4, __u8 proto, __u16 sport, __u16 dport,
 	return l4len;
 }
 
-static void build_v4(struct pkt *p, __be32 saddr, __be32 daddr, __u8 proto,
-		     __u16 sport, __u16 dport, __u8 tcp_flags)
+static void build_v4_pl(struct pkt *p, __be32 saddr, __be32 daddr,
+			__u8 proto, __u16 sport, __u16 dport, __u8 tcp_flags,
+			__u32 payload)
 {
 	struct ethhdr *eth = (void *)p->buf;
 	struct iphdr *iph = (void *)(eth + 1);
-	__u32 l4len = (proto == IPPROTO_TCP ? 20 : 8) + 16;
+	__u32 l4len = (proto == IPPROTO_TCP ? 20 : 8) + payload;
 	__u32 pseudo;
 
 	memset(p, 0, sizeof(*p));
@@ -208,6 +232,41 @@ static void build_v4(struct pkt *p, __be32 saddr, __be32 daddr, __u8 proto,
 	build_l4((__u8 *)(iph + 1), proto, sport, dport, tcp_flags, l4len,
 		 pseudo);
 	p->len = sizeof(*eth) + sizeof(*iph) + l4len;
+}
+
+/* With 16 bytes of zero payload. */
+static void build_v4(struct pkt *p, __be32 saddr, __be32 daddr, __u8 proto,
+		     __u16 sport, __u16 dport, __u8 tcp_flags)
+{
+	build_v4_pl(p, saddr, daddr, proto, sport, dport, tcp_flags, 16);
+}
+
+/* An IPv4/UDP fragment of datagram id: the first (offset 0, MF, with the
+ * UDP header) or a later one (offset 24 bytes, last, 24 bytes of data
+ * and no L4 header). */
+static void build_v4_frag(struct pkt *p, __be32 saddr, __be32 daddr,
+			  __u16 sport, __u16 dport, __u16 id, bool first)
+{
+	struct ethhdr *eth = (void *)p->buf;
+	struct iphdr *iph = (void *)(eth + 1);
+	__u8 *l4 = (__u8 *)(iph + 1);
+	__u32 l4len = 24;
+
+	if (first) {
+		build_v4_pl(p, saddr, daddr, IPPROTO_UDP, sport, dport, 0,
+			    l4len - 8);
+		/* The UDP length is the whole datagram's: 48 bytes. */
+		((struct udphdr *)l4)->len = htons(2 * l4len);
+		((struct udphdr *)l4)->check = 0;
+		iph->frag_off = htons(0x2000);	/* MF, offset 0 */
+	} else {
+		build_v4_pl(p, saddr, daddr, IPPROTO_UDP, 0, 0, 0, l4len - 8);
+		memset(l4, 0xab, l4len);
+		iph->frag_off = htons(l4len / 8);	/* offset 24, last */
+	}
+	iph->id = htons(id);
+	iph->check = 0;
+	iph->check = csum_fold(csum_add(0, iph, sizeof(*iph)));
 }
 
 static void build_v6(struct pkt *p, const struct in6_addr *saddr,
@@ -287,12 +346,21 @@ static int port_use(struct xlb_xdp_lb *skel, __u32 port, int backend)
 	return err;
 }
 
-static int add_service(struct xlb_xdp_lb *skel, __u32 *rings, __u32 id,
-		       const struct xlb_vip_key *vk, int family,
-		       const union xlb_addr *bes, __u16 be_port)
+/* How a service's ring is filled. */
+enum {
+	RING_SPREAD = -1,	/* every backend */
+	RING_NONE = -2,		/* ring_size 0: no usable backend */
+	/* k >= 0: every slot to backend index k */
+};
+
+static int add_service_ex(struct xlb_xdp_lb *skel, __u32 *rings, __u32 id,
+			  const struct xlb_vip_key *vk, int family,
+			  const union xlb_addr *bes, __u16 be_port,
+			  __u32 flags, int ring_fill)
 {
 	struct xlb_svc sv = { .svc_id = id, .ring_off = (id - 1) * RING,
-			      .ring_size = RING };
+			      .ring_size = ring_fill == RING_NONE ? 0 : RING,
+			      .flags = flags };
 	struct xlb_svc_info info = { .n_backends = N_BE,
 				     .flags = XLB_SVC_INFO_F_USED };
 	int k, err;
@@ -319,8 +387,11 @@ static int add_service(struct xlb_xdp_lb *skel, __u32 *rings, __u32 id,
 		}
 	}
 	/* Any spread will do: the datapath only reads the slot. */
-	for (j = 0; j < RING; j++)
-		rings[sv.ring_off + j] = (id - 1) * N_BE + (j * 7) % N_BE + 1;
+	for (j = 0; j < sv.ring_size; j++)
+		rings[sv.ring_off + j] = (id - 1) * N_BE + 1 +
+			(ring_fill >= 0 ? (__u32)ring_fill : (j * 7) % N_BE);
+	if (flags & XLB_SVC_F_AFFINITY)
+		sv.affinity_timeout = 10800;
 	err = port_use(skel, ntohs(vk->port), 0);
 	for (k = 0; !err && k < N_BE; k++)
 		err = port_use(skel, be_port, 1);
@@ -334,6 +405,14 @@ static int add_service(struct xlb_xdp_lb *skel, __u32 *rings, __u32 id,
 	if (err)
 		pr_err("service %u: map update: %s", id, strerror(-err));
 	return err;
+}
+
+static int add_service(struct xlb_xdp_lb *skel, __u32 *rings, __u32 id,
+		       const struct xlb_vip_key *vk, int family,
+		       const union xlb_addr *bes, __u16 be_port)
+{
+	return add_service_ex(skel, rings, id, vk, family, bes, be_port, 0,
+			      RING_SPREAD);
 }
 
 static __u64 now_ns(void)
@@ -453,22 +532,69 @@ static double pct(__u64 *v, size_t n, double q)
 	return v[(size_t)(q * (n - 1))];
 }
 
+/* The output must be the RST answering the SYN in: MACs, addresses
+ * and ports swapped, RST|ACK acknowledging the SYN, TTL 64, both
+ * checksums right when computed from scratch. Returns NULL or what is
+ * wrong. */
+static const char *check_rst(const struct pkt *in, const struct pkt *out)
+{
+	const struct ethhdr *ie = (const void *)in->buf;
+	const struct ethhdr *oe = (const void *)out->buf;
+	const struct iphdr *ii = (const void *)(ie + 1);
+	const struct iphdr *oi = (const void *)(oe + 1);
+	const struct tcphdr *it = (const void *)(ii + 1);
+	const struct tcphdr *ot = (const void *)(oi + 1);
+	__u32 l4len = ntohs(oi->tot_len) - sizeof(*oi), sum;
+
+	if (memcmp(oe->h_dest, ie->h_source, ETH_ALEN) ||
+	    memcmp(oe->h_source, ie->h_dest, ETH_ALEN))
+		return "MAC addresses not swapped";
+	if (oi->saddr != ii->daddr || oi->daddr != ii->saddr)
+		return "IPv4 addresses not swapped";
+	if (oi->ttl != 64)
+		return "TTL not 64";
+	if (csum_fold(csum_add(0, oi, sizeof(*oi))))
+		return "IPv4 header checksum wrong";
+	if (ot->source != it->dest || ot->dest != it->source)
+		return "ports not swapped";
+	if (((const __u8 *)ot)[13] != 0x14)
+		return "TCP flags not RST|ACK";
+	if (ot->seq || ntohl(ot->ack_seq) != ntohl(it->seq) + 1)
+		return "sequence numbers do not answer the SYN";
+	if (l4len != 20 || out->len != ETH_HLEN + sizeof(*oi) + l4len)
+		return "RST length wrong";
+	sum = csum_add(0, &oi->saddr, 8) + IPPROTO_TCP + l4len;
+	if (csum_fold(csum_add(sum, ot, l4len)))
+		return "TCP checksum wrong";
+	return NULL;
+}
+
 /* Checks the first packet's verdict and output against sc->exp. */
 static bool check_output(struct scenario *sc, const struct pkt *in,
 			 const struct pkt *out, __u32 retval)
 {
 	const struct expect *e = &sc->exp;
+	const char *bad;
 	int k;
 
-	if (retval != XDP_PASS) {
+	if (retval != want_verdict(sc)) {
 		snprintf(sc->check_msg, sizeof(sc->check_msg),
-			 "verdict %u, want XDP_PASS (%d)", retval, XDP_PASS);
+			 "verdict %u, want %u", retval, want_verdict(sc));
 		return false;
 	}
+	if (want_verdict(sc) == XDP_DROP)
+		return true;	/* nothing leaves: verdict and counters */
 	if (out->len != in->len) {
 		snprintf(sc->check_msg, sizeof(sc->check_msg),
 			 "output length %u, want %u", out->len, in->len);
 		return false;
+	}
+	if (sc->rst) {
+		bad = check_rst(in, out);
+		if (bad)
+			snprintf(sc->check_msg, sizeof(sc->check_msg),
+				 "reply: %s", bad);
+		return !bad;
 	}
 	if (!e->n) {
 		if (memcmp(out->buf, in->buf, in->len)) {
@@ -576,10 +702,11 @@ static int run_round(struct scenario *sc, int xlb_fd, int null_fd,
 				  i < warm ? 0 : i - warm, &xret);
 		if (err)
 			goto fail;
-		if (xret != XDP_PASS && sc->checked) {
+		if (xret != want_verdict(sc) && sc->checked) {
 			sc->checked = false;
 			snprintf(sc->check_msg, sizeof(sc->check_msg),
-				 "call %zu: verdict %u, want XDP_PASS", i, xret);
+				 "call %zu: verdict %u, want %u", i, xret,
+				 want_verdict(sc));
 		}
 	}
 	err = read_stats(skel, ncpus, after);
@@ -663,6 +790,11 @@ struct setup {
 	const char *ct_map;	/* lru (as shipped), lru-percpu, hash */
 	__u32 ct_entries;	/* 0: XLB_DEF_CT_ENTRIES or what the run needs */
 	__u32 svc_target, svc_udp, svc_v6;
+	__u32 svc_aff;		/* client-IP affinity, ring all on backend 0 */
+	__u32 svc_src;		/* source ranges: 192.168.0.0/16 only */
+	__u32 svc_rej;		/* no usable backend (ring_size 0) */
+	size_t nnew;		/* distinct packets per new-flow scenario */
+	__be32 frag_be;		/* backend the first fragment went to */
 	int ncpus;
 	struct in6_addr c6, v6, b6[N_BE];
 };
@@ -715,8 +847,78 @@ static int fill_services(struct inst *in, struct setup *su)
 		v6addr(&su->b6[k], 0x244, k + 1);
 		memcpy(&bes[k], &su->b6[k], 16);
 	}
-	return add_service(skel, in->rings, su->svc_v6, &vk, XLB_AF_INET6, bes,
-			   8080);
+	err = add_service(skel, in->rings, su->svc_v6, &vk, XLB_AF_INET6, bes,
+			  8080);
+	if (err)
+		return err;
+
+	/* Three more v4 TCP services on port 80: with affinity, with
+	 * source ranges, without a usable backend. */
+	memset(&vk, 0, sizeof(vk));
+	vk.port = htons(80);
+	vk.proto = IPPROTO_TCP;
+	vk.family = XLB_AF_INET;
+	memset(bes, 0, sizeof(bes));
+	for (k = 0; k < N_BE; k++)
+		bes[k].v4 = be4(su->svc_aff, k);
+	vk.addr.v4 = vip4(su->svc_aff);
+	err = add_service_ex(skel, in->rings, su->svc_aff, &vk, XLB_AF_INET,
+			     bes, 8080, XLB_SVC_F_AFFINITY, 0);
+	if (err)
+		return err;
+	for (k = 0; k < N_BE; k++)
+		bes[k].v4 = be4(su->svc_src, k);
+	vk.addr.v4 = vip4(su->svc_src);
+	err = add_service_ex(skel, in->rings, su->svc_src, &vk, XLB_AF_INET,
+			     bes, 8080, XLB_SVC_F_SRC_RANGES, RING_SPREAD);
+	if (err)
+		return err;
+	for (k = 0; k < N_BE; k++)
+		bes[k].v4 = be4(su->svc_rej, k);
+	vk.addr.v4 = vip4(su->svc_rej);
+	return add_service_ex(skel, in->rings, su->svc_rej, &vk, XLB_AF_INET,
+			      bes, 8080, 0, RING_NONE);
+}
+
+/* The affinity scenario's clients 10.6.x.y (one per 16,384 flows, see
+ * build_new_flows) each stick to backend index 2 of svc_aff, which the
+ * ring never picks: a DNAT to it proves the affinity entry was used. The
+ * source-range service admits 192.168.0.0/16 only. */
+static int fill_sticky(struct inst *in, const struct setup *su)
+{
+	struct xlb_affinity_key ak = {};
+	struct xlb_affinity_val av = {};
+	struct xlb_src_range_key rk = {};
+	struct timespec ts;
+	__u32 c, one = 1;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	av.backend_id = (su->svc_aff - 1) * N_BE + 3;
+	av.last_seen = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	ak.svc_id = su->svc_aff;
+	ak.family = XLB_AF_INET;
+	for (c = 0; c <= su->nnew >> 14; c++) {
+		ak.client.v4 = htonl(0x0a060000u | c);
+		err = bpf_map_update_elem(
+			bpf_map__fd(in->skel->maps.xlb_affinity), &ak, &av,
+			BPF_ANY);
+		if (err) {
+			pr_err("xlb_affinity: client %u: %s", c,
+			       strerror(-err));
+			return err;
+		}
+	}
+	rk.prefixlen = XLB_SRC_RANGE_PREFIX + 16;
+	rk.svc_id = su->svc_src;
+	rk.family = XLB_AF_INET;
+	rk.addr[0] = 192;
+	rk.addr[1] = 168;
+	err = bpf_map_update_elem(bpf_map__fd(in->skel->maps.xlb_src_ranges),
+				  &rk, &one, BPF_ANY);
+	if (err)
+		pr_err("xlb_src_ranges: 192.168.0.0/16: %s", strerror(-err));
+	return err;
 }
 
 /* Tracked flows of the established and reply scenarios, each on the
@@ -751,28 +953,62 @@ static int fill_flows(struct xlb_xdp_lb *skel, struct setup *su)
 			su->svc_v6);
 }
 
+/* Sends the first fragment of datagram FRAG_ID (client4:40001 to the UDP
+ * service) through the program, as the datapath would see it: it is
+ * balanced and its rewrite recorded in xlb_frags, for the later fragment
+ * of the frag scenario to follow. */
+static int first_fragment(struct inst *in, struct setup *su)
+{
+	const int off = ETH_HLEN + offsetof(struct iphdr, daddr);
+	struct pkt p, out;
+	__u32 dur, ret;
+	__u64 wall;
+	__be32 d;
+	int err, k;
+
+	build_v4_frag(&p, client4, vip4(su->svc_udp), 40001, 53, FRAG_ID,
+		      true);
+	err = run_once(bpf_program__fd(in->skel->progs.xlb_xdp), &p, &out,
+		       &dur, &wall, &ret);
+	if (err) {
+		pr_err("first fragment: test run: %s", strerror(-err));
+		return err;
+	}
+	memcpy(&d, out.buf + off, 4);
+	for (k = 0; k < N_BE; k++)
+		if (d == be4(su->svc_udp, k))
+			break;
+	if (ret != XDP_PASS || k == N_BE) {
+		pr_err("first fragment: verdict %u, destination %08x: not "
+		       "balanced to a backend of service %u", ret, ntohl(d),
+		       su->svc_udp);
+		return -EINVAL;
+	}
+	su->frag_be = d;
+	return 0;
+}
+
 static const int off_v4_daddr = ETH_HLEN + offsetof(struct iphdr, daddr);
 static const int off_v4_saddr = ETH_HLEN + offsetof(struct iphdr, saddr);
 static const int off_v6_daddr = ETH_HLEN + offsetof(struct ipv6hdr, daddr);
 
 /* Distinct SYNs to the target: source 10.<net>.a.b, port 1024 + i % 16384. */
 static void build_new_flows(struct pkt *pkts, size_t n, __u8 net,
-			    const struct setup *su)
+			    __u32 svc)
 {
 	size_t k;
 
 	for (k = 0; k < n; k++)
 		build_v4(&pkts[k],
 			 htonl(0x0a000000u | (net << 16) | ((k >> 14) & 0xffff)),
-			 vip4(su->svc_target), IPPROTO_TCP, 1024 + (k & 0x3fff),
-			 80, 0x02);
+			 vip4(svc), IPPROTO_TCP, 1024 + (k & 0x3fff), 80, 0x02);
 }
 
 /* Packets and expectations of every scenario. fixed holds one packet per
  * scenario; new1 and new2 the distinct packets of the two new-flow
  * scenarios (nnew each). */
 static void prepare(struct setup *su, struct pkt *fixed, struct pkt *new1,
-		    struct pkt *new2, size_t nnew)
+		    struct pkt *new2, struct pkt *new3, size_t nnew)
 {
 	size_t i;
 	int k;
@@ -796,7 +1032,7 @@ static void prepare(struct setup *su, struct pkt *fixed, struct pkt *new1,
 		case S_TCP4_NEW_FULL:
 			sc->pkts = i == S_TCP4_NEW ? new1 : new2;
 			build_new_flows((struct pkt *)sc->pkts, nnew,
-					i == S_TCP4_NEW ? 2 : 4, su);
+					i == S_TCP4_NEW ? 2 : 4, su->svc_target);
 			e->n = N_BE;
 			for (k = 0; k < N_BE; k++)
 				e->addrs[k].v4 = be4(su->svc_target, k);
@@ -824,10 +1060,31 @@ static void prepare(struct setup *su, struct pkt *fixed, struct pkt *new1,
 				 IPPROTO_TCP, 40000, 80, 0x10);
 			e->n = 0;
 			break;
-		default:
+		case S_NON_VIP_PORT:
 			build_v4(&fixed[i], client4, htonl(0x0ac80001u),
 				 IPPROTO_TCP, 40000, 22, 0x10);
 			e->n = 0;
+			break;
+		case S_AFFINITY:
+			sc->pkts = new3;
+			build_new_flows(new3, nnew, 6, su->svc_aff);
+			e->addrs[0].v4 = be4(su->svc_aff, 2);
+			break;
+		case S_SRC_DENIED:
+			/* Dropped: the verdict and counters are checked. */
+			build_v4(&fixed[i], client4, vip4(su->svc_src),
+				 IPPROTO_TCP, 40000, 80, 0x02);
+			e->n = 0;
+			break;
+		case S_REJECT:
+			/* No payload: a segment with data is not answered. */
+			build_v4_pl(&fixed[i], client4, vip4(su->svc_rej),
+				    IPPROTO_TCP, 40000, 80, 0x02, 0);
+			break;
+		case S_FRAG:
+			build_v4_frag(&fixed[i], client4, vip4(su->svc_udp), 0,
+				      0, FRAG_ID, false);
+			e->addrs[0].v4 = su->frag_be;
 			break;
 		}
 	}
@@ -1150,7 +1407,7 @@ static void usage(const char *prog)
 
 static int load(const struct setup *su, __u32 ct_entries, struct inst *in)
 {
-	__u32 n_ids = su->n_services + 3;
+	__u32 n_ids = su->n_services + 6;
 	__u32 ring_entries = (n_ids * RING + XLB_RING_SLOTS_PER_ENTRY - 1) /
 			     XLB_RING_SLOTS_PER_ENTRY;
 	struct xlb_xdp_lb *skel;
@@ -1383,11 +1640,15 @@ int main(int argc, char **argv)
 	su.svc_target = su.n_services;
 	su.svc_udp = su.n_services + 1;
 	su.svc_v6 = su.n_services + 2;
+	su.svc_aff = su.n_services + 3;
+	su.svc_src = su.n_services + 4;
+	su.svc_rej = su.n_services + 5;
 	nnew = WARMUP + calls + (size_t)rounds * ROUND_WARMUP;
 	if (do_profile)
 		nprof = new_stages() * (size_t)rounds * (ROUND_WARMUP +
 					      PROFILE_CALLS / rounds);
 	nnew += nprof;
+	su.nnew = nnew;
 	nsamples = per_round;
 	if (nsamples < (size_t)PROFILE_CALLS / rounds)
 		nsamples = PROFILE_CALLS / rounds;
@@ -1397,7 +1658,7 @@ int main(int argc, char **argv)
 	ct_main = su.ct_entries;
 	if (!ct_main) {
 		ct_main = XLB_DEF_CT_ENTRIES;
-		while (ct_main < 2 * nnew + 64)
+		while (ct_main < 4 * nnew + 64)
 			ct_main <<= 1;
 	}
 	err = load(&su, ct_main, &insts[I_MAIN]);
@@ -1414,14 +1675,18 @@ int main(int argc, char **argv)
 	for (i = 0; i < N_INST; i++) {
 		err = fill_services(&insts[i], &su);
 		err = err ?: fill_flows(insts[i].skel, &su);
+		err = err ?: fill_sticky(&insts[i], &su);
 		if (err)
 			goto cleanup;
 	}
+	err = first_fragment(&insts[I_MAIN], &su);
+	if (err)
+		goto cleanup;
 	err = fill_ct(&insts[I_CT_FULL], &su);
 	if (err)
 		goto cleanup;
 
-	newpkts = calloc(2 * nnew, sizeof(*newpkts));
+	newpkts = calloc(3 * nnew, sizeof(*newpkts));
 	s.xd = calloc(nsamples, sizeof(__u64));
 	s.nd = calloc(nsamples, sizeof(__u64));
 	s.xw = calloc(nsamples, sizeof(__u64));
@@ -1431,7 +1696,7 @@ int main(int argc, char **argv)
 		pr_err("%zu packets, %zu samples: out of memory", nnew, calls);
 		goto cleanup;
 	}
-	prepare(&su, fixed, newpkts, newpkts + nnew, nnew);
+	prepare(&su, fixed, newpkts, newpkts + nnew, newpkts + 2 * nnew, nnew);
 
 	/* Rounds over all scenarios, so that a disturbed stretch of time
 	 * spoils one round of each rather than all of one. */

@@ -21,7 +21,16 @@ GATE_PKT = {
     "non_vip": 3.0,
     "non_vip_port": 3.0,
     "tcp4_new": 25.0,
+    "tcp4_affinity_hit": 40.0,
+    "tcp4_src_denied": 6.0,
+    "tcp4_reject": 6.0,
+    "udp4_frag_later": 5.0,
 }
+# Maglev spread (not timing): the fullest backend's share of a 65537-slot
+# table at most this much over the ideal 1/N.
+GATE_MAGLEV_BALANCE = 1.05
+# Map memory of one 3-backend service (the goal).
+GATE_MEM_3BE = 4096
 
 CASE_TITLES = {
     "a": "(a) kernel routing, no NAT",
@@ -100,6 +109,8 @@ def main():
     ap.add_argument("--restore")
     ap.add_argument("--xlbstats")
     ap.add_argument("--cp")
+    ap.add_argument("--maglev")
+    ap.add_argument("--mem")
     ap.add_argument("--commit", default="unknown")
     ap.add_argument("--stamp", default="")
     ap.add_argument("--seconds", type=int, default=0)
@@ -111,6 +122,8 @@ def main():
     live = live_summary(load_jsonl(a.live))
     restore = load_jsonl(a.restore)
     cp = load_json(a.cp)
+    mg = load_json(a.maglev)
+    mem = load_json(a.mem)
     xstats = {r["case"]: r["stats"] for r in load_jsonl(a.xlbstats)}
     failed = a.failed.split()
     gates = []
@@ -250,6 +263,70 @@ def main():
     if cp:
         w(cp.get("markdown", ""))
         w("")
+        by = {}
+        for r in cp.get("xlbd", []):
+            by[(r["n"], r.get("mode", "file"))] = r
+            gate("control plane xlbd %d services (%s): ran, last change "
+                 "in the maps" % (r["n"], r.get("mode", "file")),
+                 "error" not in r and r.get("last_change_in_maps") is True,
+                 r.get("error", "last change in maps: %s" %
+                       r.get("last_change_in_maps")))
+        for (n, mode), r in sorted(by.items()):
+            f = by.get((n, "file"))
+            if mode != "dir" or not f or "change_p50_ms" not in r or \
+                    "change_p50_ms" not in f:
+                continue
+            gate("control plane %d services: a change through the "
+                 "directory not slower than through one file (p50)" % n,
+                 r["change_p50_ms"] <= f["change_p50_ms"],
+                 "%.2f vs %.2f ms" % (r["change_p50_ms"],
+                                      f["change_p50_ms"]))
+    elif "control-plane" in failed:
+        pass
+    if mg:
+        w("## Maglev (libxlb's xlb_maglev_build, bench/maglevbench)")
+        w("")
+        w("| N backends | M slots | build median ms | build lowest ms |")
+        w("|---:|---:|---:|---:|")
+        for g in mg["generation"]:
+            w("| {:,} | {:,} | {:.3f} | {:.3f} |".format(
+                g["n"], g["m"], g["median_ms"], g["min_ms"]))
+        w("")
+        w("| N | M | slots per backend | fullest share / ideal 1/N | "
+          "emptiest / ideal | remove one: moved share (ideal 1/N) | "
+          "/ ideal, mean (max) | add one: moved share (ideal 1/(N+1)) | "
+          "/ ideal |")
+        w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for sp in mg["spread"]:
+            w("| {:,} | {:,} | {}-{} | {:.4f} | {:.4f} | {:.5f} ({:.5f}) | "
+              "{:.2f} ({:.2f}) | {:.5f} ({:.5f}) | {:.2f} |".format(
+                  sp["n"], sp["m"], sp["min_slots"], sp["max_slots"],
+                  sp["max_share_vs_ideal"], sp["min_share_vs_ideal"],
+                  sp["remove_moved_share"], 1.0 / sp["n"],
+                  sp["remove_vs_ideal"], sp["remove_vs_ideal_max"],
+                  sp["add_moved_share"], 1.0 / (sp["n"] + 1),
+                  sp["add_vs_ideal"]))
+            if sp["m"] == 65537:
+                gate("maglev n=%d m=65537: fullest backend <= %.2f x ideal"
+                     % (sp["n"], GATE_MAGLEV_BALANCE),
+                     sp["max_share_vs_ideal"] <= GATE_MAGLEV_BALANCE,
+                     "%.4f" % sp["max_share_vs_ideal"])
+        w("")
+    elif "maglev" not in failed:
+        failed.append("maglev")
+    if mem:
+        w(mem["markdown"])
+        w("")
+        for r in mem["services"]:
+            if r["backends"] == 3:
+                gate("memory of a 3-backend service <= %d bytes" %
+                     GATE_MEM_3BE, r["bytes"] <= GATE_MEM_3BE,
+                     "%d bytes" % r["bytes"])
+        for note in mem.get("notes", []):
+            gate("memory: preallocated maps do not grow with services",
+                 False, note)
+    elif "memory" not in failed:
+        failed.append("memory")
 
     for f in failed:
         gate("part %s ran" % f, False, "failed")
@@ -273,6 +350,8 @@ def main():
         "restore": restore,
         "xlb_stats": xstats,
         "control_plane": cp,
+        "maglev": mg,
+        "memory": mem,
         "gates": gates,
         "failed_parts": failed,
     }

@@ -10,10 +10,13 @@
 #                [--results-dir DIR]
 #
 # --quick (under 3 minutes): packet cost, live rate for (a) plain
-# routing, (b) iptables-legacy with 1,000 services and (d) xlb XDP_PASS;
-# exits non-zero only on gross regressions (wide ratio gates, see
-# bench/report.py). Without --quick: every live case, 3 repetitions,
-# and the control-plane benchmark (bench/cp.py).
+# routing, (b) iptables-legacy with 1,000 services and (d) xlb XDP_PASS,
+# Maglev figures, map memory per service, and xlbd's one-change latency
+# at 1,000 services through one file and through a directory; exits
+# non-zero only on gross regressions (wide gates, see bench/report.py).
+# Without --quick: every live case, 3 repetitions, and the whole
+# control-plane benchmark (bench/cp.py: 1,000 / 10,000 / 100,000
+# services, xlbd through one file and through a directory, iptables).
 #
 # Live topology, one set of namespaces per case (prefix xb<pid>):
 #   <pfx>g: gen0 10.0.1.1 -- lb0 10.0.1.2 :<pfx>l: lb1 10.0.2.1 -- be0 10.0.2.2 :<pfx>b
@@ -37,7 +40,7 @@ while [ $# -gt 0 ]; do
 	--cases) cases="$2"; shift ;;
 	--reps) reps="$2"; shift ;;
 	--results-dir) results_dir="$2"; shift ;;
-	-h | --help) sed -n '3,25p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,26p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -302,19 +305,31 @@ log "packet cost ($pkt_calls calls per scenario and program)"
 "$B/pktcost" -n "$pkt_calls" --rounds "$pkt_rounds" --profile --json "$work/pktcost.json" >&2 ||
 	failed_parts+=(pktcost)
 
+log "Maglev tables"
+"$B/maglevbench" --json "$work/maglev.json" >&2 || failed_parts+=(maglev)
+python3 bench/memsvc.py --out "$work/mem.json" >&2 || failed_parts+=(memory)
+
 for c in $cases; do
 	run_case "$c" || failed_parts+=("live:$c")
 done
 
-if [ $quick = 0 ] && [ $control_plane = 1 ]; then
+if [ $control_plane = 1 ]; then
 	log "control plane"
-	python3 bench/cp.py --out "$work/cp.json" || failed_parts+=(control-plane)
+	if [ $quick = 1 ]; then
+		# xlbd only, one file against a directory, side by side.
+		python3 bench/cp.py --sizes 1000 --changes 20 --flavours "" \
+			--out "$work/cp.json" || failed_parts+=(control-plane)
+	else
+		python3 bench/cp.py --out "$work/cp.json" ||
+			failed_parts+=(control-plane)
+	fi
 fi
 
 python3 bench/report.py --quick $quick --pktcost "$work/pktcost.json" \
 	--live "$work/live.jsonl" --restore "$work/restore.jsonl" \
 	--xlbstats "$work/xlbstats.jsonl" \
-	--cp "$work/cp.json" --commit "$commit" --stamp "$stamp" \
+	--cp "$work/cp.json" --maglev "$work/maglev.json" \
+	--mem "$work/mem.json" --commit "$commit" --stamp "$stamp" \
 	--seconds $(( $(date +%s) - started )) \
 	--failed "${failed_parts[*]:-}" --out "$result"
 rc=$?
