@@ -5,6 +5,9 @@
   <dir>/full-sync.png  time to program N services, log-log: xlbd (start
                        to ready, and its own sync time) against
                        iptables-restore, legacy and nft
+  <dir>/change-latency.png  one endpoint change, p50 and p99, through
+                       one config file and through a config directory,
+                       against the 5 ms goal
   <dir>/live-pps.png   live forwarding rate by case, established and
                        new flows, as bars
 
@@ -28,11 +31,14 @@ def gnuplot(script):
 def full_sync(res, tmp, out):
     cp = res.get("control_plane") or {}
     series = []
-    xl = [r for r in cp.get("xlbd", []) if r.get("ready_s")]
-    if xl:
-        series.append(("xlbd: start to ready", [(r["n"], r["ready_s"])
-                                                 for r in xl]))
-        series.append(("xlbd: sync only (its log)",
+    for mode, what in (("file", "one file"), ("dir", "directory")):
+        xl = [r for r in cp.get("xlbd", []) if r.get("ready_s") and
+              r.get("mode", "file") == mode]
+        if not xl:
+            continue
+        series.append(("xlbd, %s: start to ready" % what,
+                       [(r["n"], r["ready_s"]) for r in xl]))
+        series.append(("xlbd, %s: sync only (its log)" % what,
                        [(r["n"], r["programmed_ms"] / 1000) for r in xl
                         if r.get("programmed_ms")]))
     for fl in ("legacy", "nft"):
@@ -69,6 +75,37 @@ set title 'Time to program N services (commit %s)'
 %s
 plot %s
 """ % (out, res.get("commit", "?"), "\n".join(labels), ", ".join(plots)))
+    return True
+
+
+def change_latency(res, tmp, out):
+    cp = res.get("control_plane") or {}
+    plots = []
+    for mode, what in (("file", "one file"), ("dir", "directory")):
+        xl = [r for r in cp.get("xlbd", []) if r.get("change_p50_ms") and
+              r.get("mode", "file") == mode]
+        for key, q in (("change_p50_ms", "p50"), ("change_p99_ms", "p99")):
+            path = os.path.join(tmp, "c-%s-%s.dat" % (mode, q))
+            with open(path, "w") as f:
+                for r in xl:
+                    f.write("%d %g\n" % (r["n"], r[key]))
+            if xl:
+                plots.append("'%s' using 1:2 with linespoints lw 2 pt 7 "
+                             "title 'xlbd, %s: %s'" % (path, what, q))
+    if not plots:
+        return False
+    plots.append("5 with lines dt 2 lc rgb 'black' title 'goal: p99 <= 5 ms'")
+    gnuplot("""set terminal pngcairo size 800,520 font ',10' noenhanced
+set output '%s'
+set logscale xy
+set grid
+set key top left
+set xlabel 'services (x 3 endpoints)'
+set ylabel 'ms, file renamed into place -> xlbd applied'
+set xrange [500:200000]
+set title 'One endpoint change (commit %s)'
+plot %s
+""" % (out, res.get("commit", "?"), ", ".join(plots)))
     return True
 
 
@@ -115,6 +152,7 @@ def main():
     os.makedirs(a.dir, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, fn in (("full-sync.png", full_sync),
+                         ("change-latency.png", change_latency),
                          ("live-pps.png", live_bars)):
             out = os.path.join(a.dir, name)
             if fn(res, tmp, out):
