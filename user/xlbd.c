@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <libgen.h>
@@ -24,7 +25,9 @@
 #include "loader.h"
 #include <bpf/bpf.h>
 
+#include "healthcheck.h"
 #include "log.h"
+#include "metrics.h"
 #include "nodeaddr.h"
 #include "sync.h"
 #include "util.h"
@@ -55,6 +58,13 @@ static const char usage[] =
 	"                         to its own service when balanced to itself\n"
 	"                         (once per family; default: the node's first\n"
 	"                         address of that family)\n"
+	"      --metrics-address ADDR:PORT  serve /metrics, /healthz and\n"
+	"                         /readyz there (default " XLB_METRICS_DEF_ADDRESS ";\n"
+	"                         [IPV6]:PORT; none or port 0: off)\n"
+	"      --metrics-max-services N  per-service series at most\n"
+	"                         (default %u)\n"
+	"      --metrics-max-backends N  per-backend series at most\n"
+	"                         (default %u)\n"
 	"  -v, --verbose          more logs (-vv for debug)\n"
 	"  -q, --quiet            only warnings and errors\n"
 	"  -h, --help             this text\n"
@@ -79,7 +89,19 @@ struct agent {
 	struct xlb_dp dp;
 	struct xlb_sync sync;
 	bool synced;
+	uint64_t event_ns;	/* arrival of the change being applied */
 };
+
+/* A change is in the maps: what /metrics and /readyz show. */
+static void metrics_synced(struct agent *a, uint64_t t0)
+{
+	uint64_t since = a->event_ns ? a->event_ns : t0;
+
+	xlb_metrics_set_programmed(a->sync.n_svcs,
+				   xlb_sync_backend_count(&a->sync));
+	xlb_metrics_observe_sync((xlb_now_ns() - since) / 1e9);
+	xlb_metrics_count(XLB_METRICS_CONFIG_RELOADS);
+}
 
 static bool is_json_name(const char *n)
 {
@@ -242,6 +264,7 @@ static int reload_file(struct agent *a, const char *name)
 		rc = load_file(a, f, &m, err, sizeof(err));
 		if (rc) {
 			pr_err("config %s changed: %s; nothing changed", name, err);
+			xlb_metrics_count(XLB_METRICS_CONFIG_REJECTED);
 			return rc;
 		}
 	}
@@ -262,7 +285,9 @@ static int reload_file(struct agent *a, const char *name)
 				    sizeof(err));
 	if (rc) {
 		pr_err("config %s changed: %s", name, err);
+		xlb_metrics_count(XLB_METRICS_CONFIG_REJECTED);
 	} else {
+		metrics_synced(a, t0);
 		file_set_svcs(f, &m);
 		pr_info("config %s changed: %zu added, %zu updated, %zu removed, %zu unchanged; backends +%zu -%zu ~%zu; %zu rings written in %.3f ms",
 			name, res.added, res.updated, res.removed,
@@ -289,21 +314,25 @@ static int reload(struct agent *a, const char *why)
 		rc = xlb_config_load(a->config, &m, err, sizeof(err));
 	if (rc) {
 		pr_err("%s: %s; nothing changed", why, err);
+		xlb_metrics_count(XLB_METRICS_CONFIG_REJECTED);
 		return rc;
 	}
 	pr_debug("%s: config parsed in %.1f ms", why, (xlb_now_ns() - t0) / 1e6);
 	rc = xlb_sync_apply(&a->sync, &m, &res, err, sizeof(err));
 	if (rc) {
 		pr_err("%s: %s", why, err);
+		xlb_metrics_count(XLB_METRICS_CONFIG_REJECTED);
 		xlb_model_free(&m);
 		return rc;
 	}
+	metrics_synced(a, t0);
 	pr_info("%s: %zu added, %zu updated, %zu removed, %zu unchanged; backends +%zu -%zu ~%zu; %zu rings written in %.3f ms",
 		why, res.added, res.updated, res.removed, res.unchanged,
 		res.be_added, res.be_removed, res.be_changed, res.rings_written,
 		(xlb_now_ns() - t0) / 1e6);
 	if (!a->synced) {
 		a->synced = true;
+		xlb_metrics_set_ready();
 		xlb_log(XLB_LOG_NOTE,
 			"ready: %zu services, %zu backends, programmed in %.1f ms",
 			a->sync.n_svcs, xlb_sync_backend_count(&a->sync),
@@ -471,6 +500,9 @@ int main(int argc, char **argv)
 		{ "max-backends", required_argument, NULL, 'B' },
 		{ "ct-entries", required_argument, NULL, 'C' },
 		{ "hairpin-address", required_argument, NULL, 'H' },
+		{ "metrics-address", required_argument, NULL, 'M' },
+		{ "metrics-max-services", required_argument, NULL, 'X' },
+		{ "metrics-max-backends", required_argument, NULL, 'Y' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -478,7 +510,13 @@ int main(int argc, char **argv)
 	};
 	struct xlb_loader_opts lo = { .bpffs = XLB_DEFAULT_BPFFS };
 	enum xlb_attach_mode mode = XLB_MODE_NATIVE;
+	struct xlb_metrics_opts mo = {
+		.address = XLB_METRICS_DEF_ADDRESS,
+		.max_services = XLB_METRICS_DEF_MAX_SERVICES,
+		.max_backends = XLB_METRICS_DEF_MAX_BACKENDS,
+	};
 	struct agent a = {};
+	__u32 u32v;
 	char *ifaces = NULL, *saveptr, *ifn;
 	int verbose = 0, quiet = 0, c, rc = 1, sfd = -1, ifd = -1, nfd = -1, wd;
 	sigset_t mask;
@@ -534,6 +572,28 @@ int main(int argc, char **argv)
 			a.hairpin[hf == XLB_AF_INET6].family = hf;
 			break;
 		}
+		case 'M': {
+			struct sockaddr_storage ss;
+			bool off;
+
+			if (xlb_metrics_parse_address(optarg, &ss, &off)) {
+				fprintf(stderr, "xlbd: --metrics-address \"%s\": not ADDR:PORT, [IPV6]:PORT or none\n",
+					optarg);
+				return 2;
+			}
+			mo.address = optarg;
+			break;
+		}
+		case 'X':
+			if (parse_u32("--metrics-max-services", optarg, &u32v))
+				return 2;
+			mo.max_services = u32v;
+			break;
+		case 'Y':
+			if (parse_u32("--metrics-max-backends", optarg, &u32v))
+				return 2;
+			mo.max_backends = u32v;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -542,7 +602,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			printf(usage, XLB_DEF_RING_SLOTS, XLB_DEF_MAX_SERVICES,
-			       XLB_DEF_MAX_BACKENDS, XLB_DEF_CT_ENTRIES);
+			       XLB_DEF_MAX_BACKENDS, XLB_DEF_CT_ENTRIES,
+			       XLB_METRICS_DEF_MAX_SERVICES,
+			       XLB_METRICS_DEF_MAX_BACKENDS);
 			return 0;
 		default:
 			fprintf(stderr, "Try 'xlbd --help'.\n");
@@ -592,6 +654,12 @@ int main(int argc, char **argv)
 		pr_info("interface %s: attached (%s)", ifn, where);
 	}
 
+	mo.maps = &a.dp.maps;
+	xlb_metrics_set_programmed(a.sync.n_svcs,
+				   xlb_sync_backend_count(&a.sync));
+	if (xlb_metrics_start(&mo))
+		goto out;
+
 	refresh_node_addrs(&a);
 	publish_hairpin(&a);
 	nfd = xlb_nodeaddr_watch();
@@ -617,6 +685,7 @@ int main(int argc, char **argv)
 			pr_err("poll: %s", strerror(errno));
 			break;
 		}
+		a.event_ns = xlb_now_ns();
 		if (pfd[0].revents & POLLIN) {
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
@@ -648,6 +717,8 @@ int main(int argc, char **argv)
 		}
 	}
 out:
+	xlb_hc_fini();
+	xlb_metrics_stop();
 	if (nfd >= 0)
 		close(nfd);
 	if (ifd >= 0)
