@@ -4,7 +4,7 @@
 # bench/run.sh.
 xlb_deps=(clang llvm libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev
 	libcjson-dev libyaml-dev libmicrohttpd-dev bpftool meson ninja-build
-	pkg-config iproute2 ethtool iptables nftables python3 curl socat
+	pkg-config iproute2 ethtool iptables nftables python3 python3-yaml curl socat
 	gnuplot-nox)
 
 xlb_install_deps() {

@@ -1,0 +1,422 @@
+#!/bin/bash
+# The Helm chart helm/xlb, with helm built from its Go module at the
+# version pinned in tools/helm.sh:
+# - values.yaml documents every value;
+# - helm lint --strict with default and non-default values;
+# - helm template with default values, non-default values (privileged,
+#   other interfaces, API server address, resources, metrics address,
+#   extra args and env, no bpffs init container) and a third set (the
+#   SYS_ADMIN fallback, loopback metrics, no RBAC/ServiceAccount
+#   created), each rendered object checked field by field;
+# - values the chart refuses, with their messages;
+# - a server-side dry run of every rendered object against a real
+#   kube-apiserver when selftests/k8s-real has one built, plus one
+#   invalid DaemonSet the server must refuse.
+# When helm cannot be built here (no Go new enough) the test prints
+# "SKIP: ..." with the reason and exits 0; so does the dry run when no
+# kube-apiserver is built.
+set -u
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+. "$here/lib.sh"
+chart="$root/helm/xlb"
+
+# --- helm -----------------------------------------------------------------
+build_log="${TMPDIR:-/tmp}/xlb-helm-build.$$.log"
+budget="${XLB_HELM_BUILD_TIMEOUT:-480}"
+helm="$(timeout "$budget" "$root/tools/helm.sh" --path 2>"$build_log")"
+rc=$?
+grep -v '^go: downloading' "$build_log" | sed 's/^/# /'
+case $rc in
+0) rm -f "$build_log" ;;
+3)
+	echo "SKIP: helm chart test: $(grep 'cannot build' "$build_log" | tail -n 1)"
+	rm -f "$build_log"
+	exit 0
+	;;
+124)
+	echo "SKIP: helm chart test: building helm did not finish within $budget s (XLB_HELM_BUILD_TIMEOUT); the Go build cache keeps what was compiled, the next run continues"
+	rm -f "$build_log"
+	exit 0
+	;;
+*)
+	xlb_fail "tools/helm.sh --path exited with status $rc (log $build_log)"
+	exit 1
+	;;
+esac
+xlb_log "$("$helm" version --short) ($helm)"
+
+xlb_init
+helm_exit() {
+	local rc=$?
+	declare -F xlb_k8s_stop >/dev/null && xlb_k8s_stop
+	(exit $rc)
+	xlb_cleanup
+}
+trap helm_exit EXIT
+out="$XLB_RUN/helm"
+mkdir -p "$out"
+
+# --- values files -----------------------------------------------------------
+custom="$out/custom-values.yaml"
+cat >"$custom" <<'EOF'
+image:
+  repository: registry.example/xlb
+  tag: "1.2.3"
+  pullPolicy: Always
+k8sServiceHost: 192.0.2.10
+k8sServicePort: 8443
+interfaces: [ens5, ens6]
+xdpMode: native
+securityContext:
+  privileged: true
+bpffs:
+  pinSubdir: xlb-test
+  mount: false
+metrics:
+  bindAddress: "::"
+  port: 9500
+resources:
+  requests: {cpu: 250m, memory: 256Mi}
+  limits: {cpu: "1", memory: 2Gi}
+extraArgs: [--fib-redirect, -v]
+extraEnv:
+  - {name: XLB_TEST_ENV, value: "on"}
+EOF
+fallback_set=(--set 'securityContext.capabilities={NET_ADMIN,SYS_ADMIN}'
+	--set metrics.bindAddress=127.0.0.1
+	--set metrics.prometheusAnnotations=false
+	--set rbac.create=false --set serviceAccount.create=false
+	--set serviceAccount.name=xlb-existing)
+
+# --- values.yaml is documented -----------------------------------------------
+# Every key has a comment line right above it, except the fields of
+# values handed to Kubernetes verbatim (resources, updateStrategy, ...).
+doc="$(python3 - "$chart/values.yaml" <<'EOF'
+import re, sys
+verbatim = {"resources", "initResources", "updateStrategy", "rollingUpdate",
+            "nodeSelector", "seccompProfile", "requests", "limits"}
+stack, prev, bad = [], "", []
+for n, line in enumerate(open(sys.argv[1]), 1):
+    if not line.strip():
+        prev = ""
+        continue
+    m = re.match(r"^( *)([A-Za-z][\w.-]*):", line)
+    if m:
+        ind, key = len(m.group(1)), m.group(2)
+        while stack and stack[-1][0] >= ind:
+            stack.pop()
+        parent = stack[-1][1] if stack else None
+        if not prev.lstrip().startswith("#") and parent not in verbatim:
+            bad.append("%d:%s" % (n, key))
+        stack.append((ind, key))
+    prev = line
+print(" ".join(bad))
+EOF
+)"
+xlb_check_eq "${doc:-none}" none "values.yaml: every value has a comment (undocumented keys)"
+
+# --- lint --------------------------------------------------------------------
+lint() {
+	local what="$1" o
+	shift
+	if o="$("$helm" lint --strict "$chart" "$@" 2>&1)"; then
+		xlb_check "helm lint --strict, $what: 0 charts failed" \
+			grep -q '1 chart(s) linted, 0 chart(s) failed' <<<"$o"
+	else
+		xlb_fail "helm lint --strict, $what: $(grep -E 'ERROR|WARNING' <<<"$o" | head -n 3)"
+	fi
+}
+lint "default values"
+lint "non-default values" -f "$custom"
+lint "SYS_ADMIN fallback, no RBAC" "${fallback_set[@]}"
+
+# --- template and checks ----------------------------------------------------
+render() {
+	local what="$1" file="$2"
+	shift 2
+	if "$helm" template "$@" "$chart" >"$file" 2>"$file.err"; then
+		xlb_pass "helm template, $what"
+		return 0
+	fi
+	xlb_fail "helm template, $what: $(head -n 3 "$file.err")"
+	return 1
+}
+
+# check.py MODE FILE: one PASS/FAIL line per field checked.
+cat >"$out/check.py" <<'EOF'
+import sys
+import yaml
+
+mode, path, app_version = sys.argv[1:4]
+docs = [d for d in yaml.safe_load_all(open(path)) if d]
+npass = nfail = 0
+
+
+def check(what, got, want):
+    global npass, nfail
+    if got == want:
+        print("PASS: %s: %s" % (mode, what))
+        npass += 1
+    else:
+        print("FAIL: %s: %s: got %r, want %r" % (mode, what, got, want))
+        nfail += 1
+
+
+def one(kind):
+    objs = [d for d in docs if d.get("kind") == kind]
+    return objs[0] if len(objs) == 1 else None
+
+
+def arg(args, flag):
+    return args[args.index(flag) + 1] if flag in args else None
+
+
+def env(c, name):
+    return [e for e in c.get("env", []) if e["name"] == name]
+
+
+exp = {
+    "default": dict(ns="kube-system", name="xlb", sa="xlb", rbac=True,
+                    image="xlb:" + app_version, pull="IfNotPresent",
+                    iface="eth0", mode="best-effort", pins="/sys/fs/bpf/xlb",
+                    maddr="0.0.0.0:9477", port=9477, host=None,
+                    prom=True, priv=False, caps=["BPF", "NET_ADMIN", "PERFMON"],
+                    init=True, api=None, extra=[],
+                    res={"requests": {"cpu": "100m", "memory": "128Mi"},
+                         "limits": {"memory": "1Gi"}}),
+    "custom": dict(ns="xlb-system", name="lb-xlb", sa="lb-xlb", rbac=True,
+                   image="registry.example/xlb:1.2.3", pull="Always",
+                   iface="ens5,ens6", mode="native",
+                   pins="/sys/fs/bpf/xlb-test", maddr="[::]:9500",
+                   port=9500, host=None, prom=True, priv=True, caps=None,
+                   init=False, api=("192.0.2.10", "8443"),
+                   extra=["--fib-redirect", "-v"],
+                   res={"requests": {"cpu": "250m", "memory": "256Mi"},
+                        "limits": {"cpu": "1", "memory": "2Gi"}}),
+    "fallback": dict(ns="kube-system", name="xlb", sa="xlb-existing",
+                     rbac=False, image="xlb:" + app_version,
+                     pull="IfNotPresent", iface="eth0", mode="best-effort",
+                     pins="/sys/fs/bpf/xlb", maddr="127.0.0.1:9477",
+                     port=9477, host="127.0.0.1", prom=False, priv=False,
+                     caps=["NET_ADMIN", "SYS_ADMIN"], init=True, api=None,
+                     extra=[],
+                     res={"requests": {"cpu": "100m", "memory": "128Mi"},
+                          "limits": {"memory": "1Gi"}}),
+}[mode]
+
+kinds = sorted(d["kind"] for d in docs)
+check("kinds rendered", kinds,
+      sorted(["ClusterRole", "ClusterRoleBinding", "DaemonSet",
+              "ServiceAccount"] if exp["rbac"] else ["DaemonSet"]))
+for d in docs:
+    if d["kind"] in ("DaemonSet", "ServiceAccount"):
+        check("%s namespace" % d["kind"], d["metadata"].get("namespace"),
+              exp["ns"])
+
+ds = one("DaemonSet")
+if ds is None:
+    check("exactly one DaemonSet", 0, 1)
+    sys.exit(1)
+check("DaemonSet name", ds["metadata"]["name"], exp["name"])
+spec = ds["spec"]
+tpl = spec["template"]
+pod = tpl["spec"]
+check("selector matches the pod labels",
+      all(tpl["metadata"]["labels"].get(k) == v
+          for k, v in spec["selector"]["matchLabels"].items()), True)
+check("updateStrategy", spec.get("updateStrategy", {}).get("type"),
+      "RollingUpdate")
+check("hostNetwork", pod.get("hostNetwork"), True)
+check("dnsPolicy", pod.get("dnsPolicy"), "ClusterFirstWithHostNet")
+check("priorityClassName", pod.get("priorityClassName"),
+      "system-node-critical")
+check("tolerations: every taint", pod.get("tolerations"),
+      [{"operator": "Exists"}])
+check("serviceAccountName", pod.get("serviceAccountName"), exp["sa"])
+ann = tpl["metadata"].get("annotations") or {}
+if exp["prom"]:
+    check("Prometheus annotations",
+          (ann.get("prometheus.io/scrape"), ann.get("prometheus.io/port"),
+           ann.get("prometheus.io/path")),
+          ("true", str(exp["port"]), "/metrics"))
+else:
+    check("no Prometheus annotations",
+          [k for k in ann if k.startswith("prometheus.io/")], [])
+
+cs = [c for c in pod["containers"] if c["name"] == "xlbd"]
+check("one xlbd container", len(cs), 1)
+c = cs[0]
+check("image", c["image"], exp["image"])
+check("imagePullPolicy", c["imagePullPolicy"], exp["pull"])
+args = c["args"]
+check("args start in-cluster with the node name", args[:3],
+      ["--in-cluster", "--node-name", "$(K8S_NODE_NAME)"])
+check("--iface", arg(args, "--iface"), exp["iface"])
+check("--xdp-mode", arg(args, "--xdp-mode"), exp["mode"])
+check("--bpffs", arg(args, "--bpffs"), exp["pins"])
+check("--metrics-address", arg(args, "--metrics-address"), exp["maddr"])
+check("args, all of them", args,
+      ["--in-cluster", "--node-name", "$(K8S_NODE_NAME)",
+       "--iface", exp["iface"], "--xdp-mode", exp["mode"],
+       "--bpffs", exp["pins"], "--metrics-address", exp["maddr"]] +
+      exp["extra"])
+check("env K8S_NODE_NAME from spec.nodeName",
+      [e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+       for e in env(c, "K8S_NODE_NAME")], ["spec.nodeName"])
+api = (env(c, "KUBERNETES_SERVICE_HOST"), env(c, "KUBERNETES_SERVICE_PORT"))
+check("env KUBERNETES_SERVICE_HOST/PORT",
+      (api[0][0].get("value"), api[1][0].get("value"))
+      if api[0] and api[1] else None if not (api[0] or api[1]) else api,
+      exp["api"])
+if mode == "custom":
+    check("extraEnv", [e.get("value") for e in env(c, "XLB_TEST_ENV")],
+          ["on"])
+check("metrics containerPort", [(p["containerPort"], p.get("protocol"))
+                                for p in c.get("ports", [])],
+      [(exp["port"], "TCP")])
+for probe, path in (("livenessProbe", "/healthz"),
+                    ("readinessProbe", "/readyz")):
+    g = c.get(probe, {}).get("httpGet", {})
+    check(probe, (g.get("path"), g.get("port"), g.get("host")),
+          (path, exp["port"], exp["host"]))
+sc = c.get("securityContext", {})
+check("privileged", sc.get("privileged"), exp["priv"])
+if exp["priv"]:
+    check("no capability list when privileged", "capabilities" in sc, False)
+else:
+    check("capabilities added", sc.get("capabilities", {}).get("add"),
+          exp["caps"])
+    check("capabilities dropped", sc.get("capabilities", {}).get("drop"),
+          ["ALL"])
+    sysadmin = "SYS_ADMIN" in exp["caps"]
+    check("SYS_ADMIN only in the fallback",
+          "SYS_ADMIN" in (sc.get("capabilities", {}).get("add") or []),
+          sysadmin)
+    check("allowPrivilegeEscalation", sc.get("allowPrivilegeEscalation"),
+          None if sysadmin else False)
+check("readOnlyRootFilesystem", sc.get("readOnlyRootFilesystem"), True)
+check("resources", c.get("resources"), exp["res"])
+
+vols = {v["name"]: v for v in pod.get("volumes", [])}
+check("bpffs hostPath", vols.get("bpffs", {}).get("hostPath"),
+      {"path": "/sys/fs/bpf", "type": "DirectoryOrCreate"})
+check("xlbd mounts bpffs HostToContainer",
+      [(m["mountPath"], m.get("mountPropagation"))
+       for m in c.get("volumeMounts", []) if m["name"] == "bpffs"],
+      [("/sys/fs/bpf", "HostToContainer")])
+inits = pod.get("initContainers") or []
+if exp["init"]:
+    check("one init container", [i["name"] for i in inits], ["mount-bpffs"])
+    i = inits[0]
+    check("init container mounts bpffs when missing",
+          "mount -t bpf bpf" in " ".join(i.get("command", [])), True)
+    check("init container privileged (Bidirectional propagation)",
+          i.get("securityContext", {}).get("privileged"), True)
+    check("init container's bpffs mount",
+          [(m["mountPath"], m.get("mountPropagation"))
+           for m in i.get("volumeMounts", []) if m["name"] == "bpffs"],
+          [("/sys/fs/bpf", "Bidirectional")])
+else:
+    check("no init container", inits, [])
+
+if exp["rbac"]:
+    sa, cr, crb = one("ServiceAccount"), one("ClusterRole"), \
+        one("ClusterRoleBinding")
+    check("ServiceAccount name", sa["metadata"]["name"], exp["sa"])
+    grants = sorted((g, r, v) for rule in cr["rules"]
+                    for g in rule.get("apiGroups", [])
+                    for r in rule.get("resources", [])
+                    for v in rule.get("verbs", []))
+    want = sorted((g, r, v) for g, r in (("", "services"), ("", "nodes"),
+                                         ("discovery.k8s.io",
+                                          "endpointslices"))
+                  for v in ("get", "list", "watch"))
+    check("ClusterRole grants exactly get/list/watch on services, nodes, "
+          "endpointslices", grants, want)
+    check("ClusterRole has no other rule fields",
+          sorted({k for rule in cr["rules"] for k in rule}),
+          ["apiGroups", "resources", "verbs"])
+    check("ClusterRoleBinding roleRef", crb["roleRef"],
+          {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+           "name": cr["metadata"]["name"]})
+    check("ClusterRoleBinding subject", crb["subjects"],
+          [{"kind": "ServiceAccount", "name": exp["sa"],
+            "namespace": exp["ns"]}])
+sys.exit(1 if nfail else 0)
+EOF
+app_version="$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$chart/Chart.yaml")"
+
+check_render() {
+	python3 "$out/check.py" "$1" "$2" "$app_version" ||
+		xlb_log "$1: some checks failed"
+}
+
+render "default values" "$out/default.yaml" xlb --namespace kube-system &&
+	check_render default "$out/default.yaml"
+render "non-default values" "$out/custom.yaml" lb --namespace xlb-system \
+	-f "$custom" && check_render custom "$out/custom.yaml"
+render "SYS_ADMIN fallback, no RBAC" "$out/fallback.yaml" xlb \
+	--namespace kube-system "${fallback_set[@]}" &&
+	check_render fallback "$out/fallback.yaml"
+
+# --- values the chart refuses ------------------------------------------------
+refuse() {
+	local what="$1" want="$2" o
+	shift 2
+	if o="$("$helm" template xlb "$chart" "$@" 2>&1)"; then
+		xlb_fail "helm template refuses $what: it rendered"
+	else
+		xlb_check "helm template refuses $what: \"$want\"" grep -qF "$want" <<<"$o"
+	fi
+}
+refuse "no interface" "interfaces: at least one node interface is required" \
+	--set 'interfaces=null'
+refuse "interfaces as a string" "must be a list of interface names" \
+	--set interfaces=eth0
+refuse "a port out of range" "metrics.port: 70000: not a TCP port" \
+	--set metrics.port=70000
+refuse "no capability and not privileged" \
+	"securityContext.capabilities: empty while securityContext.privileged is false" \
+	--set 'securityContext.capabilities=null'
+
+# --- server-side dry run -------------------------------------------------------
+if [ ! -f "$here/k8s-real/cluster.sh" ]; then
+	echo "SKIP: helm chart: server-side dry run: no selftests/k8s-real/cluster.sh"
+	exit 0
+fi
+. "$here/k8s-real/cluster.sh"
+if ! "$here/k8s-real/build.sh" --check >/dev/null 2>&1; then
+	echo "SKIP: helm chart: server-side dry run: no kube-apiserver $XLB_K8S_VERSION built in $XLB_K8S_BIN (selftests/k8s-real/build.sh, run by test_k8s_real, builds it)"
+	exit 0
+fi
+ns="$XLB_PFX-k8s"
+xlb_ns_add "$ns" || { xlb_fail "create namespace $ns"; exit 1; }
+if ! xlb_k8s_start "$XLB_RUN/k8s" "$ns"; then
+	xlb_fail "start etcd and kube-apiserver $XLB_K8S_VERSION"
+	exit 1
+fi
+xlb_log "kube-apiserver $XLB_K8S_VERSION ready in $XLB_K8S_READY_MS ms"
+for f in default custom fallback; do
+	[ -s "$out/$f.yaml" ] || continue
+	xlb_k8s_dryrun --prefix "dry run ($f values): " "$out/$f.yaml" ||
+		xlb_log "dry run ($f values): some objects rejected"
+done
+
+# The dry run refuses what is invalid: the default DaemonSet with its init
+# container made unprivileged (Bidirectional propagation needs privileged).
+python3 - "$out/default.yaml" >"$out/invalid.yaml" <<'EOF'
+import sys
+import yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d["kind"] == "DaemonSet":
+        d["spec"]["template"]["spec"]["initContainers"][0]["securityContext"]["privileged"] = False
+        print(yaml.safe_dump(d))
+EOF
+o="$(xlb_k8s_dryrun "$out/invalid.yaml")"
+st=$?
+if [ $st -ne 0 ] && grep -q 'Bidirectional' <<<"$o"; then
+	xlb_pass "dry run refuses an unprivileged init container with Bidirectional propagation"
+else
+	xlb_fail "dry run of an invalid DaemonSet: status $st: $(sed 's/^[A-Z]*: //' <<<"$o" | head -n 2)"
+fi
