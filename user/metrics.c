@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,7 +229,8 @@ static int counter_read(int fd, __u32 key, struct xlb_counter *out,
 
 #define CHUNK 1024
 
-/* Calls fn for every entry of an array map, CHUNK entries per syscall. */
+/* Calls fn for every entry of an array map, CHUNK entries per syscall,
+ * until fn returns non-zero (1: stop, negative: error). */
 static int array_scan(int fd, size_t vsz,
 		      int (*fn)(void *ctx, __u32 key, const void *val),
 		      void *ctx)
@@ -258,15 +260,24 @@ static int array_scan(int fd, size_t vsz,
 		first = false;
 	}
 	free(vals);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
+/*
+ * The scans stop once they have seen as many services (backends) as the
+ * main thread last published: ids are handed out from the bottom, so
+ * most of a large, sparsely used array is never read. A change that the
+ * main thread has written but not yet published can be missed by one
+ * scrape; removals only make the scan go on to the end.
+ */
 struct scan {
 	struct svc_row *svcs;
 	size_t n_svcs, svcs_omitted;
 	struct be_row *bes;
 	size_t n_bes, bes_omitted;
 	struct xlb_counter *pcpu;
+	size_t svcs_seen, svcs_want;
+	size_t bes_seen, bes_want;
 };
 
 static int svc_cb(void *ctx, __u32 id, const void *val)
@@ -278,9 +289,10 @@ static int svc_cb(void *ctx, __u32 id, const void *val)
 
 	if (!(info->flags & XLB_SVC_INFO_F_USED))
 		return 0;
+	s->svcs_seen++;
 	if (s->n_svcs >= srv.max_services) {
 		s->svcs_omitted++;
-		return 0;
+		return s->svcs_seen >= s->svcs_want;
 	}
 	r = &s->svcs[s->n_svcs++];
 	r->id = id;
@@ -288,7 +300,7 @@ static int svc_cb(void *ctx, __u32 id, const void *val)
 	name[sizeof(name) - 1] = '\0';
 	xlb_metrics_escape(r->name, name);
 	counter_read(srv.svc_stats, id, &r->c, s->pcpu);
-	return 0;
+	return s->svcs_seen >= s->svcs_want;
 }
 
 static int svc_cmp(const void *k, const void *e)
@@ -308,21 +320,22 @@ static int be_cb(void *ctx, __u32 id, const void *val)
 
 	if (be->state == XLB_BE_UNUSED)
 		return 0;
+	s->bes_seen++;
 	/* Rows are in id order: the scan of xlb_svc_info made them so. */
 	sr = bsearch(&be->svc_id, s->svcs, s->n_svcs, sizeof(*s->svcs),
 		     svc_cmp);
 	if (!sr)
-		return 0;
+		return s->bes_seen >= s->bes_want;
 	if (s->n_bes >= srv.max_backends) {
 		s->bes_omitted++;
-		return 0;
+		return s->bes_seen >= s->bes_want;
 	}
 	r = &s->bes[s->n_bes++];
 	r->svc = sr - s->svcs;
 	xlb_addr_str(&be->addr, be->family, r->ip);
 	r->port = ntohs(be->port);
 	counter_read(srv.be_stats, id, &r->c, s->pcpu);
-	return 0;
+	return s->bes_seen >= s->bes_want;
 }
 
 static void render_maps(struct sbuf *b, struct scan *s)
@@ -388,6 +401,9 @@ static int render_metrics(struct sbuf *b)
 	size_t i;
 	int rc;
 
+	snapshot_copy(&sn);
+	s.svcs_want = sn.services ? sn.services : SIZE_MAX;
+	s.bes_want = sn.backends ? sn.backends : SIZE_MAX;
 	s.pcpu = calloc(srv.ncpus, sizeof(*s.pcpu));
 	s.svcs = calloc(srv.max_services + 1, sizeof(*s.svcs));
 	s.bes = calloc(srv.max_backends + 1, sizeof(*s.bes));
@@ -402,7 +418,6 @@ static int render_metrics(struct sbuf *b)
 	if (rc)
 		goto out;
 	/* Backends of omitted services are omitted too; the gauge says so. */
-	snapshot_copy(&sn);
 	if (sn.backends > s.n_bes + s.bes_omitted)
 		s.bes_omitted = sn.backends - s.n_bes;
 
@@ -481,8 +496,16 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 			       const char *version, const char *upload,
 			       size_t *upload_size, void **con_cls)
 {
+	static __thread bool niced;
 	struct snapshot sn;
 
+	/* A large scrape takes CPU time; the main thread's map updates
+	 * come first. */
+	if (!niced) {
+		niced = true;
+		if (setpriority(PRIO_PROCESS, gettid(), 10))
+			pr_debug("metrics: nice 10: %s", strerror(errno));
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
