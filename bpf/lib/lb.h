@@ -256,6 +256,43 @@ XLB_SUBPROG int xlb_frag_follow(const struct xlb_pkt *p,
 	return XLB_STAT_DNAT;
 }
 
+/*
+ * An established flow to a frontend: conntrack alone says where it goes,
+ * without the service lookup. Returns XLB_STAT_DNAT, or 0 when the flow
+ * is new or must be balanced again (xlb_lb_forward then decides).
+ */
+XLB_SUBPROG int xlb_lb_established(const struct xlb_pkt *p,
+					      struct xlb_nat *n, __u32 len)
+{
+	const struct xlb_backend *be;
+	const union xlb_addr *h;
+	struct xlb_ct_key k;
+	struct xlb_ct_val *ct;
+
+	xlb_ct_key_of(&k, p, XLB_CT_FWD);
+	ct = bpf_map_lookup_elem(&xlb_ct, &k);
+	if (!ct)
+		return 0;
+	be = xlb_backend_usable(ct->backend_id, ct->svc_id);
+	if (!be || (be->state != XLB_BE_ACTIVE && xlb_is_tcp_syn(p)))
+		return 0;
+	xlb_ct_touch(ct);
+	__builtin_memcpy(&n->addr, &be->addr, 16);
+	n->port = be->port;
+	n->side = XLB_NAT_DST;
+	n->svc_id = ct->svc_id;
+	n->backend_id = ct->backend_id;
+	h = xlb_hairpin_of(p, be);
+	if (h) {
+		__builtin_memcpy(&n->addr2, h, 16);
+		n->has_addr2 = 1;
+		xlb_stat(XLB_STAT_HAIRPIN, len);
+	}
+	xlb_count(&xlb_svc_stats, ct->svc_id, len);
+	xlb_count(&xlb_be_stats, ct->backend_id, len);
+	return XLB_STAT_DNAT;
+}
+
 /* Decides what to do with a packet; returns an XLB_STAT_* outcome.
  * For XLB_STAT_DNAT and XLB_STAT_RNAT, n holds the rewrite to make. */
 static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
@@ -281,8 +318,18 @@ static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
 	if (p->frag == XLB_FRAG_LATER)
 		return xlb_frag_follow(p, n, len);
 
-	if (xlb_cfg.port_filter && !xlb_port_used(p->dport, 0))
-		goto reply;
+	if (xlb_cfg.port_filter) {
+		if (!xlb_port_used(p->dport, 0))
+			goto reply;
+		/* To a frontend port: most packets belong to established
+		 * flows, which conntrack resolves on its own. */
+		rc = xlb_lb_established(p, n, len);
+		if (rc) {
+			if (p->frag == XLB_FRAG_FIRST)
+				xlb_frag_record(p, n, n->svc_id, n->backend_id);
+			return rc;
+		}
+	}
 	__builtin_memcpy(&vk.addr, &p->daddr, 16);
 	vk.port = p->dport;
 	vk.proto = p->proto;
