@@ -26,6 +26,7 @@
 #include <bpf/bpf.h>
 
 #include "healthcheck.h"
+#include "k8s.h"
 #include "log.h"
 #include "metrics.h"
 #include "nodeaddr.h"
@@ -34,6 +35,8 @@
 
 static const char usage[] =
 	"Usage: xlbd --config FILE --iface IF[,IF...] [options]\n"
+	"       xlbd --kubeconfig FILE | --in-cluster  [--node-name NAME]\n"
+	"            --iface IF[,IF...] [options]\n"
 	"\n"
 	"Loads the xlb datapath, attaches it to the interfaces and programs\n"
 	"the services of FILE. Reloads FILE on SIGHUP and when it changes.\n"
@@ -43,6 +46,16 @@ static const char usage[] =
 	"  -c, --config PATH      JSON config file (see README, examples/), or\n"
 	"                         a directory of *.json files: a change of one\n"
 	"                         file is applied to its services only\n"
+	"      --kubeconfig FILE  program the Services and EndpointSlices of the\n"
+	"                         cluster of FILE's current context instead\n"
+	"      --in-cluster       the same with the pod's service account\n"
+	"                         (KUBERNETES_SERVICE_HOST/PORT, token, CA)\n"
+	"      --node-name NAME   this node (default $K8S_NODE_NAME, else\n"
+	"                         the host name): locality and zone\n"
+	"      --k8s-server URL   the API server, overriding the kubeconfig's\n"
+	"                         or KUBERNETES_SERVICE_HOST/PORT\n"
+	"      --k8s-insecure-skip-tls-verify  do not verify the API server's\n"
+	"                         certificate (tests only)\n"
 	"  -i, --iface LIST       interfaces to attach to, comma separated\n"
 	"  -m, --xdp-mode MODE    native (default), generic, best-effort\n"
 	"                         (native XDP where possible, tc elsewhere)\n"
@@ -89,6 +102,7 @@ struct agent {
 	struct xlb_dp dp;
 	struct xlb_sync sync;
 	bool synced;
+	struct xlb_k8s *k8s;	/* the Kubernetes source, if used */
 	uint64_t event_ns;	/* arrival of the change being applied */
 };
 
@@ -308,6 +322,8 @@ static int reload(struct agent *a, const char *why)
 	uint64_t t0 = xlb_now_ns();
 	int rc;
 
+	if (a->k8s)
+		return xlb_k8s_resync(a->k8s, why);
 	if (a->is_dir)
 		rc = load_dir(a, &m, err, sizeof(err));
 	else
@@ -396,6 +412,29 @@ static int refresh_node_addrs(struct agent *a)
 	}
 	free(v);
 	return changed;
+}
+
+/*
+ * A reply reverse-NATed on its way in may carry one of this node's own
+ * addresses as its source (a NodePort on a node address): IPv4 drops
+ * such packets as martians unless accept_local is set on the interface.
+ */
+static void accept_local(const char *ifname)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local",
+		 ifname);
+	f = fopen(path, "w");
+	if (!f || fputs("1\n", f) < 0) {
+		pr_warn("interface %s: cannot set accept_local (%s): NodePort replies on IPv4 node addresses may be dropped as martians",
+			ifname, strerror(errno));
+	} else {
+		pr_debug("interface %s: accept_local=1", ifname);
+	}
+	if (f)
+		fclose(f);
 }
 
 static int parse_u32(const char *opt, const char *s, __u32 *out)
@@ -503,6 +542,11 @@ int main(int argc, char **argv)
 		{ "metrics-address", required_argument, NULL, 'M' },
 		{ "metrics-max-services", required_argument, NULL, 'X' },
 		{ "metrics-max-backends", required_argument, NULL, 'Y' },
+		{ "kubeconfig", required_argument, NULL, 'K' },
+		{ "in-cluster", no_argument, NULL, 'U' },
+		{ "node-name", required_argument, NULL, 'N' },
+		{ "k8s-server", required_argument, NULL, 'A' },
+		{ "k8s-insecure-skip-tls-verify", no_argument, NULL, 'Z' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -520,6 +564,10 @@ int main(int argc, char **argv)
 	char *ifaces = NULL, *saveptr, *ifn;
 	int verbose = 0, quiet = 0, c, rc = 1, sfd = -1, ifd = -1, nfd = -1, wd;
 	sigset_t mask;
+	const char *kubeconfig = NULL, *node_name = NULL, *k8s_server = NULL;
+	bool in_cluster = false, k8s_insecure = false;
+	struct xlb_k8s_auth k8s_auth = {};
+	char hostname[256];
 
 	while ((c = getopt_long(argc, argv, "c:i:m:b:vqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -594,6 +642,21 @@ int main(int argc, char **argv)
 				return 2;
 			mo.max_backends = u32v;
 			break;
+		case 'K':
+			kubeconfig = optarg;
+			break;
+		case 'U':
+			in_cluster = true;
+			break;
+		case 'N':
+			node_name = optarg;
+			break;
+		case 'A':
+			k8s_server = optarg;
+			break;
+		case 'Z':
+			k8s_insecure = true;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -611,14 +674,46 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!a.config || !ifaces || optind != argc) {
-		fprintf(stderr, "xlbd: --config and --iface are required\nTry 'xlbd --help'.\n");
+	if (!!a.config + !!kubeconfig + in_cluster > 1) {
+		fprintf(stderr, "xlbd: --config, --kubeconfig and --in-cluster are different sources: give one\n");
+		return 2;
+	}
+	if ((kubeconfig || in_cluster) && ifaces && optind == argc) {
+		char err[512] = "";
+
+		if (!node_name)
+			node_name = getenv("K8S_NODE_NAME");
+		if ((!node_name || !node_name[0]) &&
+		    !gethostname(hostname, sizeof(hostname)))
+			node_name = hostname;
+		if (kubeconfig ? xlb_k8s_kubeconfig_load(kubeconfig, &k8s_auth,
+							 err, sizeof(err)) :
+				 xlb_k8s_incluster_load(XLB_K8S_SA_DIR,
+							&k8s_auth, err,
+							sizeof(err))) {
+			fprintf(stderr, "xlbd: %s\n", err);
+			return 2;
+		}
+		if (k8s_server) {
+			free(k8s_auth.server);
+			k8s_auth.server = strdup(k8s_server);
+		}
+		if (!k8s_auth.server || strncmp(k8s_auth.server, "https://", 8)) {
+			fprintf(stderr, "xlbd: API server \"%s\": not an https:// URL (KUBERNETES_SERVICE_HOST unset? use --k8s-server)\n",
+				k8s_auth.server ? k8s_auth.server : "");
+			xlb_k8s_auth_free(&k8s_auth);
+			return 2;
+		}
+		k8s_auth.insecure |= k8s_insecure;
+	} else if (!a.config || !ifaces || optind != argc) {
+		fprintf(stderr, "xlbd: --config (or --kubeconfig, --in-cluster) and --iface are required\nTry 'xlbd --help'.\n");
 		return 2;
 	}
 	{
 		struct stat st;
 
-		a.is_dir = !stat(a.config, &st) && S_ISDIR(st.st_mode);
+		a.is_dir = a.config && !stat(a.config, &st) &&
+			   S_ISDIR(st.st_mode);
 	}
 	xlb_log_set_prefix("xlbd");
 	xlb_log_set_level(quiet ? XLB_LOG_WARN :
@@ -652,6 +747,7 @@ int main(int argc, char **argv)
 		if (xlb_dp_attach(&a.dp, ifn, mode, &where))
 			goto out;
 		pr_info("interface %s: attached (%s)", ifn, where);
+		accept_local(ifn);
 	}
 
 	mo.maps = &a.dp.maps;
@@ -666,20 +762,29 @@ int main(int argc, char **argv)
 	if (nfd < 0)
 		pr_warn("node addresses: cannot watch for changes (%s)",
 			strerror(-nfd));
-	if (reload(&a, "config") && !a.dp.adopted)
+	if (k8s_auth.server) {
+		/* Kubernetes: the first sync comes from the event loop. */
+		if (xlb_k8s_start(&a.k8s, &k8s_auth, node_name, &a.sync)) {
+			pr_err("k8s: cannot start the watchers");
+			goto out;
+		}
+	} else if (reload(&a, "config") && !a.dp.adopted) {
 		goto out;
-	ifd = watch_config(a.config, a.is_dir, &wd);
-	if (ifd < 0)
+	}
+	ifd = a.config ? watch_config(a.config, a.is_dir, &wd) : -1;
+	if (ifd < 0 && a.config)
 		pr_warn("config %s: cannot watch for changes (%s); SIGHUP still reloads",
 			a.config, strerror(-ifd));
 
 	for (;;) {
-		struct pollfd pfd[3] = { { .fd = sfd, .events = POLLIN },
+		struct pollfd pfd[4] = { { .fd = sfd, .events = POLLIN },
 					 { .fd = ifd, .events = POLLIN },
-					 { .fd = nfd, .events = POLLIN } };
+					 { .fd = nfd, .events = POLLIN },
+					 { .fd = a.k8s ? xlb_k8s_fd(a.k8s) : -1,
+					   .events = POLLIN } };
 		struct signalfd_siginfo si;
 
-		if (poll(pfd, 3, -1) < 0) {
+		if (poll(pfd, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			pr_err("poll: %s", strerror(errno));
@@ -697,6 +802,22 @@ int main(int argc, char **argv)
 				si.ssi_signo, lo.bpffs);
 			rc = 0;
 			break;
+		}
+		if (a.k8s && (pfd[3].revents & POLLIN)) {
+			uint64_t t0 = xlb_now_ns();
+
+			if (xlb_k8s_process(a.k8s) == 1) {
+				a.synced = true;
+				xlb_metrics_set_ready();
+				xlb_log(XLB_LOG_NOTE,
+					"ready: %zu services, %zu backends, programmed in %.1f ms",
+					a.sync.n_svcs,
+					xlb_sync_backend_count(&a.sync),
+					(xlb_now_ns() - t0) / 1e6);
+			}
+			xlb_metrics_set_programmed(a.sync.n_svcs,
+						   xlb_sync_backend_count(&a.sync));
+			continue;
 		}
 		if (nfd >= 0 && (pfd[2].revents & POLLIN)) {
 			if (xlb_nodeaddr_drain(nfd) && refresh_node_addrs(&a))
@@ -717,6 +838,8 @@ int main(int argc, char **argv)
 		}
 	}
 out:
+	xlb_k8s_stop(a.k8s);
+	xlb_k8s_auth_free(&k8s_auth);
 	xlb_hc_fini();
 	xlb_metrics_stop();
 	if (nfd >= 0)
