@@ -294,7 +294,7 @@ else:
           "SYS_ADMIN" in (sc.get("capabilities", {}).get("add") or []),
           sysadmin)
     check("allowPrivilegeEscalation", sc.get("allowPrivilegeEscalation"),
-          None if sysadmin else False)
+          False)
 check("readOnlyRootFilesystem", sc.get("readOnlyRootFilesystem"), True)
 check("resources", c.get("resources"), exp["res"])
 
@@ -404,19 +404,90 @@ for f in default custom fallback; do
 done
 
 # The dry run refuses what is invalid: the default DaemonSet with its init
-# container made unprivileged (Bidirectional propagation needs privileged).
-python3 - "$out/default.yaml" >"$out/invalid.yaml" <<'EOF'
+# container made unprivileged (Bidirectional propagation needs privileged),
+# and the privileged one of the non-default values with
+# allowPrivilegeEscalation false (the chart leaves it out there).
+mutate() {
+	python3 - "$@" <<'EOF'
+import sys
+import yaml
+src, what = sys.argv[1:3]
+for d in yaml.safe_load_all(open(src)):
+    if d and d["kind"] == "DaemonSet":
+        pod = d["spec"]["template"]["spec"]
+        if what == "init":
+            pod["initContainers"][0]["securityContext"]["privileged"] = False
+        else:
+            pod["containers"][0]["securityContext"]["allowPrivilegeEscalation"] = False
+        print(yaml.safe_dump(d))
+EOF
+}
+refused() {
+	local what="$1" file="$2" want="$3" o st
+	o="$(xlb_k8s_dryrun "$file")"
+	st=$?
+	if [ $st -ne 0 ] && grep -q "$want" <<<"$o"; then
+		xlb_pass "dry run refuses $what"
+	else
+		xlb_fail "dry run of $what: status $st: $(sed 's/^[A-Z]*: //' <<<"$o" | head -n 2)"
+	fi
+}
+mutate "$out/default.yaml" init >"$out/invalid-init.yaml"
+refused "an unprivileged init container with Bidirectional propagation" \
+	"$out/invalid-init.yaml" Bidirectional
+mutate "$out/custom.yaml" escalation >"$out/invalid-escalation.yaml"
+refused "allowPrivilegeEscalation false in a privileged container" \
+	"$out/invalid-escalation.yaml" allowPrivilegeEscalation
+
+# The RBAC objects of the default render, created for real, give the
+# ServiceAccount what xlbd reads and nothing else, as the API server's
+# SubjectAccessReview answers.
+python3 - "$out/default.yaml" "$out" <<'EOF'
+import json
 import sys
 import yaml
 for d in yaml.safe_load_all(open(sys.argv[1])):
-    if d and d["kind"] == "DaemonSet":
-        d["spec"]["template"]["spec"]["initContainers"][0]["securityContext"]["privileged"] = False
-        print(yaml.safe_dump(d))
+    if d and d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding"):
+        json.dump(d, open("%s/rbac-%s.json" % (sys.argv[2], d["kind"]), "w"))
 EOF
-o="$(xlb_k8s_dryrun "$out/invalid.yaml")"
-st=$?
-if [ $st -ne 0 ] && grep -q 'Bidirectional' <<<"$o"; then
-	xlb_pass "dry run refuses an unprivileged init container with Bidirectional propagation"
-else
-	xlb_fail "dry run of an invalid DaemonSet: status $st: $(sed 's/^[A-Z]*: //' <<<"$o" | head -n 2)"
+created=1
+for p in "/api/v1/namespaces/kube-system/serviceaccounts ServiceAccount" \
+	"/apis/rbac.authorization.k8s.io/v1/clusterroles ClusterRole" \
+	"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings ClusterRoleBinding"; do
+	set -- $p
+	if ! o="$(xlb_k8s_api POST "$1" "@$out/rbac-$2.json")"; then
+		xlb_fail "create the $2 of the default render: $(head -c 300 <<<"$o")"
+		created=0
+	fi
+done
+sa=system:serviceaccount:kube-system:xlb
+# can VERB [GROUP/]RESOURCE: prints true or false (or error).
+can() {
+	local verb="$1" group="" res="$2" o
+	if [ "${res#*/}" != "$res" ]; then
+		group="${res%/*}"
+		res="${res#*/}"
+	fi
+	o="$(xlb_k8s_api POST /apis/authorization.k8s.io/v1/subjectaccessreviews \
+		"{\"apiVersion\": \"authorization.k8s.io/v1\", \"kind\": \"SubjectAccessReview\",
+		  \"spec\": {\"user\": \"$sa\", \"resourceAttributes\":
+		  {\"verb\": \"$verb\", \"group\": \"$group\", \"resource\": \"$res\"}}}")" || {
+		echo error
+		return
+	}
+	python3 -c 'import json, sys; print(str(json.load(sys.stdin)["status"].get("allowed", False)).lower())' <<<"$o"
+}
+if [ $created = 1 ]; then
+	for r in services nodes discovery.k8s.io/endpointslices; do
+		for v in get list watch; do
+			xlb_check_eq "$(can "$v" "$r")" true "RBAC: $sa may $v $r"
+		done
+	done
+	for vr in create:services update:services delete:services patch:nodes \
+		create:discovery.k8s.io/endpointslices \
+		update:discovery.k8s.io/endpointslices \
+		get:secrets list:pods list:configmaps list:endpoints; do
+		xlb_check_eq "$(can "${vr%%:*}" "${vr#*:}")" false \
+			"RBAC: $sa may not ${vr%%:*} ${vr#*:}"
+	done
 fi
