@@ -442,6 +442,103 @@ static void test_swap_under_traffic(void)
 	xlb_sync_fini(&s);
 }
 
+/* Slots of the service's cluster ring held by each backend address. */
+static void ring_shares(const struct xlb_prog_service *ps, __u32 *green,
+			__u32 *blue, __u32 *local_slots)
+{
+	struct xlb_svc sv;
+	__u32 i;
+
+	*green = *blue = 0;
+	bpf_map_lookup_elem(maps.svc, &ps->vip, &sv);
+	for (i = 0; i < sv.ring_size; i++) {
+		__u32 id = maps.ring_mem[sv.ring_off + i];
+		struct xlb_backend b;
+
+		bpf_map_lookup_elem(maps.backends, &id, &b);
+		if (((__u8 *)&b.addr)[2] == 1)
+			(*green)++;
+		else
+			(*blue)++;
+	}
+	if (local_slots)
+		*local_slots = ps->lring_size;
+}
+
+/*
+ * Traffic split: the ring gives each group its percent of the slots
+ * (within a slot per backend), whatever the number of backends in each;
+ * changing the percents keeps every id. Also: a node-local ring for the
+ * Local policy, and Kubernetes' fallback to serving terminating backends.
+ */
+static void test_split_and_states(void)
+{
+	char doc[2048], err[256] = "";
+	struct xlb_sync s;
+	struct xlb_sync_result r;
+	const struct xlb_prog_service *ps;
+	__u32 green, blue, lslots, ids[5], i;
+	const char *fmt =
+		"{\"services\": [{\"name\": \"canary\", \"vip\": \"10.96.0.20\", \"port\": 80, \"protocol\": \"tcp\","
+		" \"groups\": [{\"name\": \"green\", \"percent\": %d}, {\"name\": \"blue\", \"percent\": %d}],"
+		" \"backends\": [{\"ip\": \"10.244.1.2\", \"port\": 80, \"group\": \"green\"},"
+		" {\"ip\": \"10.244.1.3\", \"port\": 80, \"group\": \"green\"},"
+		" {\"ip\": \"10.244.1.4\", \"port\": 80, \"group\": \"green\"},"
+		" {\"ip\": \"10.244.2.2\", \"port\": 80, \"group\": \"blue\"}]}]}";
+
+	xlb_sync_init(&s, &maps);
+	s.quiet = 1;
+	snprintf(doc, sizeof(doc), fmt, 90, 10);
+	ASSERT_EQ(apply(&s, doc, &r, err, sizeof(err)), 0, "split 90/10 (%s)", err);
+	ps = find(&s, "canary");
+	ring_shares(ps, &green, &blue, NULL);
+	ASSERT_TRUE(green * 100 >= 89 * (green + blue) && green * 100 <= 91 * (green + blue),
+		    "split 90/10: green holds %u of %u slots", green, green + blue);
+	for (i = 0; i < 4; i++)
+		ids[i] = ps->backends[i].id;
+	snprintf(doc, sizeof(doc), fmt, 50, 50);
+	ASSERT_EQ(apply(&s, doc, &r, err, sizeof(err)), 0, "split 50/50");
+	ps = find(&s, "canary");
+	ring_shares(ps, &green, &blue, NULL);
+	ASSERT_TRUE(green * 100 >= 49 * (green + blue) && green * 100 <= 51 * (green + blue),
+		    "split 50/50: green holds %u of %u slots (1 blue backend, 3 green)",
+		    green, green + blue);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(ps->backends[i].id, ids[i], "split change keeps backend %u's id", i);
+	snprintf(doc, sizeof(doc), fmt, 0, 100);
+	apply(&s, doc, &r, err, sizeof(err));
+	ring_shares(find(&s, "canary"), &green, &blue, NULL);
+	ASSERT_EQ(green, 0, "split 0/100: green holds no slot");
+
+	/* Local policy and endpoint states. */
+	ASSERT_EQ(apply(&s,
+		"{\"services\": [{\"name\": \"loc\", \"vip\": \"10.96.0.21\", \"port\": 80, \"protocol\": \"tcp\","
+		" \"external_ips\": [\"192.0.2.1\"], \"external_traffic_policy\": \"local\","
+		" \"backends\": [{\"ip\": \"10.244.1.2\", \"port\": 80, \"local\": true},"
+		" {\"ip\": \"10.244.2.2\", \"port\": 80},"
+		" {\"ip\": \"10.244.2.3\", \"port\": 80, \"state\": \"terminating\"}]}]}",
+		&r, err, sizeof(err)), 0, "local policy (%s)", err);
+	ps = find(&s, "loc");
+	ring_shares(ps, &green, &blue, &lslots);
+	ASSERT_TRUE(green > 0 && blue > 0, "cluster ring holds local and remote ready backends");
+	ASSERT_TRUE(lslots > 0, "a node-local ring exists for the Local policy");
+	ASSERT_EQ(ps->backends[2].state, XLB_BE_TERMINATING,
+		  "terminating backend takes no new flow while others are ready");
+	ASSERT_EQ(apply(&s,
+		"{\"services\": [{\"name\": \"loc\", \"vip\": \"10.96.0.21\", \"port\": 80, \"protocol\": \"tcp\","
+		" \"backends\": [{\"ip\": \"10.244.2.2\", \"port\": 80, \"state\": \"terminating\", \"serving\": false},"
+		" {\"ip\": \"10.244.2.3\", \"port\": 80, \"state\": \"terminating\"}]}]}",
+		&r, err, sizeof(err)), 0, "no ready backend");
+	ps = find(&s, "loc");
+	ASSERT_EQ(ps->backends[1].state, XLB_BE_ACTIVE,
+		  "fallback: the serving terminating backend takes new flows");
+	ASSERT_EQ(ps->backends[0].state, XLB_BE_TERMINATING,
+		  "fallback: a terminating backend that is not serving does not");
+	check_ring(ps, "fallback");
+	apply(&s, "{\"services\": []}", &r, err, sizeof(err));
+	xlb_sync_fini(&s);
+}
+
 /* Partial apply: only the services of the change are touched. */
 static void test_partial(void)
 {
@@ -522,6 +619,7 @@ int main(void)
 	test_diff_and_ids();
 	test_capacity();
 	test_partial();
+	test_split_and_states();
 	test_swap_under_traffic();
 	xlb_maps_close(&maps);
 	xlb_xdp_lb__destroy(skel);
