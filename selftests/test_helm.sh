@@ -9,9 +9,12 @@
 #   SYS_ADMIN fallback, loopback metrics, no RBAC/ServiceAccount
 #   created), each rendered object checked field by field;
 # - values the chart refuses, with their messages;
-# - a server-side dry run of every rendered object against a real
-#   kube-apiserver when selftests/k8s-real has one built, plus one
-#   invalid DaemonSet the server must refuse.
+# - with a real kube-apiserver, when selftests/k8s-real has one built:
+#   a server-side dry run of every rendered object, two invalid
+#   DaemonSets the server must refuse, the RBAC objects created for real
+#   and asked (SubjectAccessReview) what the ServiceAccount may do, and
+#   the rendered pod run without a container (init command, then xlbd
+#   with the DaemonSet's args and env): probes answer, Services arrive.
 # When helm cannot be built here (no Go new enough) the test prints
 # "SKIP: ..." with the reason and exits 0; so does the dry run when no
 # kube-apiserver is built.
@@ -491,3 +494,151 @@ if [ $created = 1 ]; then
 			"RBAC: $sa may not ${vr%%:*} ${vr#*:}"
 	done
 fi
+
+# --- the rendered pod, run ------------------------------------------------------
+# What the kubelet would run on a node, minus the container: the init
+# container's command and then xlbd with the DaemonSet's args and env
+# ($(VAR) expanded, spec.nodeName given), rendered with k8sServiceHost/
+# Port pointing at the real API server, in the API server's network
+# namespace with a veth named eth0, and a private mount namespace in which
+# /sys/fs/bpf starts without bpffs and the ServiceAccount's token (from
+# the TokenRequest API) and the CA are at their in-pod path. xlbd must
+# become ready on the probes' port and path with the chart's RBAC alone,
+# and program the Services it watches.
+if [ $created != 1 ]; then
+	exit 0
+fi
+if ! "$XLB_XLBD" --help 2>&1 | grep -q -- --in-cluster; then
+	echo "SKIP: helm chart: rendered pod run: $XLB_XLBD has no --in-cluster option"
+	exit 0
+fi
+node=xlb-helm-node
+api_port="${XLB_K8S_URL##*:}"
+render "k8sServiceHost/Port of the test API server" "$out/run.yaml" xlb \
+	--namespace kube-system --set k8sServiceHost=127.0.0.1 \
+	--set k8sServicePort="$api_port" || exit 1
+tok="$(xlb_k8s_api POST /api/v1/namespaces/kube-system/serviceaccounts/xlb/token \
+	'{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 3600}}' |
+	xlb_jq 'd["status"]["token"]')"
+if [ -z "$tok" ]; then
+	xlb_fail "TokenRequest for ServiceAccount kube-system/xlb"
+	exit 1
+fi
+mkdir -p "$out/sa" && printf '%s' "$tok" >"$out/sa/token" &&
+	cp "$XLB_K8S_CA" "$out/sa/ca.crt"
+
+# pod.sh: generated from the render; probe.env: the probes' port and paths.
+python3 - "$out/run.yaml" "$node" "$out/sa" "$XLB_XLBD" "$out/pod.sh" \
+	"$out/probe.env" <<'EOF'
+import re
+import shlex
+import sys
+import yaml
+src, node, sa, xlbd, script, probe = sys.argv[1:7]
+ds = [d for d in yaml.safe_load_all(open(src))
+      if d and d["kind"] == "DaemonSet"][0]
+pod = ds["spec"]["template"]["spec"]
+c = pod["containers"][0]
+fields = {"spec.nodeName": node}
+
+
+def environ(ctr):
+    env = {}
+    for e in ctr.get("env", []):
+        if "value" in e:
+            env[e["name"]] = e["value"]
+        else:
+            env[e["name"]] = fields[e["valueFrom"]["fieldRef"]["fieldPath"]]
+    return env
+
+
+def expand(s, env):
+    return re.sub(r"\$\((\w+)\)", lambda m: env.get(m.group(1), m.group(0)), s)
+
+
+q = shlex.quote
+path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+sadir = "/var/run/secrets/kubernetes.io/serviceaccount"
+lines = ["set -e",
+         "tok=\"$(cat %s/token)\"; ca=\"$(cat %s/ca.crt)\"" % (q(sa), q(sa)),
+         "mount -t tmpfs xlb-test /run",
+         "mkdir -p %s" % sadir,
+         "printf '%%s' \"$tok\" >%s/token" % sadir,
+         "printf '%%s\\n' \"$ca\" >%s/ca.crt" % sadir,
+         "mount -t tmpfs xlb-test /sys/fs/bpf"]
+for ic in pod.get("initContainers", []):
+    env = environ(ic)
+    lines.append("env -i %s %s %s" % (
+        path, " ".join(q("%s=%s" % kv) for kv in env.items()),
+        " ".join(q(expand(a, env)) for a in ic["command"] + ic.get("args", []))))
+env = environ(c)
+lines.append("exec env -i %s %s %s %s" % (
+    path, " ".join(q("%s=%s" % kv) for kv in env.items()), q(xlbd),
+    " ".join(q(expand(a, env)) for a in c["args"])))
+open(script, "w").write("\n".join(lines) + "\n")
+lp, rp = c["livenessProbe"]["httpGet"], c["readinessProbe"]["httpGet"]
+open(probe, "w").write("live_port=%d live_path=%s ready_port=%d ready_path=%s\n" % (
+    lp["port"], q(lp["path"]), rp["port"], q(rp["path"])))
+EOF
+. "$out/probe.env"
+
+svc_json() {
+	echo "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"$1\", \"namespace\": \"default\"},
+	 \"spec\": {\"type\": \"ClusterIP\", \"clusterIP\": \"$2\",
+	  \"ports\": [{\"name\": \"http\", \"protocol\": \"TCP\", \"port\": 80, \"targetPort\": 8080}]}}"
+}
+slice_json() {
+	echo "{\"apiVersion\": \"discovery.k8s.io/v1\", \"kind\": \"EndpointSlice\",
+	 \"metadata\": {\"name\": \"$1-1\", \"namespace\": \"default\",
+	  \"labels\": {\"kubernetes.io/service-name\": \"$1\"}},
+	 \"addressType\": \"IPv4\",
+	 \"ports\": [{\"name\": \"http\", \"protocol\": \"TCP\", \"port\": 8080}],
+	 \"endpoints\": [{\"addresses\": [\"$2\"], \"conditions\": {\"ready\": true}, \"nodeName\": \"$node\"}]}"
+}
+api_ok() {
+	local what="$1" o
+	shift
+	o="$(xlb_k8s_api "$@")" || xlb_fail "$what: $(head -c 300 <<<"$o")"
+}
+api_ok "create Node $node" POST /api/v1/nodes \
+	"{\"apiVersion\": \"v1\", \"kind\": \"Node\", \"metadata\": {\"name\": \"$node\"}}"
+api_ok "create Service default/web" POST /api/v1/namespaces/default/services \
+	"$(svc_json web 10.96.0.50)"
+api_ok "create EndpointSlice default/web-1" POST \
+	/apis/discovery.k8s.io/v1/namespaces/default/endpointslices "$(slice_json web 10.20.0.11)"
+
+ip -n "$ns" link add eth0 type veth peer name eth1 &&
+	ip -n "$ns" link set eth0 up && ip -n "$ns" link set eth1 up ||
+	{ xlb_fail "create eth0 in $ns"; exit 1; }
+xlb_bg pod "$ns" unshare --mount --propagation private bash "$out/pod.sh"
+pod_log="$XLB_RUN/pod.log"
+status() {
+	ip netns exec "$ns" curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+		"http://127.0.0.1:$1$2"
+}
+status_is() { [ "$(status "$1" "$2")" = "$3" ]; }
+xlb_wait_until 30 status_is "$ready_port" "$ready_path" 200
+xlb_check_eq "$(status "$ready_port" "$ready_path")" 200 \
+	"rendered pod: readiness probe GET :$ready_port$ready_path answers 200 (log: $(grep -m1 -E 'ready:|error' "$pod_log" | cut -c1-120))"
+xlb_check_eq "$(status "$live_port" "$live_path")" 200 \
+	"rendered pod: liveness probe GET :$live_port$live_path answers 200"
+xlb_check "rendered pod: the init container's command mounted bpffs at /sys/fs/bpf" \
+	grep -q 'mounted bpffs at /sys/fs/bpf' "$pod_log"
+pid="${XLB_BG[pod]}"
+vips() {
+	nsenter -t "$pid" -m -n "$XLB_XLBCTL" -o json service list |
+		xlb_jq '" ".join(sorted({"%s:%d" % (s["vip"], s["port"]) for s in d}))'
+}
+# 10.96.0.1:443 is the "kubernetes" Service the API server makes itself.
+xlb_check_eq "$(vips)" "10.96.0.1:443 10.96.0.50:80" \
+	"rendered pod: xlbd, in-cluster with the chart's RBAC, programmed Services default/kubernetes and default/web (xlbctl in the pod's mounts)"
+api_ok "create Service default/api" POST /api/v1/namespaces/default/services \
+	"$(svc_json api 10.96.0.51)"
+api_ok "create EndpointSlice default/api-1" POST \
+	/apis/discovery.k8s.io/v1/namespaces/default/endpointslices "$(slice_json api 10.20.0.12)"
+vips_are() { [ "$(vips)" = "$1" ]; }
+xlb_wait_until 10 vips_are "10.96.0.1:443 10.96.0.50:80 10.96.0.51:80"
+xlb_check_eq "$(vips)" "10.96.0.1:443 10.96.0.50:80 10.96.0.51:80" \
+	"rendered pod: a Service created afterwards arrives through the watch"
+xlb_check "rendered pod: no request refused (403) in xlbd's log" \
+	bash -c "! grep -qiE '403|forbidden' '$pod_log'"
