@@ -449,6 +449,36 @@ xlb_check "--metrics-address none: logged" grep -q 'metrics: disabled' "$log"
 xlb_check_eq "$(http_code /healthz)" 000 "--metrics-address none: nothing listens"
 xlb_bg_stop agent4 TERM
 
+# A config directory: each file's change is a sync of its own.
+cdir="$XLB_RUN/conf.d"
+mkdir -p "$cdir"
+echo '{"services": [{"name": "a", "vip": "10.96.0.1", "port": 80, "protocol": "tcp", "backends": [{"ip": "10.20.0.11", "port": 80}]}]}' >"$cdir/a.json"
+echo '{"services": [{"name": "b", "vip": "10.96.0.2", "port": 80, "protocol": "tcp", "backends": [{"ip": "10.20.0.11", "port": 80}]}]}' >"$cdir/b.json"
+xlb_bg agent5 "$ns" "$XLB_XLBD" --config "$cdir" --iface v0 --bpffs "$pins" "${small[@]}"
+log="$XLB_RUN/agent5.log"
+xlb_wait_until 20 grep -q 'ready:' "$log"
+scrape d1
+c1="$(mval d1 'xlb_sync_duration_seconds_count{}')"
+echo '{"services": [{"name": "b", "vip": "10.96.0.2", "port": 80, "protocol": "tcp", "backends": [{"ip": "10.20.0.12", "port": 80}, {"ip": "10.20.0.13", "port": 80}]}]}' >"$cdir/b.json.tmp" &&
+	mv "$cdir/b.json.tmp" "$cdir/b.json"
+if xlb_wait_until 5 grep -q 'config b.json changed: 0 added, 1 updated' "$log" && scrape d2; then
+	xlb_check_eq "$(mval d2 'xlb_sync_duration_seconds_count{}')" "$((c1 + 1))" \
+		"config directory: one file's change is one sync observed"
+	xlb_check_eq "$(mval d2 'xlb_backends_programmed{}')" 3 "config directory: backends gauge follows"
+else
+	xlb_fail "config directory: b.json change not applied; log tail: $(tail -2 "$log")"
+fi
+echo '{"services": [{"name": "c", "vip": "10.96.0.1", "port": 80, "protocol": "tcp"}]}' >"$cdir/c.json"
+if xlb_wait_until 5 grep -q 'config c.json changed: service c: frontend 10.96.0.1:80/tcp: already used' "$log" &&
+	scrape d3; then
+	xlb_check_eq "$(mval d3 'xlb_config_rejected_total{}')" 1 "config directory: a conflicting file counted as rejected"
+	xlb_check_eq "$(mval d3 'xlb_sync_duration_seconds_count{}')" "$((c1 + 1))" \
+		"config directory: and not as a sync"
+else
+	xlb_fail "config directory: conflict not reported; log tail: $(tail -2 "$log")"
+fi
+xlb_bg_stop agent5 TERM
+
 out="$("$XLB_XLBD" --config "$conf" --iface v0 --metrics-address 127.0.0.1 2>&1)"
 xlb_check_eq "$?" 2 "--metrics-address without a port: usage error"
 xlb_check "its message names the value: $out" grep -q -- '--metrics-address "127.0.0.1": not ADDR:PORT' <<<"$out"
@@ -462,7 +492,7 @@ st=$?
 xlb_check "port taken: xlbd exits with an error (status $st)" test "$st" -ne 0 -a "$st" -ne 124
 xlb_check "port taken: message names the address: $(grep metrics: <<<"$out" | tail -1)" \
 	grep -q 'metrics: cannot listen on 127.0.0.1:9477' <<<"$out"
-xlb_bg_stop blocker KILL
+xlb_bg_stop blocker TERM
 
 xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$pins" detach --iface v0 >/dev/null 2>&1
 echo "$XLB_NPASS passed, $XLB_NFAIL failed"
