@@ -2,7 +2,7 @@
 # Installs the Debian packages xlb needs to build, test and demo, if any
 # is missing. Sourced or run by tools/demo.sh, selftests/run.sh and
 # bench/run.sh.
-xlb_deps=(clang llvm libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev
+xlb_deps=(clang llvm libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
 	libcjson-dev libyaml-dev libmicrohttpd-dev bpftool meson ninja-build
 	pkg-config iproute2 ethtool iptables nftables python3 python3-yaml curl socat
 	gnuplot-nox)

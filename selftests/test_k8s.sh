@@ -1,0 +1,292 @@
+#!/bin/bash
+# xlbd as a Kubernetes agent against a fake API server
+# (selftests/k8s/fake_apiserver.py) that serves real object shapes from
+# selftests/k8s/fixtures over TLS with a bearer token: paginated lists,
+# watch streams split mid-line, bookmarks, a watch cut in the middle of
+# an event, clean watch ends, in-stream and HTTP 410s with objects
+# deleted while the watch was down, and a token rotation answered by a
+# 401. After each step the checks are on what `xlbctl -o json` shows.
+set -u
+. "$(dirname "$0")/lib.sh"
+xlb_init
+
+FIX="$XLB_ROOT/selftests/k8s/fixtures/scenarios"
+FAKE="$XLB_ROOT/selftests/k8s/fake_apiserver.py"
+ns="$XLB_PFX-k"
+pins="$XLB_BPFFS/k"
+api=6443
+ctlport=18080
+tokfile="$XLB_RUN/token"
+kc="$XLB_RUN/kubeconfig"
+
+xlb_ns_add "$ns" || { xlb_fail "create namespace"; exit 1; }
+ip -n "$ns" link add v0 type veth peer name v1 && ip -n "$ns" link set v0 up &&
+	ip -n "$ns" link set v1 up && ip -n "$ns" addr add 192.168.77.1/24 dev v0 ||
+	{ xlb_fail "create links"; exit 1; }
+mkdir -p "$XLB_BPFFS" && mount -t bpf bpf "$XLB_BPFFS" ||
+	{ xlb_fail "mount bpffs"; exit 1; }
+
+# --- certificates, token, kubeconfig -----------------------------------
+mkcert() {	# NAME: a self-signed certificate for 127.0.0.1
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=xlb-fake-$1" \
+		-addext "subjectAltName=IP:127.0.0.1" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-keyout "$XLB_RUN/$1.key" -out "$XLB_RUN/$1.crt" >/dev/null 2>&1
+}
+mkcert api && mkcert other || { xlb_fail "openssl: make certificates"; exit 1; }
+echo "token-one" >"$tokfile"
+write_kc() {	# FILE CA
+	cat >"$1" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: https://127.0.0.1:$api
+    certificate-authority: $2
+contexts:
+- name: fake
+  context:
+    cluster: fake
+    user: agent
+current-context: fake
+users:
+- name: agent
+  user:
+    tokenFile: $tokfile
+EOF
+}
+write_kc "$kc" "$XLB_RUN/api.crt"
+
+# --- objects --------------------------------------------------------------
+obj() {	# SRC [python statements on d]: a fixture, edited
+	"$XLB_PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[2])
+print(json.dumps(d))' "$1" "${2:-}"
+}
+obj "$FIX/headless/Service-echo.clusterip-none.json" \
+	'd["metadata"]["name"] = "headless"' >"$XLB_RUN/headless.json"
+obj "$FIX/source-ranges/Service-echo.json" \
+	'd["metadata"]["name"] = "sr"' >"$XLB_RUN/sr.json"
+obj "$FIX/source-ranges/EndpointSlice-echo-kvlm2.json" \
+	'd["metadata"]["name"] = "sr-1"; d["metadata"]["labels"]["kubernetes.io/service-name"] = "sr"' \
+	>"$XLB_RUN/sr-slice.json"
+obj "$FIX/trafficpolicy/EndpointSlice-echo-kvlm2.json" \
+	'd["endpoints"] = d["endpoints"][:1]' >"$XLB_RUN/echo-slice-1.json"
+obj "$FIX/topology-aware/Service-echo.json" \
+	'd["metadata"]["name"] = "topo"; d["spec"]["clusterIP"] = d["spec"]["clusterIPs"][0] = "10.96.50.200"' \
+	>"$XLB_RUN/topo.json"
+for i in 1 2; do
+	obj "$FIX/topology-aware/EndpointSlice-echo-eps$i.json" \
+		'd["metadata"]["labels"]["kubernetes.io/service-name"] = "topo"; d["metadata"]["name"] = "topo-'$i'"' \
+		>"$XLB_RUN/topo-$i.json"
+done
+node() {	# ZONE
+	echo '{"metadata": {"name": "testnode", "labels": {"kubernetes.io/hostname": "testnode", "topology.kubernetes.io/zone": "'"$1"'"}}, "spec": {}, "status": {}}'
+}
+node foo >"$XLB_RUN/node.json"
+node other-zone-node | sed 's/"testnode"/"othernode"/g' >"$XLB_RUN/node2.json"
+
+xlb_bg fake "$ns" "$XLB_PY" "$FAKE" --port "$api" --ctl-port "$ctlport" \
+	--cert "$XLB_RUN/api.crt" --key "$XLB_RUN/api.key" --token token-one \
+	--page-max 2 --load \
+	services="$FIX/dualstack/Service-echo-dualstack.json" \
+	endpointslices="$FIX/dualstack/EndpointSlice-echo-dualstack-bhgnn.json" \
+	endpointslices="$FIX/dualstack/EndpointSlice-echo-dualstack-mchrt.json" \
+	services="$FIX/graceful-termination/Service-graceful-term-svc.json" \
+	endpointslices="$FIX/graceful-termination/EndpointSlice-graceful-term-svc-pg7nd.json" \
+	services="$FIX/trafficpolicy/Service-echo.tp-local.json" \
+	endpointslices="$FIX/trafficpolicy/EndpointSlice-echo-kvlm2.json" \
+	services="$XLB_RUN/headless.json" \
+	services="$XLB_RUN/topo.json" \
+	endpointslices="$XLB_RUN/topo-1.json" endpointslices="$XLB_RUN/topo-2.json" \
+	nodes="$XLB_RUN/node.json" nodes="$XLB_RUN/node2.json"
+ctl_up() { xlb_ns "$ns" curl -sf "http://127.0.0.1:$ctlport/stats" >/dev/null; }
+xlb_wait_until 10 ctl_up || { xlb_fail "fake API server did not start: $(tail -3 "$XLB_RUN/fake.log")"; exit 1; }
+
+fctl() {	# PATH [FILE]: POST to the fake server's control port
+	if [ -n "${2:-}" ]; then
+		xlb_ns "$ns" curl -sf -X POST --data-binary "@$2" "http://127.0.0.1:$ctlport$1"
+	else
+		xlb_ns "$ns" curl -sf -X POST "http://127.0.0.1:$ctlport$1"
+	fi >/dev/null
+}
+fstat() { xlb_ns "$ns" curl -sf "http://127.0.0.1:$ctlport/stats" | xlb_jq "$1"; }
+fge() { [ "$(fstat "d[\"$1\"]")" -ge "$2" ]; }	# COUNTER N
+ctl() { timeout 10 "$XLB_XLBCTL" --bpffs "$pins" -o json "$@"; }
+
+# What xlbctl shows, as short lines: services "name kind vip port flags",
+# backends "service ip port state weight" (a backend that takes no new
+# flows, weight 0 included, is "terminating" in the map).
+svcs() { ctl service list | xlb_jq '[" ".join([s["name"], s["kind"], s["vip"], str(s["port"]), ",".join(s["flags"])]) for s in d]'; }
+bes() { ctl backend list | xlb_jq '[" ".join([b["service"], b["ip"], str(b["port"]), b["state"], str(b["weight"])]) for b in d]'; }
+has_svc() { svcs | grep -xF "$1" >/dev/null; }
+no_svc() { ! svcs | grep "^$1 " >/dev/null; }
+has_be() { bes | grep -xF "$1" >/dev/null; }
+no_be() { ! bes | grep "^$1 $2 " >/dev/null; }
+expect() {	# WHAT TIMEOUT CMD...
+	local what="$1" t="$2"
+	shift 2
+	if xlb_wait_until "$t" "$@"; then
+		xlb_pass "$what"
+	else
+		xlb_fail "$what: not after ${t}s: $*; services: $(svcs | tr '\n' ';') backends: $(bes | tr '\n' ';') log: $(tail -3 "$log" | tr '\n' ';')"
+	fi
+}
+
+# --- flags ----------------------------------------------------------------
+out="$("$XLB_XLBD" --config /dev/null --kubeconfig "$kc" --iface v0 2>&1)"
+st=$?
+xlb_check "a config file and Kubernetes together are refused (status $st)" \
+	test "$st" -eq 2
+xlb_check "... saying why" grep -q "different sources" <<<"$out"
+out="$(KUBERNETES_SERVICE_HOST= "$XLB_XLBD" --in-cluster --iface v0 2>&1)"
+xlb_check "--in-cluster without a service account names the token file" \
+	grep -q "in-cluster: token /var/run/secrets/kubernetes.io/serviceaccount/token" <<<"$out"
+
+# --- TLS verification -----------------------------------------------------
+write_kc "$XLB_RUN/kc-wrong-ca" "$XLB_RUN/other.crt"
+xlb_bg wrongca "$ns" "$XLB_XLBD" --kubeconfig "$XLB_RUN/kc-wrong-ca" \
+	--node-name testnode --iface v1 --bpffs "$XLB_BPFFS/w"
+expect "a server certificate the CA did not sign is refused" 10 \
+	grep -q "SSL certificate problem\|certificate verify failed" "$XLB_RUN/wrongca.log"
+xlb_check "... and nothing is programmed" sh -c "! grep -q 'ready:' $XLB_RUN/wrongca.log"
+xlb_bg_stop wrongca TERM
+xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/w" detach --iface v1 >/dev/null 2>&1
+
+# --- first sync: paginated lists ------------------------------------------
+xlb_bg xlbd "$ns" "$XLB_XLBD" --kubeconfig "$kc" --node-name testnode \
+	--iface v0 --bpffs "$pins" -vv
+log="$XLB_RUN/xlbd.log"
+expect "xlbd ready after the first list of Services, EndpointSlices and Node" 20 \
+	grep -q 'ready:' "$log"
+xlb_check "lists were paginated (continue used)" \
+	test "$(fstat 'd["continues"]')" -ge 2
+xlb_check "dual-stack: v4 http service" has_svc "default/echo-dualstack:http/tcp cluster-ip 10.96.207.99 80 "
+xlb_check "dual-stack: v6 http service" has_svc "default/echo-dualstack:http/tcp/v6 cluster-ip fd00:10:96::b050 80 "
+xlb_check "dual-stack: v4 tftp udp service" has_svc "default/echo-dualstack:tftp/udp cluster-ip 10.96.207.99 69 "
+xlb_check "NodePort frontend on the node address" has_svc "default/echo-dualstack:http/tcp node-port 192.168.77.1 30181 "
+xlb_check "dual-stack: v6 backends from the IPv6 slice" has_be "default/echo-dualstack:http/tcp/v6 fd00:10:244:2::a314 80 active 1"
+xlb_check "graceful: 2 active backends" has_be "test/graceful-term-svc:8081/tcp 10.244.0.112 8081 active 1"
+xlb_check "LB ingress IP frontend with the Local policy" has_svc "test/echo:http/tcp load-balancer 1.1.1.1 80 local"
+xlb_check "both endpoints of the Local-policy Service" has_be "test/echo:http/tcp 10.244.2.1 80 active 1"
+xlb_check "headless Service not programmed" no_svc "test/headless:http/tcp"
+xlb_check "topology: zone foo -> the quux-hinted endpoint takes no new flows (weight 0)" \
+	has_be "test/topo:http/tcp 10.244.2.1 80 terminating 0"
+xlb_check "topology: the foo-hinted endpoint does" has_be "test/topo:http/tcp 10.244.1.1 80 active 1"
+ds_before="$(ctl maglev show default/echo-dualstack:http/tcp)"
+
+# --- watch events, applied per Service ---------------------------------------
+fctl "/apply?res=endpointslices" "$FIX/graceful-termination/EndpointSlice-graceful-term-svc-pg7nd.terminating1.json"
+expect "watch MODIFIED: endpoint becomes terminating" 10 \
+	has_be "test/graceful-term-svc:8081/tcp 10.244.0.112 8081 terminating 1"
+xlb_check "the other backend stays active" has_be "test/graceful-term-svc:8081/tcp 10.244.0.113 8081 active 1"
+xlb_check "another Service's maps untouched by that event" \
+	test "$ds_before" = "$(ctl maglev show default/echo-dualstack:http/tcp)"
+
+fctl "/apply?res=nodes" <(node quux)
+expect "Node watch: zone quux -> the quux endpoint takes the new flows" 10 \
+	has_be "test/topo:http/tcp 10.244.2.1 80 active 1"
+xlb_check "... and the foo one none" has_be "test/topo:http/tcp 10.244.1.1 80 terminating 0"
+
+# A watch cut in the middle of an event line: the event comes again
+# when the watch resumes from the last version seen.
+obj "$FIX/graceful-termination/EndpointSlice-graceful-term-svc-pg7nd.terminating1.json" \
+	'd["endpoints"].append({"addresses": ["10.244.0.114"], "conditions": {"ready": True}})' \
+	>"$XLB_RUN/graceful-3.json"
+fctl "/drop-mid?res=endpointslices"
+fctl "/apply?res=endpointslices" "$XLB_RUN/graceful-3.json"
+expect "event cut mid-line arrives after the watch resumes" 15 \
+	has_be "test/graceful-term-svc:8081/tcp 10.244.0.114 8081 active 1"
+xlb_check "the server cut a line in the middle" test "$(fstat 'd["dropped_mid"]')" -ge 1
+
+fctl "/apply?res=services" "$XLB_RUN/sr.json"
+fctl "/apply?res=endpointslices" "$XLB_RUN/sr-slice.json"
+expect "watch ADDED: new Service with its source ranges" 10 \
+	has_svc "test/sr:http/tcp load-balancer 10.0.0.2 80 source-ranges"
+expect "watch ADDED: its endpoint" 10 has_be "test/sr:http/tcp 10.244.1.1 80 active 1"
+
+# --- bookmarks and clean ends ----------------------------------------------
+fctl "/bookmarks?every=0.5"
+expect "bookmarks sent" 10 fge bookmarks 3
+sleep 1
+nw="$(fstat 'd["watches"]')"
+fctl "/end"
+expect "watches ended cleanly are re-opened" 10 fge watches $((nw + 3))
+resumed="$(fstat '[all(any(n.get("watch") == w["watch"] and n.get("id", 0) > w["id"] and n["rv"] == w["sent"] for n in d["log"]) for w in d["log"] if w.get("end") == "clean")]' | sort -u)"
+xlb_check_eq "$resumed" "True" "each cleanly ended watch resumed from the last version it sent (bookmarks included)"
+xlb_check "no list after a clean end" test "$(grep -c 'listed again' "$log")" -eq 0
+
+# --- missed deletes: outage, compaction, in-stream 410 --------------------------
+fctl "/gone?mode=stream"
+fctl "/outage?on=1"
+fctl "/delete?res=services&key=test/graceful-term-svc"
+fctl "/delete?res=endpointslices&key=test/graceful-term-svc-pg7nd"
+fctl "/apply?res=endpointslices" "$XLB_RUN/echo-slice-1.json"
+fctl "/compact"
+sleep 2
+xlb_check "during the outage the deleted Service is still programmed" \
+	has_be "test/graceful-term-svc:8081/tcp 10.244.0.114 8081 active 1"
+fctl "/outage?on=0"
+expect "in-stream 410 -> relist: Service deleted while unwatched is removed" 40 \
+	no_svc "test/graceful-term-svc:8081/tcp"
+expect "... its backends too" 5 no_be "test/graceful-term-svc:8081/tcp" 10.244.0.114
+expect "... and a slice changed while unwatched is applied" 5 \
+	no_be "test/echo:http/tcp" 10.244.2.1
+xlb_check "... the rest stays" has_be "test/echo:http/tcp 10.244.1.1 80 active 1"
+xlb_check "the server answered with an in-stream ERROR 410" test "$(fstat 'd["gone_stream"]')" -ge 1
+xlb_check "xlbd listed again and found the deletes" grep -q "listed again: .* [1-9][0-9]* gone while unwatched" "$log"
+
+# --- missed delete again, HTTP 410 ----------------------------------------------
+fctl "/gone?mode=http"
+fctl "/outage?on=1"
+fctl "/delete?res=services&key=test/sr"
+fctl "/compact"
+sleep 1
+fctl "/outage?on=0"
+expect "HTTP 410 -> relist: Service deleted while unwatched is removed" 40 \
+	no_svc "test/sr:http/tcp"
+xlb_check "the server answered with HTTP 410" test "$(fstat 'd["gone_http"]')" -ge 1
+
+# --- token rotation: 401, token file read again ----------------------------------
+fctl "/token?value=token-two"
+fctl "/drop"
+expect "a rotated token: the old one gets 401s" 10 fge unauthorized 1
+echo "token-two" >"$tokfile.tmp" && mv "$tokfile.tmp" "$tokfile"
+fctl "/apply?res=services" "$FIX/graceful-termination/Service-graceful-term-svc.json"
+fctl "/apply?res=endpointslices" "$FIX/graceful-termination/EndpointSlice-graceful-term-svc-pg7nd.json"
+expect "after a token rotation the watch carries on (new Service programmed)" 40 \
+	has_be "test/graceful-term-svc:8081/tcp 10.244.0.112 8081 active 1"
+xlb_check "xlbd read the token file again after the 401" grep -q "401 Unauthorized: reading the token again" "$log"
+
+# --- dropped connections -------------------------------------------------------------
+expect "all three watches open before the drop" 20 fge open_watches 3
+n0="$(fstat 'd["watches"]')"
+fctl "/drop"
+fctl "/delete?res=endpointslices&key=test/echo-kvlm2"
+expect "after dropped connections the watch resumes (slice deletion applied)" 40 \
+	no_be "test/echo:http/tcp" 10.244.1.1
+expect "xlbd re-opened its three watches" 20 fge watches $((n0 + 3))
+xlb_check "the Service without endpoints stays programmed (it rejects)" \
+	has_svc "test/echo:http/tcp cluster-ip 10.96.50.104 80 local"
+xlb_check "xlbd still running" xlb_bg_alive xlbd
+xlb_check "no apply errors in the log" sh -c "! grep -q 'k8s: service .*: .*already used\|programming failed' $log"
+
+# --- restart: adopt pins, converge ------------------------------------------------
+xlb_bg_stop xlbd TERM
+fctl "/delete?res=services&key=default/echo-dualstack"
+xlb_bg xlbd2 "$ns" "$XLB_XLBD" --kubeconfig "$kc" --node-name testnode \
+	--iface v0 --bpffs "$pins"
+log="$XLB_RUN/xlbd2.log"
+expect "restarted xlbd ready" 20 grep -q 'ready:' "$log"
+expect "a Service deleted while no xlbd ran is removed at the first sync" 5 \
+	no_svc "default/echo-dualstack:http/tcp"
+xlb_check "the others stay" has_be "test/graceful-term-svc:8081/tcp 10.244.0.112 8081 active 1"
+xlb_bg_stop xlbd2 TERM
+xlb_bg_stop fake TERM
+xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$pins" detach --iface v0 >/dev/null 2>&1
+
+echo "$XLB_NPASS passed, $XLB_NFAIL failed"
+[ "$XLB_NFAIL" -eq 0 ]

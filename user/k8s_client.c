@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <yaml.h>
+
+#include "k8s_client.h"
+#include "util.h"
+
+#define TOKEN_REFRESH_NS (60ULL * 1000000000ULL)
+#define MAX_BODY (512UL << 20)
+#define MAX_ERR_BODY 4096
+#define MAX_LINE (256UL << 20)
+
+static int failf(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int failf(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Whole file, NUL terminated; NULL with errno set on failure. */
+static char *read_file(const char *path, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t r;
+
+		if (cap - n < 4096) {
+			char *nb = realloc(buf, cap ? cap * 2 : 8192);
+
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 8192;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' ||
+		     s[n - 1] == '\t'))
+		s[--n] = '\0';
+}
+
+/* base64 (as kubeconfig's *-data fields hold) -> bytes, NUL terminated. */
+static char *b64_decode(const char *in, size_t *outlen)
+{
+	size_t n = 0, i, len = strlen(in), pad = 0;
+	char *clean = malloc(len + 1), *out;
+	int r;
+
+	if (!clean)
+		return NULL;
+	for (i = 0; i < len; i++)
+		if (in[i] != '\n' && in[i] != '\r' && in[i] != ' ')
+			clean[n++] = in[i];
+	clean[n] = '\0';
+	if (n % 4) {
+		free(clean);
+		return NULL;
+	}
+	out = malloc(n / 4 * 3 + 1);
+	if (!out) {
+		free(clean);
+		return NULL;
+	}
+	r = EVP_DecodeBlock((unsigned char *)out, (unsigned char *)clean, n);
+	if (r < 0) {
+		free(clean);
+		free(out);
+		return NULL;
+	}
+	while (n && pad < 2 && clean[n - 1 - pad] == '=')
+		pad++;
+	free(clean);
+	*outlen = r - pad;
+	out[*outlen] = '\0';
+	return out;
+}
+
+/* ---- kubeconfig ---------------------------------------------------------- */
+
+static yaml_node_t *ymap_get(yaml_document_t *d, yaml_node_t *m,
+			     const char *key)
+{
+	yaml_node_pair_t *p;
+
+	if (!m || m->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(d, p->key);
+
+		if (k && k->type == YAML_SCALAR_NODE &&
+		    !strcmp((char *)k->data.scalar.value, key))
+			return yaml_document_get_node(d, p->value);
+	}
+	return NULL;
+}
+
+static const char *yscalar(yaml_node_t *n)
+{
+	if (!n || n->type != YAML_SCALAR_NODE)
+		return NULL;
+	return (const char *)n->data.scalar.value;
+}
+
+/* The entry of a named list (clusters, users, contexts) with that name,
+ * returning its inner object (cluster, user, context). */
+static yaml_node_t *ynamed(yaml_document_t *d, yaml_node_t *root,
+			   const char *list, const char *inner,
+			   const char *name)
+{
+	yaml_node_t *seq = ymap_get(d, root, list);
+	yaml_node_item_t *it;
+
+	if (!seq || seq->type != YAML_SEQUENCE_NODE)
+		return NULL;
+	for (it = seq->data.sequence.items.start;
+	     it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(d, *it);
+		const char *n = yscalar(ymap_get(d, e, "name"));
+
+		if (n && !strcmp(n, name))
+			return ymap_get(d, e, inner);
+	}
+	return NULL;
+}
+
+/* A path from the kubeconfig, made absolute against its directory. */
+static char *kc_path(const char *dir, const char *p)
+{
+	char *out;
+
+	if (p[0] == '/')
+		return strdup(p);
+	if (asprintf(&out, "%s/%s", dir, p) < 0)
+		return NULL;
+	return out;
+}
+
+static int kc_file_or_data(yaml_document_t *d, yaml_node_t *obj,
+			   const char *dir, const char *fkey, const char *dkey,
+			   char **file, char **data, size_t *len,
+			   const char *what, char *err, size_t errlen)
+{
+	const char *f = yscalar(ymap_get(d, obj, fkey));
+	const char *v = yscalar(ymap_get(d, obj, dkey));
+
+	if (v && v[0]) {
+		*data = b64_decode(v, len);
+		if (!*data)
+			return failf(err, errlen, -EINVAL,
+				     "kubeconfig: %s %s: not valid base64", what,
+				     dkey);
+	} else if (f && f[0]) {
+		*file = kc_path(dir, f);
+		if (!*file)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int xlb_k8s_kubeconfig_load(const char *path, struct xlb_k8s_auth *a,
+			    char *err, size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root, *ctx, *cl, *us;
+	const char *cur, *cname, *uname, *v;
+	char dir[PATH_MAX];
+	FILE *f;
+	int rc = 0;
+
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_init(&a->lock, NULL);
+	f = fopen(path, "r");
+	if (!f)
+		return failf(err, errlen, -errno, "kubeconfig %s: %s", path,
+			     strerror(errno));
+	{
+		char tmp[PATH_MAX];
+
+		snprintf(tmp, sizeof(tmp), "%s", path);
+		snprintf(dir, sizeof(dir), "%s", dirname(tmp));
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = failf(err, errlen, -EINVAL,
+			   "kubeconfig %s: line %zu: %s", path,
+			   parser.problem_mark.line + 1,
+			   parser.problem ? parser.problem : "not YAML");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return rc;
+	}
+	root = yaml_document_get_root_node(&doc);
+	cur = yscalar(ymap_get(&doc, root, "current-context"));
+	if (!cur || !cur[0]) {
+		rc = failf(err, errlen, -EINVAL,
+			   "kubeconfig %s: current-context: missing", path);
+		goto out;
+	}
+	ctx = ynamed(&doc, root, "contexts", "context", cur);
+	if (!ctx) {
+		rc = failf(err, errlen, -EINVAL,
+			   "kubeconfig %s: current-context \"%s\": no such context",
+			   path, cur);
+		goto out;
+	}
+	cname = yscalar(ymap_get(&doc, ctx, "cluster"));
+	cl = cname ? ynamed(&doc, root, "clusters", "cluster", cname) : NULL;
+	if (!cl) {
+		rc = failf(err, errlen, -EINVAL,
+			   "kubeconfig %s: context \"%s\": cluster \"%s\": no such cluster",
+			   path, cur, cname ? cname : "");
+		goto out;
+	}
+	v = yscalar(ymap_get(&doc, cl, "server"));
+	if (!v || strncmp(v, "https://", 8)) {
+		rc = failf(err, errlen, -EINVAL,
+			   "kubeconfig %s: cluster \"%s\": server \"%s\": not an https:// URL",
+			   path, cname, v ? v : "");
+		goto out;
+	}
+	a->server = strdup(v);
+	if (a->server && a->server[strlen(a->server) - 1] == '/')
+		a->server[strlen(a->server) - 1] = '\0';
+	v = yscalar(ymap_get(&doc, cl, "insecure-skip-tls-verify"));
+	a->insecure = v && !strcasecmp(v, "true");
+	rc = kc_file_or_data(&doc, cl, dir, "certificate-authority",
+			     "certificate-authority-data", &a->ca_file,
+			     &a->ca_data, &a->ca_len, "cluster", err, errlen);
+	if (rc)
+		goto out;
+	uname = yscalar(ymap_get(&doc, ctx, "user"));
+	us = uname ? ynamed(&doc, root, "users", "user", uname) : NULL;
+	if (uname && !us) {
+		rc = failf(err, errlen, -EINVAL,
+			   "kubeconfig %s: context \"%s\": user \"%s\": no such user",
+			   path, cur, uname);
+		goto out;
+	}
+	if (us) {
+		rc = kc_file_or_data(&doc, us, dir, "client-certificate",
+				     "client-certificate-data", &a->cert_file,
+				     &a->cert_data, &a->cert_len, "user", err,
+				     errlen);
+		if (!rc)
+			rc = kc_file_or_data(&doc, us, dir, "client-key",
+					     "client-key-data", &a->key_file,
+					     &a->key_data, &a->key_len, "user",
+					     err, errlen);
+		if (rc)
+			goto out;
+		v = yscalar(ymap_get(&doc, us, "token"));
+		if (v && v[0])
+			a->token = strdup(v);
+		v = yscalar(ymap_get(&doc, us, "tokenFile"));
+		if (v && v[0])
+			a->token_file = kc_path(dir, v);
+		if (ymap_get(&doc, us, "exec") || ymap_get(&doc, us, "auth-provider"))
+			rc = failf(err, errlen, -EINVAL,
+				   "kubeconfig %s: user \"%s\": exec and auth-provider plugins are not supported; use a token, tokenFile or client certificate",
+				   path, uname);
+	}
+	if (!rc && !!(a->cert_file || a->cert_data) != !!(a->key_file || a->key_data))
+		rc = failf(err, errlen, -EINVAL,
+			   "kubeconfig %s: user \"%s\": a client certificate needs its key and the key its certificate",
+			   path, uname);
+out:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (rc)
+		xlb_k8s_auth_free(a);
+	return rc;
+}
+
+int xlb_k8s_incluster_load(const char *dir, struct xlb_k8s_auth *a,
+			   char *err, size_t errlen)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST");
+	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+	char *tok;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_init(&a->lock, NULL);
+	if (host && host[0]) {
+		rc = asprintf(&a->server, strchr(host, ':') ? "https://[%s]:%s" :
+							      "https://%s:%s",
+			      host, port && port[0] ? port : "443");
+		if (rc < 0)
+			return -ENOMEM;
+	}
+	if (asprintf(&a->token_file, "%s/token", dir) < 0 ||
+	    asprintf(&a->ca_file, "%s/ca.crt", dir) < 0) {
+		xlb_k8s_auth_free(a);
+		return -ENOMEM;
+	}
+	tok = read_file(a->token_file, NULL);
+	if (!tok) {
+		rc = failf(err, errlen, -ENOENT,
+			   "in-cluster: token %s: %s", a->token_file,
+			   strerror(errno));
+		xlb_k8s_auth_free(a);
+		return rc;
+	}
+	free(tok);
+	return 0;
+}
+
+void xlb_k8s_auth_free(struct xlb_k8s_auth *a)
+{
+	free(a->server);
+	free(a->ca_file);
+	free(a->ca_data);
+	free(a->cert_file);
+	free(a->cert_data);
+	free(a->key_file);
+	free(a->key_data);
+	free(a->token);
+	free(a->token_file);
+	free(a->cur_token);
+	pthread_mutex_destroy(&a->lock);
+	memset(a, 0, sizeof(*a));
+}
+
+void xlb_k8s_auth_token_expire(struct xlb_k8s_auth *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->token_read_ns = 0;
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* "Authorization: Bearer ..." for this request, or NULL for none. */
+static char *auth_header(struct xlb_k8s_auth *a)
+{
+	uint64_t now = xlb_now_ns();
+	char *h = NULL;
+
+	pthread_mutex_lock(&a->lock);
+	if (a->token_file &&
+	    (!a->token_read_ns || now - a->token_read_ns > TOKEN_REFRESH_NS)) {
+		char *t = read_file(a->token_file, NULL);
+
+		if (t) {
+			trim(t);
+			free(a->cur_token);
+			a->cur_token = t;
+		}
+		/* If it cannot be read, keep the last token we had. */
+		a->token_read_ns = now;
+	}
+	if (a->cur_token && a->cur_token[0]) {
+		if (asprintf(&h, "Authorization: Bearer %s", a->cur_token) < 0)
+			h = NULL;
+	} else if (a->token) {
+		if (asprintf(&h, "Authorization: Bearer %s", a->token) < 0)
+			h = NULL;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return h;
+}
+
+/* ---- line buffer ----------------------------------------------------------- */
+
+int xlb_linebuf_feed(struct xlb_linebuf *lb, const char *data, size_t len,
+		     int (*on_line)(char *line, size_t len, void *ctx),
+		     void *ctx)
+{
+	size_t start = 0, i, scan;
+	int rc = 0;
+
+	if (lb->len + len + 1 > lb->cap) {
+		size_t cap = lb->cap ? lb->cap : 4096;
+		char *nb;
+
+		while (cap < lb->len + len + 1)
+			cap *= 2;
+		nb = realloc(lb->buf, cap);
+		if (!nb)
+			return -ENOMEM;
+		lb->buf = nb;
+		lb->cap = cap;
+	}
+	scan = lb->len;
+	memcpy(lb->buf + lb->len, data, len);
+	lb->len += len;
+	for (i = scan; i < lb->len; i++) {
+		if (lb->buf[i] != '\n')
+			continue;
+		lb->buf[i] = '\0';
+		if (i > start)
+			rc = on_line(lb->buf + start, i - start, ctx);
+		start = i + 1;
+		if (rc)
+			break;
+	}
+	memmove(lb->buf, lb->buf + start, lb->len - start);
+	lb->len -= start;
+	if (!rc && lb->max && lb->len > lb->max)
+		rc = -E2BIG;
+	return rc;
+}
+
+void xlb_linebuf_free(struct xlb_linebuf *lb)
+{
+	free(lb->buf);
+	memset(lb, 0, sizeof(*lb));
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+struct req {
+	CURL *c;
+	struct xlb_k8s_resp *r;
+	const volatile int *stop;
+	int (*on_line)(char *line, size_t len, void *ctx);
+	void *ctx;
+	struct xlb_linebuf lb;
+	int state;		/* 0 unknown, 1 streaming, 2 error body */
+	bool ended;		/* on_line ended the stream */
+	bool too_big;
+};
+
+static size_t on_data(char *data, size_t sz, size_t nm, void *p)
+{
+	struct req *q = p;
+	size_t len = sz * nm, keep = len;
+	long code = 0;
+
+	if (!q->state) {
+		curl_easy_getinfo(q->c, CURLINFO_RESPONSE_CODE, &code);
+		q->state = code == 200 && q->on_line ? 1 : 2;
+	}
+	if (q->state == 1) {
+		int rc = xlb_linebuf_feed(&q->lb, data, len, q->on_line, q->ctx);
+
+		if (rc) {
+			q->ended = rc > 0;
+			q->too_big = rc == -E2BIG;
+			return 0;	/* aborts the transfer */
+		}
+		return len;
+	}
+	/* A whole body, or the start of an error body. */
+	if (q->on_line && q->r->len + keep > MAX_ERR_BODY)
+		keep = q->r->len < MAX_ERR_BODY ? MAX_ERR_BODY - q->r->len : 0;
+	if (q->r->len + keep > MAX_BODY) {
+		q->too_big = true;
+		return 0;
+	}
+	if (keep) {
+		char *nb = realloc(q->r->body, q->r->len + keep + 1);
+
+		if (!nb)
+			return 0;
+		q->r->body = nb;
+		memcpy(nb + q->r->len, data, keep);
+		q->r->len += keep;
+		nb[q->r->len] = '\0';
+	}
+	return len;
+}
+
+static int on_progress(void *p, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		       curl_off_t un)
+{
+	struct req *q = p;
+
+	return q->stop && *q->stop;
+}
+
+void xlb_k8s_resp_free(struct xlb_k8s_resp *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+static int request(struct xlb_k8s_auth *a, const char *path, long timeout_s,
+		   const volatile int *stop,
+		   int (*on_line)(char *line, size_t len, void *ctx), void *ctx,
+		   struct xlb_k8s_resp *r)
+{
+	struct curl_slist *hdrs = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "", *url = NULL, *ah;
+	struct req q = { .r = r, .stop = stop, .on_line = on_line, .ctx = ctx,
+			 .lb = { .max = MAX_LINE } };
+	struct curl_blob blob;
+	CURLcode cc;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (!a->server) {
+		snprintf(r->curl_err, sizeof(r->curl_err), "no API server address");
+		return -EINVAL;
+	}
+	q.c = curl_easy_init();
+	if (!q.c || asprintf(&url, "%s%s", a->server, path) < 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	ah = auth_header(a);
+	if (ah) {
+		hdrs = curl_slist_append(hdrs, ah);
+		free(ah);
+	}
+	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	hdrs = curl_slist_append(hdrs, "User-Agent: xlbd");
+	curl_easy_setopt(q.c, CURLOPT_URL, url);
+	curl_easy_setopt(q.c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(q.c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(q.c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(q.c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(q.c, CURLOPT_TIMEOUT, timeout_s);
+	curl_easy_setopt(q.c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(q.c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(q.c, CURLOPT_WRITEDATA, &q);
+	curl_easy_setopt(q.c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(q.c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(q.c, CURLOPT_XFERINFODATA, &q);
+	curl_easy_setopt(q.c, CURLOPT_PROTOCOLS_STR, "https");
+	if (a->insecure) {
+		curl_easy_setopt(q.c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(q.c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (a->ca_data) {
+		blob = (struct curl_blob){ a->ca_data, a->ca_len,
+					   CURL_BLOB_COPY };
+		curl_easy_setopt(q.c, CURLOPT_CAINFO_BLOB, &blob);
+	} else if (a->ca_file) {
+		curl_easy_setopt(q.c, CURLOPT_CAINFO, a->ca_file);
+	}
+	if (a->cert_data) {
+		blob = (struct curl_blob){ a->cert_data, a->cert_len,
+					   CURL_BLOB_COPY };
+		curl_easy_setopt(q.c, CURLOPT_SSLCERT_BLOB, &blob);
+	} else if (a->cert_file) {
+		curl_easy_setopt(q.c, CURLOPT_SSLCERT, a->cert_file);
+	}
+	if (a->key_data) {
+		blob = (struct curl_blob){ a->key_data, a->key_len,
+					   CURL_BLOB_COPY };
+		curl_easy_setopt(q.c, CURLOPT_SSLKEY_BLOB, &blob);
+	} else if (a->key_file) {
+		curl_easy_setopt(q.c, CURLOPT_SSLKEY, a->key_file);
+	}
+	cc = curl_easy_perform(q.c);
+	curl_easy_getinfo(q.c, CURLINFO_RESPONSE_CODE, &r->status);
+	if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && q.ended))
+		goto out;
+	if (cc == CURLE_ABORTED_BY_CALLBACK && stop && *stop) {
+		rc = -ECANCELED;
+		goto out;
+	}
+	snprintf(r->curl_err, sizeof(r->curl_err), "%s%s%s",
+		 q.too_big ? "response or line too long" : curl_easy_strerror(cc),
+		 errbuf[0] ? ": " : "", errbuf);
+	rc = -EIO;
+out:
+	xlb_linebuf_free(&q.lb);
+	curl_slist_free_all(hdrs);
+	free(url);
+	if (q.c)
+		curl_easy_cleanup(q.c);
+	return rc;
+}
+
+int xlb_k8s_get(struct xlb_k8s_auth *a, const char *path, long timeout_s,
+		const volatile int *stop, struct xlb_k8s_resp *r)
+{
+	return request(a, path, timeout_s, stop, NULL, NULL, r);
+}
+
+int xlb_k8s_stream(struct xlb_k8s_auth *a, const char *path, long timeout_s,
+		   const volatile int *stop,
+		   int (*on_line)(char *line, size_t len, void *ctx), void *ctx,
+		   struct xlb_k8s_resp *r)
+{
+	return request(a, path, timeout_s, stop, on_line, ctx, r);
+}
