@@ -28,35 +28,60 @@ cannot() {
 	exit 3
 }
 
-# Prints the go binary to use, installing Debian's golang-go if none.
-find_go() {
-	local g
-	for g in "$(command -v go 2>/dev/null)" /usr/local/go/bin/go /usr/lib/go/bin/go; do
-		[ -n "$g" ] && [ -x "$g" ] && { echo "$g"; return 0; }
-	done
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		echo "helm.sh: no Go toolchain; installing Debian's golang-go" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >&2
-		g="$(command -v go 2>/dev/null)"
-		[ -n "$g" ] && { echo "$g"; return 0; }
-	fi
-	return 1
-}
-
 # version_ge A B: true when dotted version A >= B.
 version_ge() {
 	[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
 }
 
+# go_version GO: its version without the "go" prefix, e.g. 1.26.8.
+go_version() {
+	local v
+	v="$("$1" env GOVERSION 2>/dev/null)" || return 1
+	v="${v#go}"
+	echo "${v%%[-+ ]*}"
+}
+
+# Sets go and gover to the first Go toolchain new enough for helm (go on
+# PATH, /usr/local/go, Debian's), installing Debian's golang-go when there
+# is no Go at all. Returns 1 with the reason in go_why otherwise.
+find_go() {
+	local g v seen=()
+	go_why=
+	for g in "$(command -v go 2>/dev/null)" /usr/local/go/bin/go /usr/lib/go/bin/go; do
+		[ -n "$g" ] && [ -x "$g" ] || continue
+		v="$(go_version "$g")" || continue
+		if version_ge "$v" "$XLB_HELM_GO_MIN"; then
+			go="$g"
+			gover="$v"
+			return 0
+		fi
+		seen+=("$g is Go $v")
+	done
+	if [ ${#seen[@]} -eq 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "helm.sh: no Go toolchain; installing Debian's golang-go" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 &&
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >&2
+		g="$(command -v go 2>/dev/null)"
+		if [ -n "$g" ] && v="$(go_version "$g")"; then
+			if version_ge "$v" "$XLB_HELM_GO_MIN"; then
+				go="$g"
+				gover="$v"
+				return 0
+			fi
+			seen+=("$g (Debian's golang-go) is Go $v")
+		fi
+	fi
+	if [ ${#seen[@]} -eq 0 ]; then
+		go_why="no Go toolchain (go on PATH, /usr/local/go/bin/go) and Debian's golang-go not installable"
+	else
+		go_why="$(IFS=,; echo "${seen[*]}"), helm $XLB_HELM_VERSION needs Go >= $XLB_HELM_GO_MIN"
+	fi
+	return 1
+}
+
 build_helm() {
-	local go gover tmp start end pkg=helm.sh/helm/v3
-	go="$(find_go)" || cannot "no Go toolchain (go, /usr/local/go/bin/go) and golang-go not installable"
-	gover="$("$go" env GOVERSION 2>/dev/null)"
-	gover="${gover#go}"
-	[ -n "$gover" ] || cannot "$go env GOVERSION printed nothing"
-	version_ge "${gover%%[-+ ]*}" "$XLB_HELM_GO_MIN" ||
-		cannot "$go is Go $gover, helm $XLB_HELM_VERSION needs Go >= $XLB_HELM_GO_MIN"
+	local go gover go_why tmp start end pkg=helm.sh/helm/v3
+	find_go || cannot "$go_why"
 	mkdir -p "$helm_dir" || cannot "mkdir $helm_dir failed"
 	rm -rf "$helm_dir"/.build.*	# left by an interrupted build
 	tmp="$(mktemp -d "$helm_dir/.build.XXXXXX")" || cannot "mktemp in $helm_dir failed"
