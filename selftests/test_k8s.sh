@@ -73,6 +73,8 @@ obj "$FIX/source-ranges/Service-echo.json" \
 obj "$FIX/source-ranges/EndpointSlice-echo-kvlm2.json" \
 	'd["metadata"]["name"] = "sr-1"; d["metadata"]["labels"]["kubernetes.io/service-name"] = "sr"' \
 	>"$XLB_RUN/sr-slice.json"
+obj "$FIX/trafficpolicy/Service-echo.tp-local.json" \
+	'd["spec"]["healthCheckNodePort"] = 32100' >"$XLB_RUN/echo-hc.json"
 obj "$FIX/trafficpolicy/EndpointSlice-echo-kvlm2.json" \
 	'd["endpoints"] = d["endpoints"][:1]' >"$XLB_RUN/echo-slice-1.json"
 obj "$FIX/topology-aware/Service-echo.json" \
@@ -97,7 +99,7 @@ xlb_bg fake "$ns" "$XLB_PY" "$FAKE" --port "$api" --ctl-port "$ctlport" \
 	endpointslices="$FIX/dualstack/EndpointSlice-echo-dualstack-mchrt.json" \
 	services="$FIX/graceful-termination/Service-graceful-term-svc.json" \
 	endpointslices="$FIX/graceful-termination/EndpointSlice-graceful-term-svc-pg7nd.json" \
-	services="$FIX/trafficpolicy/Service-echo.tp-local.json" \
+	services="$XLB_RUN/echo-hc.json" \
 	endpointslices="$FIX/trafficpolicy/EndpointSlice-echo-kvlm2.json" \
 	services="$XLB_RUN/headless.json" \
 	services="$XLB_RUN/topo.json" \
@@ -172,6 +174,10 @@ xlb_check "dual-stack: v6 backends from the IPv6 slice" has_be "default/echo-dua
 xlb_check "graceful: 2 active backends" has_be "test/graceful-term-svc:8081/tcp 10.244.0.112 8081 active 1"
 xlb_check "LB ingress IP frontend with the Local policy" has_svc "test/echo:http/tcp load-balancer 1.1.1.1 80 local"
 xlb_check "both endpoints of the Local-policy Service" has_be "test/echo:http/tcp 10.244.2.1 80 active 1"
+hc() { xlb_ns "$ns" curl -s -o /dev/null -w '%{http_code}' "http://192.168.77.1:32100/healthz"; }
+hc_is() { [ "$(hc)" = "$1" ]; }
+expect "healthCheckNodePort: 200 while this node has a local endpoint" 10 hc_is 200
+xlb_check "... counting it" sh -c "ip netns exec $ns curl -s http://192.168.77.1:32100/ | grep -q '\"localEndpoints\": *1'"
 xlb_check "headless Service not programmed" no_svc "test/headless:http/tcp"
 xlb_check "topology: zone foo -> the quux-hinted endpoint takes no new flows (weight 0)" \
 	has_be "test/topo:http/tcp 10.244.2.1 80 terminating 0"
@@ -269,6 +275,7 @@ fctl "/delete?res=endpointslices&key=test/echo-kvlm2"
 expect "after dropped connections the watch resumes (slice deletion applied)" 40 \
 	no_be "test/echo:http/tcp" 10.244.1.1
 expect "xlbd re-opened its three watches" 20 fge watches $((n0 + 3))
+expect "healthCheckNodePort: 503 once the local endpoint is gone" 10 hc_is 503
 xlb_check "the Service without endpoints stays programmed (it rejects)" \
 	has_svc "test/echo:http/tcp cluster-ip 10.96.50.104 80 local"
 xlb_check "xlbd still running" xlb_bg_alive xlbd

@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "k8s.h"
+#include "healthcheck.h"
 #include "k8s_translate.h"
 #include "log.h"
 #include "util.h"
@@ -209,6 +210,7 @@ struct svc_ent {
 	size_t n_slices, cap_slices;
 	char **names;			/* xlb services it has programmed */
 	size_t n_names;
+	__u16 hc_port;			/* healthCheckNodePort served */
 	unsigned gen;			/* list generation of svc */
 	bool dirty;
 };
@@ -229,7 +231,8 @@ struct watcher {
 	/* thread-private */
 	char rv[64];
 	bool expired, failed;
-	int failures;
+	int failures;		/* in a row, for the backoff */
+	uint64_t last_fail_ns;
 	char err[512];
 };
 
@@ -511,6 +514,8 @@ static void handle_event(struct xlb_k8s *k, struct kev *ev)
 
 /* ---- translate and apply ---------------------------------------------------- */
 
+static void update_hc(struct svc_ent *e, const struct xlb_model *m);
+
 static int translate_ent(struct xlb_k8s *k, struct svc_ent *e,
 			 struct xlb_model *m)
 {
@@ -521,8 +526,10 @@ static int translate_ent(struct xlb_k8s *k, struct svc_ent *e,
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	if (!e->svc)
+	if (!e->svc) {
+		update_hc(e, m);
 		return 0;
+	}
 	sl = calloc(e->n_slices + 1, sizeof(*sl));
 	if (!sl)
 		return -ENOMEM;
@@ -531,11 +538,64 @@ static int translate_ent(struct xlb_k8s *k, struct svc_ent *e,
 	rc = xlb_k8s_translate(e->svc, sl, e->n_slices, &ni, m, &n_warn, err,
 			       sizeof(err));
 	free(sl);
+	update_hc(e, m);
 	if (rc)
 		pr_warn("k8s: %s", err);
 	else if (n_warn)
 		pr_warn("k8s: %zu parts left out; last: %s", n_warn, err);
 	return rc;
+}
+
+/* externalTrafficPolicy Local Services with a healthCheckNodePort: the
+ * port answers how many ready endpoints this node has (kube-proxy's
+ * health check for cloud load balancers). */
+static void update_hc(struct svc_ent *e, const struct xlb_model *m)
+{
+	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(e->svc, "spec");
+	const cJSON *hp = cJSON_GetObjectItemCaseSensitive(spec, "healthCheckNodePort");
+	const cJSON *etp = cJSON_GetObjectItemCaseSensitive(spec, "externalTrafficPolicy");
+	__u16 port = 0;
+	__u32 n = 0;
+	size_t i, j, k;
+
+	if (e->svc && !xlb_k8s_svc_skip_reason(e->svc) && cJSON_IsNumber(hp) &&
+	    hp->valueint > 0 && hp->valueint < 65536 && cJSON_IsString(etp) &&
+	    !strcmp(etp->valuestring, "Local"))
+		port = hp->valueint;
+	if (e->hc_port && e->hc_port != port)
+		xlb_hc_remove(e->hc_port);
+	e->hc_port = port;
+	if (!port)
+		return;
+	/* Distinct ready local endpoint addresses over all its ports. */
+	for (i = 0; i < m->n_services; i++)
+		for (j = 0; j < m->services[i].n_backends; j++) {
+			const struct xlb_model_backend *b = &m->services[i].backends[j];
+			bool seen = false;
+
+			if (!b->local || b->state != XLB_BE_ACTIVE)
+				continue;
+			for (k = 0; k < i && !seen; k++) {
+				size_t x;
+
+				for (x = 0; x < m->services[k].n_backends; x++)
+					if (!memcmp(&m->services[k].backends[x].addr,
+						    &b->addr, sizeof(b->addr)) &&
+					    m->services[k].backends[x].local &&
+					    m->services[k].backends[x].state ==
+						    XLB_BE_ACTIVE)
+						seen = true;
+			}
+			for (k = 0; k < j && !seen; k++)
+				seen = !memcmp(&m->services[i].backends[k].addr,
+					       &b->addr, sizeof(b->addr)) &&
+				       m->services[i].backends[k].local &&
+				       m->services[i].backends[k].state ==
+					       XLB_BE_ACTIVE;
+			n += !seen;
+		}
+	if (xlb_hc_set(port, e->key, n))
+		STAT_INC(errors);
 }
 
 static void set_names(struct svc_ent *e, const struct xlb_model *m)
@@ -851,6 +911,9 @@ int xlb_k8s_process(struct xlb_k8s *k)
 	now = xlb_now_ns();
 	for (i = 0; i < k->n_lat; i++)
 		observe((now - k->lat_t[i]) / 1e6);
+	if (k->n_lat)
+		pr_debug("k8s: %zu events in the maps %.3f ms after the first arrived",
+			 k->n_lat, (now - k->lat_t[0]) / 1e6);
 	return first;
 }
 
@@ -905,6 +968,18 @@ static bool nap(struct xlb_k8s *k, long ms)
 	return stop;
 }
 
+/* One more failure; a healthy period (no failure for a while) before
+ * it starts the backoff again from its shortest wait. */
+static void failed_once(struct watcher *w)
+{
+	uint64_t now = xlb_now_ns();
+
+	if (now - w->last_fail_ns > HEALTHY_NS)
+		w->failures = 0;
+	w->failures++;
+	w->last_fail_ns = now;
+}
+
 /* Waits before the next attempt after a failure; false if stopped. */
 static bool backoff(struct watcher *w, unsigned *seed)
 {
@@ -915,8 +990,10 @@ static bool backoff(struct watcher *w, unsigned *seed)
 		ms *= 2;
 	if (ms > BACKOFF_MAX_MS)
 		ms = BACKOFF_MAX_MS;
-	/* jitter: up to +25% */
+	/* jitter: up to +25%, within the maximum */
 	ms += rand_r(seed) % (ms / 4 + 1);
+	if (ms > BACKOFF_MAX_MS)
+		ms = BACKOFF_MAX_MS;
 	pr_info("k8s: %s: %s; retrying in %.1f s", res_name[w->res], w->err,
 		ms / 1000.0);
 	return !nap(w->k, ms);
@@ -944,7 +1021,7 @@ static bool request_failed(struct watcher *w, int rc,
 
 	if (rc) {
 		snprintf(w->err, sizeof(w->err), "%s: %s", what, r->curl_err);
-		w->failures++;
+		failed_once(w);
 		STAT_INC(errors);
 		return false;
 	}
@@ -968,7 +1045,7 @@ static bool request_failed(struct watcher *w, int rc,
 			return true;
 		}
 	}
-	w->failures++;
+	failed_once(w);
 	return false;
 }
 
@@ -1044,7 +1121,7 @@ static int do_list(struct watcher *w, bool *retried_401)
 			snprintf(w->err, sizeof(w->err),
 				 "list: not a list (no items or metadata.resourceVersion)");
 			STAT_INC(errors);
-			w->failures++;
+			failed_once(w);
 			goto fail;
 		}
 		while (cJSON_IsArray(items) &&
@@ -1180,7 +1257,7 @@ static void *watch_thread(void *p)
 		if (!rc && r.status == 200)
 			retried_401 = false;
 		if (xlb_now_ns() - t0 > HEALTHY_NS)
-			w->failures = 0;
+			w->failures = 0;	/* it stayed up a while */
 		STAT_INC(watch_restarts);
 		if (rc || r.status != 200) {
 			bool again = request_failed(w, rc, &r, "watch",
@@ -1192,7 +1269,7 @@ static void *watch_thread(void *p)
 		} else {
 			xlb_k8s_resp_free(&r);
 			if (w->failed)
-				w->failures++;
+				failed_once(w);
 			else if (!w->expired) {
 				/* Ended cleanly: go on from the last
 				 * version seen. */
@@ -1301,6 +1378,8 @@ void xlb_k8s_stop(struct xlb_k8s *k)
 	}
 	v = (struct svc_ent **)ht_values(&k->svcs, &n);
 	for (i = 0; v && i < n; i++) {
+		if (v[i]->hc_port)
+			xlb_hc_remove(v[i]->hc_port);
 		cJSON_Delete(v[i]->svc);
 		for (j = 0; j < v[i]->n_names; j++)
 			free(v[i]->names[j]);

@@ -11,10 +11,12 @@
  * or a trafficDistribution) and every ready endpoint carries hints, of
  * which some are for this node's zone (or, for PreferSameNode, for this
  * node), the ready endpoints hinted elsewhere get weight 0: they stay
- * ready (so a terminating fallback does not kick in, and xlbctl shows
- * them as they are) and keep their established flows, but take no new
- * ones. Leaving them out instead would re-balance their established
- * flows; marking them terminating would claim something false.
+ * ready in the model (so the terminating fallback, which looks for
+ * ready endpoints, does not kick in) and keep their established flows,
+ * but take no new ones (the map then shows them out of the ring, as
+ * "terminating" with weight 0). Leaving them out instead would
+ * re-balance their established flows; marking them terminating in the
+ * model would claim something false and could trigger the fallback.
  */
 #include <arpa/inet.h>
 #include <errno.h>
