@@ -12,9 +12,10 @@
 # - with a real kube-apiserver, when selftests/k8s-real has one built:
 #   a server-side dry run of every rendered object, two invalid
 #   DaemonSets the server must refuse, the RBAC objects created for real
-#   and asked (SubjectAccessReview) what the ServiceAccount may do, and
-#   the rendered pod run without a container (init command, then xlbd
-#   with the DaemonSet's args and env): probes answer, Services arrive.
+#   and asked (SubjectAccessReview) what the ServiceAccount may do, helm
+#   install / upgrade / uninstall of a release, and the rendered pod run
+#   without a container (init command, then xlbd with the DaemonSet's
+#   args and env): probes answer, Services arrive.
 # When helm cannot be built here (no Go new enough) the test prints
 # "SKIP: ..." with the reason and exits 0; so does the dry run when no
 # kube-apiserver is built.
@@ -495,6 +496,38 @@ if [ $created = 1 ]; then
 	done
 fi
 
+# --- helm install, upgrade, uninstall ----------------------------------------
+# helm itself against the API server: a release in a namespace it
+# creates, its NOTES, the stored DaemonSet, an upgrade, an uninstall.
+export HELM_CACHE_HOME="$out/helm-cache" HELM_CONFIG_HOME="$out/helm-config" \
+	HELM_DATA_HOME="$out/helm-data"
+hk() {
+	ip netns exec "$ns" "$helm" --kubeconfig "$XLB_K8S_KUBECONFIG" \
+		--namespace xlb-system "$@" 2>&1
+}
+ds_path=/apis/apps/v1/namespaces/xlb-system/daemonsets/xlb-helm
+ds_field() { xlb_k8s_api GET "$ds_path" | xlb_jq "$1"; }
+o="$(hk install xlb-helm "$chart" --create-namespace --set k8sServiceHost=10.0.0.10)"
+if grep -q 'STATUS: deployed' <<<"$o"; then
+	xlb_pass "helm install: release xlb-helm deployed"
+	xlb_check "helm install: NOTES name the DaemonSet and the interfaces" \
+		grep -q 'runs as DaemonSet xlb-system/xlb-helm on interfaces eth0' <<<"$o"
+	xlb_check "helm install: NOTES do not warn when k8sServiceHost is set" \
+		bash -c "! grep -q WARNING <<<\"\$1\"" _ "$o"
+	xlb_check_eq "$(ds_field '"%s %s" % (d["spec"]["template"]["spec"]["hostNetwork"], d["spec"]["template"]["spec"]["containers"][0]["args"][4])')" \
+		"True eth0" "helm install: the stored DaemonSet (hostNetwork, --iface)"
+	o="$(hk upgrade xlb-helm "$chart" --reuse-values --set 'interfaces={eth1,eth2}')"
+	xlb_check "helm upgrade: revision 2 deployed" grep -q 'REVISION: 2' <<<"$o"
+	xlb_check_eq "$(ds_field 'd["spec"]["template"]["spec"]["containers"][0]["args"][4]')" \
+		"eth1,eth2" "helm upgrade: the stored DaemonSet has the new interfaces"
+	o="$(hk uninstall xlb-helm)"
+	xlb_check "helm uninstall: release uninstalled" grep -q 'uninstalled' <<<"$o"
+	xlb_check_eq "$(xlb_k8s_api GET "$ds_path" | xlb_jq 'd.get("code")')" 404 \
+		"helm uninstall: the DaemonSet is gone"
+else
+	xlb_fail "helm install: $(tail -n 3 <<<"$o")"
+fi
+
 # --- the rendered pod, run ------------------------------------------------------
 # What the kubelet would run on a node, minus the container: the init
 # container's command and then xlbd with the DaemonSet's args and env
@@ -640,5 +673,7 @@ vips_are() { [ "$(vips)" = "$1" ]; }
 xlb_wait_until 10 vips_are "10.96.0.1:443 10.96.0.50:80 10.96.0.51:80"
 xlb_check_eq "$(vips)" "10.96.0.1:443 10.96.0.50:80 10.96.0.51:80" \
 	"rendered pod: a Service created afterwards arrives through the watch"
-xlb_check "rendered pod: no request refused (403) in xlbd's log" \
-	bash -c "! grep -qiE '403|forbidden' '$pod_log'"
+xlb_check "rendered pod: no request refused (HTTP 403) in xlbd's log" \
+	bash -c "! grep -qE 'HTTP 403|[Ff]orbidden' '$pod_log'"
+xlb_bg_stop pod TERM
+xlb_check_eq "$?" 0 "rendered pod: xlbd stops on SIGTERM with status 0"
