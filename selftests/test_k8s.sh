@@ -156,6 +156,12 @@ expect "a server certificate the CA did not sign is refused" 10 \
 	grep -q "SSL certificate problem\|certificate verify failed" "$XLB_RUN/wrongca.log"
 xlb_check "... and nothing is programmed" sh -c "! grep -q 'ready:' $XLB_RUN/wrongca.log"
 xlb_bg_stop wrongca TERM
+xlb_bg insecure "$ns" "$XLB_XLBD" --kubeconfig "$XLB_RUN/kc-wrong-ca" \
+	--node-name testnode --iface v1 --bpffs "$XLB_BPFFS/w" \
+	--k8s-insecure-skip-tls-verify
+expect "--k8s-insecure-skip-tls-verify: the same server is accepted" 20 \
+	grep -q "ready:" "$XLB_RUN/insecure.log"
+xlb_bg_stop insecure TERM
 xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/w" detach --iface v1 >/dev/null 2>&1
 
 # --- first sync: paginated lists ------------------------------------------
@@ -280,6 +286,19 @@ xlb_check "the Service without endpoints stays programmed (it rejects)" \
 	has_svc "test/echo:http/tcp cluster-ip 10.96.50.104 80 local"
 xlb_check "xlbd still running" xlb_bg_alive xlbd
 xlb_check "no apply errors in the log" sh -c "! grep -q 'k8s: service .*: .*already used\|programming failed' $log"
+
+# --- 429: backoff ----------------------------------------------------------------
+n429() { [ "$(fstat 'len([e for e in d["log"] if "throttled" in e])')" -ge "$1" ]; }
+expect "all three watches open before throttling" 20 fge open_watches 3
+fctl "/throttle?n=4"
+fctl "/drop"
+expect "four requests answered 429" 30 n429 4
+expect "after the 429s the watches come back" 60 fge open_watches 3
+# A client that retried at once would send all four within milliseconds.
+span="$(fstat '(lambda t: round(max(t) - min(t), 2))([e["t"] for e in d["log"] if "throttled" in e])')"
+xlb_check "429s retried after a backoff (four 429s over $span s)" \
+	"$XLB_PY" -c "import sys; sys.exit(float(sys.argv[1]) < 1.5)" "$span"
+xlb_check "xlbd logged the 429s" grep -q "HTTP 429: slow down; retrying in" "$log"
 
 # --- restart: adopt pins, converge ------------------------------------------------
 xlb_bg_stop xlbd TERM

@@ -25,6 +25,7 @@ A plain-HTTP control port (loopback) drives it from the test:
   POST /outage?on=1|0          refuse API requests (503) and cut watches
   POST /token?value=T          the token accepted from now on
   POST /bookmarks?every=S      send bookmarks every S seconds (0: never)
+  POST /throttle?n=N           answer the next N API requests with 429
   GET  /stats                  counters and the request log, JSON
 """
 import argparse
@@ -64,6 +65,7 @@ class State:
         self.watches = {}         # id -> dict(sock, res, drop_mid)
         self.next_watch = 1
         self.drop_mid = set()
+        self.throttle = 0
         self.end_gen = 0
         self.stats = {"requests": 0, "unauthorized": 0, "lists": 0,
                       "list_pages": 0, "continues": 0, "watches": 0,
@@ -132,6 +134,15 @@ def make_handler(st):
                 st.stats["requests"] += 1
                 tok = st.token
                 outage = st.outage
+                throttled = st.throttle > 0
+                if throttled:
+                    st.throttle -= 1
+                    st.stats["log"].append({"throttled": u.path,
+                                            "query": u.query,
+                                            "t": time.monotonic()})
+            if throttled:
+                return self.send_json(429, status(429, "TooManyRequests",
+                                                  "slow down"))
             if outage:
                 with st.lock:
                     st.stats["refused"] += 1
@@ -382,6 +393,8 @@ def make_ctl(st):
                         out["dropped"] = self.cut()
                 elif u.path == "/token":
                     st.token = q["value"]
+                elif u.path == "/throttle":
+                    st.throttle = int(q["n"])
                 elif u.path == "/bookmarks":
                     st.bookmark_every = float(q["every"])
                 else:
