@@ -687,6 +687,7 @@ static int apply_ents(struct xlb_k8s *k, struct svc_ent **v, size_t n,
 		memcpy(copy.services, ms[i].services,
 		       copy.n_services * sizeof(*copy.services));
 		model_append(&up, &copy);
+		free(copy.services);	/* NULL once moved into up */
 	}
 	xlb_model_sort(&up);
 	rc = xlb_sync_apply_partial(k->sync, &up, rm, n_rm, &res, err,
