@@ -251,6 +251,9 @@ struct xlb_k8s {
 	cJSON *node;
 	char *zone;
 	bool listed[RES_N];
+	struct svc_ent **dirty;	/* Services to translate and apply */
+	size_t n_dirty, cap_dirty;
+	bool dirty_all;		/* the list could not grow: look at all */
 	unsigned gen;
 	bool synced;
 	uint64_t *lat_t;	/* arrival times of the events being applied */
@@ -274,6 +277,25 @@ static struct svc_ent *svc_get(struct xlb_k8s *k, const char *key, bool create)
 	return e;
 }
 
+static void mark_dirty(struct xlb_k8s *k, struct svc_ent *e)
+{
+	if (e->dirty)
+		return;
+	e->dirty = true;
+	if (k->n_dirty == k->cap_dirty) {
+		size_t cap = k->cap_dirty ? k->cap_dirty * 2 : 64;
+		struct svc_ent **v = realloc(k->dirty, cap * sizeof(*v));
+
+		if (!v) {
+			k->dirty_all = true;
+			return;
+		}
+		k->dirty = v;
+		k->cap_dirty = cap;
+	}
+	k->dirty[k->n_dirty++] = e;
+}
+
 static void svc_detach_slice(struct xlb_k8s *k, struct slice_ent *se)
 {
 	struct svc_ent *e;
@@ -290,7 +312,7 @@ static void svc_detach_slice(struct xlb_k8s *k, struct slice_ent *se)
 			e->slices[i] = e->slices[--e->n_slices];
 			break;
 		}
-	e->dirty = true;
+	mark_dirty(k, e);
 }
 
 static int svc_attach_slice(struct xlb_k8s *k, struct slice_ent *se,
@@ -311,7 +333,7 @@ static int svc_attach_slice(struct xlb_k8s *k, struct slice_ent *se,
 	}
 	e->slices[e->n_slices++] = se;
 	snprintf(se->svc_key, sizeof(se->svc_key), "%s", svc_key);
-	e->dirty = true;
+	mark_dirty(k, e);
 	return 0;
 }
 
@@ -334,7 +356,7 @@ static int upsert_svc(struct xlb_k8s *k, cJSON *obj)
 	}
 	cJSON_Delete(e->svc);
 	e->svc = obj;
-	e->dirty = true;
+	mark_dirty(k, e);
 	return 1;
 }
 
@@ -346,7 +368,7 @@ static int delete_svc(struct xlb_k8s *k, const char *key)
 		return 0;
 	cJSON_Delete(e->svc);
 	e->svc = NULL;
-	e->dirty = true;
+	mark_dirty(k, e);
 	return 1;
 }
 
@@ -388,7 +410,7 @@ static int upsert_slice(struct xlb_k8s *k, cJSON *obj)
 		struct svc_ent *e = svc_get(k, skey, false);
 
 		if (e)
-			e->dirty = true;
+			mark_dirty(k, e);
 	}
 	return 1;
 }
@@ -419,7 +441,7 @@ static void set_node(struct xlb_k8s *k, cJSON *obj)
 		free(k->zone);
 		k->zone = z ? strdup(z) : NULL;
 		for (i = 0; v && i < n; i++)
-			v[i]->dirty = true;
+			mark_dirty(k, v[i]);
 		free(v);
 	}
 	cJSON_Delete(k->node);
@@ -712,34 +734,43 @@ static int apply_ents(struct xlb_k8s *k, struct svc_ent **v, size_t n,
 
 static void flush_dirty(struct xlb_k8s *k)
 {
-	struct svc_ent **v, **d;
+	struct svc_ent **v;
 	struct xlb_model *ms;
 	size_t n, nd = 0, i;
 
-	v = (struct svc_ent **)ht_values(&k->svcs, &n);
+	/* Only the Services the events touched: the cost of an event is
+	 * its Service's, whatever the size of the cluster. */
+	if (k->dirty_all) {
+		v = (struct svc_ent **)ht_values(&k->svcs, &n);
+		k->dirty_all = false;
+	} else {
+		v = k->dirty;
+		n = k->n_dirty;
+		k->dirty = NULL;
+		k->cap_dirty = 0;
+	}
+	k->n_dirty = 0;
 	if (!v)
 		return;
-	d = calloc(n + 1, sizeof(*d));
 	ms = calloc(n + 1, sizeof(*ms));
-	for (i = 0; d && ms && i < n; i++) {
+	for (i = 0; ms && i < n; i++) {
 		if (!v[i]->dirty)
 			continue;
 		v[i]->dirty = false;
 		if (translate_ent(k, v[i], &ms[nd]))
 			STAT_INC(errors);
-		d[nd++] = v[i];
+		v[nd++] = v[i];
 	}
 	/* All at once; if that is refused, one Service at a time so that
 	 * one bad Service does not hold back the others. */
-	if (nd && apply_ents(k, d, nd, ms) && nd > 1)
+	if (nd && apply_ents(k, v, nd, ms) && nd > 1)
 		for (i = 0; i < nd; i++)
-			apply_ents(k, &d[i], 1, &ms[i]);
+			apply_ents(k, &v[i], 1, &ms[i]);
 	for (i = 0; i < nd; i++) {
 		xlb_model_free(&ms[i]);
-		ent_gc(k, d[i]);
+		ent_gc(k, v[i]);
 	}
 	free(ms);
-	free(d);
 	free(v);
 }
 
@@ -831,6 +862,8 @@ static int full_apply(struct xlb_k8s *k, const char *why)
 		free(ms);
 		return -ENOMEM;
 	}
+	k->n_dirty = 0;
+	k->dirty_all = false;
 	for (i = 0; i < n; i++) {
 		v[i]->dirty = false;
 		if (translate_ent(k, v[i], &ms[i]))
@@ -1403,6 +1436,7 @@ void xlb_k8s_stop(struct xlb_k8s *k)
 	free(k->zone);
 	free(k->node_name);
 	free(k->lat_t);
+	free(k->dirty);
 	if (k->efd >= 0)
 		close(k->efd);
 	xlb_k8s_auth_free(&k->auth);
