@@ -762,6 +762,12 @@ int main(int argc, char **argv)
 	if (nfd < 0)
 		pr_warn("node addresses: cannot watch for changes (%s)",
 			strerror(-nfd));
+	/* Watch before the first read: a change written while it is being
+	 * applied is then seen, not lost. */
+	ifd = a.config ? watch_config(a.config, a.is_dir, &wd) : -1;
+	if (ifd < 0 && a.config)
+		pr_warn("config %s: cannot watch for changes (%s); SIGHUP still reloads",
+			a.config, strerror(-ifd));
 	if (k8s_auth.server) {
 		/* Kubernetes: the first sync comes from the event loop. */
 		if (xlb_k8s_start(&a.k8s, &k8s_auth, node_name, &a.sync)) {
@@ -771,10 +777,6 @@ int main(int argc, char **argv)
 	} else if (reload(&a, "config") && !a.dp.adopted) {
 		goto out;
 	}
-	ifd = a.config ? watch_config(a.config, a.is_dir, &wd) : -1;
-	if (ifd < 0 && a.config)
-		pr_warn("config %s: cannot watch for changes (%s); SIGHUP still reloads",
-			a.config, strerror(-ifd));
 
 	for (;;) {
 		struct pollfd pfd[4] = { { .fd = sfd, .events = POLLIN },

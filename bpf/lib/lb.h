@@ -54,6 +54,7 @@ XLB_SUBPROG __u32 xlb_affinity_get(const struct xlb_pkt *p,
 {
 	struct xlb_affinity_key k = {};
 	struct xlb_affinity_val *v;
+	__u64 now;
 
 	__builtin_memcpy(&k.client, &p->saddr, 16);
 	k.svc_id = svc->svc_id;
@@ -61,9 +62,12 @@ XLB_SUBPROG __u32 xlb_affinity_get(const struct xlb_pkt *p,
 	v = bpf_map_lookup_elem(&xlb_affinity, &k);
 	if (!v)
 		return XLB_ID_NONE;
-	if (bpf_ktime_get_coarse_ns() - v->last_seen >
-	    (__u64)svc->affinity_timeout * 1000000000ull)
+	now = bpf_ktime_get_coarse_ns();
+	if (now - v->last_seen > (__u64)svc->affinity_timeout * 1000000000ull)
 		return XLB_ID_NONE;
+	/* Kubernetes' timeout counts from the client's last connection:
+	 * refresh in place (a map update would cost more than the rest). */
+	v->last_seen = now;
 	return v->backend_id;
 }
 
@@ -147,7 +151,7 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 			    (!(svc->flags & XLB_SVC_F_LOCAL) ||
 			     (be->flags & XLB_BE_F_LOCAL))) {
 				xlb_stat(XLB_STAT_AFFINITY_HIT, len);
-				goto insert;
+				goto insert_ct;
 			}
 		}
 	}
@@ -156,12 +160,15 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 	if (!be || be->state != XLB_BE_ACTIVE) {
 		/* The agent retires a backend only after the service points
 		 * at a ring without it; if we read the service just before
-		 * that swap, reading it again gives the new ring. */
-		svc = bpf_map_lookup_elem(&xlb_svc, vk);
-		if (!svc)
-			return XLB_STAT_NO_BACKEND;
-		id = xlb_maglev_pick(svc, p);
-		be = xlb_backend_usable(id, svc->svc_id);
+		 * that swap, reading it again gives the new ring. An empty
+		 * ring needs no second look. */
+		if (svc->ring_size) {
+			svc = bpf_map_lookup_elem(&xlb_svc, vk);
+			if (!svc)
+				return XLB_STAT_NO_BACKEND;
+			id = xlb_maglev_pick(svc, p);
+			be = xlb_backend_usable(id, svc->svc_id);
+		}
 		if (!be || be->state != XLB_BE_ACTIVE) {
 			/* Kubernetes drops what a Local traffic policy
 			 * cannot serve; otherwise clients get told at once. */
@@ -170,9 +177,9 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 				       XLB_STAT_REJECTED;
 		}
 	}
-insert:
 	if (svc->flags & XLB_SVC_F_AFFINITY)
 		xlb_affinity_set(p, svc, id);
+insert_ct:
 	xlb_ct_insert(p, be, id, svc->svc_id, xlb_hairpin_of(p, be));
 	xlb_stat(XLB_STAT_CT_NEW, len);
 found:
