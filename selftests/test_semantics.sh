@@ -19,7 +19,21 @@
 #              when its backend is removed, and moves to a live one;
 #   split      traffic-split groups 90/10, 50/50, 0/100, then the old
 #              group removed, with a long-lived connection and a
-#              request loop that must not fail.
+#              request loop that must not fail;
+#   reject     no usable backend: TCP is refused (RST) and a connected
+#              UDP socket gets ECONNREFUSED (ICMP/ICMPv6 port
+#              unreachable), both within 1 s; an external frontend with
+#              a Local policy and no local backend drops instead;
+#   icmp       a backend's port unreachable about client -> backend is
+#              restored to client -> VIP: the client's connected UDP
+#              socket gets ECONNREFUSED; a router's fragmentation
+#              needed / packet too big lowers the socket's path MTU;
+#   frag       UDP datagrams of 3000 bytes (fragmented by the client's
+#              kernel) reach one backend whole, spread over backends,
+#              and their fragmented replies come back through the VIP;
+#   hairpin    a backend calling its own service, balanced to itself,
+#              is answered and seen from the LB's hairpin address; a
+#              backend calling another backend's service keeps its own.
 #
 # Each behaviour is a pair of functions: svc_NAME FAMILY prints its
 # services for the config (from its state variables, set in
@@ -35,13 +49,17 @@ set -u
 xlb_init
 XLB_SAVE_LOGS="$XLB_ROOT/build/test-logs/test_semantics.files"
 
-CHECKS=(frontends affinity policy ranges states stale_udp split)
+CHECKS=(frontends affinity policy ranges states stale_udp split reject icmp
+	frag hairpin)
 NBE=4			# backends b1..b4
 CONF_DIR="$XLB_RUN/conf"
 CONF="$CONF_DIR/xlb.json"
 C2_4=10.10.0.201	# the client's second address, outside the
 C2_6=fd00:10::201	# source ranges (RANGES below)
 RANGES='"10.10.0.0/25", "fd00:10::/120"'
+BIG_PORT=9100		# size_echo.py on every backend (frag)
+CLOSED_PORT=9999	# a UDP port where no backend listens (icmp)
+FAR_MTU=1400		# the link from the router b3 to the far backend (icmp)
 
 if ! xlb_bins_snapshot; then
 	xlb_fail "xlbd and xlbctl are built: missing $XLB_XLBD or $XLB_XLBCTL"
@@ -52,7 +70,7 @@ fi
 
 # vip FAMILY N / ext FAMILY N / lbip FAMILY N: a service's cluster IP,
 # external IP and load-balancer IP. All sit in the VIP range the client
-# routes via the LB. N in use: 11 21 22 31 41 51 61 71.
+# routes via the LB. N in use: 11 21 22 31 41 51 61 71 81 82 91 101 111 112.
 vip() { if [ "$1" = 4 ]; then echo "10.96.0.$2"; else echo "fd00:96::$2"; fi; }
 ext() { if [ "$1" = 4 ]; then echo "10.96.1.$2"; else echo "fd00:96::1:$2"; fi; }
 lbip() { if [ "$1" = 4 ]; then echo "10.96.2.$2"; else echo "fd00:96::2:$2"; fi; }
@@ -61,6 +79,7 @@ newaddr() { if [ "$1" = 4 ]; then echo 10.96.3.11; else echo fd00:96::3:11; fi; 
 # NodePorts are unique per port and protocol, whatever the family.
 nodeport() { echo $(($1 + ($2 == 6))); }
 client_of() { if [ "$1" = 4 ]; then echo "$XLB_C4"; else echo "$XLB_C6"; fi; }
+far_of() { if [ "$1" = 4 ]; then echo 10.30.0.2; else echo fd00:30::2; fi; }
 client2_of() { if [ "$1" = 4 ]; then echo "$C2_4"; else echo "$C2_6"; fi; }
 hostport() { case "$1" in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
 
@@ -95,6 +114,7 @@ state_reset() {
 	UDP_GONE4=0 UDP_GONE6=0		# stale_udp: backend removed (0: none)
 	SPLIT="90 10"			# split: percent of green, blue
 	SPLIT_GREEN=1			# split: green group and b1, b2 present
+	REJ_BES="1 2"			# reject: backends of rejtcp, rejudp
 }
 
 svc_frontends() {
@@ -173,6 +193,45 @@ svc_split() {
 		svc "split$proto$f" "$(vip "$f" 71)" "$port" "$proto" "$groups" "$b"
 		sep=$',\n'
 	done
+}
+
+# rejtcp/rejudp: backends b1 b2 until the check removes them; rejlocal:
+# no backend at all, external frontends with the Local policy.
+svc_reject() {
+	local f=$1
+	svc "rejtcp$f" "$(vip "$f" 81)" 80 tcp "" \
+		"$(bes "$f" "$XLB_HTTP_PORT" "$REJ_BES")"
+	echo ,
+	svc "rejudp$f" "$(vip "$f" 81)" "$XLB_UDP_PORT" udp "" \
+		"$(bes "$f" "$XLB_UDP_PORT" "$REJ_BES")"
+	echo ,
+	svc "rejlocal$f" "$(vip "$f" 82)" 80 tcp \
+		"\"external_ips\": [\"$(ext "$f" 82)\"], \"node_port\": $(nodeport 30081 "$f"), \"external_traffic_policy\": \"local\"" ""
+}
+
+# icmp: backends b1 b2 on a UDP port where nothing listens; pmtu: the
+# far backend, behind the router b3 (far_create).
+svc_icmp() {
+	local f=$1
+	svc "icmp$f" "$(vip "$f" 111)" "$XLB_UDP_PORT" udp "" \
+		"$(bes "$f" "$CLOSED_PORT" "1 2")"
+	echo ,
+	svc "pmtu$f" "$(vip "$f" 112)" "$XLB_UDP_PORT" udp "" \
+		"$(printf '{"ip": "%s", "port": %d}' "$(far_of "$f")" "$XLB_UDP_PORT")"
+}
+
+# The size_echo.py servers of every backend.
+svc_frag() {
+	local f=$1
+	svc "frag$f" "$(vip "$f" 91)" "$BIG_PORT" udp "" \
+		"$(bes "$f" "$BIG_PORT" "1 2 3 4")"
+}
+
+# hp: b1 only, so that b1 calling it is always balanced to itself.
+svc_hairpin() {
+	local f=$1
+	svc "hp$f" "$(vip "$f" 101)" 80 tcp "" \
+		"$(bes "$f" "$XLB_HTTP_PORT" "1")"
 }
 
 # Writes the services of every check, atomically (rename).
@@ -750,6 +809,296 @@ check_split() {
 	done
 }
 
+# --- helpers of the checks below ----------------------------------------
+
+# probe NS HOST PORT [udp_probe.py options]: one line per source port,
+# "PORT reply|refused|timeout|error MS ..." (see udp_probe.py).
+probe() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" timeout 30 "$XLB_PY" "$XLB_SERVERS/udp_probe.py" "$@"
+}
+
+# curl_rc_ms NS HOST PORT MAX_TIME [PATH]: one HTTP request; prints
+# "STATUS MS BODY": curl's exit status (0 ok, 7 refused, 28 timed out),
+# its total time in ms and the body.
+curl_rc_ms() {
+	local hp out rc
+	hp=$(hostport "$2" "$3")
+	out=$(ip netns exec "$1" curl -s -g --max-time "$4" \
+		-w '\n%{time_total}' "http://$hp/${5:-}")
+	rc=$?
+	echo "$rc $(tail -1 <<<"$out" | awk '{ printf "%d", $1 * 1000 }') $(sed '$d' <<<"$out" | head -1)"
+}
+
+# outcomes NAME...: xlbctl stats packets of each outcome, one line.
+outcomes() {
+	local expr= n
+	for n in "$@"; do
+		expr+="str(d['outcomes']['$n']['packets']),"
+	done
+	xlb_ctl 1 -o json stats | xlb_jq "' '.join([$expr])"
+}
+
+# delta "BEFORE" "AFTER": element-wise AFTER - BEFORE of two outcomes lines.
+delta() {
+	local b=($1) a=($2) i out=
+	for i in "${!a[@]}"; do
+		out+="${out:+ }$((a[i] - ${b[i]:-0}))"
+	done
+	echo "$out"
+}
+
+# --- 6. no usable backend: reject, or drop under a Local policy ----------
+
+# "Refused within 1 s": 1 s is the client's first retransmission (TCP
+# SYN) or our wait, so a refusal that needed longer was not sent at once.
+
+check_reject() {
+	local m=$1 f rc ms body s0 d port st name a what cs
+	for f in 4 6; do
+		read -r rc ms body <<<"$(curl_rc_ms "$XLB_NS_C" "$(vip "$f" 81)" 80 2)"
+		if [ "$rc" = 0 ] && [[ "$body" =~ ^b[12]$ ]]; then
+			xlb_pass "$m v$f: rejtcp$f with backends b1 b2 answers (by $body)"
+		else
+			xlb_fail "$m v$f: rejtcp$f with backends b1 b2: got curl status $rc, body '$body'; want 0, b1 or b2"
+		fi
+		read -r port st ms name _ <<<"$(probe "$XLB_NS_C" "$(vip "$f" 81)" "$XLB_UDP_PORT")"
+		if [ "$st" = reply ] && [[ "$name" =~ ^b[12]$ ]]; then
+			xlb_pass "$m v$f: rejudp$f with backends b1 b2 answers (by $name)"
+		else
+			xlb_fail "$m v$f: rejudp$f with backends b1 b2: got '$st $name', want a reply from b1 or b2"
+		fi
+	done
+
+	REJ_BES=
+	conf_apply "$m" "rejtcp/rejudp: every backend removed" || return
+	for f in 4 6; do
+		s0=$(outcomes rejected no_backend)
+		for a in "$(vip "$f" 81) rejtcp$f (every backend removed)" \
+			"$(vip "$f" 82) rejlocal$f cluster IP (no backend ever)"; do
+			what="$m v$f: ${a#* }: TCP to $(hostport "${a%% *}" 80)"
+			read -r rc ms body <<<"$(curl_rc_ms "$XLB_NS_C" "${a%% *}" 80 2)"
+			if [ "$rc" = 7 ] && [ "$ms" -lt 1000 ]; then
+				xlb_pass "$what refused (curl status 7) in $ms ms"
+			else
+				xlb_fail "$what: got curl status $rc after $ms ms, want 7 (connection refused) within 1000 ms"
+			fi
+		done
+		# The client's UDP checksum as sent: complete (tx offload off,
+		# like a packet off a wire) and, in tc mode, also partial
+		# (offload on: the skb the tc program meets is
+		# CHECKSUM_PARTIAL, and the reply must not stay so).
+		for cs in complete $([ "$m" = tc ] && echo partial); do
+			[ "$m" = tc ] && [ "$cs" = complete ] &&
+				ip netns exec "$XLB_NS_C" ethtool -K eth0 tx off >/dev/null
+			what="$m v$f: rejudp$f (every backend removed): connected UDP socket to $(hostport "$(vip "$f" 81)" "$XLB_UDP_PORT"), client's UDP checksum $cs"
+			read -r port st ms name _ <<<"$(probe "$XLB_NS_C" "$(vip "$f" 81)" "$XLB_UDP_PORT" --timeout 2)"
+			[ "$m" = tc ] && [ "$cs" = complete ] &&
+				ip netns exec "$XLB_NS_C" ethtool -K eth0 tx on >/dev/null
+			if [ "$st" = refused ] && [ "$ms" -lt 1000 ]; then
+				xlb_pass "$what: ECONNREFUSED on recv in $ms ms (port unreachable from the datapath)"
+			else
+				xlb_fail "$what: got '$st' after ${ms:-?} ms, want refused within 1000 ms"
+			fi
+		done
+		d=($(delta "$s0" "$(outcomes rejected no_backend)"))
+		if [ "${d[0]}" -ge 3 ] && [ "${d[1]}" -ge 3 ]; then
+			xlb_pass "$m v$f: stats rejected/no_backend grew by ${d[0]}/${d[1]} for 3 rejected flows"
+		else
+			xlb_fail "$m v$f: stats rejected/no_backend grew by ${d[0]}/${d[1]}, want >= 3/3"
+		fi
+
+		# Under a Local policy the external frontends drop: a
+		# client there cannot tell "no local backend" from "nothing".
+		for a in "$(ext "$f" 82) 80 external IP" \
+			"$(xlb_lbc"$f" 1) $(nodeport 30081 "$f") NodePort"; do
+			read -r a port what <<<"$a"
+			what="$m v$f: rejlocal$f $what $(hostport "$a" "$port"), external policy local, no local backend"
+			s0=$(outcomes rejected no_backend)
+			read -r rc ms body <<<"$(curl_rc_ms "$XLB_NS_C" "$a" "$port" 2)"
+			d=($(delta "$s0" "$(outcomes rejected no_backend)"))
+			if [ "$rc" = 28 ] && [ "${d[0]}" = 0 ] && [ "${d[1]}" -ge 1 ]; then
+				xlb_pass "$what: dropped, not rejected (curl status 28 after $ms ms; stats rejected +0, no_backend +${d[1]})"
+			else
+				xlb_fail "$what: got curl status $rc after $ms ms, stats rejected +${d[0]}, no_backend +${d[1]}; want 28 (timed out), +0, >= +1"
+			fi
+		done
+	done
+}
+
+# --- 7. ICMP errors from a backend about client -> backend ---------------
+
+# The backends' kernels answer with a port unreachable quoting
+# client -> backend:CLOSED_PORT; only with the quote restored to
+# client -> VIP:port does the client's kernel find the connected socket.
+# far_create: a backend behind a router: b3 forwards 10.30.0.0/24 and
+# fd00:30::/64 to the namespace "far" over a link of MTU FAR_MTU; the
+# LB routes them via b3, far's default route is b3.
+far_create() {
+	local ns="$XLB_PFX-far" b3=${XLB_NS_BE[3]}
+	xlb_ns_add "$ns" &&
+		ip -n "$b3" link add far0 mtu "$FAR_MTU" type veth peer name eth0 \
+			netns "$ns" mtu "$FAR_MTU" &&
+		ip -n "$b3" link set far0 up && ip -n "$ns" link set eth0 up &&
+		xlb_topo_addr "$b3" far0 10.30.0.1/24 fd00:30::1/64 &&
+		xlb_topo_addr "$ns" eth0 "$(far_of 4)/24" "$(far_of 6)/64" &&
+		ip -n "$ns" route add default via 10.30.0.1 &&
+		ip -n "$ns" -6 route add default via fd00:30::1 &&
+		ip netns exec "$b3" sysctl -qw net.ipv4.ip_forward=1 \
+			net.ipv6.conf.all.forwarding=1 &&
+		ip -n "${XLB_NS_LB[1]}" route add 10.30.0.0/24 via "$(xlb_be4 3)" &&
+		ip -n "${XLB_NS_LB[1]}" -6 route add fd00:30::/64 via "$(xlb_be6 3)"
+}
+
+check_icmp() {
+	local m=$1 f s0 d port st ms rest what mtu
+	for f in 4 6; do
+		what="$m v$f: UDP to icmp$f $(hostport "$(vip "$f" 111)" "$XLB_UDP_PORT") (backends' port $CLOSED_PORT closed)"
+		s0=$(outcomes icmp_reverse_nat rejected)
+		read -r port st ms rest <<<"$(probe "$XLB_NS_C" "$(vip "$f" 111)" "$XLB_UDP_PORT" --timeout 2)"
+		d=($(delta "$s0" "$(outcomes icmp_reverse_nat rejected)"))
+		if [ "$st" = refused ] && [ "$ms" -lt 1000 ]; then
+			xlb_pass "$what: the backend's port unreachable reaches the connected socket (ECONNREFUSED in $ms ms)"
+		else
+			xlb_fail "$what: got '$st' after ${ms:-?} ms, want refused within 1000 ms"
+		fi
+		if [ "${d[0]}" -ge 1 ] && [ "${d[1]}" = 0 ]; then
+			xlb_pass "$m v$f: stats icmp_reverse_nat grew by ${d[0]}, rejected by 0 (the error came from the backend)"
+		else
+			xlb_fail "$m v$f: stats icmp_reverse_nat grew by ${d[0]}, rejected by ${d[1]}; want >= 1, 0"
+		fi
+	done
+
+	# A router on the backend's path cannot forward a datagram sent
+	# with DF: its "fragmentation needed" / "packet too big" quotes
+	# client -> far; restored to client -> VIP, it lowers the path
+	# MTU of the client's socket.
+	xlb_check "$m: far backend behind the router b3 (link MTU $FAR_MTU) created" \
+		far_create || return
+	for f in 4 6; do
+		what="$m v$f: datagram of 1450 bytes with DF to pmtu$f $(hostport "$(vip "$f" 112)" "$XLB_UDP_PORT") (backend $(far_of "$f") behind a link of MTU $FAR_MTU)"
+		s0=$(outcomes icmp_reverse_nat)
+		read -r port st ms rest <<<"$(probe "$XLB_NS_C" "$(vip "$f" 112)" "$XLB_UDP_PORT" --df --size 1450 --timeout 0.5)"
+		d=$(delta "$s0" "$(outcomes icmp_reverse_nat)")
+		mtu=${rest##* }
+		if [ "$mtu" = "$FAR_MTU" ] && [ "$d" -ge 1 ]; then
+			xlb_pass "$what: the router's error reaches the client's socket, path MTU now $mtu; stats icmp_reverse_nat +$d"
+		else
+			xlb_fail "$what: got path MTU '$mtu' ($st), stats icmp_reverse_nat +$d; want $FAR_MTU, >= +1"
+		fi
+	done
+}
+
+# --- 8. fragmented datagrams -------------------------------------------
+
+big_answers() {
+	[ "$(probe "$XLB_NS_C" "$(xlb_be4 "$1")" "$BIG_PORT" | awk '{ print $2, $4 }')" = "reply b$1" ]
+}
+
+# FRAG_N datagrams of FRAG_SIZE bytes, one per source port: with MTU
+# 1500 each leaves the client in 3 fragments, and so does its reply.
+FRAG_N=8
+FRAG_SIZE=3000
+FRAG_NFRAGS=3
+
+check_frag() {
+	local m=$1 f j s0 d out n names sp st ms name len rlen hits bad c
+	for j in 1 2 3 4; do
+		xlb_wait_until 5 big_answers "$j" ||
+			xlb_fail "$m: size_echo.py on b$j answers the client directly"
+	done
+	for f in 4 6; do
+		c=$(client_of "$f")
+		s0=$(outcomes dnat reverse_nat fragment_miss)
+		out=$(probe "$XLB_NS_C" "$(vip "$f" 91)" "$BIG_PORT" \
+			--sport "46001-$((46000 + FRAG_N))" --size "$FRAG_SIZE" --timeout 2)
+		d=($(delta "$s0" "$(outcomes dnat reverse_nat fragment_miss)"))
+		n=$(awk -v s="$FRAG_SIZE" '$2 == "reply" && $4 ~ /^b[1-4]$/ && $5 == s && $6 == s' <<<"$out" | wc -l)
+		names=$(awk '$2 == "reply" { print $4 }' <<<"$out" | sort -u | paste -sd,)
+		if [ "$n" = "$FRAG_N" ]; then
+			xlb_pass "$m v$f: $FRAG_N datagrams of $FRAG_SIZE bytes to $(hostport "$(vip "$f" 91)" "$BIG_PORT"): each received whole by a backend and its $FRAG_SIZE-byte reply back on the connected socket"
+		else
+			xlb_fail "$m v$f: datagrams of $FRAG_SIZE bytes through the VIP: $n of $FRAG_N whole both ways; probe said: $(paste -sd'|' <<<"$out")"
+		fi
+		if [[ "$names" == *,* ]]; then
+			xlb_pass "$m v$f: $FRAG_N fragmented datagrams from $FRAG_N source ports spread over backends $names"
+		else
+			xlb_fail "$m v$f: $FRAG_N fragmented datagrams from $FRAG_N source ports: answered by '$names', want two backends or more"
+		fi
+		# Each datagram reached exactly one backend, the one that
+		# answered, in one piece.
+		bad=
+		while read -r sp st ms name len rlen; do
+			hits=$(grep -H "^udp $c $sp " "$XLB_RUN"/big[1-4].log |
+				sed 's/^.*big\([1-4]\)\.log:udp [^ ]* [0-9]* /b\1 /' | paste -sd,)
+			[ "$hits" = "$name $FRAG_SIZE" ] || bad+=" port $sp: answered by '$name', received by '$hits';"
+		done <<<"$out"
+		if [ -z "$bad" ]; then
+			xlb_pass "$m v$f: every datagram received once, whole, by the backend that answered (backend logs)"
+		else
+			xlb_fail "$m v$f: backend logs, want each datagram once at the answering backend with $FRAG_SIZE bytes:$bad"
+		fi
+		if [ "${d[0]}" -ge $((FRAG_N * FRAG_NFRAGS)) ] &&
+			[ "${d[1]}" -ge $((FRAG_N * FRAG_NFRAGS)) ] && [ "${d[2]}" = 0 ]; then
+			xlb_pass "$m v$f: stats dnat/reverse_nat/fragment_miss grew by ${d[0]}/${d[1]}/${d[2]} for $((FRAG_N * FRAG_NFRAGS)) fragments each way"
+		else
+			xlb_fail "$m v$f: stats dnat/reverse_nat/fragment_miss grew by ${d[0]}/${d[1]}/${d[2]}, want >= $((FRAG_N * FRAG_NFRAGS))/$((FRAG_N * FRAG_NFRAGS))/0 (later fragments are dnat)"
+		fi
+	done
+}
+
+# --- 9. hairpin ----------------------------------------------------------
+
+# hairpin_addr FAMILY: the LB's lowest global address of FAMILY, which
+# xlbd takes as the hairpin address by default (the node's first).
+hairpin_addr() {
+	ip -n "${XLB_NS_LB[1]}" -j -"$1" addr show scope global | xlb_jq \
+		"str(sorted(__import__('ipaddress').ip_address(a['local']) for i in d for a in i.get('addr_info', []) if 'local' in a)[0])"
+}
+
+# hp_route add|del: b1 reaches b2 through the LB, as a backend reaches a
+# client behind another node (or a pod with a /32 address does). On
+# their shared LAN b1 would otherwise answer b2's connection, which the
+# LB only DNATs, straight from its own address, and b2 would reset it.
+hp_route() {
+	ip -n "${XLB_NS_BE[1]}" route "$1" "$(xlb_be4 2)/32" via "$(xlb_lbb4 1)" &&
+		ip -n "${XLB_NS_BE[1]}" -6 route "$1" "$(xlb_be6 2)/128" via "$(xlb_lbb6 1)"
+}
+
+check_hairpin() {
+	local m=$1 f s0 d rc ms body hp b2
+	xlb_check "$m: route from b1 to b2 via the LB added" hp_route add || return
+	for f in 4 6; do
+		hp=$(hairpin_addr "$f")
+		b2=$(xlb_be"$f" 2)
+		# Not a hairpin first, so that no tail of the hairpin
+		# connection is counted here.
+		s0=$(outcomes hairpin)
+		read -r rc ms body <<<"$(curl_rc_ms "${XLB_NS_BE[2]}" "$(vip "$f" 101)" 80 2 peer)"
+		d=$(delta "$s0" "$(outcomes hairpin)")
+		if [ "$rc" = 0 ] && [ "$body" = "b1 $b2" ] && [ "$d" = 0 ]; then
+			xlb_pass "$m v$f: b2 calls hp$f (backend b1): b1 sees b2's own address $b2; stats hairpin +0"
+		else
+			xlb_fail "$m v$f: b2 calls hp$f (backend b1): got curl status $rc, body '$body', stats hairpin +$d; want 0, 'b1 $b2', +0"
+		fi
+		s0=$(outcomes hairpin)
+		read -r rc ms body <<<"$(curl_rc_ms "${XLB_NS_BE[1]}" "$(vip "$f" 101)" 80 2 peer)"
+		d=$(delta "$s0" "$(outcomes hairpin)")
+		if [ "$rc" = 0 ] && [ "$body" = "b1 $hp" ]; then
+			xlb_pass "$m v$f: b1 calls hp$f, balanced to itself: answered, b1 sees the LB's hairpin address $hp"
+		else
+			xlb_fail "$m v$f: b1 calls hp$f, balanced to itself: got curl status $rc, body '$body'; want 0, 'b1 $hp'"
+		fi
+		if [ "$d" -ge 2 ]; then
+			xlb_pass "$m v$f: stats hairpin grew by $d for the hairpin connection"
+		else
+			xlb_fail "$m v$f: stats hairpin grew by $d, want >= 2 (both directions)"
+		fi
+	done
+	hp_route del
+}
+
 # --- driver --------------------------------------------------------------
 
 # Starts peer_backend.py on every backend, named b<j>.
@@ -759,6 +1108,8 @@ backends_start() {
 		xlb_bg "backend$j" "${XLB_NS_BE[j]}" "$XLB_PY" \
 			"$XLB_SERVERS/peer_backend.py" "b$j" \
 			--http-port "$XLB_HTTP_PORT" --udp-port "$XLB_UDP_PORT"
+		xlb_bg "big$j" "${XLB_NS_BE[j]}" "$XLB_PY" \
+			"$XLB_SERVERS/size_echo.py" "b$j" --port "$BIG_PORT"
 	done
 }
 
