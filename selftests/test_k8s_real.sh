@@ -15,7 +15,10 @@
 # as the agent user; two namespaces hold a Service "web" each with its
 # own cluster IP and backends. Asserts what xlbctl shows and where
 # traffic to each cluster IP lands, after the creation, after changes
-# (endpoints, ports) and after deletions.
+# (endpoints, conditions, ports, a second slice), with zone hints as the
+# Node's zone label changes, for a dual-stack NodePort Service, after
+# changes made while xlbd was stopped, across an API server restart and
+# after deletions.
 #
 # When the binaries are not in the cache this test builds them, for at
 # most XLB_K8S_BUILD_TIMEOUT seconds (default 480, so that a run on a
@@ -122,9 +125,10 @@ svc_json() {
 EOF
 }
 
-# slice_json NS NAME IP[=COND][@ZONE]...: an IPv4 EndpointSlice of
-# Service "web" with those endpoints; COND is ready (default),
-# terminating (serving, not ready) or notready; ZONE a zone hint.
+# slice_json NS NAME IP[=COND][@ZONE]...: an EndpointSlice of Service
+# "web" with those endpoints; COND is ready (default), terminating
+# (serving, not ready) or notready; ZONE a zone hint. IPv4 unless
+# SLICE_AF=IPv6.
 slice_json() {
 	local ns="$1" name="$2" e ip c h sep= eps=
 	shift 2
@@ -150,7 +154,7 @@ slice_json() {
  "metadata": {"name": "$name", "namespace": "$ns",
   "labels": {"kubernetes.io/service-name": "web",
              "endpointslice.kubernetes.io/managed-by": "xlb-selftest"}},
- "addressType": "IPv4",
+ "addressType": "${SLICE_AF:-IPv4}",
  "ports": [{"name": "http", "protocol": "TCP", "port": $XLB_HTTP_PORT},
            {"name": "dns", "protocol": "UDP", "port": $XLB_UDP_PORT}],
  "endpoints": [$eps]}
@@ -360,9 +364,9 @@ check_fe() {
 	lacks=("$@")
 	cond() { fe_has "${want[@]}" && fe_lacks "${lacks[@]}"; }
 	if xlb_wait_until "${FE_WAIT:-15}" cond; then
-		xlb_pass "$what: xlbctl shows ${want[*]:-no service}${lacks:+, not ${lacks[*]}}"
+		xlb_pass "$what: xlbctl shows${want:+ ${want[*]}}${want:+${lacks:+ and}}${lacks:+ nothing at ${lacks[*]}}"
 	else
-		xlb_fail "$what: xlbctl shows: $(frontends); want ${want[*]}${lacks:+, not ${lacks[*]}}"
+		xlb_fail "$what: xlbctl shows: $(frontends); want${want:+ ${want[*]}}${want:+${lacks:+ and}}${lacks:+ nothing at ${lacks[*]}}"
 	fi
 }
 
@@ -431,6 +435,32 @@ api_ok "patch Node node-1: zone zone-a -> zone-b" PATCH /api/v1/nodes/node-1 \
 	'{"metadata": {"labels": {"topology.kubernetes.io/zone": "zone-b"}}}'
 xlb_wait_until 15 zoned_lands b2
 check_lands "node moved to zone-b: team-c/web" 10.96.0.12 80 "b2"
+
+# Dual stack and a NodePort: team-d/web has an IPv4 and an IPv6 cluster
+# IP, a NodePort on every node address, and one slice per family.
+api_ok "create namespace team-d" POST /api/v1/namespaces \
+	'{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-d"}}'
+api_ok "create Service team-d/web (dual stack 10.96.0.13 + fd00:96::13, NodePort 30080)" \
+	POST /api/v1/namespaces/team-d/services '{"apiVersion": "v1", "kind": "Service",
+ "metadata": {"name": "web", "namespace": "team-d"},
+ "spec": {"type": "NodePort", "ipFamilyPolicy": "RequireDualStack", "ipFamilies": ["IPv4", "IPv6"],
+  "clusterIP": "10.96.0.13", "clusterIPs": ["10.96.0.13", "fd00:96::13"],
+  "ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": '"$XLB_HTTP_PORT"', "nodePort": 30080}]}}'
+api_ok "create EndpointSlice team-d/web-v4 (b1, b2)" POST "$ES/namespaces/team-d/endpointslices" \
+	"$(slice_json team-d web-v4 "$(xlb_be4 1)" "$(xlb_be4 2)")"
+api_ok "create EndpointSlice team-d/web-v6 (b3, b4)" POST "$ES/namespaces/team-d/endpointslices" \
+	"$(SLICE_AF=IPv6 slice_json team-d web-v6 "$(xlb_be6 3)" "$(xlb_be6 4)")"
+check_fe "dual stack" "10.96.0.13:80/tcp=$(b 1),$(b 2)" \
+	"fd00:96::13:80/tcp=$(xlb_be6 3):$XLB_HTTP_PORT,$(xlb_be6 4):$XLB_HTTP_PORT" \
+	"$(xlb_lbc4 1):30080/tcp=$(b 1),$(b 2)" \
+	"$(xlb_lbc6 1):30080/tcp=$(xlb_be6 3):$XLB_HTTP_PORT,$(xlb_be6 4):$XLB_HTTP_PORT"
+check_lands "dual stack: team-d/web over IPv4" 10.96.0.13 80 "b1 b2"
+check_lands "dual stack: team-d/web over IPv6" fd00:96::13 80 "b3 b4"
+check_lands "NodePort 30080 on the LB's IPv4 address" "$(xlb_lbc4 1)" 30080 "b1 b2"
+check_lands "NodePort 30080 on the LB's IPv6 address" "$(xlb_lbc6 1)" 30080 "b3 b4"
+api_ok "delete Service team-d/web" DELETE /api/v1/namespaces/team-d/services/web
+check_fe "dual stack deleted" -- "10.96.0.13:" "fd00:96::13:" "$(xlb_lbc4 1):30080/" "$(xlb_lbc6 1):30080/"
+check_lands "dual stack deleted: NodePort 30080" "$(xlb_lbc4 1)" 30080 ""
 
 # Changes while xlbd is stopped: the next xlbd adopts the pinned maps
 # and its first sync removes and changes what it missed.
