@@ -133,10 +133,12 @@ int xlb_hc_set(uint16_t port, const char *name, uint32_t local_count)
 	for (e = entries; e; e = e->next) {
 		if (e->port != port)
 			continue;
-		pthread_mutex_lock(&hc_lock);
+		/* Only this thread writes e->name: reading it unlocked is
+		 * safe, and the lock is not held while logging. */
 		if (strcmp(e->name, name))
 			pr_warn("healthcheck: port %u: was service %s, now %s",
 				port, e->name, name);
+		pthread_mutex_lock(&hc_lock);
 		snprintf(e->name, sizeof(e->name), "%s", name);
 		e->count = local_count;
 		pthread_mutex_unlock(&hc_lock);
