@@ -16,7 +16,8 @@
 # own cluster IP and backends. Asserts what xlbctl shows and where
 # traffic to each cluster IP lands, after the creation, after changes
 # (endpoints, conditions, ports, a second slice), with zone hints as the
-# Node's zone label changes, for a dual-stack NodePort Service, after
+# Node's zone label changes, for a dual-stack NodePort Service, for a
+# Service with 505 EndpointSlices (more than one list page), after
 # changes made while xlbd was stopped, across an API server restart and
 # after deletions.
 #
@@ -313,6 +314,9 @@ start_xlbd() {
 		return 1
 	fi
 }
+# Room for a service with 505 backends.
+XLB_XLBD_ARGS=(--ring-slots 262144 --max-services 64 --max-backends 2048
+	--ct-entries 65536)
 start_xlbd 1 || exit 1
 
 # frontends: "vip:port/proto=ip:port,..." of every service xlbctl shows,
@@ -462,6 +466,47 @@ api_ok "delete Service team-d/web" DELETE /api/v1/namespaces/team-d/services/web
 check_fe "dual stack deleted" -- "10.96.0.13:" "fd00:96::13:" "$(xlb_lbc4 1):30080/" "$(xlb_lbc6 1):30080/"
 check_lands "dual stack deleted: NodePort 30080" "$(xlb_lbc4 1)" 30080 ""
 
+# More EndpointSlices than one list page holds (xlbd lists 500 at a
+# time): team-e/web has 505 slices of one endpoint each, 10.30.x.y. The
+# restarted xlbd below lists them in pages with continue tokens.
+bulk_slices() {
+	_xlb_k8s_in "$XLB_PY" -c '
+import json, ssl, sys, urllib.request
+url, ca, tok, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ctx = ssl.create_default_context(cafile=ca)
+bad = 0
+for i in range(n):
+    body = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": "web-%d" % i, "namespace": "team-e",
+                         "labels": {"kubernetes.io/service-name": "web"}},
+            "addressType": "IPv4",
+            "ports": [{"name": "http", "protocol": "TCP", "port": 8080}],
+            "endpoints": [{"addresses": ["10.30.%d.%d" % (i // 250, 1 + i % 250)],
+                           "conditions": {"ready": True}}]}
+    req = urllib.request.Request(
+        url + "/apis/discovery.k8s.io/v1/namespaces/team-e/endpointslices",
+        data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": "Bearer " + tok,
+                 "Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(req, context=ctx, timeout=20).read()
+    except Exception as e:
+        bad += 1
+        last = e
+print("%d created" % (n - bad) + ("" if not bad else ", last error %s" % last))
+' "$XLB_K8S_URL" "$XLB_K8S_CA" "$XLB_K8S_TOKEN" "$1"
+}
+n_be() { frontends | tr ' ' '\n' | grep "^$1=" | cut -d= -f2 | tr ',' '\n' | grep -c .; }
+n_be_is() { [ "$(n_be "$1")" = "$2" ]; }
+api_ok "create namespace team-e" POST /api/v1/namespaces \
+	'{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-e"}}'
+api_ok "create Service team-e/web (10.96.0.14)" POST /api/v1/namespaces/team-e/services \
+	"$(svc_json team-e 10.96.0.14 80 | sed 's/, *{"name": "dns"[^}]*}//')"
+got="$(bulk_slices 505)"
+xlb_check_eq "$got" "505 created" "create 505 EndpointSlices of team-e/web"
+xlb_wait_until 30 n_be_is 10.96.0.14:80/tcp 505
+xlb_check_eq "$(n_be 10.96.0.14:80/tcp)" 505 "505 slices, one event each: team-e/web has 505 backends"
+
 # Changes while xlbd is stopped: the next xlbd adopts the pinned maps
 # and its first sync removes and changes what it missed.
 xlb_bg_stop xlbd1 TERM
@@ -471,6 +516,7 @@ api_ok "while xlbd is stopped: replace EndpointSlice team-b/web-2 (b1 -> b2)" PU
 	"$ES/namespaces/team-b/endpointslices/web-2" "$(slice_json team-b web-2 "$(xlb_be4 2)")"
 start_xlbd 2 || exit 1
 check_fe "restarted" "10.96.0.11:8081/tcp=$(b 2),$(b 3),$(b 4)" -- "10.96.0.12:"
+xlb_check_eq "$(n_be 10.96.0.14:80/tcp)" 505 "restarted: paginated list: team-e/web has 505 backends"
 check_lands "restarted: team-b/web" 10.96.0.11 8081 "b2 b3 b4"
 
 # The API server restarts: xlbd's watches fail, back off and resume.
@@ -487,6 +533,10 @@ check_lands "after the API server restart: team-a/web" 10.96.0.10 80 "b3 b4"
 
 # Deletions.
 api_ok "delete EndpointSlices team-a/web-1 and web-2" DELETE "$ES/namespaces/team-a/endpointslices"
+api_ok "delete the 505 EndpointSlices of team-e" DELETE "$ES/namespaces/team-e/endpointslices"
+xlb_wait_until 30 n_be_is 10.96.0.14:80/tcp 0
+xlb_check_eq "$(n_be 10.96.0.14:80/tcp)" 0 "505 slices deleted: team-e/web has no backend"
+api_ok "delete Service team-e/web" DELETE /api/v1/namespaces/team-e/services/web
 api_ok "delete Service team-b/web" DELETE /api/v1/namespaces/team-b/services/web
 check_fe "deleted" "10.96.0.10:80/tcp=" -- "10.96.0.11:"
 check_lands "deleted: team-a/web without endpoints" 10.96.0.10 80 ""
@@ -496,7 +546,7 @@ api_ok "delete namespace team-a" DELETE /api/v1/namespaces/team-a
 # Service is not removed by anyone: delete it as a namespace controller
 # would.
 api_ok "delete Service team-a/web" DELETE /api/v1/namespaces/team-a/services/web
-check_fe "all deleted" -- "10.96.0.10:" "10.96.0.11:"
+check_fe "all deleted" -- "10.96.0.10:" "10.96.0.11:" "10.96.0.14:"
 xlb_check "xlbd still running" xlb_bg_alive xlbd2
 xlb_bg_stop xlbd2 TERM
 xlb_check_eq "$?" 0 "xlbd exits 0 on SIGTERM"
