@@ -66,6 +66,7 @@ class State:
         self.next_watch = 1
         self.drop_mid = set()
         self.throttle = 0
+        self.snapshots = []       # the keys each list started with
         self.end_gen = 0
         self.stats = {"requests": 0, "unauthorized": 0, "lists": 0,
                       "list_pages": 0, "continues": 0, "watches": 0,
@@ -174,17 +175,26 @@ def make_handler(st):
                         st.stats["gone_http"] += 1
                         return self.send_json(410, status(
                             410, "Expired", "continue token too old"))
-                    snap = tok["keys"]
+                    snap = st.snapshots[tok["snap"]]
                     st.stats["continues"] += 1
                 else:
                     rv, start = st.rv, 0
                     snap = sorted(k for k, o in st.objs[res].items()
                                   if selected(o, sel))
+                    st.snapshots.append(snap)
                     st.stats["lists"] += 1
                 # A snapshot at rv: rebuild objects as of rv from the
                 # event log (objects changed later show their old form).
                 items = []
                 for k in snap[start:start + page]:
+                    if rv == st.rv:	# nothing changed since: as is
+                        obj = st.objs[res].get(k)
+                        if obj is not None:
+                            o = dict(obj)
+                            o.pop("kind", None)
+                            o.pop("apiVersion", None)
+                            items.append(o)
+                        continue
                     obj = None
                     for erv, eres, typ, o in st.events:
                         if erv > rv:
@@ -202,7 +212,8 @@ def make_handler(st):
             md = {"resourceVersion": str(rv)}
             if start + page < len(snap):
                 md["continue"] = base64.urlsafe_b64encode(json.dumps(
-                    {"rv": rv, "start": start + page, "keys": snap}
+                    {"rv": rv, "start": start + page,
+                     "snap": st.snapshots.index(snap)}
                 ).encode()).decode().rstrip("=")
                 md["remainingItemCount"] = len(snap) - start - page
             self.send_json(200, {"kind": RES[res][3],
