@@ -164,6 +164,26 @@ expect "--k8s-insecure-skip-tls-verify: the same server is accepted" 20 \
 xlb_bg_stop insecure TERM
 xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/w" detach --iface v1 >/dev/null 2>&1
 
+# --- in-cluster: service account files, KUBERNETES_SERVICE_HOST/PORT ------
+# In a private mount namespace, a tmpfs on /run holds the pod's view:
+# /var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt}, and a
+# bpffs of its own.
+sa="$XLB_RUN/sa"
+mkdir -p "$sa" && cp "$tokfile" "$sa/token" && cp "$XLB_RUN/api.crt" "$sa/ca.crt"
+xlb_bg incluster "$ns" unshare -m --propagation private sh -c '
+	t="$(cat "$1/token")" c="$(cat "$1/ca.crt")" && shift &&
+	mount -t tmpfs tmpfs /run &&
+	d=/var/run/secrets/kubernetes.io/serviceaccount && mkdir -p "$d" /run/pins &&
+	printf "%s\n" "$t" >"$d/token" && printf "%s\n" "$c" >"$d/ca.crt" &&
+	mount -t bpf bpf /run/pins &&
+	KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT='"$api"' \
+		exec "$@" --in-cluster --node-name testnode --iface v1 --bpffs /run/pins/i' \
+	sh "$sa" "$XLB_XLBD"
+expect "--in-cluster: token, CA and KUBERNETES_SERVICE_HOST/PORT reach the API server" 20 \
+	grep -q "ready: [1-9][0-9]* services" "$XLB_RUN/incluster.log"
+xlb_bg_stop incluster TERM
+xlb_ns "$ns" "$XLB_XLBCTL" --bpffs /nonexistent detach --iface v1 >/dev/null 2>&1
+
 # --- first sync: paginated lists ------------------------------------------
 xlb_bg xlbd "$ns" "$XLB_XLBD" --kubeconfig "$kc" --node-name testnode \
 	--iface v0 --bpffs "$pins" -vv

@@ -459,6 +459,9 @@ static void apply_list(struct xlb_k8s *k, enum res res, cJSON *items)
 	k->gen++;
 	if (res == RES_NODE) {
 		it = cJSON_DetachItemFromArray(items, 0);
+		if (!it && !k->listed[res])
+			pr_warn("k8s: node %s: no such Node; no zone, topology hints ignored",
+				k->node_name);
 		set_node(k, it);
 		cJSON_Delete(items);
 		k->listed[res] = true;
