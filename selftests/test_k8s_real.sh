@@ -18,8 +18,9 @@
 # (endpoints, conditions, ports, a second slice), with zone hints as the
 # Node's zone label changes, for a dual-stack NodePort Service, for a
 # Service with 505 EndpointSlices (more than one list page), after
-# changes made while xlbd was stopped, across an API server restart and
-# after deletions.
+# changes made while xlbd was stopped, across an API server restart,
+# after changes made while its API server was away (through another one,
+# etcd compacted past them) and after deletions.
 #
 # When the binaries are not in the cache this test builds them, for at
 # most XLB_K8S_BUILD_TIMEOUT seconds (default 480, so that a run on a
@@ -530,6 +531,38 @@ api_ok "after the API server restart: create EndpointSlice team-a/web-2 (b4)" \
 	POST "$ES/namespaces/team-a/endpointslices" "$(slice_json team-a web-2 "$(xlb_be4 4)")"
 FE_WAIT=45 check_fe "after the API server restart" "10.96.0.10:80/tcp=$(b 2)(terminating),$(b 3),$(b 4)"
 check_lands "after the API server restart: team-a/web" 10.96.0.10 80 "b3 b4"
+
+# Changes xlbd cannot see: its API server is down while they are made
+# through a second one on another port, and etcd's history is compacted
+# past them, so xlbd's resourceVersion is stale or expired when its
+# server returns. Whether it gets a 410 and lists again or is sent the
+# events, the deletes and changes it missed must be applied.
+api_ok "create Service team-e/gone (10.96.0.15)" POST /api/v1/namespaces/team-e/services \
+	"$(svc_json team-e 10.96.0.15 80 | sed 's/"name": "web"/"name": "gone"/')"
+check_fe "before the outage" "10.96.0.15:80/tcp="
+port1="${XLB_K8S_URL##*:}"
+xlb_check "stop the API server xlbd watches" xlb_k8s_apiserver_stop
+if xlb_k8s_apiserver_start "$(xlb_k8s_free_port)"; then
+	xlb_pass "a second API server on ${XLB_K8S_URL##*:} (xlbd knows only $port1)"
+else
+	xlb_fail "a second API server starts"
+	exit 1
+fi
+api_ok "unseen: delete Service team-e/gone" DELETE /api/v1/namespaces/team-e/services/gone
+api_ok "unseen: replace EndpointSlice team-b/web-2 (b2 -> b1)" PUT \
+	"$ES/namespaces/team-b/endpointslices/web-2" "$(slice_json team-b web-2 "$(xlb_be4 1)")"
+xlb_check "compact etcd up to its current revision" xlb_k8s_etcd_compact
+xlb_check "stop the second API server" xlb_k8s_apiserver_stop
+if xlb_k8s_apiserver_start "$port1"; then
+	xlb_pass "the API server is back on $port1"
+else
+	xlb_fail "the API server comes back on $port1"
+	exit 1
+fi
+FE_WAIT=60 check_fe "missed while disconnected" "10.96.0.11:8081/tcp=$(b 1),$(b 3),$(b 4)" -- "10.96.0.15:"
+check_lands "missed while disconnected: team-b/web" 10.96.0.11 8081 "b1 b3 b4"
+echo "# xlbd's log on the outage, lines about a 410:"
+grep -E '410|Gone|[Ee]xpired|listing again' "$XLB_RUN/xlbd2.log" | head -n 6 | sed 's/^/#   /'
 
 # Deletions.
 api_ok "delete EndpointSlices team-a/web-1 and web-2" DELETE "$ES/namespaces/team-a/endpointslices"

@@ -13,6 +13,13 @@
 #                               connections drop), waits PAUSE_S seconds
 #                               (default 0) and starts it again on the
 #                               same port, waiting for /readyz
+#   xlb_k8s_apiserver_stop      stops kube-apiserver
+#   xlb_k8s_apiserver_start [PORT]
+#                               starts it again, on PORT if given (then
+#                               XLB_K8S_URL changes: clients of the old
+#                               port cannot reach it), waits for /readyz
+#   xlb_k8s_etcd_compact        compacts etcd's history up to its current
+#                               revision (older resourceVersions expire)
 #   xlb_k8s_api METHOD PATH [BODY]
 #                               one request as the admin user; BODY is a
 #                               JSON (or YAML) document, or @FILE; prints
@@ -49,6 +56,7 @@ XLB_K8S_KUBECONFIG=
 XLB_K8S_ETCD_PID=
 XLB_K8S_API_PID=
 XLB_K8S_API_ARGS=()
+XLB_K8S_ETCD_URL=
 XLB_K8S_EXTRA_TOKENS=()
 
 _xlb_k8s_in() {
@@ -160,7 +168,8 @@ _xlb_k8s_kill() {
 
 _xlb_k8s_apiserver_run() {
 	_xlb_k8s_bg "$XLB_K8S_DIR/kube-apiserver.log" \
-		"$XLB_K8S_BIN/kube-apiserver" "${XLB_K8S_API_ARGS[@]}"
+		"$XLB_K8S_BIN/kube-apiserver" "${XLB_K8S_API_ARGS[@]}" \
+		--secure-port "${XLB_K8S_URL##*:}"
 	XLB_K8S_API_PID=$_xlb_k8s_pid
 }
 
@@ -216,6 +225,7 @@ xlb_k8s_start() {
 	etcd_p="${ports[1]}"
 	api="${ports[2]}"
 	XLB_K8S_URL="https://127.0.0.1:$api"
+	XLB_K8S_ETCD_URL="http://127.0.0.1:$etcd_c"
 
 	t0=$(_xlb_k8s_ms)
 	_xlb_k8s_bg "$d/etcd.log" "$XLB_K8S_BIN/etcd" --name xlb-test --data-dir "$d/etcd-data" \
@@ -228,7 +238,7 @@ xlb_k8s_start() {
 	XLB_K8S_ETCD_PID=$_xlb_k8s_pid
 	XLB_K8S_API_ARGS=(--etcd-servers "http://127.0.0.1:$etcd_c"
 		--bind-address 127.0.0.1 --advertise-address 127.0.0.1
-		--secure-port "$api" --cert-dir "$d/certs"
+		--cert-dir "$d/certs"
 		--tls-cert-file "$d/apiserver.crt"
 		--tls-private-key-file "$d/apiserver.key"
 		--client-ca-file "$d/ca.crt"
@@ -245,15 +255,39 @@ xlb_k8s_start() {
 	xlb_k8s_kubeconfig "$XLB_K8S_KUBECONFIG" xlb-admin "$XLB_K8S_TOKEN"
 }
 
-xlb_k8s_apiserver_restart() {
+xlb_k8s_apiserver_stop() {
 	_xlb_k8s_kill "$XLB_K8S_API_PID"
+	XLB_K8S_API_PID=
 	if _xlb_k8s_readyz; then
-		echo "xlb_k8s_apiserver_restart: the API server still answers after being stopped" >&2
+		echo "xlb_k8s_apiserver_stop: the API server still answers after being stopped" >&2
 		return 1
 	fi
-	sleep "${1:-0}"
+}
+
+xlb_k8s_apiserver_start() {
+	[ -n "${1:-}" ] && XLB_K8S_URL="https://127.0.0.1:$1"
 	_xlb_k8s_apiserver_run
 	_xlb_k8s_wait_ready "$(_xlb_k8s_ms)"
+}
+
+xlb_k8s_apiserver_restart() {
+	xlb_k8s_apiserver_stop || return 1
+	sleep "${1:-0}"
+	xlb_k8s_apiserver_start
+}
+
+# A free port on 127.0.0.1 (in the namespace).
+xlb_k8s_free_port() { _xlb_k8s_ports | cut -d' ' -f1; }
+
+xlb_k8s_etcd_compact() {
+	local rev
+	rev="$(_xlb_k8s_in curl -sf --max-time 10 -X POST -d '{"key": "AA=="}' \
+		"$XLB_K8S_ETCD_URL/v3/kv/range" |
+		/usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["header"]["revision"])')" ||
+		return 1
+	_xlb_k8s_in curl -sf --max-time 10 -X POST \
+		-d "{\"revision\": \"$rev\", \"physical\": true}" \
+		"$XLB_K8S_ETCD_URL/v3/kv/compaction" >/dev/null
 }
 
 xlb_k8s_stop() {
