@@ -276,11 +276,16 @@ fctl "/gone?mode=http"
 fctl "/outage?on=1"
 fctl "/delete?res=services&key=test/sr"
 fctl "/compact"
+fctl "/drop-page?n=2"
 sleep 1
 fctl "/outage?on=0"
 expect "HTTP 410 -> relist: Service deleted while unwatched is removed" 40 \
 	no_svc "test/sr:http/tcp"
 xlb_check "the server answered with HTTP 410" test "$(fstat 'd["gone_http"]')" -ge 1
+xlb_check "the relist survived list pages cut in the middle of the pagination" \
+	test "$(fstat 'd.get("pages_dropped", 0)')" -eq 2
+xlb_check "... and the rest of the Services stayed programmed" \
+	has_be "test/topo:http/tcp 10.244.2.1 80 active 1"
 
 # --- token rotation: 401, token file read again ----------------------------------
 fctl "/token?value=token-two"

@@ -26,6 +26,8 @@ A plain-HTTP control port (loopback) drives it from the test:
   POST /token?value=T          the token accepted from now on
   POST /bookmarks?every=S      send bookmarks every S seconds (0: never)
   POST /throttle?n=N           answer the next N API requests with 429
+  POST /drop-page?n=N          cut the connection of the next N list
+                               requests for a second or later page
   GET  /stats                  counters and the request log, JSON
 """
 import argparse
@@ -66,6 +68,7 @@ class State:
         self.next_watch = 1
         self.drop_mid = set()
         self.throttle = 0
+        self.drop_page = 0
         self.snapshots = []       # the keys each list started with
         self.end_gen = 0
         self.stats = {"requests": 0, "unauthorized": 0, "lists": 0,
@@ -166,6 +169,15 @@ def make_handler(st):
             limit = int(q.get("limit", "0") or 0)
             page = st.page_max if not limit else min(limit, st.page_max)
             sel = q.get("fieldSelector", "")
+            with st.lock:
+                cut = bool(q.get("continue")) and st.drop_page > 0
+                if cut:
+                    st.drop_page -= 1
+                    st.stats["pages_dropped"] = st.stats.get("pages_dropped", 0) + 1
+            if cut:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             with st.lock:
                 if q.get("continue"):
                     tok = json.loads(base64.urlsafe_b64decode(
@@ -404,6 +416,8 @@ def make_ctl(st):
                         out["dropped"] = self.cut()
                 elif u.path == "/token":
                     st.token = q["value"]
+                elif u.path == "/drop-page":
+                    st.drop_page = int(q["n"])
                 elif u.path == "/throttle":
                     st.throttle = int(q["n"])
                 elif u.path == "/bookmarks":
