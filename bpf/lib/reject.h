@@ -342,9 +342,11 @@ XLB_SUBPROG int xlb_reject_udp_xdp(struct xdp_md *ctx,
 XLB_SUBPROG int xlb_reject_udp_tc(struct __sk_buff *skb,
 					     const struct xlb_pkt *p)
 {
-	__u32 qlen = xlb_quote_len(p);
+	__u32 qlen = xlb_quote_len(p), i;
 	struct xlb_icmp_hdrs h;
-	__u8 mac[12], quote[48];
+	__u8 mac[12], quote[48], sumq[48];
+	__u16 c0, c1, one = bpf_htons(1);
+	int partial;
 
 	if (!xlb_udp_plain(p))
 		return -1;
@@ -357,15 +359,41 @@ XLB_SUBPROG int xlb_reject_udp_tc(struct __sk_buff *skb,
 		if (bpf_skb_load_bytes(skb, ETH_HLEN, quote, 48))
 			return -1;
 	}
+	/*
+	 * A locally sent datagram may be CHECKSUM_PARTIAL, and growing the
+	 * skb does not change that: its checksum position still points at
+	 * the UDP checksum, now inside our quote, and the device (or the
+	 * stack, in software) will fill it in after us. The helper tells:
+	 * bpf_l4_csum_replace without BPF_F_PSEUDO_HDR leaves a partial
+	 * checksum alone and changes a complete one (then put back).
+	 */
+	if (bpf_skb_load_bytes(skb, p->csum_off, &c0, 2) ||
+	    bpf_l4_csum_replace(skb, p->csum_off, 0, one, 2) ||
+	    bpf_skb_load_bytes(skb, p->csum_off, &c1, 2))
+		return -1;
+	partial = c0 == c1;
+	if (!partial && bpf_skb_store_bytes(skb, p->csum_off, &c0, 2, 0))
+		return -1;
 	/* Grow by the new headers, then write every byte after the MAC
 	 * header, the quote too: where the helper put the room does not
-	 * matter. Growing also resets the skb's checksum state: the reply
-	 * carries complete checksums. */
+	 * matter. */
 	if (bpf_skb_adjust_room(skb, qlen, BPF_ADJ_ROOM_NET, 0))
 		return -1;
 	if (bpf_skb_change_tail(skb, ETH_HLEN + 2 * qlen, 0))
 		return -1;
-	xlb_icmp_build(&h, p, quote, qlen);
+	/* The ICMP checksum covers the quote as it will leave: with a
+	 * partial checksum, its UDP checksum field becomes the fold of the
+	 * quoted UDP header's sum (the only bytes from its start to the
+	 * end), as the device will compute it. */
+	__builtin_memcpy(sumq, quote, sizeof(sumq));
+	if (partial) {
+		__u32 u = qlen - 8, sum = 0;
+
+		for (i = 0; i < 4; i++)
+			sum += ((__u16 *)(sumq + u))[i];
+		((__u16 *)(sumq + u))[3] = ~xlb_csum_fold(sum);
+	}
+	xlb_icmp_build(&h, p, sumq, qlen);
 	if (p->family == XLB_AF_INET) {
 		if (bpf_skb_store_bytes(skb, ETH_HLEN, &h.v4, 28, 0) ||
 		    bpf_skb_store_bytes(skb, ETH_HLEN + 28, quote, 28, 0))
