@@ -312,6 +312,19 @@ xlb_check "the Service without endpoints stays programmed (it rejects)" \
 xlb_check "xlbd still running" xlb_bg_alive xlbd
 xlb_check "no apply errors in the log" sh -c "! grep -q 'k8s: service .*: .*already used\|programming failed' $log"
 
+# --- the token file is read again every minute, without a 401 -----------------
+fctl "/token?value=token-two,token-three"
+echo "token-three" >"$tokfile.tmp" && mv "$tokfile.tmp" "$tokfile"
+n401="$(fstat 'd["unauthorized"]')"
+used3() { [ "$(fstat 'd["tokens"].get("token-three", 0)')" -ge 1 ]; }
+for i in 1 2 3 4 5 6 7 8; do	# a reconnect every 12 s, up to ~96 s
+	used3 && break
+	fctl "/drop"
+	xlb_wait_until 12 used3
+done
+xlb_check "a token rotated in the file is used within about a minute" used3
+xlb_check "... without a 401" test "$(fstat 'd["unauthorized"]')" -eq "$n401"
+
 # --- 429: backoff ----------------------------------------------------------------
 n429() { [ "$(fstat 'len([e for e in d["log"] if "throttled" in e])')" -ge "$1" ]; }
 expect "all three watches open before throttling" 20 fge open_watches 3

@@ -23,7 +23,7 @@ A plain-HTTP control port (loopback) drives it from the test:
                                event line sent
   POST /end                    end every open watch cleanly
   POST /outage?on=1|0          refuse API requests (503) and cut watches
-  POST /token?value=T          the token accepted from now on
+  POST /token?value=T[,T2]     the tokens accepted from now on
   POST /bookmarks?every=S      send bookmarks every S seconds (0: never)
   POST /throttle?n=N           answer the next N API requests with 429
   POST /drop-page?n=N          cut the connection of the next N list
@@ -152,7 +152,11 @@ def make_handler(st):
                     st.stats["refused"] += 1
                 return self.send_json(503, status(503, "ServiceUnavailable",
                                                   "outage"))
-            if self.headers.get("Authorization") != "Bearer " + tok:
+            got = self.headers.get("Authorization", "")
+            with st.lock:
+                per = st.stats.setdefault("tokens", {})
+                per[got[7:]] = per.get(got[7:], 0) + 1
+            if got[7:] not in tok.split(",") or not got.startswith("Bearer "):
                 with st.lock:
                     st.stats["unauthorized"] += 1
                     st.stats["log"].append({"unauthorized": u.path})
