@@ -348,6 +348,11 @@ expect "restarted xlbd ready" 20 grep -q 'ready:' "$log"
 expect "a Service deleted while no xlbd ran is removed at the first sync" 5 \
 	no_svc "default/echo-dualstack:http/tcp"
 xlb_check "the others stay" has_be "test/graceful-term-svc:8081/tcp 10.244.0.112 8081 active 1"
+before="$(bes)"
+kill -HUP "${XLB_BG[xlbd2]}"
+expect "SIGHUP: the whole cache applied again, nothing changes" 10 \
+	grep -q "k8s: SIGHUP: .* 0 added, 0 updated, 0 removed" "$log"
+xlb_check "... in the maps either" test "$before" = "$(bes)"
 xlb_bg_stop xlbd2 TERM
 xlb_bg_stop fake TERM
 xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$pins" detach --iface v0 >/dev/null 2>&1
