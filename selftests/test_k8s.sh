@@ -33,7 +33,8 @@ mkcert() {	# NAME: a self-signed certificate for 127.0.0.1
 		-addext "basicConstraints=critical,CA:TRUE" \
 		-keyout "$XLB_RUN/$1.key" -out "$XLB_RUN/$1.crt" >/dev/null 2>&1
 }
-mkcert api && mkcert other || { xlb_fail "openssl: make certificates"; exit 1; }
+mkcert api && mkcert other && mkcert client ||
+	{ xlb_fail "openssl: make certificates"; exit 1; }
 echo "token-one" >"$tokfile"
 write_kc() {	# FILE CA
 	cat >"$1" <<EOF
@@ -93,7 +94,7 @@ node other-zone-node | sed 's/"testnode"/"othernode"/g' >"$XLB_RUN/node2.json"
 
 xlb_bg fake "$ns" "$XLB_PY" "$FAKE" --port "$api" --ctl-port "$ctlport" \
 	--cert "$XLB_RUN/api.crt" --key "$XLB_RUN/api.key" --token token-one \
-	--page-max 2 --load \
+	--page-max 2 --client-ca "$XLB_RUN/client.crt" --load \
 	services="$FIX/dualstack/Service-echo-dualstack.json" \
 	endpointslices="$FIX/dualstack/EndpointSlice-echo-dualstack-bhgnn.json" \
 	endpointslices="$FIX/dualstack/EndpointSlice-echo-dualstack-mchrt.json" \
@@ -183,6 +184,34 @@ expect "--in-cluster: token, CA and KUBERNETES_SERVICE_HOST/PORT reach the API s
 	grep -q "ready: [1-9][0-9]* services" "$XLB_RUN/incluster.log"
 xlb_bg_stop incluster TERM
 xlb_ns "$ns" "$XLB_XLBCTL" --bpffs /nonexistent detach --iface v1 >/dev/null 2>&1
+
+# --- kubeconfig with embedded CA and client certificate (no token) -------
+b64() { base64 -w0 "$1"; }
+cat >"$XLB_RUN/kc-cert" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: https://127.0.0.1:$api
+    certificate-authority-data: $(b64 "$XLB_RUN/api.crt")
+contexts:
+- name: fake
+  context: {cluster: fake, user: cert}
+current-context: fake
+users:
+- name: cert
+  user:
+    client-certificate-data: $(b64 "$XLB_RUN/client.crt")
+    client-key-data: $(b64 "$XLB_RUN/client.key")
+EOF
+xlb_bg certuser "$ns" "$XLB_XLBD" --kubeconfig "$XLB_RUN/kc-cert" \
+	--node-name testnode --iface v1 --bpffs "$XLB_BPFFS/c"
+expect "kubeconfig *-data: embedded CA and client certificate authenticate" 20 \
+	grep -q "ready: [1-9][0-9]* services" "$XLB_RUN/certuser.log"
+xlb_check "... by the certificate (the server saw it)" fge client_cert 3
+xlb_bg_stop certuser TERM
+xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/c" detach --iface v1 >/dev/null 2>&1
 
 # --- first sync: paginated lists ------------------------------------------
 xlb_bg xlbd "$ns" "$XLB_XLBD" --kubeconfig "$kc" --node-name testnode \

@@ -855,7 +855,7 @@ static int full_apply(struct xlb_k8s *k, const char *why)
 	struct svc_ent **v;
 	char err[768] = "";
 	uint64_t t0 = xlb_now_ns();
-	size_t n, i;
+	size_t n, i, n_svc = 0;
 	int rc;
 
 	v = (struct svc_ent **)ht_values(&k->svcs, &n);
@@ -868,6 +868,7 @@ static int full_apply(struct xlb_k8s *k, const char *why)
 	k->n_dirty = 0;
 	k->dirty_all = false;
 	for (i = 0; i < n; i++) {
+		n_svc += !!v[i]->svc;
 		v[i]->dirty = false;
 		if (translate_ent(k, v[i], &ms[i]))
 			STAT_INC(errors);
@@ -883,7 +884,7 @@ static int full_apply(struct xlb_k8s *k, const char *why)
 		STAT_INC(errors);
 	} else {
 		pr_info("k8s: %s: %zu Services, %zu EndpointSlices -> %zu services; %zu added, %zu updated, %zu removed, %zu unchanged in %.1f ms",
-			why, k->svcs.n, k->slices.n, all.n_services, res.added,
+			why, n_svc, k->slices.n, all.n_services, res.added,
 			res.updated, res.removed, res.unchanged,
 			(xlb_now_ns() - t0) / 1e6);
 	}

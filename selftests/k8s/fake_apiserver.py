@@ -68,6 +68,7 @@ class State:
         self.next_watch = 1
         self.drop_mid = set()
         self.throttle = 0
+        self.client_ca = None
         self.drop_page = 0
         self.snapshots = []       # the keys each list started with
         self.end_gen = 0
@@ -152,6 +153,18 @@ def make_handler(st):
                     st.stats["refused"] += 1
                 return self.send_json(503, status(503, "ServiceUnavailable",
                                                   "outage"))
+            # A client certificate signed by --client-ca authenticates
+            # the request as well as a token.
+            peer = self.connection.getpeercert() if st.client_ca else None
+            if peer:
+                with st.lock:
+                    st.stats["client_cert"] = st.stats.get("client_cert", 0) + 1
+                res = PATHS.get(u.path)
+                if not res:
+                    return self.send_json(404, status(404, "NotFound", u.path))
+                if q.get("watch") in ("1", "true"):
+                    return self.watch(res, q)
+                return self.list(res, q)
             got = self.headers.get("Authorization", "")
             with st.lock:
                 per = st.stats.setdefault("tokens", {})
@@ -441,6 +454,7 @@ def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--token", required=True)
     ap.add_argument("--page-max", type=int, default=2)
+    ap.add_argument("--client-ca", help="accept client certificates it signed")
     ap.add_argument("--load", nargs="*", default=[],
                     help="RES=FILE.json objects present at start")
     a = ap.parse_args()
@@ -453,6 +467,10 @@ def main():
                 st.record(res, "ADDED", json.load(f))
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
+    if a.client_ca:
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+        ctx.load_verify_locations(a.client_ca)
+        st.client_ca = a.client_ca
     api = ThreadingHTTPServer(("127.0.0.1", a.port), make_handler(st))
     api.daemon_threads = True
     api.socket = ctx.wrap_socket(api.socket, server_side=True)
