@@ -58,4 +58,28 @@ int xlb_tc(struct __sk_buff *skb)
 	return bpf_redirect(ifindex, 0);
 }
 
+/*
+ * tc egress: ICMP errors this node itself sends about a balanced flow.
+ * When the link towards the backends has a smaller MTU, the node's own
+ * stack answers a DNATed packet with "fragmentation needed" / "packet
+ * too big" quoting client -> backend, and sends it out to the client
+ * without crossing any ingress hook. The quote is restored to the VIP
+ * here; everything else leaves untouched.
+ */
+SEC("tc")
+int xlb_tc_egress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct xlb_pkt p = {};
+	int rc;
+
+	rc = xlb_parse(data, data_end, &p);
+	if (rc != XLB_PARSED_ICMP || p.frag)
+		return TC_ACT_OK;
+	if (xlb_icmp_rnat(data, data_end, &p) == XLB_STAT_RNAT)
+		xlb_stat(XLB_STAT_ICMP_RNAT, skb->len);
+	return TC_ACT_OK;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

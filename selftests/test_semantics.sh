@@ -988,6 +988,28 @@ check_icmp() {
 			xlb_fail "$what: got path MTU '$mtu' ($st), stats icmp_reverse_nat +$d; want $FAR_MTU, >= +1"
 		fi
 	done
+
+	# The LB's own link towards the backends has the smaller MTU: its
+	# own kernel answers the DNATed datagram with "fragmentation
+	# needed" / "packet too big" quoting client -> backend and sends
+	# it out towards the client; xlb's tc egress program restores the
+	# quote to client -> VIP.
+	local lb=${XLB_NS_LB[1]}
+	xlb_check "$m: LB 1's backend-side link set to MTU $FAR_MTU" \
+		ip -n "$lb" link set ethb mtu "$FAR_MTU" || return
+	for f in 4 6; do
+		what="$m v$f: datagram of 1450 bytes with DF to icmp$f $(hostport "$(vip "$f" 111)" "$XLB_UDP_PORT") (the LB's own link to the backends has MTU $FAR_MTU)"
+		s0=$(outcomes icmp_reverse_nat)
+		read -r port st ms rest <<<"$(probe "$XLB_NS_C" "$(vip "$f" 111)" "$XLB_UDP_PORT" --df --size 1450 --timeout 0.5)"
+		d=$(delta "$s0" "$(outcomes icmp_reverse_nat)")
+		mtu=${rest##* }
+		if [ "$mtu" = "$FAR_MTU" ] && [ "$d" -ge 1 ]; then
+			xlb_pass "$what: the LB's own error reaches the client's socket, path MTU now $mtu; stats icmp_reverse_nat +$d"
+		else
+			xlb_fail "$what: got path MTU '$mtu' ($st), stats icmp_reverse_nat +$d; want $FAR_MTU, >= +1"
+		fi
+	done
+	ip -n "$lb" link set ethb mtu 1500
 }
 
 # --- 8. fragmented datagrams -------------------------------------------

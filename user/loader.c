@@ -282,10 +282,35 @@ static void detach_xdp_ours(int ifindex)
 			bpf_xdp_detach(ifindex, modes[i], NULL);
 }
 
+static void detach_tc_at(int ifindex, enum bpf_tc_attach_point where);
+
 static void detach_tc_ours(int ifindex)
 {
+	detach_tc_at(ifindex, BPF_TC_INGRESS);
+}
+
+/* The egress program (ICMP errors the node sends) goes with any mode. */
+static int attach_tc_egress(struct xlb_dp *dp, int ifindex)
+{
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = BPF_TC_INGRESS);
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XLB_TC_HANDLE,
+		    .priority = XLB_TC_PRIO, .flags = BPF_TC_F_REPLACE);
+	int rc;
+
+	xlb_log_libbpf_mute(1);
+	rc = bpf_tc_hook_create(&hook);
+	xlb_log_libbpf_mute(0);
+	if (rc && rc != -EEXIST)
+		return rc;
+	opts.prog_fd = bpf_program__fd(dp->tc->progs.xlb_tc_egress);
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static void detach_tc_at(int ifindex, enum bpf_tc_attach_point where)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = where);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XLB_TC_HANDLE,
 		    .priority = XLB_TC_PRIO);
 	int rc;
@@ -317,6 +342,9 @@ static int attach_xdp(struct xlb_dp *dp, int ifindex, __u32 flags)
 	return rc;
 }
 
+static int attach_ingress(struct xlb_dp *dp, const char *ifname, int ifindex,
+			  enum xlb_attach_mode mode, const char **where);
+
 static int attach_tc(struct xlb_dp *dp, int ifindex)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
@@ -342,6 +370,21 @@ int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
 		pr_err("interface %s: %s", ifname, strerror(errno));
 		return -ENODEV;
 	}
+	rc = attach_ingress(dp, ifname, ifindex, mode, where);
+	if (rc)
+		return rc;
+	rc = attach_tc_egress(dp, ifindex);
+	if (rc)
+		pr_warn("interface %s: tc egress (ICMP errors this node sends about balanced flows): %s",
+			ifname, strerror(-rc));
+	return 0;
+}
+
+static int attach_ingress(struct xlb_dp *dp, const char *ifname, int ifindex,
+			  enum xlb_attach_mode mode, const char **where)
+{
+	int rc;
+
 	switch (mode) {
 	case XLB_MODE_NATIVE:
 	case XLB_MODE_BEST_EFFORT:
@@ -403,6 +446,7 @@ int xlb_detach_iface(const char *ifname)
 		return -ENODEV;
 	detach_xdp_ours(ifindex);
 	detach_tc_ours(ifindex);
+	detach_tc_at(ifindex, BPF_TC_EGRESS);
 	return 0;
 }
 
