@@ -269,6 +269,37 @@ expect "watch ADDED: new Service with its source ranges" 10 \
 	has_svc "test/sr:http/tcp load-balancer 10.0.0.2 80 source-ranges"
 expect "watch ADDED: its endpoint" 10 has_be "test/sr:http/tcp 10.244.1.1 80 active 1"
 
+# --- a burst: 60 Services and their slices in one go, then gone ---------------
+"$XLB_PY" - "$XLB_RUN" <<'EOF'
+import json, sys
+svcs, slices = [], []
+for i in range(60):
+    ip = "10.97.0.%d" % (i + 1)
+    svcs.append({"metadata": {"name": "b%d" % i, "namespace": "burst"},
+                 "spec": {"clusterIP": ip, "clusterIPs": [ip], "type": "ClusterIP",
+                          "ports": [{"name": "p", "port": 80, "protocol": "TCP"}]}})
+    slices.append({"metadata": {"name": "b%d-1" % i, "namespace": "burst",
+                                "labels": {"kubernetes.io/service-name": "b%d" % i}},
+                   "addressType": "IPv4",
+                   "ports": [{"name": "p", "port": 8080, "protocol": "TCP"}],
+                   "endpoints": [{"addresses": ["10.98.%d.%d" % (i, j + 1)]} for j in range(i % 4 + 1)]})
+json.dump(svcs, open(sys.argv[1] + "/burst-svc.json", "w"))
+json.dump(slices, open(sys.argv[1] + "/burst-slice.json", "w"))
+EOF
+nb() { [ "$(bes | grep -c '^burst/')" = "$1" ]; }
+ns_() { [ "$(svcs | grep -c '^burst/')" = "$1" ]; }
+fctl "/apply?res=services" "$XLB_RUN/burst-svc.json"
+fctl "/apply?res=endpointslices" "$XLB_RUN/burst-slice.json"
+expect "a burst of 120 events: 60 Services programmed" 20 ns_ 60
+expect "... with their 150 backends" 20 nb 150
+xlb_check "... each with its own endpoints (b7: 4)" \
+	sh -c "[ \"\$(timeout 10 $XLB_XLBCTL --bpffs $pins -o json backend list | grep -c '\"burst/b7:p/tcp\"')\" = 4 ]"
+keys="$(seq -s, -f 'burst/b%.0f' 0 59)"
+fctl "/delete?res=services&key=$keys"
+expect "60 Services deleted at once: gone" 20 ns_ 0
+fctl "/delete?res=endpointslices&key=$(seq -s, -f 'burst/b%.0f-1' 0 59)"
+expect "... and their backends" 20 nb 0
+
 # --- bookmarks and clean ends ----------------------------------------------
 fctl "/bookmarks?every=0.5"
 expect "bookmarks sent" 10 fge bookmarks 3

@@ -14,8 +14,9 @@ with bearer-token auth, the way kube-apiserver does where xlbd can tell:
   - a wrong token gives 401.
 
 A plain-HTTP control port (loopback) drives it from the test:
-  POST /apply?res=R            body: object -> ADDED or MODIFIED event
-  POST /delete?res=R&key=NS/N  -> DELETED event
+  POST /apply?res=R            body: object (or a list of them) -> ADDED
+                               or MODIFIED events
+  POST /delete?res=R&key=NS/N[,NS/N2...]  -> DELETED events
   POST /compact                events so far are forgotten (-> 410)
   POST /gone?mode=http|stream  how a too-old resourceVersion is answered
   POST /drop                   cut every open watch (no final chunk)
@@ -405,16 +406,18 @@ def make_ctl(st):
             out = {"ok": True}
             with st.lock:
                 if u.path == "/apply":
-                    obj = json.loads(body)
-                    typ = ("MODIFIED" if st.key(obj) in st.objs[q["res"]]
-                           else "ADDED")
-                    st.record(q["res"], typ, obj)
+                    objs = json.loads(body)
+                    for obj in objs if isinstance(objs, list) else [objs]:
+                        typ = ("MODIFIED" if st.key(obj) in st.objs[q["res"]]
+                               else "ADDED")
+                        st.record(q["res"], typ, obj)
                     out["rv"] = st.rv
                 elif u.path == "/delete":
-                    obj = st.objs[q["res"]].get(q["key"])
-                    if obj is None:
+                    keys = q["key"].split(",")
+                    if any(k not in st.objs[q["res"]] for k in keys):
                         return self.reply(404, {"error": "no " + q["key"]})
-                    st.record(q["res"], "DELETED", obj)
+                    for k in keys:
+                        st.record(q["res"], "DELETED", st.objs[q["res"]][k])
                     out["rv"] = st.rv
                 elif u.path == "/compact":
                     st.compacted = st.rv
