@@ -17,13 +17,9 @@
 
 #include <xlb/abi.h>
 
+#include "bpftest.h"
 #include "pkt.h"
 #include "testlib.h"
-#include "xdp_lb.skel.h"
-#include "tc_lb.skel.h"
-
-static struct xlb_xdp_lb *xdp;
-static struct xlb_tc_lb *tc;
 
 static const struct pkt_addr cli4 = PKT_V4(10, 10, 0, 1);
 static const struct pkt_addr vip4 = PKT_V4(10, 96, 7, 1);
@@ -32,60 +28,7 @@ static const struct pkt_addr cli6 = PKT_V6(0xfd00, 0x10, 0, 0, 0, 0, 0, 1);
 static const struct pkt_addr vip6 = PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 7, 1);
 static const struct pkt_addr be6 = PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 0x11);
 
-static int load(void)
-{
-	struct bpf_map *m;
-	int rc;
 
-	xdp = xlb_xdp_lb__open();
-	tc = xlb_tc_lb__open();
-	if (!xdp || !tc)
-		return -1;
-	bpf_map__set_max_entries(xdp->maps.xlb_rings, 1024);
-	bpf_map__set_max_entries(xdp->maps.xlb_ct, 1024);
-	bpf_map__set_max_entries(xdp->maps.xlb_backends, 64);
-	bpf_map__set_max_entries(xdp->maps.xlb_be_stats, 64);
-	bpf_map__set_max_entries(xdp->maps.xlb_svc_info, 64);
-	bpf_map__set_max_entries(xdp->maps.xlb_svc_stats, 64);
-	rc = xlb_xdp_lb__load(xdp);
-	if (rc)
-		return rc;
-	bpf_object__for_each_map(m, tc->obj) {
-		struct bpf_map *x =
-			bpf_object__find_map_by_name(xdp->obj, bpf_map__name(m));
-
-		if (x && !strstr(bpf_map__name(m), ".rodata"))
-			bpf_map__reuse_fd(m, bpf_map__fd(x));
-	}
-	return xlb_tc_lb__load(tc);
-}
-
-/* Service id sid on vip:53/udp with one backend id bid at be:5353 whose
- * ring (251 slots at ring_off) holds only it. */
-static void add_service(int family, const struct pkt_addr *vip,
-			const struct pkt_addr *be, __u32 sid, __u32 bid,
-			__u32 ring_off)
-{
-	__u8 f = family == 4 ? XLB_AF_INET : XLB_AF_INET6;
-	size_t alen = family == 4 ? 4 : 16;
-	struct xlb_vip_key k = { .port = htons(53), .proto = IPPROTO_UDP,
-				 .family = f };
-	struct xlb_svc v = { .svc_id = sid, .ring_off = ring_off,
-			     .ring_size = 251 };
-	struct xlb_backend b = { .port = htons(5353), .family = f,
-				 .state = XLB_BE_ACTIVE, .svc_id = sid,
-				 .weight = 1 };
-	struct xlb_ring_pair pair = { { bid, bid } };
-	__u32 i;
-
-	memcpy(k.addr.bytes, vip->b, alen);
-	memcpy(b.addr.bytes, be->b, alen);
-	bpf_map_update_elem(bpf_map__fd(xdp->maps.xlb_backends), &bid, &b, 0);
-	for (i = ring_off / 2; i < (ring_off + 252) / 2; i++)
-		bpf_map_update_elem(bpf_map__fd(xdp->maps.xlb_rings), &i,
-				    &pair, 0);
-	bpf_map_update_elem(bpf_map__fd(xdp->maps.xlb_svc), &k, &v, 0);
-}
 
 /*
  * A fragment: first (ports, MF) or later (offset, raw payload). Later
@@ -135,39 +78,8 @@ static void set_id6(uint8_t *buf, const struct pkt_layout *lay, uint32_t id)
 	memcpy(buf + lay->l3_fixed_end + 4, &n, 4);
 }
 
-static int run(int which, const uint8_t *in, size_t len, uint8_t *out,
-	       __u32 *ret)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
-		    .data_out = out, .data_size_out = 512, .repeat = 1);
-	int fd = which ? bpf_program__fd(tc->progs.xlb_tc) :
-			 bpf_program__fd(xdp->progs.xlb_xdp);
-	int rc = bpf_prog_test_run_opts(fd, &o);
 
-	*ret = o.retval;
-	return rc ? rc : (int)o.data_size_out;
-}
 
-static __u64 counter(__u32 key)
-{
-	struct xlb_counter c[256];
-	__u64 n = 0;
-	int i;
-
-	bpf_map_lookup_elem(bpf_map__fd(xdp->maps.xlb_stats), &key, c);
-	for (i = 0; i < libbpf_num_possible_cpus(); i++)
-		n += c[i].packets;
-	return n;
-}
-
-static void flush_ct(void)
-{
-	struct xlb_ct_key k;
-	int fd = bpf_map__fd(xdp->maps.xlb_ct);
-
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		bpf_map_delete_elem(fd, &k);
-}
 
 static void test_family(int which, int family, uint16_t id)
 {
@@ -182,7 +94,7 @@ static void test_family(int which, int family, uint16_t id)
 	__u64 miss;
 	int n;
 
-	flush_ct();
+	bt_flush_ct();
 	/* First fragment: balanced with its ports. */
 	len = frag(in, family, cli, vip, 40000, 53, false, id, &lay);
 	wlen = frag(want, family, cli, be, 40000, 5353, false, id, &wl);
@@ -190,7 +102,7 @@ static void test_family(int which, int family, uint16_t id)
 		set_id6(in, &lay, id);
 		set_id6(want, &wl, id);
 	}
-	n = run(which, in, len, out, &ret);
+	n = bt_run(which, in, len, out, &ret);
 	ASSERT_EQ(ret, pass, "%s %s first fragment passed on", w, f);
 	ASSERT_EQ(n, wlen, "%s %s first fragment length", w, f);
 	ASSERT_MEM_EQ(out, want, wlen, "%s %s first fragment DNATed with its ports", w, f);
@@ -202,20 +114,20 @@ static void test_family(int which, int family, uint16_t id)
 		set_id6(in, &lay, id);
 		set_id6(want, &wl, id);
 	}
-	n = run(which, in, len, out, &ret);
+	n = bt_run(which, in, len, out, &ret);
 	ASSERT_EQ(ret, pass, "%s %s later fragment passed on", w, f);
 	ASSERT_MEM_EQ(out, want, wlen,
 		      "%s %s later fragment sent to the first one's backend, address only", w, f);
 
 	/* A later fragment of another datagram: untouched. */
-	miss = counter(XLB_STAT_FRAG_MISS);
+	miss = bt_counter(XLB_STAT_FRAG_MISS);
 	len = frag(in, family, cli, vip, 0, 0, true, id + 1, &lay);
 	if (family == 6)
 		set_id6(in, &lay, id + 1);
-	n = run(which, in, len, out, &ret);
+	n = bt_run(which, in, len, out, &ret);
 	ASSERT_EQ(ret, pass, "%s %s unknown later fragment passed", w, f);
 	ASSERT_MEM_EQ(out, in, len, "%s %s unknown later fragment untouched", w, f);
-	ASSERT_EQ(counter(XLB_STAT_FRAG_MISS), miss + 1,
+	ASSERT_EQ(bt_counter(XLB_STAT_FRAG_MISS), miss + 1,
 		  "%s %s unknown later fragment counted as fragment_miss", w, f);
 
 	/* The backend's fragmented reply: source back to the VIP. */
@@ -225,7 +137,7 @@ static void test_family(int which, int family, uint16_t id)
 		set_id6(in, &lay, id + 2);
 		set_id6(want, &wl, id + 2);
 	}
-	run(which, in, len, out, &ret);
+	bt_run(which, in, len, out, &ret);
 	ASSERT_MEM_EQ(out, want, wlen, "%s %s first fragment of a reply reverse-NATed", w, f);
 	len = frag(in, family, be, cli, 0, 0, true, id + 2, &lay);
 	wlen = frag(want, family, vip, cli, 0, 0, true, id + 2, &wl);
@@ -233,21 +145,20 @@ static void test_family(int which, int family, uint16_t id)
 		set_id6(in, &lay, id + 2);
 		set_id6(want, &wl, id + 2);
 	}
-	run(which, in, len, out, &ret);
+	bt_run(which, in, len, out, &ret);
 	ASSERT_MEM_EQ(out, want, wlen, "%s %s later fragment of a reply reverse-NATed", w, f);
 }
 
 int main(void)
 {
-	if (!ASSERT_EQ(load(), 0, "load XDP and tc programs"))
+	if (!ASSERT_EQ(bt_load(), 0, "load XDP and tc programs"))
 		return test_done();
-	add_service(4, &vip4, &be4, 1, 1, 2);
-	add_service(6, &vip6, &be6, 2, 2, 300);
+	bt_add_service(4, &vip4, 53, IPPROTO_UDP, &be4, 5353, 1, 1, 2);
+	bt_add_service(6, &vip6, 53, IPPROTO_UDP, &be6, 5353, 2, 2, 300);
 	test_family(0, 4, 100);
 	test_family(0, 6, 200);
 	test_family(1, 4, 300);
 	test_family(1, 6, 400);
-	xlb_tc_lb__destroy(tc);
-	xlb_xdp_lb__destroy(xdp);
+	bt_unload();
 	return test_done();
 }

@@ -19,13 +19,9 @@
 
 #include <xlb/abi.h>
 
+#include "bpftest.h"
 #include "pkt.h"
 #include "testlib.h"
-#include "xdp_lb.skel.h"
-#include "tc_lb.skel.h"
-
-static struct xlb_xdp_lb *xdp;
-static struct xlb_tc_lb *tc;
 
 static const struct pkt_addr cli4 = PKT_V4(10, 10, 0, 1);
 static const struct pkt_addr vip4 = PKT_V4(10, 96, 5, 1);
@@ -36,33 +32,6 @@ static const struct pkt_addr vip6 = PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 5, 1);
 static const struct pkt_addr be6 = PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 0x12);
 static const struct pkt_addr rtr6 = PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 0xfe);
 
-static int load(void)
-{
-	struct bpf_map *m;
-	int rc;
-
-	xdp = xlb_xdp_lb__open();
-	tc = xlb_tc_lb__open();
-	if (!xdp || !tc)
-		return -1;
-	bpf_map__set_max_entries(xdp->maps.xlb_rings, 1024);
-	bpf_map__set_max_entries(xdp->maps.xlb_ct, 1024);
-	bpf_map__set_max_entries(xdp->maps.xlb_backends, 64);
-	bpf_map__set_max_entries(xdp->maps.xlb_be_stats, 64);
-	bpf_map__set_max_entries(xdp->maps.xlb_svc_info, 64);
-	bpf_map__set_max_entries(xdp->maps.xlb_svc_stats, 64);
-	rc = xlb_xdp_lb__load(xdp);
-	if (rc)
-		return rc;
-	bpf_object__for_each_map(m, tc->obj) {
-		struct bpf_map *x =
-			bpf_object__find_map_by_name(xdp->obj, bpf_map__name(m));
-
-		if (x && !strstr(bpf_map__name(m), ".rodata"))
-			bpf_map__reuse_fd(m, bpf_map__fd(x));
-	}
-	return xlb_tc_lb__load(tc);
-}
 
 /* The flow's reverse conntrack entry, as the datapath writes it. */
 static void track(int family, int proto, const struct pkt_addr *be,
@@ -80,7 +49,7 @@ static void track(int family, int proto, const struct pkt_addr *be,
 	memcpy(k.saddr.bytes, be->b, alen);
 	memcpy(k.daddr.bytes, cli->b, alen);
 	memcpy(v.nat_addr.bytes, vip->b, alen);
-	bpf_map_update_elem(bpf_map__fd(xdp->maps.xlb_ct), &k, &v, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(bt_xdp->maps.xlb_ct), &k, &v, BPF_ANY);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -179,18 +148,6 @@ static size_t icmp_error(uint8_t *buf, int family, uint8_t type, uint8_t code,
 	return 14 + ihl + 8 + qihl + qlen;
 }
 
-static int run(int which, const uint8_t *in, size_t len, uint8_t *out,
-	       __u32 *ret)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
-		    .data_out = out, .data_size_out = 512, .repeat = 1);
-	int fd = which ? bpf_program__fd(tc->progs.xlb_tc) :
-			 bpf_program__fd(xdp->progs.xlb_xdp);
-	int rc = bpf_prog_test_run_opts(fd, &o);
-
-	*ret = o.retval;
-	return rc ? rc : (int)o.data_size_out;
-}
 
 struct icmp_case {
 	const char *what;
@@ -220,7 +177,7 @@ static void check_case(int which, const struct icmp_case *c)
 	 * built from scratch, every checksum computed afresh. */
 	wlen = icmp_error(want, f, c->type, c->code, osrc, cli, c->qproto,
 			  cli, 40100, vip, 80, c->qlen);
-	n = run(which, in, len, out, &ret);
+	n = bt_run(which, in, len, out, &ret);
 	ASSERT_EQ(ret, which ? TC_ACT_OK : XDP_PASS, "%s: %s: passed on", w, c->what);
 	ASSERT_EQ(n, wlen, "%s: %s: length", w, c->what);
 	ASSERT_MEM_EQ(out, want, wlen, "%s: %s: equals the error about the VIP", w,
@@ -250,7 +207,7 @@ int main(void)
 	__u32 ret;
 	int w;
 
-	if (!ASSERT_EQ(load(), 0, "load XDP and tc programs"))
+	if (!ASSERT_EQ(bt_load(), 0, "load XDP and tc programs"))
 		return test_done();
 	track(4, IPPROTO_UDP, &be4, 8080, &cli4, 40100, &vip4, 80);
 	track(4, IPPROTO_TCP, &be4, 8080, &cli4, 40100, &vip4, 80);
@@ -262,17 +219,16 @@ int main(void)
 		/* An error about a flow xlb does not know: untouched. */
 		len = icmp_error(in, 4, 3, 3, &be4, &cli4, IPPROTO_UDP, &cli4,
 				 40999, &be4, 8080, 8);
-		run(w, in, len, out, &ret);
+		bt_run(w, in, len, out, &ret);
 		ASSERT_MEM_EQ(out, in, len, "%s: error about an unknown flow untouched",
 			      w ? "tc" : "xdp");
 		/* An echo request is no error: untouched. */
 		len = icmp_error(in, 4, 8, 0, &be4, &cli4, IPPROTO_UDP, &cli4,
 				 40100, &be4, 8080, 8);
-		run(w, in, len, out, &ret);
+		bt_run(w, in, len, out, &ret);
 		ASSERT_MEM_EQ(out, in, len, "%s: ICMP echo untouched",
 			      w ? "tc" : "xdp");
 	}
-	xlb_tc_lb__destroy(tc);
-	xlb_xdp_lb__destroy(xdp);
+	bt_unload();
 	return test_done();
 }

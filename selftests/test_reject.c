@@ -18,46 +18,15 @@
 
 #include <xlb/abi.h>
 
+#include "bpftest.h"
 #include "pkt.h"
 #include "testlib.h"
-#include "xdp_lb.skel.h"
-#include "tc_lb.skel.h"
-
-static struct xlb_xdp_lb *xdp;
-static struct xlb_tc_lb *tc;
 
 #define V4_VIP PKT_V4(10, 96, 9, 1)
 #define V4_CLI PKT_V4(10, 10, 0, 1)
 #define V6_VIP PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 9, 1)
 #define V6_CLI PKT_V6(0xfd00, 0x10, 0, 0, 0, 0, 0, 1)
 
-static int load(void)
-{
-	struct bpf_map *m;
-	int rc;
-
-	xdp = xlb_xdp_lb__open();
-	tc = xlb_tc_lb__open();
-	if (!xdp || !tc)
-		return -1;
-	bpf_map__set_max_entries(xdp->maps.xlb_rings, 1024);
-	bpf_map__set_max_entries(xdp->maps.xlb_ct, 1024);
-	bpf_map__set_max_entries(xdp->maps.xlb_backends, 64);
-	bpf_map__set_max_entries(xdp->maps.xlb_be_stats, 64);
-	bpf_map__set_max_entries(xdp->maps.xlb_svc_info, 64);
-	bpf_map__set_max_entries(xdp->maps.xlb_svc_stats, 64);
-	rc = xlb_xdp_lb__load(xdp);
-	if (rc)
-		return rc;
-	bpf_object__for_each_map(m, tc->obj) {
-		struct bpf_map *x =
-			bpf_object__find_map_by_name(xdp->obj, bpf_map__name(m));
-
-		if (x && !strstr(bpf_map__name(m), ".rodata"))
-			bpf_map__reuse_fd(m, bpf_map__fd(x));
-	}
-	return xlb_tc_lb__load(tc);
-}
 
 /* A frontend with no backend (ring size 0). */
 static void add_frontend(struct pkt_addr vip, int family, int proto,
@@ -69,21 +38,16 @@ static void add_frontend(struct pkt_addr vip, int family, int proto,
 	struct xlb_svc v = { .svc_id = 1, .flags = flags };
 
 	memcpy(k.addr.bytes, vip.b, family == 4 ? 4 : 16);
-	bpf_map_update_elem(bpf_map__fd(xdp->maps.xlb_svc), &k, &v, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(bt_xdp->maps.xlb_svc), &k, &v, BPF_ANY);
 }
 
 static int run(int which, const uint8_t *in, size_t len, uint8_t *out,
 	       __u32 *out_len, __u32 *ret)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
-		    .data_out = out, .data_size_out = 512, .repeat = 1);
-	int fd = which ? bpf_program__fd(tc->progs.xlb_tc) :
-			 bpf_program__fd(xdp->progs.xlb_xdp);
-	int rc = bpf_prog_test_run_opts(fd, &o);
+	int n = bt_run(which, in, len, out, ret);
 
-	*out_len = o.data_size_out;
-	*ret = o.retval;
-	return rc;
+	*out_len = n < 0 ? 0 : n;
+	return n < 0 ? -1 : 0;
 }
 
 /* Sum of the pseudo header and the L4 bytes: 0xffff when valid. */
@@ -242,12 +206,9 @@ static void test_not_answered(int which)
 
 int main(void)
 {
-	struct xlb_counter c[64];
-	__u64 rej = 0;
-	__u32 key = XLB_STAT_REJECTED;
-	int i, w;
+	int w;
 
-	if (!ASSERT_EQ(load(), 0, "load XDP and tc programs"))
+	if (!ASSERT_EQ(bt_load(), 0, "load XDP and tc programs"))
 		return test_done();
 	add_frontend((struct pkt_addr)V4_VIP, 4, IPPROTO_TCP, 80, 0);
 	add_frontend((struct pkt_addr)V4_VIP, 4, IPPROTO_TCP, 81,
@@ -264,11 +225,8 @@ int main(void)
 		test_icmp(w, 6);
 		test_not_answered(w);
 	}
-	bpf_map_lookup_elem(bpf_map__fd(xdp->maps.xlb_stats), &key, c);
-	for (i = 0; i < libbpf_num_possible_cpus(); i++)
-		rej += c[i].packets;
-	ASSERT_EQ(rej, 2 * 7, "rejected counter: one per answer sent");
-	xlb_tc_lb__destroy(tc);
-	xlb_xdp_lb__destroy(xdp);
+	ASSERT_EQ(bt_counter(XLB_STAT_REJECTED), 2 * 7,
+		  "rejected counter: one per answer sent");
+	bt_unload();
 	return test_done();
 }
