@@ -41,10 +41,13 @@ static void xlb_vlog(enum xlb_log_level level, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
+	/* One line at a time, whichever thread logs. */
+	flockfile(stderr);
 	fprintf(stderr, "%s.%03ld %s %s: ", stamp, ts.tv_nsec / 1000000,
 		log_prefix, level_names[level + 1]);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void xlb_log(enum xlb_log_level level, const char *fmt, ...)
