@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "k8s.h"
+#include "metrics.h"
 #include "healthcheck.h"
 #include "k8s_translate.h"
 #include "log.h"
@@ -54,7 +55,20 @@ bool xlb_k8s_synced(void)
 	return __atomic_load_n(&synced, __ATOMIC_ACQUIRE);
 }
 
-#define STAT_INC(f) __atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED)
+/* The counters /metrics shows as well (xlb_metrics_count is locked). */
+static void stat_metric(const uint64_t *field)
+{
+	if (field == &stats.errors)
+		xlb_metrics_count(XLB_METRICS_WATCH_ERRORS);
+	else if (field == &stats.relists)
+		xlb_metrics_count(XLB_METRICS_RELISTS);
+	else if (field == &stats.watch_restarts)
+		xlb_metrics_count(XLB_METRICS_WATCH_RESTARTS);
+}
+
+#define STAT_INC(f)                                                        \
+	(__atomic_fetch_add(&stats.f, 1, __ATOMIC_RELAXED),                \
+	 stat_metric(&stats.f))
 
 enum res { RES_SVC, RES_SLICE, RES_NODE, RES_N };
 static const char *const res_name[RES_N] = { "services", "endpointslices",
@@ -912,6 +926,7 @@ static void observe(double ms)
 	__atomic_fetch_add(&stats.hist[b], 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&stats.hist_count, 1, __ATOMIC_RELAXED);
 	stats.hist_sum_ms += ms;
+	xlb_metrics_observe_sync(ms / 1e3);
 }
 
 int xlb_k8s_process(struct xlb_k8s *k)

@@ -705,8 +705,8 @@ static int write_backend(struct txn *t, __u32 id, __u32 svc_id,
 		.state = XLB_BE_UNUSED,
 		.svc_id = svc_id,
 		.weight = pb->weight,
+		.flags = pb->local ? XLB_BE_F_LOCAL : 0,
 	};
-
 	int rc = 0;
 
 	if (dirty)
