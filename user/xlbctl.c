@@ -139,6 +139,16 @@ static void print_json(cJSON *j)
 	cJSON_Delete(j);
 }
 
+/* A listing built as JSON either way: printed with -o json, else dropped
+ * (the table was printed row by row). */
+static void finish_json(cJSON *j)
+{
+	if (json_out)
+		print_json(j);
+	else
+		cJSON_Delete(j);
+}
+
 static const char *svc_name(const struct snapshot *s, __u32 id)
 {
 	return id < s->m.max_services ? s->info[id].name : "?";
@@ -223,10 +233,7 @@ static int cmd_service_list(struct snapshot *s)
 					r->svc.affinity_timeout);
 		cJSON_AddItemToArray(arr, o);
 	}
-	if (json_out)
-		print_json(arr);
-	else
-		cJSON_Delete(arr);
+	finish_json(arr);
 	return 0;
 }
 
@@ -262,10 +269,7 @@ static int cmd_backend_list(struct snapshot *s)
 		cJSON_AddBoolToObject(o, "local", b->flags & XLB_BE_F_LOCAL);
 		cJSON_AddItemToArray(arr, o);
 	}
-	if (json_out)
-		print_json(arr);
-	else
-		cJSON_Delete(arr);
+	finish_json(arr);
 	return 0;
 }
 
@@ -404,10 +408,7 @@ static int cmd_conntrack_list(struct snapshot *s)
 		cJSON_AddNumberToObject(o, "age_s", age);
 		cJSON_AddItemToArray(arr, o);
 	}
-	if (json_out)
-		print_json(arr);
-	else
-		cJSON_Delete(arr);
+	finish_json(arr);
 	return 0;
 }
 
@@ -513,10 +514,7 @@ static int cmd_stats(struct snapshot *s)
 		add_counter(o, &c);
 		cJSON_AddItemToArray(bes, o);
 	}
-	if (json_out)
-		print_json(root);
-	else
-		cJSON_Delete(root);
+	finish_json(root);
 	return 0;
 }
 
