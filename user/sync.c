@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -505,6 +506,16 @@ struct batch {
 	char *keys, *vals;
 };
 
+#define XLB_SYNC_THREADS 4
+
+struct xlb_sync;
+struct txn;
+
+struct worker_arg {
+	struct xlb_sync *s;
+	struct txn *t;
+};
+
 struct ring_job {
 	const struct xlb_prog_service *ps;
 	__u32 off, m;
@@ -515,6 +526,15 @@ struct txn {
 	struct batch be_pre, be, info, svc, be_clear;
 	struct ring_job *jobs;		/* tables to build before the flush */
 	size_t n_jobs, cap_jobs;
+	/* Background building (a large full apply): workers take jobs
+	 * below published while services are still being applied. The
+	 * jobs array is allocated up front then and never moves. */
+	size_t published, next_job;
+	bool closing;
+	int build_rc;
+	pthread_t workers[XLB_SYNC_THREADS];
+	size_t n_workers;
+	struct worker_arg warg;
 	struct xlb_vip_key *del;	/* frontends to delete */
 	size_t n_del, cap_del;
 	struct xlb_src_range_key *del_ranges;
@@ -608,8 +628,12 @@ static void txn_init(struct txn *t, const struct xlb_maps *m)
 				 .vsz = sizeof(struct xlb_svc) };
 }
 
+static void stop_workers(struct txn *t);
+
 static void txn_fini(struct txn *t)
 {
+	if (t->n_workers)
+		stop_workers(t);
 	batch_fini(&t->be_pre);
 	batch_fini(&t->be);
 	batch_fini(&t->be_clear);
@@ -809,80 +833,143 @@ static int write_ring(struct xlb_sync *s, struct txn *t,
 	*size = 0;
 	if (!ring_members(ps, local))
 		return 0;
-	rc = xlb_ringalloc_alloc(&s->rings, m, off);
-	if (rc)
-		return rc;
+	/* Workers may be reading the array: it must not move. */
+	if (t->n_workers && t->n_jobs + 1 > t->cap_jobs)
+		return -ENOSPC;
 	if (grow_buf((void **)&t->jobs, &t->cap_jobs, t->n_jobs + 1,
 		     sizeof(*t->jobs)))
 		return -ENOMEM;
+	rc = xlb_ringalloc_alloc(&s->rings, m, off);
+	if (rc)
+		return rc;
 	t->jobs[t->n_jobs++] = (struct ring_job){ .ps = ps, .off = *off,
 						  .m = m, .local = local };
 	*size = m;
 	return 0;
 }
 
-struct job_range {
-	struct xlb_sync *s;
-	struct txn *t;
-	size_t from, to;
-	int rc;
-};
-
-static void *run_jobs(void *arg)
+static void build_job(struct xlb_sync *s, struct txn *t, struct ring_job *j)
 {
-	struct job_range *r = arg;
+	__u32 *table = s->maps->ring_mem + j->off;
+	int rc = build_ring(j->ps, j->local, j->m, table);
+
+	if (rc) {
+		/* Id 0 is no backend: the service drops, not misroutes. */
+		memset(table, 0, (size_t)j->m * sizeof(*table));
+		__atomic_store_n(&t->build_rc, rc, __ATOMIC_RELAXED);
+	}
+}
+
+/* Builds published jobs until none is left; a worker (wait) keeps
+ * waiting for more until the apply closes the queue. */
+static void take_jobs(struct xlb_sync *s, struct txn *t, bool wait)
+{
+	for (;;) {
+		size_t i = __atomic_load_n(&t->next_job, __ATOMIC_RELAXED);
+		size_t pub = __atomic_load_n(&t->published, __ATOMIC_ACQUIRE);
+
+		if (i >= pub) {
+			if (wait &&
+			    !__atomic_load_n(&t->closing, __ATOMIC_ACQUIRE)) {
+				/* Caught up: leave the CPU to the apply. */
+				struct timespec ts = { 0, 50000 };
+
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			/* Closed: published is final now. */
+			if (i >= __atomic_load_n(&t->published,
+						 __ATOMIC_ACQUIRE))
+				return;
+			continue;
+		}
+		if (!__atomic_compare_exchange_n(&t->next_job, &i, i + 1, false,
+						 __ATOMIC_ACQ_REL,
+						 __ATOMIC_RELAXED))
+			continue;
+		build_job(s, t, &t->jobs[i]);
+	}
+}
+
+static void *worker_run(void *arg)
+{
+	struct worker_arg *w = arg;
+
+	take_jobs(w->s, w->t, true);
+	return NULL;
+}
+
+static struct worker_arg *worker_arg_of(struct xlb_sync *s, struct txn *t)
+{
+	t->warg = (struct worker_arg){ .s = s, .t = t };
+	return &t->warg;
+}
+
+/* Starts up to XLB_SYNC_THREADS - 1 workers (one per other CPU). */
+static void start_workers(struct xlb_sync *s, struct txn *t)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus > 1 ? (size_t)cpus - 1 : 0;
+
+	if (want > XLB_SYNC_THREADS - 1)
+		want = XLB_SYNC_THREADS - 1;
+	while (t->n_workers < want &&
+	       !pthread_create(&t->workers[t->n_workers], NULL, worker_run,
+			       worker_arg_of(s, t)))
+		t->n_workers++;
+}
+
+/*
+ * A full apply of many services builds their tables while it goes on
+ * applying: workers on the other CPUs take each service's jobs as soon as
+ * the service is applied (the main thread publishes them). The jobs array
+ * is sized for every service up front so that it never moves.
+ */
+static void rings_start(struct xlb_sync *s, struct txn *t, size_t n_services)
+{
+	if (n_services < 256 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	if (grow_buf((void **)&t->jobs, &t->cap_jobs, 2 * n_services + 1,
+		     sizeof(*t->jobs)))
+		return;
+	start_workers(s, t);
+}
+
+/* The service's jobs are complete: workers may build them. */
+static void rings_publish(struct txn *t)
+{
+	if (t->n_workers)
+		__atomic_store_n(&t->published, t->n_jobs, __ATOMIC_RELEASE);
+}
+
+static void stop_workers(struct txn *t)
+{
 	size_t i;
 
-	for (i = r->from; i < r->to; i++) {
-		struct ring_job *j = &r->t->jobs[i];
-		__u32 *table = r->s->maps->ring_mem + j->off;
-		int rc = build_ring(j->ps, j->local, j->m, table);
-
-		if (rc) {
-			/* Id 0 is no backend: the service drops, not misroutes. */
-			memset(table, 0, (size_t)j->m * sizeof(*table));
-			r->rc = rc;
-		}
-	}
-	return NULL;
+	__atomic_store_n(&t->closing, true, __ATOMIC_RELEASE);
+	for (i = 0; i < t->n_workers; i++)
+		pthread_join(t->workers[i], NULL);
+	t->n_workers = 0;
 }
 
 /* Builds the queued tables, on up to XLB_SYNC_THREADS threads when there
  * are many (a full sync of a large cluster). */
-#define XLB_SYNC_THREADS 4
 static int build_rings(struct xlb_sync *s, struct txn *t)
 {
-	struct job_range r[XLB_SYNC_THREADS];
-	pthread_t th[XLB_SYNC_THREADS];
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nt = cpus > 1 ? (size_t)cpus : 1, i, started = 0;
-	int rc = 0;
+	int rc;
 
-	if (nt > XLB_SYNC_THREADS)
-		nt = XLB_SYNC_THREADS;
-	if (t->n_jobs < 256)
-		nt = 1;
-	for (i = 0; i < nt; i++)
-		r[i] = (struct job_range){ .s = s, .t = t,
-					   .from = t->n_jobs * i / nt,
-					   .to = t->n_jobs * (i + 1) / nt };
-	for (i = 1; i < nt; i++)
-		if (!pthread_create(&th[i], NULL, run_jobs, &r[i]))
-			started = i;
-		else
-			break;
-	run_jobs(&r[0]);
-	/* Ranges whose thread did not start are run here. */
-	for (i = started + 1; i < nt; i++)
-		run_jobs(&r[i]);
-	for (i = 1; i <= started; i++)
-		pthread_join(th[i], NULL);
-	for (i = 0; i < nt; i++)
-		if (r[i].rc)
-			rc = r[i].rc;
+	__atomic_store_n(&t->published, t->n_jobs, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->closing, true, __ATOMIC_RELEASE);
+	if (!t->n_workers && t->n_jobs >= 256)
+		start_workers(s, t);
+	take_jobs(s, t, false);
+	stop_workers(t);
 	/* The slots must be visible before the frontends point at them. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	t->n_jobs = 0;
+	rc = t->build_rc;
+	t->n_jobs = t->next_job = t->published = 0;
+	t->closing = false;
+	t->build_rc = 0;
 	return rc;
 }
 
@@ -922,6 +1009,31 @@ static int write_svc(struct txn *t, const struct xlb_prog_service *ps)
 			return rc;
 	}
 	return 0;
+}
+
+/*
+ * One line per service added, updated or removed, at info level for the
+ * first XLB_SYNC_LOG_SERVICES of an apply and at debug level after that:
+ * a first sync of 100,000 services should not write 100,000 lines (nor
+ * wait for them).
+ */
+#define XLB_SYNC_LOG_SERVICES 100
+
+static enum xlb_log_level svc_log_level(struct xlb_sync *s)
+{
+	if (s->quiet)
+		return XLB_LOG_DEBUG;
+	return s->n_logged++ < XLB_SYNC_LOG_SERVICES ? XLB_LOG_INFO :
+						      XLB_LOG_DEBUG;
+}
+
+static void svc_log_end(struct xlb_sync *s)
+{
+	if (s->n_logged > XLB_SYNC_LOG_SERVICES &&
+	    xlb_log_get_level() < XLB_LOG_DEBUG)
+		pr_info("%zu more service lines at debug level (xlbd -vv)",
+			s->n_logged - XLB_SYNC_LOG_SERVICES);
+	s->n_logged = 0;
 }
 
 static int vipkey_cmp(const void *a, const void *b)
@@ -1150,6 +1262,7 @@ static int apply_service(struct xlb_sync *s, struct txn *t,
 	bool ring_dirty, svc_dirty, dirty_all, need_all = false,
 					       need_local = false;
 	__u32 m = table_size_of(ms);
+	size_t jobs0 = t->n_jobs;
 	char vb[96];
 	int rc = 0;
 
@@ -1338,13 +1451,13 @@ static int apply_service(struct xlb_sync *s, struct txn *t,
 	res->be_changed += n_chg;
 	if (!old) {
 		res->added++;
-		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
+		xlb_log(svc_log_level(s),
 			"service %s added: %s, %zu frontends, %zu backends, table %u",
 			ps->name, vip_str(&ps->vip, vb, sizeof(vb)), ps->n_fes,
 			ps->n_backends, m);
 	} else if (svc_dirty || n_add || n_del || n_chg) {
 		res->updated++;
-		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
+		xlb_log(svc_log_level(s),
 			"service %s updated: %s, %zu frontends, backends +%zu -%zu ~%zu, table %u%s",
 			ps->name, vip_str(&ps->vip, vb, sizeof(vb)), ps->n_fes,
 			n_add, n_del, n_chg, m,
@@ -1356,8 +1469,15 @@ out:
 	free(gone);
 	free(in_all);
 	free(in_local);
-	if (rc)
+	if (rc) {
+		/* Nothing may build a table from the arrays freed below,
+		 * and the slices go back. */
+		for (i = jobs0; i < t->n_jobs; i++)
+			xlb_ringalloc_free(&s->rings, t->jobs[i].off,
+					   t->jobs[i].m);
+		t->n_jobs = jobs0;
 		free_svc_arrays(ps);
+	}
 	return rc;
 }
 
@@ -1395,6 +1515,17 @@ static int check_capacity(struct xlb_sync *s, const struct xlb_model *m,
 			    "config: Maglev tables need %llu slots, more than --ring-slots %u",
 			    (unsigned long long)slots, mp->ring_slots);
 	return 0;
+}
+
+/* How many frontends model_frontends() gives ms. */
+static size_t frontend_count(const struct xlb_sync *s,
+			     const struct xlb_model_service *ms)
+{
+	size_t n = 1 + ms->n_external_ips + ms->n_lb_ips, i;
+
+	for (i = 0; ms->node_port && i < s->n_node_addrs; i++)
+		n += s->node_addrs[i].family == ms->vip.family;
+	return n;
 }
 
 /* Every frontend of the given model services, sorted: what a change
@@ -1454,21 +1585,32 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 {
 	struct xlb_prog_service *nsvcs;
 	struct xlb_vip_key *keep = NULL;
-	size_t i = 0, j = 0, n = 0, n_keep = 0;
+	size_t i = 0, j = 0, n = 0, n_keep = 0, n_fes = 0;
 	struct txn t;
 	char vb[96];
 	int rc, crc;
 
 	memset(res, 0, sizeof(*res));
-	rc = keep_list(s, m->services, m->n_services, &keep, &n_keep);
-	if (rc)
-		return rc;
-	rc = check_capacity(s, m, n_keep, err, errlen);
+	s->n_logged = 0;
+	if (s->n_svcs) {
+		rc = keep_list(s, m->services, m->n_services, &keep, &n_keep);
+		if (rc)
+			return rc;
+		n_fes = n_keep;
+	} else {
+		/* Nothing programmed yet, so no frontend can be dropped: the
+		 * sorted list of every frontend is not needed, their count
+		 * is. */
+		for (i = 0; i < m->n_services; i++)
+			n_fes += frontend_count(s, &m->services[i]);
+	}
+	rc = check_capacity(s, m, n_fes, err, errlen);
 	if (rc) {
 		free(keep);
 		return rc;
 	}
 	txn_init(&t, s->maps);
+	rings_start(s, &t, m->n_services);
 	nsvcs = calloc(m->n_services + 1, sizeof(*nsvcs));
 	if (!nsvcs) {
 		free(keep);
@@ -1486,7 +1628,7 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 			continue;
 		remove_service(s, &s->svcs[j], keep, n_keep);
 		res->removed++;
-		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
+		xlb_log(svc_log_level(s),
 			"service %s removed: %s", s->svcs[j].name,
 			vip_str(&s->svcs[j].vip, vb, sizeof(vb)));
 		free_svc_arrays(&s->svcs[j]);
@@ -1509,6 +1651,7 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 				 ms->name, strerror(-rc));
 			break;
 		}
+		rings_publish(&t);
 		if (old) {
 			free_svc_arrays(old);
 			old->name[0] = '\0';
@@ -1557,6 +1700,7 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 	s->n_svcs = n;
 	publish_ports(s, s->svcs, s->n_svcs, false);
 	free(keep);
+	svc_log_end(s);
 	return rc;
 }
 
@@ -1632,6 +1776,7 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 	int rc = 0, crc;
 
 	memset(res, 0, sizeof(*res));
+	s->n_logged = 0;
 	/* Conflicts with services not in this change, and capacity. */
 	for (i = 0; i < up->n_services; i++) {
 		const struct xlb_model_service *ms = &up->services[i];
@@ -1707,7 +1852,7 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 		remove_service(s, ps, keep, n_keep);
 		ports_add(s, ps, -1);
 		res->removed++;
-		xlb_log(s->quiet ? XLB_LOG_DEBUG : XLB_LOG_INFO,
+		xlb_log(svc_log_level(s),
 			"service %s removed: %s", ps->name,
 			vip_str(&ps->vip, vb, sizeof(vb)));
 		free_svc_arrays(ps);
@@ -1759,5 +1904,6 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 	}
 	free(built);
 	free(keep);
+	svc_log_end(s);
 	return rc;
 }

@@ -81,6 +81,7 @@ struct xlb_sync {
 	struct xlb_idpool svc_ids;
 	struct xlb_idpool be_ids;
 	int quiet;			/* per-service lines at debug level */
+	size_t n_logged;		/* per-service lines of this apply */
 	__u32 *port_fe, *port_be;	/* xlb_ports as published */
 	struct xlb_nodeaddr *node_addrs;	/* where NodePorts listen */
 	size_t n_node_addrs;
