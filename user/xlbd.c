@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,31 +315,32 @@ static int reload_file(struct agent *a, const char *name)
 	return rc;
 }
 
-static int reload(struct agent *a, const char *why)
+static int parse_config(struct agent *a, struct xlb_model *m, char *err,
+			size_t errlen)
+{
+	if (a->is_dir)
+		return load_dir(a, m, err, errlen);
+	return xlb_config_load(a->config, m, err, errlen);
+}
+
+/* Applies a parsed config: rc and err are the parse's status and message;
+ * t0 is when the parse began. The model is freed. */
+static int apply_config(struct agent *a, const char *why, uint64_t t0,
+			struct xlb_model *m, int rc, const char *perr)
 {
 	struct xlb_sync_result res;
-	struct xlb_model m;
 	char err[512] = "";
-	uint64_t t0 = xlb_now_ns();
-	int rc;
 
-	if (a->k8s)
-		return xlb_k8s_resync(a->k8s, why);
-	if (a->is_dir)
-		rc = load_dir(a, &m, err, sizeof(err));
-	else
-		rc = xlb_config_load(a->config, &m, err, sizeof(err));
 	if (rc) {
-		pr_err("%s: %s; nothing changed", why, err);
+		pr_err("%s: %s; nothing changed", why, perr);
 		xlb_metrics_count(XLB_METRICS_CONFIG_REJECTED);
 		return rc;
 	}
-	pr_debug("%s: config parsed in %.1f ms", why, (xlb_now_ns() - t0) / 1e6);
-	rc = xlb_sync_apply(&a->sync, &m, &res, err, sizeof(err));
+	rc = xlb_sync_apply(&a->sync, m, &res, err, sizeof(err));
 	if (rc) {
 		pr_err("%s: %s", why, err);
 		xlb_metrics_count(XLB_METRICS_CONFIG_REJECTED);
-		xlb_model_free(&m);
+		xlb_model_free(m);
 		return rc;
 	}
 	metrics_synced(a, t0);
@@ -354,8 +356,69 @@ static int reload(struct agent *a, const char *why)
 			a->sync.n_svcs, xlb_sync_backend_count(&a->sync),
 			(xlb_now_ns() - t0) / 1e6);
 	}
-	xlb_model_free(&m);
+	xlb_model_free(m);
 	return 0;
+}
+
+static int reload(struct agent *a, const char *why)
+{
+	struct xlb_model m;
+	char err[512] = "";
+	uint64_t t0 = xlb_now_ns();
+	int rc;
+
+	if (a->k8s)
+		return xlb_k8s_resync(a->k8s, why);
+	rc = parse_config(a, &m, err, sizeof(err));
+	if (!rc)
+		pr_debug("%s: config parsed in %.1f ms", why,
+			 (xlb_now_ns() - t0) / 1e6);
+	return apply_config(a, why, t0, &m, rc, err);
+}
+
+/*
+ * The first read of the config runs on a thread of its own while the
+ * datapath loads (map creation and verification take about as long as
+ * parsing a large file): a 100,000-service start waits for the longer of
+ * the two, not for both.
+ */
+struct preparse {
+	struct agent *a;
+	struct xlb_model m;
+	char err[512];
+	int rc;
+	uint64_t t0;
+	pthread_t th;
+	bool running;
+};
+
+static void *preparse_run(void *arg)
+{
+	struct preparse *pp = arg;
+
+	pp->rc = parse_config(pp->a, &pp->m, pp->err, sizeof(pp->err));
+	if (!pp->rc)
+		pr_debug("config: parsed in %.1f ms (while the datapath loaded)",
+			 (xlb_now_ns() - pp->t0) / 1e6);
+	return NULL;
+}
+
+static void preparse_start(struct preparse *pp, struct agent *a)
+{
+	memset(pp, 0, sizeof(*pp));
+	pp->a = a;
+	pp->t0 = xlb_now_ns();
+	pp->running = !pthread_create(&pp->th, NULL, preparse_run, pp);
+}
+
+/* Waits for the parse; false if it never started (parse inline then). */
+static bool preparse_join(struct preparse *pp)
+{
+	if (!pp->running)
+		return false;
+	pthread_join(pp->th, NULL);
+	pp->running = false;
+	return true;
 }
 
 /* The hairpin address of each family: as given, else the node's first
@@ -567,6 +630,8 @@ int main(int argc, char **argv)
 	const char *kubeconfig = NULL, *node_name = NULL, *k8s_server = NULL;
 	bool in_cluster = false, k8s_insecure = false;
 	struct xlb_k8s_auth k8s_auth = {};
+	struct preparse pp = {};
+	bool preparsed = false;
 	char hostname[256];
 
 	while ((c = getopt_long(argc, argv, "c:i:m:b:vqh", opts, NULL)) != -1) {
@@ -733,6 +798,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (a.config) {
+		/* Watch before the first read: a change written while it is
+		 * being applied is then seen, not lost. */
+		ifd = watch_config(a.config, a.is_dir, &wd);
+		if (ifd < 0)
+			pr_warn("config %s: cannot watch for changes (%s); SIGHUP still reloads",
+				a.config, strerror(-ifd));
+		preparse_start(&pp, &a);
+	}
 	if (xlb_dp_load(&a.dp, &lo))
 		goto out;
 	if (xlb_sync_init(&a.sync, &a.dp.maps))
@@ -762,18 +836,17 @@ int main(int argc, char **argv)
 	if (nfd < 0)
 		pr_warn("node addresses: cannot watch for changes (%s)",
 			strerror(-nfd));
-	/* Watch before the first read: a change written while it is being
-	 * applied is then seen, not lost. */
-	ifd = a.config ? watch_config(a.config, a.is_dir, &wd) : -1;
-	if (ifd < 0 && a.config)
-		pr_warn("config %s: cannot watch for changes (%s); SIGHUP still reloads",
-			a.config, strerror(-ifd));
 	if (k8s_auth.server) {
 		/* Kubernetes: the first sync comes from the event loop. */
 		if (xlb_k8s_start(&a.k8s, &k8s_auth, node_name, &a.sync)) {
 			pr_err("k8s: cannot start the watchers");
 			goto out;
 		}
+	} else if (preparse_join(&pp)) {
+		preparsed = true;
+		if (apply_config(&a, "config", pp.t0, &pp.m, pp.rc, pp.err) &&
+		    !a.dp.adopted)
+			goto out;
 	} else if (reload(&a, "config") && !a.dp.adopted) {
 		goto out;
 	}
@@ -840,6 +913,8 @@ int main(int argc, char **argv)
 		}
 	}
 out:
+	if (preparse_join(&pp) && !preparsed && !pp.rc)
+		xlb_model_free(&pp.m);
 	xlb_k8s_stop(a.k8s);
 	xlb_k8s_auth_free(&k8s_auth);
 	xlb_hc_fini();
