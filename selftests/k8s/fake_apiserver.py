@@ -13,6 +13,13 @@ with bearer-token auth, the way kube-apiserver does where xlbd can tell:
     as an HTTP status or as an in-stream ERROR event (switchable);
   - a wrong token gives 401.
 
+--load RES=FILE (repeatable) starts with the objects of FILE present: one
+object, or a list of them (a list of thousands loads much faster than
+as many POSTs). --whole-lines sends each watch event in one chunk and
+at once (TCP_NODELAY), as kube-apiserver does, instead of split with
+pauses and held by Nagle's algorithm behind an unacknowledged bookmark
+(for benchmarks).
+
 A plain-HTTP control port (loopback) drives it from the test:
   POST /apply?res=R            body: object (or a list of them) -> ADDED
                                or MODIFIED events
@@ -54,7 +61,7 @@ PATHS = {v[0]: k for k, v in RES.items()}
 
 
 class State:
-    def __init__(self, page_max):
+    def __init__(self, page_max, whole_lines=False):
         self.lock = threading.Condition()
         self.rv = 1000
         self.objs = {r: {} for r in RES}
@@ -63,6 +70,7 @@ class State:
         self.gone_mode = "http"
         self.token = ""
         self.page_max = page_max
+        self.whole_lines = whole_lines
         self.outage = False
         self.bookmark_every = 1.0
         self.watches = {}         # id -> dict(sock, res, drop_mid)
@@ -84,9 +92,11 @@ class State:
         ns = md.get("namespace", "")
         return "%s/%s" % (ns, md["name"])
 
-    def record(self, res, typ, obj):
+    def record(self, res, typ, obj, copy=True):
+        """copy=False: obj is the server's own from now on."""
         self.rv += 1
-        obj = json.loads(json.dumps(obj))
+        if copy:
+            obj = json.loads(json.dumps(obj))
         obj.setdefault("metadata", {})["resourceVersion"] = str(self.rv)
         kind = RES[res]
         obj["apiVersion"] = kind[1]
@@ -120,6 +130,12 @@ def make_handler(st):
 
         def log_message(self, fmt, *a):
             sys.stderr.write("api: " + (fmt % a) + "\n")
+
+        def setup(self):
+            super().setup()
+            if st.whole_lines:
+                self.connection.setsockopt(socket.IPPROTO_TCP,
+                                           socket.TCP_NODELAY, 1)
 
         def send_json(self, code, body):
             data = json.dumps(body).encode()
@@ -254,6 +270,9 @@ def make_handler(st):
             """One event line, split into 2-4 chunks at random points;
             cut off in the middle if a mid-line drop is pending."""
             data = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+            if st.whole_lines and not st.drop_mid:
+                self.chunk(data)
+                return
             cuts = sorted(random.sample(range(1, len(data)),
                                         min(3, len(data) - 1)))
             parts = [data[i:j] for i, j in zip([0] + cuts, cuts + [len(data)])]
@@ -459,15 +478,21 @@ def main():
     ap.add_argument("--page-max", type=int, default=2)
     ap.add_argument("--client-ca", help="accept client certificates it signed")
     ap.add_argument("--load", nargs="*", default=[],
-                    help="RES=FILE.json objects present at start")
+                    help="RES=FILE.json objects present at start (an "
+                    "object or a list of objects)")
+    ap.add_argument("--whole-lines", action="store_true",
+                    help="each watch event in one chunk, sent at once "
+                    "(no pauses, TCP_NODELAY)")
     a = ap.parse_args()
-    st = State(a.page_max)
+    st = State(a.page_max, a.whole_lines)
     st.token = a.token
     with st.lock:
         for spec in a.load:
             res, _, path = spec.partition("=")
             with open(path) as f:
-                st.record(res, "ADDED", json.load(f))
+                objs = json.load(f)
+            for obj in objs if isinstance(objs, list) else [objs]:
+                st.record(res, "ADDED", obj, copy=False)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
     if a.client_ca:
