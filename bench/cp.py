@@ -6,19 +6,36 @@ iptables rules (legacy and nft), on the same synthetic service sets
 (bench/synth.py: N services x 3 endpoints).
 
   bench/cp.py [--sizes 1000,10000,100000] [--changes 100]
-              [--modes file,dir] [--per-file 100] [--out FILE]
+              [--modes file,dir,k8s] [--per-file 100] [--k8s-poll]
+              [--out FILE]
 
 xlbd, per N and config mode, in a namespace of its own with one veth.
 Mode "file": one JSON file of N services; mode "dir": a directory of
 N / --per-file files of --per-file services each (xlbd's partial apply:
-a changed file's services only are re-read and diffed).
+a changed file's services only are re-read and diffed); mode "k8s": the
+same services as N Services (ClusterIP, UDP port "p" 80 -> 8080) and N
+EndpointSlices of 3 ready endpoints, which xlbd lists and watches
+through selftests/k8s/fake_apiserver.py, run in the namespace as
+selftests/test_k8s.sh runs it (TLS, bearer token, kubeconfig), preloaded
+with them, pages of xlbd's own list limit, each watch event in one
+chunk sent at once.
   ready_s      start of xlbd -> its "ready:" log line (maps created,
-               programs loaded and attached, every service programmed)
+               programs loaded and attached, every service programmed;
+               "k8s": the lists read as well, listed_s of it, with the
+               CPU seconds xlbd and the fake server spent until then)
   programmed_ms  the sync time xlbd reports in that line
-  change p50/p99  one endpoint changed: the file holding the service
-               written aside (a dot name xlbd ignores) and renamed over
-               it -> xlbd's "config ... changed:" log line, over
-               --changes changes; xlbd's own apply time alongside
+  change p50/p99  one endpoint changed, over --changes changes, with
+               xlbd's own apply time alongside. "file", "dir": the file
+               holding the service written aside (a dot name xlbd
+               ignores) and renamed over it -> xlbd's "config ...
+               changed:" log line. "k8s": the changed EndpointSlice
+               POSTed to the fake server's control port -> xlbd's debug
+               line (-vv) that applied it (xlbd logs nothing per watch
+               event at its default level); xlbd's own time is that of
+               its next line, event arrival -> maps, which its /metrics
+               sync histogram must have counted once per change.
+               --k8s-poll times it instead by polling the maps with
+               xlbctl (and reports what one poll costs)
   map memory   bytes_memlock of xlbd's pinned maps (bpftool; the kernel's
                own accounting of each map), and xlbd's peak RSS (VmHWM)
 iptables, per N and flavour, in a fresh namespace:
@@ -30,12 +47,15 @@ Every restore is capped at 5 minutes; a capped one is reported as such.
 Prints a markdown table; --out writes JSON with the table in "markdown".
 """
 import argparse
+import ctypes
+import http.client
 import json
 import math
 import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +67,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SYNTH = os.path.join(ROOT, "bench", "synth.py")
 XLBD = os.path.join(ROOT, "build", "user", "xlbd")
 XLBCTL = os.path.join(ROOT, "build", "user", "xlbctl")
+FAKE = os.path.join(ROOT, "selftests", "k8s", "fake_apiserver.py")
 CAP_S = 300
 RING_PER_SVC = 307      # the Maglev table xlbd picks for 3 backends
 
@@ -66,7 +87,9 @@ class Env:
     """A namespace with one veth pair and a private bpffs; removed on
     close()."""
 
-    def __init__(self, tag):
+    def __init__(self, tag, loopback=False):
+        """loopback: lo up as well (servers on 127.0.0.1 in the
+        namespace)."""
         self.ns = "xbcp%d%s" % (os.getpid(), tag)
         self.dir = tempfile.mkdtemp(prefix="xlb-cp.", dir="/run")
         self.bpffs = os.path.join(self.dir, "bpffs")
@@ -79,6 +102,8 @@ class Env:
                  "peer", "name", "cp1"])
             run(["ip", "-n", self.ns, "link", "set", "cp0", "up"])
             run(["ip", "-n", self.ns, "link", "set", "cp1", "up"])
+            if loopback:
+                run(["ip", "-n", self.ns, "link", "set", "lo", "up"])
         except BaseException:
             self.close()
             raise
@@ -102,9 +127,11 @@ class Env:
 class Xlbd:
     """xlbd in Env's namespace; every stderr line timestamped on arrival."""
 
-    def __init__(self, env, config, n, sizes=None):
+    def __init__(self, env, config, n, sizes=None, source=None):
         """sizes: {"ring_slots", "services", "backends"}, or None for
-        xlbd's defaults grown to fit n services."""
+        xlbd's defaults grown to fit n services. source: the arguments
+        naming what to program instead of --config config (the
+        Kubernetes mode's)."""
         if sizes is None:
             slots = n * RING_PER_SVC
             slots = max(4194304, slots + slots // 8 + (1 << 20))
@@ -112,12 +139,12 @@ class Xlbd:
             sizes = {"ring_slots": slots,
                      "services": max(131072, n + 1024),
                      "backends": max(524288, 4 * n + 4096)}
-        cmd = ["nsenter", "--net=/run/netns/" + env.ns, XLBD,
-               "--config", config, "--iface", "cp0",
-               "--bpffs", env.bpffs,
-               "--ring-slots", str(sizes["ring_slots"]),
-               "--max-services", str(sizes["services"]),
-               "--max-backends", str(sizes["backends"])]
+        cmd = ["nsenter", "--net=/run/netns/" + env.ns, XLBD]
+        cmd += source if source else ["--config", config]
+        cmd += ["--iface", "cp0", "--bpffs", env.bpffs,
+                "--ring-slots", str(sizes["ring_slots"]),
+                "--max-services", str(sizes["services"]),
+                "--max-backends", str(sizes["backends"])]
         self.lines = []
         self.cond = threading.Condition()
         self.t0 = time.monotonic()
@@ -174,10 +201,11 @@ class Xlbd:
         raise RuntimeError("xlbd: no inotify watch %d s after ready" %
                            timeout)
 
-    def peak_rss_kb(self):
+    def peak_rss_kb(self, field="VmHWM"):
+        """Peak RSS; field="VmRSS": the RSS now."""
         with open("/proc/%d/status" % self.proc.pid) as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
         return None
 
@@ -338,6 +366,449 @@ def bench_xlbd(n, changes, mode="file", per_file=100):
     return res
 
 
+# ---- the Kubernetes mode ---------------------------------------------------
+
+K8S_NS = "bench"          # the Services' namespace, as synth.svc_name's
+K8S_PORT = "p"            # their port name, as synth.svc_name's
+K8S_NODE = "bench-node"   # this node; every endpoint is on another one
+API_PORT, CTL_PORT, METRICS_PORT = 6443, 18080, 9477
+CLONE_NEWNET = 0x40000000
+# The alphabet of the random suffixes of generated names (apimachinery's).
+SUFFIX_ABC = "bcdfghjklmnpqrstvwxz2456789"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def xlbd_list_limit():
+    """The page size xlbd asks its lists for (LIST_LIMIT, user/k8s.c): a
+    real API server answers limit=L with pages of L, so the fake server
+    may not cut them smaller."""
+    with open(os.path.join(ROOT, "user", "k8s.c")) as f:
+        m = re.search(r"^#define LIST_LIMIT (\d+)", f.read(), re.M)
+    if not m:
+        raise RuntimeError("user/k8s.c: no LIST_LIMIT")
+    return int(m.group(1))
+
+
+def ns_connect(ns, port, timeout=60):
+    """A TCP connection to 127.0.0.1:port in network namespace ns: made
+    by a thread that entered it (setns acts on the calling thread; the
+    socket stays in the namespace it was made in)."""
+    out = {}
+
+    def body():
+        try:
+            fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+            try:
+                if _libc.setns(fd, CLONE_NEWNET):
+                    e = ctypes.get_errno()
+                    raise OSError(e, "setns %s: %s" % (ns, os.strerror(e)))
+            finally:
+                os.close(fd)
+            out["sock"] = socket.create_connection(("127.0.0.1", port),
+                                                   timeout)
+        except OSError as e:
+            out["error"] = e
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["sock"]
+
+
+def ns_http(ns, port, method, path, body=None):
+    """(time the request was sent, status, body) of one HTTP request to
+    127.0.0.1:port in ns; the connection is made before the clock
+    starts."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.sock = ns_connect(ns, port)
+    try:
+        t0 = time.monotonic()
+        conn.request(method, path, body=body)
+        r = conn.getresponse()
+        return t0, r.status, r.read()
+    finally:
+        conn.close()
+
+
+def k8s_suffix(i):
+    x, s = (i * 2654435761) & 0xffffffff, ""
+    for _ in range(5):
+        s += SUFFIX_ABC[x % len(SUFFIX_ABC)]
+        x //= len(SUFFIX_ABC)
+    return s
+
+
+def k8s_uid(kind, i):
+    return "%08x-%04x-4000-8000-%012x" % (i, kind, i * 7 + kind)
+
+
+def k8s_service(i):
+    """Service i of synth.py's set: ClusterIP, one UDP port 80 -> 8080."""
+    name = "svc-%d" % i
+    return {
+        "metadata": {"name": name, "namespace": K8S_NS,
+                     "uid": k8s_uid(1, i),
+                     "creationTimestamp": "2025-01-01T00:00:00Z",
+                     "labels": {"app": name}},
+        "spec": {"clusterIP": synth.vip(i), "clusterIPs": [synth.vip(i)],
+                 "internalTrafficPolicy": "Cluster",
+                 "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
+                 "ports": [{"name": K8S_PORT, "port": synth.SVC_PORT,
+                            "protocol": "UDP",
+                            "targetPort": synth.BE_PORT}],
+                 "selector": {"app": name}, "sessionAffinity": "None",
+                 "type": "ClusterIP"},
+        "status": {"loadBalancer": {}}}
+
+
+def k8s_slice(i, moved):
+    """The EndpointSlice of Service i: its 3 ready endpoints, endpoint 0
+    moved (a new pod) if moved."""
+    name = "svc-%d" % i
+    eps = []
+    for k in range(3):
+        pod = 3 * i + k + (1 << 30 if moved and k == 0 else 0)
+        eps.append({
+            "addresses": [synth.endpoint(i, k, 3, i if moved else None)],
+            "conditions": {"ready": True, "serving": True,
+                           "terminating": False},
+            "nodeName": "node-%d" % (pod % 50),
+            "targetRef": {"kind": "Pod", "namespace": K8S_NS,
+                          "name": "%s-%s" % (name, k8s_suffix(pod)),
+                          "uid": k8s_uid(3, pod)}})
+    return {
+        "metadata": {
+            "name": "%s-%s" % (name, k8s_suffix(i)),
+            "generateName": name + "-", "namespace": K8S_NS,
+            "generation": 2 if moved else 1, "uid": k8s_uid(2, i),
+            "creationTimestamp": "2025-01-01T00:00:00Z",
+            "labels": {"endpointslice.kubernetes.io/managed-by":
+                       "endpointslice-controller.k8s.io",
+                       "kubernetes.io/service-name": name},
+            "ownerReferences": [{"apiVersion": "v1", "kind": "Service",
+                                 "name": name, "uid": k8s_uid(1, i),
+                                 "controller": True,
+                                 "blockOwnerDeletion": True}]},
+        "addressType": "IPv4", "endpoints": eps,
+        "ports": [{"name": K8S_PORT, "port": synth.BE_PORT,
+                   "protocol": "UDP"}]}
+
+
+def k8s_svc_name(i):
+    """What xlbd names Service i's port in the maps."""
+    return "%s/svc-%d:%s/udp" % (K8S_NS, i, K8S_PORT)
+
+
+def write_json_list(path, objs):
+    """A JSON list written object by object (100,000 at once would hold
+    them all in memory twice)."""
+    with open(path, "w") as f:
+        f.write("[")
+        for j, o in enumerate(objs):
+            if j:
+                f.write(",\n")
+            f.write(json.dumps(o, separators=(",", ":")))
+        f.write("]\n")
+
+
+class FakeApi:
+    """selftests/k8s/fake_apiserver.py in env's namespace, started as
+    selftests/test_k8s.sh starts it: TLS with a self-signed certificate
+    for 127.0.0.1, a bearer token read from a token file through the
+    kubeconfig; preloaded from files of objects, pages of page_max, each
+    watch event in one chunk (--whole-lines) as a real server sends it.
+    stop() ends it."""
+
+    def __init__(self, env, loads, page_max):
+        self.env = env
+        d = env.dir
+        self.crt = os.path.join(d, "api.crt")
+        key = os.path.join(d, "api.key")
+        run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-days", "1", "-subj", "/CN=xlb-bench-api",
+             "-addext", "subjectAltName=IP:127.0.0.1",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-keyout", key, "-out", self.crt], capture_output=True)
+        token = "bench-token"
+        tokfile = os.path.join(d, "token")
+        with open(tokfile, "w") as f:
+            f.write(token + "\n")
+        self.kubeconfig = os.path.join(d, "kubeconfig")
+        with open(self.kubeconfig, "w") as f:
+            f.write("""apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: https://127.0.0.1:%d
+    certificate-authority: %s
+contexts:
+- name: fake
+  context:
+    cluster: fake
+    user: agent
+current-context: fake
+users:
+- name: agent
+  user:
+    tokenFile: %s
+""" % (API_PORT, self.crt, tokfile))
+        self.logpath = os.path.join(d, "fake.log")
+        self.t0 = time.monotonic()
+        with open(self.logpath, "w") as logf:
+            self.proc = subprocess.Popen(
+                ["nsenter", "--net=/run/netns/" + env.ns, sys.executable,
+                 FAKE, "--port", str(API_PORT), "--ctl-port", str(CTL_PORT),
+                 "--cert", self.crt, "--key", key, "--token", token,
+                 "--page-max", str(page_max), "--whole-lines", "--load"] +
+                ["%s=%s" % rp for rp in loads],
+                stdout=logf, stderr=subprocess.STDOUT)
+
+    def tail(self):
+        try:
+            with open(self.logpath) as f:
+                return " | ".join(f.read().splitlines()[-3:])
+        except OSError:
+            return ""
+
+    def ctl(self, method, path, body=None):
+        t, st, data = ns_http(self.env.ns, CTL_PORT, method, path, body)
+        if st != 200:
+            raise RuntimeError("fake API server: %s %s: HTTP %d %s" %
+                               (method, path, st, data[:200]))
+        return t, json.loads(data)
+
+    def wait_up(self, timeout):
+        """Seconds from start until the control port answers."""
+        while time.monotonic() - self.t0 < timeout:
+            if self.proc.poll() is not None:
+                raise RuntimeError("fake API server exited (status %s): %s"
+                                   % (self.proc.returncode, self.tail()))
+            try:
+                self.ctl("GET", "/stats")
+                return time.monotonic() - self.t0
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("fake API server: not up in %d s" % timeout)
+
+    def wait_watches(self, n, timeout):
+        """Waits until n watches are open; returns the wait."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.ctl("GET", "/stats")[1]["open_watches"] >= n:
+                return time.monotonic() - t0
+            time.sleep(0.01)
+        raise RuntimeError("fake API server: not %d watches open in %d s" %
+                           (n, timeout))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def cpu_s(pid):
+    """User + system CPU seconds of process pid so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def maglev_ips(bpffs, name):
+    """The addresses of a service's backends in the maps (xlbctl)."""
+    r = subprocess.run([XLBCTL, "--bpffs", bpffs, "-o", "json", "maglev",
+                        "show", name], capture_output=True, text=True)
+    if r.returncode != 0:
+        return set()
+    return {b["ip"] for b in json.loads(r.stdout)["backends"]}
+
+
+def sync_histogram(ns):
+    """(count, sum seconds) of xlbd's event-to-map histogram (/metrics)."""
+    _, st, data = ns_http(ns, METRICS_PORT, "GET", "/metrics")
+    if st != 200:
+        raise RuntimeError("xlbd /metrics: HTTP %d" % st)
+    got = {}
+    for line in data.decode().splitlines():
+        m = re.match(r"xlb_sync_duration_seconds_(count|sum) (\S+)$", line)
+        if m:
+            got[m.group(1)] = float(m.group(2))
+    return got.get("count", 0), got.get("sum", 0.0)
+
+
+def bench_k8s(n, changes, poll=False):
+    """xlbd fed n Services and their EndpointSlices by the fake API
+    server; a change is one EndpointSlice applied through the server's
+    control port. poll: time a change by polling the maps with xlbctl
+    instead of by xlbd's log line."""
+    log("xlbd: %d services through the Kubernetes API (fake API server)"
+        % n)
+    env = Env("k", loopback=True)
+    fake = xd = None
+    res = {"n": n, "mode": "k8s"}
+    try:
+        env.mount_bpffs()
+        res["page_max"] = xlbd_list_limit()
+        t0 = time.monotonic()
+        files = [("services", os.path.join(env.dir, "services.json")),
+                 ("endpointslices", os.path.join(env.dir, "slices.json")),
+                 ("nodes", os.path.join(env.dir, "node.json"))]
+        write_json_list(files[0][1], (k8s_service(i) for i in range(n)))
+        write_json_list(files[1][1], (k8s_slice(i, False)
+                                      for i in range(n)))
+        write_json_list(files[2][1], [{
+            "metadata": {"name": K8S_NODE, "labels": {
+                "kubernetes.io/hostname": K8S_NODE}},
+            "spec": {}, "status": {}}])
+        res["objects_written_s"] = round(time.monotonic() - t0, 2)
+        fake = FakeApi(env, files, res["page_max"])
+        res["fake_start_s"] = round(fake.wait_up(CAP_S), 2)
+        fake_cpu0 = cpu_s(fake.proc.pid)
+        log("  objects written in %.1f s, fake API server up in %.1f s" %
+            (res["objects_written_s"], res["fake_start_s"]))
+
+        xd = Xlbd(env, None, n, source=[
+            "--kubeconfig", fake.kubeconfig, "--node-name", K8S_NODE,
+            "--metrics-address", "127.0.0.1:%d" % METRICS_PORT, "-vv"])
+        t, line, idx = xd.wait_line(r"ready:", 0, CAP_S)
+        res["ready_s"] = round(t - xd.t0, 4)
+        m = re.search(r"ready: (\d+) services, (\d+) backends, "
+                      r"programmed in ([0-9.]+) ms", line)
+        if not m or (int(m.group(1)), int(m.group(2))) != (n, 3 * n):
+            raise RuntimeError("ready, but not with %d services and %d "
+                               "backends: %s" % (n, 3 * n, line))
+        res["programmed_ms"] = float(m.group(3))
+        # Who the wait was for: xlbd's CPU time, and the fake server's
+        # (serving the lists) since it was up.
+        res["xlbd_cpu_at_ready_s"] = round(cpu_s(xd.proc.pid), 2)
+        res["fake_cpu_at_ready_s"] = round(cpu_s(fake.proc.pid) - fake_cpu0,
+                                           2)
+        with xd.cond:
+            listed = [lt for lt, l in xd.lines[:idx]
+                      if re.search(r"k8s: \S+: listed \d+ objects", l)]
+        res["listed_s"] = round(max(listed) - xd.t0, 4) if listed else None
+        st = fake.ctl("GET", "/stats")[1]
+        res["list_pages"] = st["list_pages"]
+        log("  ready after %.3f s (lists done at %s s, %d pages; CPU s: "
+            "xlbd %.2f, fake server %.2f; %s)" % (
+                res["ready_s"], res["listed_s"], res["list_pages"],
+                res["xlbd_cpu_at_ready_s"], res["fake_cpu_at_ready_s"],
+                line.split("ready:")[1].strip()))
+        # xlbd opens its watches after the lists: a change sent before
+        # would be timed with the watch set-up.
+        res["watch_after_ready_s"] = round(fake.wait_watches(3, 60), 3)
+        hist0 = sync_histogram(env.ns)
+
+        lat, own, logged, polls = [], [], [], []
+        changed = set()
+        start = time.monotonic()
+        for c in range(changes):
+            if time.monotonic() - start > CAP_S:
+                log("  changes stopped after %d: over %d s" % (c, CAP_S))
+                break
+            k = (c * 7919) % n
+            changed ^= {k}
+            body = json.dumps(k8s_slice(k, k in changed)).encode()
+            want = synth.endpoint(k, 0, 3, k if k in changed else None)
+            t_sent, _ = fake.ctl("POST", "/apply?res=endpointslices", body)
+            if poll:
+                while True:
+                    p0 = time.monotonic()
+                    found = want in maglev_ips(env.bpffs, k8s_svc_name(k))
+                    t = time.monotonic()
+                    polls.append(t - p0)
+                    if found:
+                        break
+                    if t - t_sent > 60:
+                        raise RuntimeError("change %d: %s not in the maps "
+                                           "after 60 s" % (c, want))
+                lat.append((t - t_sent) * 1000)
+            t, line, idx = xd.wait_line(r"k8s: \d+ Services applied:", idx,
+                                        60)
+            if not poll:
+                lat.append((t - t_sent) * 1000)
+            logged.append((t - t_sent) * 1000)
+            if not line.endswith("k8s: 1 Services applied: 0 added, "
+                                 "1 updated, 0 removed; backends +1 -1 ~0"):
+                raise RuntimeError("change %d: unexpected apply: %s" %
+                                   (c, line))
+            t, line, idx = xd.wait_line(r"k8s: \d+ events in the maps", idx,
+                                        60)
+            m = re.search(r"k8s: (\d+) events in the maps ([0-9.]+) ms",
+                          line)
+            if m.group(1) != "1":
+                raise RuntimeError("change %d: not one event: %s" %
+                                   (c, line))
+            own.append(float(m.group(2)))
+        res["changes"] = len(lat)
+        res["change_timed_by"] = ("xlbctl polling the maps" if poll else
+                                  "xlbd's applied line (-vv)")
+        if lat:
+            res["change_ms_each"] = [round(x, 3) for x in lat]
+            res["change_p50_ms"] = round(statistics.median(lat), 2)
+            res["change_p99_ms"] = round(pctile(lat, 0.99), 2)
+            res["change_max_ms"] = round(max(lat), 2)
+            res["change_own_p50_ms"] = round(statistics.median(own), 2)
+            res["change_own_p99_ms"] = round(pctile(own, 0.99), 2)
+        if poll and polls:
+            res["change_log_p50_ms"] = round(statistics.median(logged), 2)
+            res["change_log_p99_ms"] = round(pctile(logged, 0.99), 2)
+            res["poll_runs"] = len(polls)
+            res["poll_p50_ms"] = round(statistics.median(polls) * 1000, 2)
+            res["poll_max_ms"] = round(max(polls) * 1000, 2)
+        hist1 = sync_histogram(env.ns)
+        res["metrics_events"] = int(hist1[0] - hist0[0])
+        if res["metrics_events"]:
+            res["metrics_mean_ms"] = round(
+                (hist1[1] - hist0[1]) / res["metrics_events"] * 1000, 3)
+        if res["metrics_events"] != len(lat):
+            raise RuntimeError("/metrics: %d events in the sync histogram "
+                               "for %d changes" % (res["metrics_events"],
+                                                   len(lat)))
+        if lat:
+            last = (len(lat) - 1) * 7919 % n
+            want = synth.endpoint(last, 0, 3, last if last in changed
+                                  else None)
+            res["last_change_in_maps"] = want in maglev_ips(
+                env.bpffs, k8s_svc_name(last))
+        res["map_bytes"], res["maps"] = map_memory(env.bpffs)
+        res["rss_peak_kb"] = xd.peak_rss_kb()
+        res["rss_end_kb"] = xd.peak_rss_kb("VmRSS")
+        log("  change p50 %.1f ms, p99 %.1f ms (xlbd's own p50 %.2f ms, "
+            "/metrics mean %.2f ms); maps %.1f MiB; RSS peak %.1f MiB, at the "
+            "end %.1f MiB" % (
+                res.get("change_p50_ms", 0), res.get("change_p99_ms", 0),
+                res.get("change_own_p50_ms", 0),
+                res.get("metrics_mean_ms", 0), res["map_bytes"] / 2**20,
+                (res["rss_peak_kb"] or 0) / 1024,
+                (res["rss_end_kb"] or 0) / 1024))
+        if poll and polls:
+            log("  by xlbd's log line: p50 %.1f ms, p99 %.1f ms; one "
+                "xlbctl poll %.1f ms (p50), %d polls" % (
+                    res["change_log_p50_ms"], res["change_log_p99_ms"],
+                    res["poll_p50_ms"], res["poll_runs"]))
+    except (RuntimeError, subprocess.CalledProcessError, OSError,
+            ValueError) as e:
+        res["error"] = str(e)
+        log("  error: %s" % e)
+        if fake:
+            log("  fake API server: %s" % fake.tail())
+    finally:
+        if xd:
+            xd.stop()
+        if fake:
+            fake.stop()
+        env.close()
+    return res
+
+
 def timed_restore(ns, flavour, path, noflush=False):
     cmd = ["ip", "netns", "exec", ns, "iptables-%s-restore" % flavour]
     if noflush:
@@ -394,9 +865,29 @@ def fmt(v, unit=""):
 
 
 def mode_title(r):
+    if r.get("mode") == "k8s":
+        return "Kubernetes API"
     if r.get("mode") == "dir":
         return "directory, %d files of %d" % (r["files"], r["per_file"])
     return "one file"
+
+
+def k8s_note(xl):
+    """What the Kubernetes rows measured, under the table."""
+    k8s = [r for r in xl if r.get("mode") == "k8s" and "error" not in r]
+    if not k8s:
+        return []
+    r = k8s[0]
+    how = ("the first xlbctl poll of the maps that shows it (one poll "
+           "%s ms)" % fmt(r.get("poll_p50_ms"))
+           if r.get("change_timed_by", "").startswith("xlbctl") else
+           "xlbd's (-vv) line that applied it")
+    return ["", "Kubernetes API: Services and EndpointSlices listed from "
+            "selftests/k8s/fake_apiserver.py over TLS in pages of %d "
+            "(xlbd's limit), then watched; a change is the EndpointSlice "
+            "POSTed to the server's control port, timed to %s; xlbd "
+            "apply: the event's arrival in xlbd to the maps." %
+            (r.get("page_max", 0), how)]
 
 
 def markdown(xl, ipt):
@@ -419,6 +910,7 @@ def markdown(xl, ipt):
             fmt(r.get("change_own_p50_ms")), fmt(r.get("change_own_p99_ms")),
             fmt(r["map_bytes"] / 2**20) if "map_bytes" in r else "-",
             fmt(r["rss_peak_kb"] / 1024) if r.get("rss_peak_kb") else "-"))
+    out += k8s_note(xl)
     out.append("")
     out.append("| N | iptables | full restore s | full re-restore s "
                "(1 change) | --noflush delta s (1 change) | "
@@ -442,13 +934,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--changes", type=int, default=100)
-    ap.add_argument("--modes", default="file,dir")
+    ap.add_argument("--modes", default="file,dir,k8s")
     ap.add_argument("--per-file", type=int, default=100)
     ap.add_argument("--flavours", default="legacy,nft")
     ap.add_argument("--no-xlbd", action="store_true")
+    ap.add_argument("--k8s-poll", action="store_true",
+                    help="time the Kubernetes mode's changes by polling "
+                    "the maps with xlbctl, not by xlbd's log line")
     ap.add_argument("--out")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",") if x]
+    modes = [m for m in a.modes.split(",") if m]
+    if any(m not in ("file", "dir", "k8s") for m in modes):
+        sys.exit("--modes: a list of file, dir, k8s")
     if os.geteuid() != 0:
         sys.exit("bench/cp.py: needs root")
     if not (1 <= a.changes <= 1000) or any(not 1 <= n <= 1000000
@@ -464,8 +962,12 @@ def main():
     try:
         for n in sizes:
             if not a.no_xlbd:
-                for mode in a.modes.split(","):
-                    xl.append(bench_xlbd(n, a.changes, mode, a.per_file))
+                for mode in modes:
+                    if mode == "k8s":
+                        xl.append(bench_k8s(n, a.changes, a.k8s_poll))
+                    else:
+                        xl.append(bench_xlbd(n, a.changes, mode,
+                                             a.per_file))
             for fl in [f for f in a.flavours.split(",") if f]:
                 ipt.append(bench_iptables(n, fl, tmpdir))
     finally:
