@@ -885,8 +885,10 @@ def k8s_note(xl):
     return ["", "Kubernetes API: Services and EndpointSlices listed from "
             "selftests/k8s/fake_apiserver.py over TLS in pages of %d "
             "(xlbd's limit), then watched; a change is the EndpointSlice "
-            "POSTed to the server's control port, timed to %s; xlbd "
-            "apply: the event's arrival in xlbd to the maps." %
+            "POSTed to the server's control port, timed to %s; "
+            "programmed: xlbd's figure in its ready line, here the "
+            "handling of the last list and the first sync; xlbd apply: "
+            "the event's arrival in xlbd to the maps." %
             (r.get("page_max", 0), how)]
 
 
