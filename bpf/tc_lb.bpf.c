@@ -49,11 +49,14 @@ int xlb_tc(struct __sk_buff *skb)
 	/* The helpers above invalidated every packet pointer. */
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	ifindex = xlb_fib_forward(skb, data, data_end, &p, skb->ingress_ifindex);
+	ifindex = xlb_fib_forward(skb, data, data_end, &p, &n,
+				  skb->ingress_ifindex);
 	if (!ifindex) {
 		xlb_stat(XLB_STAT_FIB_MISS, len);
 		return TC_ACT_OK;
 	}
+	if (n.hop_dir == XLB_CT_LOOKED_UP)
+		xlb_stat(XLB_STAT_FIB_LOOKUP, len);
 	xlb_stat(XLB_STAT_FIB_FWD, len);
 	return bpf_redirect(ifindex, 0);
 }

@@ -44,12 +44,14 @@ int xlb_xdp(struct xdp_md *ctx)
 	if (!xlb_cfg.fib_redirect)
 		return XDP_PASS;
 
-	ifindex = xlb_fib_forward(ctx, data, data_end, &p,
+	ifindex = xlb_fib_forward(ctx, data, data_end, &p, &n,
 				  ctx->ingress_ifindex);
 	if (!ifindex) {
 		xlb_stat(XLB_STAT_FIB_MISS, len);
 		return XDP_PASS;
 	}
+	if (n.hop_dir == XLB_CT_LOOKED_UP)
+		xlb_stat(XLB_STAT_FIB_LOOKUP, len);
 	xlb_stat(XLB_STAT_FIB_FWD, len);
 	return bpf_redirect(ifindex, 0);
 }

@@ -122,13 +122,17 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 	struct xlb_ct_val *ct;
 	__u32 id;
 
-	xlb_ct_key_of(&k, p, XLB_CT_FWD);
-	ct = bpf_map_lookup_elem(&xlb_ct, &k);
+	/* A new flow's entry was just looked up (xlb_lb_established). */
+	ct = NULL;
+	if (!n->ct_missed) {
+		xlb_ct_key_of(&k, p, XLB_CT_FWD);
+		ct = bpf_map_lookup_elem(&xlb_ct, &k);
+	}
 	if (ct) {
 		be = xlb_backend_usable(ct->backend_id, ct->svc_id);
 		if (be && ct->svc_id == svc->svc_id &&
 		    (be->state == XLB_BE_ACTIVE || !xlb_is_tcp_syn(p))) {
-			xlb_ct_touch(ct);
+			xlb_hop_take(n, ct, xlb_ct_touch(ct), XLB_CT_FWD);
 			id = ct->backend_id;
 			goto found;
 		}
@@ -278,12 +282,14 @@ XLB_SUBPROG int xlb_lb_established(const struct xlb_pkt *p,
 
 	xlb_ct_key_of(&k, p, XLB_CT_FWD);
 	ct = bpf_map_lookup_elem(&xlb_ct, &k);
-	if (!ct)
+	if (!ct) {
+		n->ct_missed = 1;
 		return 0;
+	}
 	be = xlb_backend_usable(ct->backend_id, ct->svc_id);
 	if (!be || (be->state != XLB_BE_ACTIVE && xlb_is_tcp_syn(p)))
 		return 0;
-	xlb_ct_touch(ct);
+	xlb_hop_take(n, ct, xlb_ct_touch(ct), XLB_CT_FWD);
 	__builtin_memcpy(&n->addr, &be->addr, 16);
 	n->port = be->port;
 	n->side = XLB_NAT_DST;
@@ -357,7 +363,7 @@ reply:
 	ct = bpf_map_lookup_elem(&xlb_ct, &k);
 	if (!ct)
 		return XLB_STAT_PASS;
-	xlb_ct_touch(ct);
+	xlb_hop_take(n, ct, xlb_ct_touch(ct), XLB_CT_REV);
 	__builtin_memcpy(&n->addr, &ct->nat_addr, 16);
 	n->port = ct->nat_port;
 	n->side = XLB_NAT_SRC;

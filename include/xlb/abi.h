@@ -217,6 +217,8 @@ _Static_assert(sizeof(struct xlb_ct_key) == 40, "xlb_ct_key size");
 enum {
 	XLB_CT_FWD = 1,		/* client -> VIP */
 	XLB_CT_REV = 2,		/* backend -> client */
+	XLB_CT_LOOKED_UP = 3,	/* kernel side only: not a key, a mark that
+				 * the packet's next hop was looked up */
 };
 
 /* The flow is a backend's connection to its own service, balanced to
@@ -236,10 +238,24 @@ struct xlb_ct_val {
 	__u16 flags;		/* XLB_CT_F_* */
 	__u32 backend_id;	/* backend chosen for the flow */
 	__u32 svc_id;		/* service of the flow */
-	__u32 pad;		/* zero */
+	__u32 hop_ifindex;	/* fib_redirect: the flow's cached next hop,
+				 * egress ifindex; 0: none */
 	__u64 last_seen;	/* bpf_ktime_get_ns() of a recent packet */
+	__u64 hop_stamp;	/* coarse clock when the hop was looked up */
+	__u8 hop_dmac[6];	/* next hop's MAC address */
+	__u8 hop_smac[6];	/* egress interface's MAC address */
+	__u16 hop_len;		/* largest L3 length the lookup checked
+				 * against the route's MTU */
+	__u16 pad;		/* zero */
 };
-_Static_assert(sizeof(struct xlb_ct_val) == 40, "xlb_ct_val size");
+_Static_assert(sizeof(struct xlb_ct_val) == 64, "xlb_ct_val size");
+
+/* With fib_redirect, a flow's next hop (bpf_fib_lookup's answer for the
+ * rewritten packet) is kept in its conntrack entry and reused for at most
+ * this long: the lookup was a fifth of an established packet's cost. A
+ * route, neighbour or MTU change reaches a flow within this time; a packet
+ * longer than hop_len is looked up again (the lookup checks the MTU). */
+#define XLB_CT_HOP_NS		(100ull * 1000 * 1000)
 
 /* last_seen is CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns): a
  * precise clock read costs more than the rest of an established flow's
@@ -306,6 +322,9 @@ enum {
 				 * packet (and source) restored to the VIP */
 	XLB_STAT_HAIRPIN,	/* a backend balanced to itself: source NATed
 				 * to the hairpin address (either way) */
+	XLB_STAT_FIB_LOOKUP,	/* redirected after a bpf_fib_lookup; the
+				 * other fib_redirect packets used the flow's
+				 * cached next hop */
 	XLB_STAT_MAX,
 };
 
@@ -313,7 +332,8 @@ enum {
 	{ "passed", "dnat", "reverse_nat", "ct_new", "ct_stale",           \
 	  "no_backend", "parse_error", "unsupported", "fib_redirect",      \
 	  "fib_miss", "nat_error", "source_denied", "affinity_hit",        \
-	  "rejected", "fragment_miss", "icmp_reverse_nat", "hairpin" }
+	  "rejected", "fragment_miss", "icmp_reverse_nat", "hairpin",      \
+	  "fib_lookup" }
 
 /*
  * xlb_ports: ARRAY of 65536 (one per port number, host order), mmap-able.
