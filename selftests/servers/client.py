@@ -2,9 +2,12 @@
 """Test clients for the traffic tests. Every mode is bounded in time.
 
 client.py udp HOST PORT [--sport P[-Q]] [--count N] [--timeout S]
+                        [--size BYTES] [--no-df]
     A connected UDP socket (it accepts datagrams from HOST:PORT only) sends
     N datagrams and prints each reply; exits 1 on a missing reply. With a
     source port range, one socket per port in turn, "PORT REPLY" lines.
+    --size pads each datagram to BYTES of payload; --no-df (IPv4) sends
+    without Don't Fragment, so a router fragments what does not fit.
 
 client.py get HOST PORT --sport P[-Q] [--want NAME]
     One HTTP request per source port in turn, each on a new connection
@@ -43,11 +46,14 @@ def udp_one(a, sport, prefix):
     if sport:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("", sport))
+    if a.no_df:
+        # IP_MTU_DISCOVER, IP_PMTUDISC_DONT (not in Python's socket module)
+        s.setsockopt(socket.IPPROTO_IP, 10, 0)
     s.connect((a.host, a.port))
     s.settimeout(a.timeout)
     rc = 0
     for i in range(a.count):
-        s.send(b"ping %d" % i)
+        s.send((b"ping %d " % i).ljust(a.size, b"."))
         try:
             print(prefix + s.recv(2048).decode(), flush=True)
         except (socket.timeout, OSError) as e:
@@ -160,6 +166,8 @@ def main():
     ap.add_argument("--sport", default="")
     ap.add_argument("--want")
     ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--size", type=int, default=0)
+    ap.add_argument("--no-df", action="store_true")
     ap.add_argument("--timeout", type=float, default=2.0)
     ap.add_argument("--state")
     ap.add_argument("--stop")
