@@ -939,6 +939,10 @@ def main():
     ap.add_argument("--modes", default="file,dir,k8s")
     ap.add_argument("--per-file", type=int, default=100)
     ap.add_argument("--flavours", default="legacy,nft")
+    ap.add_argument("--iptables-max", type=int, default=0,
+                    help="run the iptables anchors only up to this many "
+                    "services (0: every size); nft at 100,000 alone "
+                    "takes about 10 minutes")
     ap.add_argument("--no-xlbd", action="store_true")
     ap.add_argument("--k8s-poll", action="store_true",
                     help="time the Kubernetes mode's changes by polling "
@@ -970,6 +974,10 @@ def main():
                     else:
                         xl.append(bench_xlbd(n, a.changes, mode,
                                              a.per_file))
+            if a.iptables_max and n > a.iptables_max:
+                log("iptables at %d services: not run (--iptables-max %d)"
+                    % (n, a.iptables_max))
+                continue
             for fl in [f for f in a.flavours.split(",") if f]:
                 ipt.append(bench_iptables(n, fl, tmpdir))
     finally:

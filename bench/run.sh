@@ -7,7 +7,7 @@
 # absolute figures are context only.
 #
 #   bench/run.sh [--quick] [--no-control-plane] [--cases LIST] [--reps N]
-#                [--results-dir DIR]
+#                [--results-dir DIR] [--iptables-max N]
 #
 # --quick (under 3 minutes): packet cost, live rate for (a) plain
 # routing, (b) iptables-legacy with 1,000 services and (d) xlb XDP_PASS,
@@ -16,7 +16,9 @@
 # non-zero only on gross regressions (wide gates, see bench/report.py).
 # Without --quick: every live case, 3 repetitions, and the whole
 # control-plane benchmark (bench/cp.py: 1,000 / 10,000 / 100,000
-# services, xlbd through one file and through a directory, iptables).
+# services, xlbd through one file, a directory and the Kubernetes API,
+# iptables); --iptables-max N runs the iptables anchors only up to N
+# services (nft at 100,000 alone takes about 10 minutes).
 #
 # Live topology, one set of namespaces per case (prefix xb<pid>):
 #   <pfx>g: gen0 10.0.1.1 -- lb0 10.0.1.2 :<pfx>l: lb1 10.0.2.1 -- be0 10.0.2.2 :<pfx>b
@@ -33,6 +35,7 @@ control_plane=1
 cases=""
 reps=3
 results_dir=bench/results
+cp_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 ;;
@@ -40,7 +43,8 @@ while [ $# -gt 0 ]; do
 	--cases) cases="$2"; shift ;;
 	--reps) reps="$2"; shift ;;
 	--results-dir) results_dir="$2"; shift ;;
-	-h | --help) sed -n '3,26p' "$0"; exit 0 ;;
+	--iptables-max) cp_args+=(--iptables-max "$2"); shift ;;
+	-h | --help) sed -n '3,28p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -320,7 +324,7 @@ if [ $control_plane = 1 ]; then
 		python3 bench/cp.py --sizes 1000 --changes 20 --flavours "" \
 			--out "$work/cp.json" || failed_parts+=(control-plane)
 	else
-		python3 bench/cp.py --out "$work/cp.json" ||
+		python3 bench/cp.py "${cp_args[@]}" --out "$work/cp.json" ||
 			failed_parts+=(control-plane)
 	fi
 fi
