@@ -61,7 +61,7 @@ int xb_s3_ct(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	if (!bpf_map_lookup_elem(&xlb_svc, &vk))
 		return XDP_DROP;
-	xlb_ct_key_of(&k, &p, XLB_CT_FWD);
+	xlb_ct_client_key(&k, &p.saddr, p.sport, p.proto, p.family);
 	if (!bpf_map_lookup_elem(&xlb_ct, &k))
 		return XDP_DROP;
 	return XDP_PASS;
@@ -79,7 +79,7 @@ int xb_s4_backend(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	if (!bpf_map_lookup_elem(&xlb_svc, &vk))
 		return XDP_DROP;
-	xlb_ct_key_of(&k, &p, XLB_CT_FWD);
+	xlb_ct_client_key(&k, &p.saddr, p.sport, p.proto, p.family);
 	ct = bpf_map_lookup_elem(&xlb_ct, &k);
 	if (!ct)
 		return XDP_DROP;
@@ -100,7 +100,7 @@ int xb_s5_touch(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	if (!bpf_map_lookup_elem(&xlb_svc, &vk))
 		return XDP_DROP;
-	xlb_ct_key_of(&k, &p, XLB_CT_FWD);
+	xlb_ct_client_key(&k, &p.saddr, p.sport, p.proto, p.family);
 	ct = bpf_map_lookup_elem(&xlb_ct, &k);
 	if (!ct)
 		return XDP_DROP;
@@ -127,7 +127,7 @@ int xb_s6_nat(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	if (!bpf_map_lookup_elem(&xlb_svc, &vk))
 		return XDP_DROP;
-	xlb_ct_key_of(&k, &p, XLB_CT_FWD);
+	xlb_ct_client_key(&k, &p.saddr, p.sport, p.proto, p.family);
 	ct = bpf_map_lookup_elem(&xlb_ct, &k);
 	if (!ct)
 		return XDP_DROP;
@@ -157,7 +157,7 @@ int xb_n0_miss(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	if (!bpf_map_lookup_elem(&xlb_svc, &vk))
 		return XDP_DROP;
-	xlb_ct_key_of(&k, &p, XLB_CT_FWD);
+	xlb_ct_client_key(&k, &p.saddr, p.sport, p.proto, p.family);
 	if (bpf_map_lookup_elem(&xlb_ct, &k))
 		return XDP_DROP;
 	return XDP_PASS;
@@ -178,7 +178,7 @@ int xb_n1_pick(struct xdp_md *ctx)
 	svc = bpf_map_lookup_elem(&xlb_svc, &vk);
 	if (!svc)
 		return XDP_DROP;
-	xlb_ct_key_of(&k, &p, XLB_CT_FWD);
+	xlb_ct_client_key(&k, &p.saddr, p.sport, p.proto, p.family);
 	if (bpf_map_lookup_elem(&xlb_ct, &k))
 		return XDP_DROP;
 	id = xlb_maglev_pick(svc, &p);
@@ -187,7 +187,7 @@ int xb_n1_pick(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* The same plus the conntrack inserts and the rewrite: xlb_xdp's new
+/* The same plus the conntrack insert and the rewrite: xlb_xdp's new
  * flow path without its four counters. */
 SEC("xdp")
 int xb_n2_insert(struct xdp_md *ctx)
@@ -207,14 +207,14 @@ int xb_n2_insert(struct xdp_md *ctx)
 	svc = bpf_map_lookup_elem(&xlb_svc, &vk);
 	if (!svc)
 		return XDP_DROP;
-	xlb_ct_key_of(&k, &p, XLB_CT_FWD);
+	xlb_ct_client_key(&k, &p.saddr, p.sport, p.proto, p.family);
 	if (bpf_map_lookup_elem(&xlb_ct, &k))
 		return XDP_DROP;
 	id = xlb_maglev_pick(svc, &p);
 	be = xlb_backend_usable(id, svc->svc_id);
 	if (!be)
 		return XDP_DROP;
-	xlb_ct_insert(&p, be, id, svc->svc_id, NULL);
+	xlb_ct_insert(&p, be, id, NULL, &n);
 	__builtin_memcpy(&n.addr, &be->addr, 16);
 	n.port = be->port;
 	n.side = XLB_NAT_DST;
@@ -253,7 +253,7 @@ int xb_p1_miss(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	if (bpf_map_lookup_elem(&xlb_svc, &vk))
 		return XDP_DROP;
-	xlb_ct_key_of(&k, &p, XLB_CT_REV);
+	xlb_ct_client_key(&k, &p.daddr, p.dport, p.proto, p.family);
 	if (bpf_map_lookup_elem(&xlb_ct, &k))
 		return XDP_DROP;
 	return XDP_PASS;

@@ -423,12 +423,12 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* A conntrack pair for client -> vip balanced to backend be_id. */
+/* The conntrack entry of client -> vip balanced to backend be_id: the
+ * client entry the datapath makes for a new flow. */
 static int add_flow(struct xlb_xdp_lb *skel, int family,
 		    const union xlb_addr *client, __u16 cport,
 		    const union xlb_addr *vip, __u16 vport, __u8 proto,
-		    const union xlb_addr *be, __u16 bport, __u32 be_id,
-		    __u32 svc_id)
+		    __u32 be_id, __u32 svc_id)
 {
 	int fd = bpf_map__fd(skel->maps.xlb_ct);
 	struct xlb_ct_key k = {};
@@ -436,30 +436,16 @@ static int add_flow(struct xlb_xdp_lb *skel, int family,
 	int err;
 
 	k.saddr = *client;
-	k.daddr = *vip;
 	k.sport = htons(cport);
-	k.dport = htons(vport);
 	k.proto = proto;
 	k.family = family;
-	k.dir = XLB_CT_FWD;
-	v.nat_addr = *be;
-	v.nat_port = htons(bport);
+	k.dir = XLB_CT_CLIENT;
+	v.nat_addr = *vip;
+	v.nat_port = htons(vport);
 	v.backend_id = be_id;
 	v.svc_id = svc_id;
 	v.last_seen = now_ns();
 	err = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
-	if (err)
-		goto out;
-
-	k.saddr = *be;
-	k.daddr = *client;
-	k.sport = htons(bport);
-	k.dport = htons(cport);
-	k.dir = XLB_CT_REV;
-	v.nat_addr = *vip;
-	v.nat_port = htons(vport);
-	err = bpf_map_update_elem(fd, &k, &v, BPF_ANY);
-out:
 	if (err)
 		pr_err("xlb_ct: insert flow of service %u: %s", svc_id,
 		       strerror(-err));
@@ -925,32 +911,27 @@ static int fill_sticky(struct inst *in, const struct setup *su)
  * service's backend index 1. */
 static int fill_flows(struct xlb_xdp_lb *skel, struct setup *su)
 {
-	union xlb_addr client = {}, vip = {}, be = {};
+	union xlb_addr client = {}, vip = {};
 	int err;
 
 	client.v4 = client4;
 	vip.v4 = vip4(su->svc_target);
-	be.v4 = be4(su->svc_target, 1);
 	err = add_flow(skel, XLB_AF_INET, &client, 40000, &vip, 80,
-		       IPPROTO_TCP, &be, 8080, (su->svc_target - 1) * N_BE + 2,
+		       IPPROTO_TCP, (su->svc_target - 1) * N_BE + 2,
 		       su->svc_target);
 	if (err)
 		return err;
 
 	vip.v4 = vip4(su->svc_udp);
-	be.v4 = be4(su->svc_udp, 1);
 	err = add_flow(skel, XLB_AF_INET, &client, 40000, &vip, 53,
-		       IPPROTO_UDP, &be, 5353, (su->svc_udp - 1) * N_BE + 2,
-		       su->svc_udp);
+		       IPPROTO_UDP, (su->svc_udp - 1) * N_BE + 2, su->svc_udp);
 	if (err)
 		return err;
 
 	memcpy(&client, &su->c6, 16);
 	memcpy(&vip, &su->v6, 16);
-	memcpy(&be, &su->b6[1], 16);
 	return add_flow(skel, XLB_AF_INET6, &client, 40000, &vip, 80,
-			IPPROTO_TCP, &be, 8080, (su->svc_v6 - 1) * N_BE + 2,
-			su->svc_v6);
+			IPPROTO_TCP, (su->svc_v6 - 1) * N_BE + 2, su->svc_v6);
 }
 
 /* Sends the first fragment of datagram FRAG_ID (client4:40001 to the UDP
@@ -1055,14 +1036,15 @@ static void prepare(struct setup *su, struct pkt *fixed, struct pkt *new1,
 			e->off = off_v4_saddr;
 			break;
 		case S_NON_VIP:
-			/* 10.200.0.1: no VIP, no tracked reply. */
+			/* 10.200.0.1: no VIP, no tracked reply. Port 40100
+			 * of the client has no flow (40000 has). */
 			build_v4(&fixed[i], client4, htonl(0x0ac80001u),
-				 IPPROTO_TCP, 40000, 80, 0x10);
+				 IPPROTO_TCP, 40100, 80, 0x10);
 			e->n = 0;
 			break;
 		case S_NON_VIP_PORT:
 			build_v4(&fixed[i], client4, htonl(0x0ac80001u),
-				 IPPROTO_TCP, 40000, 22, 0x10);
+				 IPPROTO_TCP, 40100, 22, 0x10);
 			e->n = 0;
 			break;
 		case S_AFFINITY:
@@ -1073,13 +1055,13 @@ static void prepare(struct setup *su, struct pkt *fixed, struct pkt *new1,
 		case S_SRC_DENIED:
 			/* Dropped: the verdict and counters are checked. */
 			build_v4(&fixed[i], client4, vip4(su->svc_src),
-				 IPPROTO_TCP, 40000, 80, 0x02);
+				 IPPROTO_TCP, 40100, 80, 0x02);
 			e->n = 0;
 			break;
 		case S_REJECT:
 			/* No payload: a segment with data is not answered. */
 			build_v4_pl(&fixed[i], client4, vip4(su->svc_rej),
-				    IPPROTO_TCP, 40000, 80, 0x02, 0);
+				    IPPROTO_TCP, 40100, 80, 0x02, 0);
 			break;
 		case S_FRAG:
 			build_v4_frag(&fixed[i], client4, vip4(su->svc_udp), 0,
@@ -1112,10 +1094,11 @@ static struct stage stages[] = {
 	{ "xlb_xdp", "+ 3 per-CPU counters = xlb_xdp", P_EST },
 	{ "xb_n0_miss", "new flow: parse, VIP lookup, conntrack miss", P_NEW },
 	{ "xb_n1_pick", "+ flow hash, Maglev slot, backend lookup", P_NEW },
-	{ "xb_n2_insert", "+ 2 conntrack inserts, DNAT", P_NEW },
+	{ "xb_n2_insert", "+ conntrack insert (one client entry), DNAT",
+	  P_NEW },
 	{ "xlb_xdp", "+ 4 per-CPU counters = xlb_xdp", P_NEW },
 	{ "xb_p1_miss", "non-VIP on a frontend port: parse, VIP miss, "
-	  "reverse ct miss", P_NONVIP },
+	  "reply ct miss", P_NONVIP },
 	{ "xlb_xdp", "+ 1 per-CPU counter = xlb_xdp", P_NONVIP },
 	{ "xb_p0_ports", "non-VIP on port 22: parse, two xlb_ports reads "
 	  "(the port filter's path)", P_PORT },
@@ -1474,18 +1457,16 @@ static void unload(struct inst *in)
 	memset(in, 0, sizeof(*in));
 }
 
-/* Key i of the flows that fill a conntrack table to capacity: client
- * 10.5.x.y:port to the target VIP. */
+/* Key i of the flows that fill a conntrack table to capacity: the client
+ * entries of clients 10.5.x.y:port (to the target VIP). */
 static void filler_key(struct xlb_ct_key *k, const struct setup *su, __u32 i)
 {
 	memset(k, 0, sizeof(*k));
 	k->saddr.v4 = htonl(0x0a050000u | (i >> 14));
-	k->daddr.v4 = vip4(su->svc_target);
 	k->sport = htons(1024 + (i & 0x3fff));
-	k->dport = htons(80);
 	k->proto = IPPROTO_TCP;
 	k->family = XLB_AF_INET;
-	k->dir = XLB_CT_FWD;
+	k->dir = XLB_CT_CLIENT;
 }
 
 /* Fills the conntrack map with as many flows as it holds, so that every
@@ -1508,8 +1489,8 @@ static int fill_ct(struct inst *in, const struct setup *su)
 		n = in->ct_entries - done < chunk ? in->ct_entries - done : chunk;
 		for (i = 0; i < n; i++) {
 			filler_key(&keys[i], su, done + i);
-			vals[i].nat_addr.v4 = be4(su->svc_target, 0);
-			vals[i].nat_port = htons(8080);
+			vals[i].nat_addr.v4 = vip4(su->svc_target);
+			vals[i].nat_port = htons(80);
 			vals[i].backend_id = (su->svc_target - 1) * N_BE + 1;
 			vals[i].svc_id = su->svc_target;
 			vals[i].last_seen = now_ns();

@@ -917,10 +917,12 @@ struct fixture {
 /* What xlb_ct holds for the input packet's flow after it ran. */
 enum {
 	CT_ANY,		/* not checked */
-	CT_NONE,	/* no forward entry */
-	CT_BE,		/* forward entry to .be of .svc, and the reverse
-			 * entry restoring the address and port the
-			 * packet was sent to */
+	CT_NONE,	/* no entry for the flow */
+	CT_BE,		/* the client entry alone, naming the frontend the
+			 * packet was sent to, .be and .svc */
+	CT_PAIR,	/* the client's port belongs to another flow: a
+			 * forward entry to .be of .svc and the reverse
+			 * entry restoring the frontend */
 };
 
 /* bpf_prog_test_run refuses (EINVAL) to build an skb from an untagged
@@ -1260,6 +1262,27 @@ static const struct fixture fixtures[] = {
 	{ "UDP v4 reply from the backend is reverse-NATed to the VIP",
 	  .in = { UDP4(BE4_U, 5353, CLI4, 40002), .payload_len = 120 },
 	  RNAT(SVC_U4), .stats = ST_RNAT },
+	/* The client reuses port 40001 towards another service. */
+	{ "TCP v4 SYN from a tracked client port to another VIP is a flow of its own",
+	  .in = { TCP4(CLI4, 40001, VIP4_FE, 80), .tcp_flags = SYN },
+	  DNAT(SVC_FE4, BE_FE4), .stats = ST_NEW, .ct = CT_PAIR },
+	{ "TCP v4 data of that second flow goes to its backend",
+	  .in = { TCP4(CLI4, 40001, VIP4_FE, 80), .tcp_flags = ACK,
+		  .payload_len = 10 },
+	  DNAT(SVC_FE4, BE_FE4), .stats = ST_DNAT, .ct = CT_PAIR },
+	{ "TCP v4 data of the first flow of that port still goes to its backend",
+	  .in = { TCP4(CLI4, 40001, VIP4, 80), .tcp_flags = ACK,
+		  .payload_len = 10 },
+	  DNAT(SVC_T4, BE_T4), .stats = ST_DNAT, .ct = CT_BE },
+	{ "TCP v4 reply of the second flow is from the second VIP",
+	  .in = { TCP4(BE4_FE, 8080, CLI4, 40001), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_FE4), .stats = ST_RNAT },
+	{ "TCP v4 reply of the first flow is still from the first VIP",
+	  .in = { TCP4(BE4_T, 8080, CLI4, 40001), .tcp_flags = ACK },
+	  RNAT(SVC_T4), .stats = ST_RNAT },
+	{ "TCP v4 from a host that is not its backend, from a backend port, to that client port passes untouched",
+	  .in = { TCP4(CLI4_B, 8080, CLI4, 40001), .tcp_flags = ACK },
+	  UNCHANGED, .stats = ST_PASS },
 	{ "UDP v4 with zero checksum to a VIP keeps checksum zero",
 	  .in = { UDP4(CLI4, 40003, VIP4, 53), .udp_nocsum = true },
 	  DNAT(SVC_U4, BE_U4), .stats = ST_NEW },
@@ -1543,6 +1566,15 @@ static const struct fixture fixtures[] = {
 	{ "frontends v4: reply via the second node address comes from it",
 	  .in = { TCP4(BE4_FE, 8080, CLI4, 48005), .tcp_flags = SYN | ACK },
 	  RNAT(SVC_FE4), .fe = FE_NP4_B, .stats = ST_RNAT },
+	/* The client reuses port 48001 (cluster IP) towards the external IP:
+	 * the backend is the same, so the first flow has ended (the backend
+	 * would see one connection): the new one takes the client entry. */
+	{ "frontends v4: a client port reused towards another frontend of the same backend takes its entry",
+	  .in = { TCP4(CLI4, 48001, EXT4_FE, 80), .tcp_flags = SYN },
+	  DNAT(SVC_FE4, BE_FE4), .stats = ST_NEW, .ct = CT_BE },
+	{ "frontends v4: the reused port's reply comes from the new frontend",
+	  .in = { TCP4(BE4_FE, 8080, CLI4, 48001), .tcp_flags = SYN | ACK },
+	  RNAT(SVC_FE4), .fe = FE_EXT4, .stats = ST_RNAT },
 	{ "frontends v4: node address on the service port (no frontend) passes",
 	  .in = { TCP4(CLI4, 48006, NODE4, 80), .tcp_flags = SYN },
 	  UNCHANGED, .stats = ST_PASS, .ct = CT_NONE },
@@ -1950,6 +1982,31 @@ static void spec_ct_key(struct xlb_ct_key *k, const struct pkt_spec *s,
 	k->dir = dir;
 }
 
+/* The client entry's key of the input's client. */
+static void spec_client_key(struct xlb_ct_key *k, const struct pkt_spec *s)
+{
+	memset(k, 0, sizeof(*k));
+	addr_to_xlb(&k->saddr, &s->saddr, s->family);
+	k->sport = htons(s->sport);
+	k->proto = s->proto;
+	k->family = xlb_family(s->family);
+	k->dir = XLB_CT_CLIENT;
+}
+
+/* Whether the entry v names backend be of service svc, restoring (or
+ * holding, fwd) the address and port a, port; describes it in why if not. */
+static void ct_val_check(const char *what, const struct xlb_ct_val *v,
+			 __u32 be, __u32 svc, const union xlb_addr *a,
+			 __u16 port, char *why, size_t len)
+{
+	if (v->backend_id != be || v->svc_id != svc ||
+	    memcmp(&v->nat_addr, a, sizeof(*a)) || v->nat_port != htons(port))
+		snprintf(why, len,
+			 "%s: backend %u service %u port %u, want backend %u "
+			 "service %u port %u", what, v->backend_id, v->svc_id,
+			 ntohs(v->nat_port), be, svc, port);
+}
+
 /* Checks f->ct against xlb_ct after the input packet in ran. */
 static void check_ct(const struct prog *pg, const struct fixture *f,
 		     const struct pkt_spec *in)
@@ -1957,18 +2014,23 @@ static void check_ct(const struct prog *pg, const struct fixture *f,
 	const struct t_be *b = be_of(f->be);
 	struct xlb_ct_key k;
 	struct xlb_ct_val v;
-	union xlb_addr a;
+	union xlb_addr a, fe;
 	struct pkt_spec r;
 	char why[256] = "";
-	int found;
+	int client, fwd, rev;
 
 	if (f->ct == CT_ANY)
 		return;
+	addr_to_xlb(&fe, &in->daddr, in->family);
+	spec_client_key(&k, in);
+	client = !bpf_map_lookup_elem(env.ct_fd, &k, &v) &&
+		 !memcmp(&v.nat_addr, &fe, sizeof(fe)) &&
+		 v.nat_port == htons(in->dport);
 	spec_ct_key(&k, in, XLB_CT_FWD);
-	found = !bpf_map_lookup_elem(env.ct_fd, &k, &v);
+	fwd = !bpf_map_lookup_elem(env.ct_fd, &k, &v);
 	if (f->ct == CT_NONE) {
-		ASSERT_EQ(found, 0, "%s: %s: no conntrack entry", pg->name,
-			  f->desc);
+		ASSERT_EQ(client + fwd, 0, "%s: %s: no conntrack entry",
+			  pg->name, f->desc);
 		return;
 	}
 	if (!b) {
@@ -1976,36 +2038,45 @@ static void check_ct(const struct prog *pg, const struct fixture *f,
 			  pg->name, f->desc, f->be);
 		return;
 	}
+	/* The reply backend -> client. */
+	r = *in;
+	r.saddr = b->addr;
+	r.sport = b->port;
+	r.daddr = in->saddr;
+	r.dport = in->sport;
+	spec_ct_key(&k, &r, XLB_CT_REV);
+	rev = !bpf_map_lookup_elem(env.ct_fd, &k, &v);
 	addr_to_xlb(&a, &b->addr, b->family);
-	if (!found)
-		snprintf(why, sizeof(why), "no forward entry");
-	else if (v.backend_id != f->be || v.svc_id != f->svc ||
-		 memcmp(&v.nat_addr, &a, sizeof(a)) ||
-		 v.nat_port != htons(b->port))
-		snprintf(why, sizeof(why),
-			 "forward entry: backend %u service %u port %u, want "
-			 "backend %u service %u port %u", v.backend_id,
-			 v.svc_id, ntohs(v.nat_port), f->be, f->svc, b->port);
-	if (!why[0]) {
-		/* The reply backend -> client restores what the client
-		 * sent to: this frontend's address and port. */
-		r = *in;
-		r.saddr = b->addr;
-		r.sport = b->port;
-		r.daddr = in->saddr;
-		r.dport = in->sport;
-		spec_ct_key(&k, &r, XLB_CT_REV);
-		addr_to_xlb(&a, &in->daddr, in->family);
-		if (bpf_map_lookup_elem(env.ct_fd, &k, &v))
-			snprintf(why, sizeof(why), "no reverse entry");
-		else if (v.backend_id != f->be || v.svc_id != f->svc ||
-			 memcmp(&v.nat_addr, &a, sizeof(a)) ||
-			 v.nat_port != htons(in->dport))
+	if (f->ct == CT_BE) {
+		/* One entry, the client's: its frontend and backend. */
+		spec_client_key(&k, in);
+		if (!client)
 			snprintf(why, sizeof(why),
-				 "reverse entry: backend %u service %u port "
-				 "%u, want backend %u service %u port %u",
-				 v.backend_id, v.svc_id, ntohs(v.nat_port),
-				 f->be, f->svc, in->dport);
+				 "no client entry naming the frontend");
+		else if (fwd || rev)
+			snprintf(why, sizeof(why),
+				 "forward or reverse entries besides the "
+				 "client entry");
+		else if (!bpf_map_lookup_elem(env.ct_fd, &k, &v))
+			ct_val_check("client entry", &v, f->be, f->svc, &fe,
+				     in->dport, why, sizeof(why));
+	} else {
+		/* CT_PAIR: the client's port belongs to another flow. */
+		spec_ct_key(&k, in, XLB_CT_FWD);
+		if (client)
+			snprintf(why, sizeof(why),
+				 "the client entry names this flow");
+		else if (bpf_map_lookup_elem(env.ct_fd, &k, &v))
+			snprintf(why, sizeof(why), "no forward entry");
+		else
+			ct_val_check("forward entry", &v, f->be, f->svc, &a,
+				     b->port, why, sizeof(why));
+		spec_ct_key(&k, &r, XLB_CT_REV);
+		if (!why[0] && bpf_map_lookup_elem(env.ct_fd, &k, &v))
+			snprintf(why, sizeof(why), "no reverse entry");
+		else if (!why[0])
+			ct_val_check("reverse entry", &v, f->be, f->svc, &fe,
+				     in->dport, why, sizeof(why));
 	}
 	if (why[0])
 		TEST_FAIL("%s: %s: conntrack: %s", pg->name, f->desc, why);
@@ -2212,8 +2283,8 @@ static void maglev_agreement(const struct prog *pg, int family)
 	ASSERT_TRUE(spread >= MG_M * 95 / 100,
 		    "%s: maglev v%d: flows expect %u of %u slots", pg->name,
 		    family, spread, MG_M);
-	/* Each flow left a forward and a reverse conntrack entry. */
-	ASSERT_EQ(ct_count(), 2 * MG_FLOWS, "%s: maglev v%d: conntrack entries",
+	/* Each flow left one conntrack entry, its client's. */
+	ASSERT_EQ(ct_count(), MG_FLOWS, "%s: maglev v%d: conntrack entries",
 		  pg->name, family);
 }
 

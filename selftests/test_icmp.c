@@ -52,6 +52,43 @@ static void track(int family, int proto, const struct pkt_addr *be,
 	bpf_map_update_elem(bpf_map__fd(bt_xdp->maps.xlb_ct), &k, &v, BPF_ANY);
 }
 
+/* The flow's client entry, as the datapath writes it, and its backend
+ * (id 1 for IPv4, 2 for IPv6) in xlb_backends. */
+static void track_client(int family, int proto, const struct pkt_addr *cli,
+			 uint16_t cport, const struct pkt_addr *vip,
+			 uint16_t vport, const struct pkt_addr *be,
+			 uint16_t bport)
+{
+	size_t alen = family == 4 ? 4 : 16;
+	__u8 fam = family == 4 ? XLB_AF_INET : XLB_AF_INET6;
+	__u32 id = family == 4 ? 1 : 2;
+	struct xlb_ct_key k = { .sport = htons(cport), .proto = proto,
+				.dir = XLB_CT_CLIENT, .family = fam };
+	struct xlb_ct_val v = { .nat_port = htons(vport), .svc_id = 1,
+				.backend_id = id };
+	struct xlb_backend b = { .port = htons(bport), .family = fam,
+				 .state = XLB_BE_ACTIVE, .svc_id = 1 };
+
+	memcpy(k.saddr.bytes, cli->b, alen);
+	memcpy(v.nat_addr.bytes, vip->b, alen);
+	memcpy(b.addr.bytes, be->b, alen);
+	bpf_map_update_elem(bpf_map__fd(bt_xdp->maps.xlb_backends), &id, &b,
+			    BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(bt_xdp->maps.xlb_ct), &k, &v, BPF_ANY);
+}
+
+static void ct_flush(void)
+{
+	int fd = bpf_map__fd(bt_xdp->maps.xlb_ct);
+	struct xlb_ct_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		bpf_map_delete_elem(fd, &k);
+}
+
+/* Which entry the flows of the cases have. */
+static const char *shape = "reverse entry";
+
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
@@ -178,10 +215,12 @@ static void check_case(int which, const struct icmp_case *c)
 	wlen = icmp_error(want, f, c->type, c->code, osrc, cli, c->qproto,
 			  cli, 40100, vip, 80, c->qlen);
 	n = bt_run(which, in, len, out, &ret);
-	ASSERT_EQ(ret, which ? TC_ACT_OK : XDP_PASS, "%s: %s: passed on", w, c->what);
-	ASSERT_EQ(n, wlen, "%s: %s: length", w, c->what);
-	ASSERT_MEM_EQ(out, want, wlen, "%s: %s: equals the error about the VIP", w,
-		      c->what);
+	ASSERT_EQ(ret, which ? TC_ACT_OK : XDP_PASS, "%s: %s (%s): passed on",
+		  w, c->what, shape);
+	ASSERT_EQ(n, wlen, "%s: %s (%s): length", w, c->what, shape);
+	ASSERT_MEM_EQ(out, want, wlen,
+		      "%s: %s (%s): equals the error about the VIP", w, c->what,
+		      shape);
 }
 
 int main(void)
@@ -227,6 +266,28 @@ int main(void)
 				 40100, &be4, 8080, 8);
 		bt_run(w, in, len, out, &ret);
 		ASSERT_MEM_EQ(out, in, len, "%s: ICMP echo untouched",
+			      w ? "tc" : "xdp");
+	}
+
+	/* The same errors about flows that have their client's entry (the
+	 * normal case): found through the quoted client, checked against
+	 * the backend the entry names. */
+	ct_flush();
+	shape = "client entry";
+	track_client(4, IPPROTO_UDP, &cli4, 40100, &vip4, 80, &be4, 8080);
+	track_client(4, IPPROTO_TCP, &cli4, 40100, &vip4, 80, &be4, 8080);
+	track_client(6, IPPROTO_UDP, &cli6, 40100, &vip6, 80, &be6, 8080);
+	track_client(6, IPPROTO_TCP, &cli6, 40100, &vip6, 80, &be6, 8080);
+	for (w = 0; w < 2; w++) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			check_case(w, &cases[i]);
+		/* About the client's port, but to another port of the
+		 * backend than its entry names: not that flow. */
+		len = icmp_error(in, 4, 3, 3, &be4, &cli4, IPPROTO_UDP, &cli4,
+				 40100, &be4, 8081, 8);
+		bt_run(w, in, len, out, &ret);
+		ASSERT_MEM_EQ(out, in, len,
+			      "%s: error about another backend port of a tracked client port untouched",
 			      w ? "tc" : "xdp");
 	}
 	bt_unload();

@@ -578,7 +578,7 @@ check_two_lbs() {
 		xlb_check_eq "$out1" "0 failed, 1 backends" "$m v$f: long-lived connection moved from LB 1 to LB 2"
 	done
 	n=$(xlb_ctl 2 -o json conntrack list | xlb_jq \
-		'len([c for c in d if c["dir"] == "fwd" and c["dport"] == 80])')
+		'len([c for c in d if c["dir"] in ("flow", "fwd") and c["dport"] == 80])')
 	if [ "${n:-0}" -ge 2 ]; then
 		xlb_pass "$m: LB 2 tracks the moved connections ($n TCP forward entries)"
 	else

@@ -29,7 +29,8 @@ static const char usage[] =
 	"  backend list           backends with service, weight and state\n"
 	"  maglev show SERVICE    table size and slots per backend\n"
 	"                         (-o json adds the full slot table)\n"
-	"  conntrack list         tracked flows, both directions\n"
+	"  conntrack list         tracked flows: \"flow\" (one entry for both\n"
+	"                         ways), or \"fwd\" and \"rev\" entries\n"
 	"  conntrack flush        forgets every tracked flow\n"
 	"  stats                  packets and bytes per service, per backend\n"
 	"                         and per outcome, summed over CPUs\n"
@@ -366,6 +367,8 @@ static int cmd_conntrack_list(struct snapshot *s)
 		printf("%-4s %-5s %-45s %-45s %-45s %-16s %s\n", "DIR", "PROTO",
 		       "SOURCE", "DESTINATION", "NAT", "SERVICE", "AGE");
 	while (!bpf_map_get_next_key(s->m.ct, prev, &next)) {
+		__be16 dport, nport;
+		const char *dir;
 		double age;
 
 		k = next;
@@ -373,8 +376,26 @@ static int cmd_conntrack_list(struct snapshot *s)
 		if (bpf_map_lookup_elem(s->m.ct, &k, &v))
 			continue;
 		xlb_addr_str(&k.saddr, k.family, sa);
-		xlb_addr_str(&k.daddr, k.family, da);
-		xlb_addr_str(&v.nat_addr, k.family, na);
+		if (k.dir == XLB_CT_CLIENT) {
+			/* One entry for both ways: client -> frontend,
+			 * balanced to the backend its id names. */
+			const struct xlb_backend *be =
+				v.backend_id < s->m.max_backends ?
+					&s->bes[v.backend_id] : NULL;
+			union xlb_addr none = {};
+
+			dir = "flow";
+			xlb_addr_str(&v.nat_addr, k.family, da);
+			dport = v.nat_port;
+			xlb_addr_str(be ? &be->addr : &none, k.family, na);
+			nport = be ? be->port : 0;
+		} else {
+			dir = k.dir == XLB_CT_FWD ? "fwd" : "rev";
+			xlb_addr_str(&k.daddr, k.family, da);
+			dport = k.dport;
+			xlb_addr_str(&v.nat_addr, k.family, na);
+			nport = v.nat_port;
+		}
 		age = v.last_seen && now > v.last_seen ?
 			      (now - v.last_seen) / 1e9 : 0;
 		if (!json_out) {
@@ -384,25 +405,23 @@ static int cmd_conntrack_list(struct snapshot *s)
 								     "%s:%u";
 
 			snprintf(src, sizeof(src), f, sa, ntohs(k.sport));
-			snprintf(dst, sizeof(dst), f, da, ntohs(k.dport));
-			snprintf(nat, sizeof(nat), f, na, ntohs(v.nat_port));
+			snprintf(dst, sizeof(dst), f, da, ntohs(dport));
+			snprintf(nat, sizeof(nat), f, na, ntohs(nport));
 			printf("%-4s %-5s %-45s %-45s %-45s %-16s %.0fs\n",
-			       k.dir == XLB_CT_FWD ? "fwd" : "rev",
-			       xlb_proto_str(k.proto), src, dst, nat,
+			       dir, xlb_proto_str(k.proto), src, dst, nat,
 			       svc_name(s, v.svc_id), age);
 			continue;
 		}
 		cJSON *o = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(o, "dir",
-					k.dir == XLB_CT_FWD ? "fwd" : "rev");
+		cJSON_AddStringToObject(o, "dir", dir);
 		cJSON_AddStringToObject(o, "protocol", xlb_proto_str(k.proto));
 		cJSON_AddStringToObject(o, "src", sa);
 		cJSON_AddNumberToObject(o, "sport", ntohs(k.sport));
 		cJSON_AddStringToObject(o, "dst", da);
-		cJSON_AddNumberToObject(o, "dport", ntohs(k.dport));
+		cJSON_AddNumberToObject(o, "dport", ntohs(dport));
 		cJSON_AddStringToObject(o, "nat_ip", na);
-		cJSON_AddNumberToObject(o, "nat_port", ntohs(v.nat_port));
+		cJSON_AddNumberToObject(o, "nat_port", ntohs(nport));
 		cJSON_AddStringToObject(o, "service", svc_name(s, v.svc_id));
 		cJSON_AddNumberToObject(o, "backend_id", v.backend_id);
 		cJSON_AddNumberToObject(o, "age_s", age);

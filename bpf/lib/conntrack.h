@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Kernel side only: connection tracking. A balanced flow has a forward
- * entry (client -> VIP: which backend) and a reverse entry (backend ->
- * client: which VIP to restore). Both live in one LRU hash shared by all
+ * Kernel side only: connection tracking, in one LRU hash shared by all
  * CPUs, so a reply is matched whichever CPU or interface it arrives on.
+ * A balanced flow normally has one entry keyed by its client's address
+ * and port (XLB_CT_CLIENT), which both directions find: one insert per
+ * new flow, and twice the flows in the same table. A flow whose client
+ * port already has an entry of another flow, and the reply side of a
+ * hairpinned flow, use an entry per direction instead (XLB_CT_FWD,
+ * XLB_CT_REV). include/xlb/abi.h describes the keys.
  */
 #ifndef XLB_BPF_CONNTRACK_H
 #define XLB_BPF_CONNTRACK_H
@@ -25,6 +29,81 @@ static __always_inline void xlb_ct_key_of(struct xlb_ct_key *k,
 	k->pad = 0;
 }
 
+/* The client entry's key of the client at addr, port. */
+static __always_inline void xlb_ct_client_key(struct xlb_ct_key *k,
+					      const union xlb_addr *addr,
+					      __be16 port, __u8 proto,
+					      __u8 family)
+{
+	__builtin_memcpy(&k->saddr, addr, 16);
+	__builtin_memset(&k->daddr, 0, 16);
+	k->sport = port;
+	k->dport = 0;
+	k->proto = proto;
+	k->family = family;
+	k->dir = XLB_CT_CLIENT;
+	k->pad = 0;
+}
+
+static __always_inline int xlb_addr_eq(const union xlb_addr *a,
+				       const union xlb_addr *b)
+{
+	return a->v6[0] == b->v6[0] && a->v6[1] == b->v6[1] &&
+	       a->v6[2] == b->v6[2] && a->v6[3] == b->v6[3];
+}
+
+/*
+ * The entry of p's flow, p going from its client to a frontend: the
+ * client entry when it names p's frontend, else the forward entry (*kind
+ * says which). n->ct_taken: the client key belongs to another flow.
+ */
+static __always_inline struct xlb_ct_val *
+xlb_ct_fwd_lookup(struct xlb_ct_key *k, const struct xlb_pkt *p,
+		  struct xlb_nat *n, __u8 *kind)
+{
+	struct xlb_ct_val *ct;
+
+	*kind = XLB_CT_CLIENT;
+	xlb_ct_client_key(k, &p->saddr, p->sport, p->proto, p->family);
+	ct = bpf_map_lookup_elem(&xlb_ct, k);
+	if (!ct)
+		return NULL;
+	if (ct->nat_port == p->dport && xlb_addr_eq(&ct->nat_addr, &p->daddr))
+		return ct;
+	n->ct_taken = 1;
+	*kind = XLB_CT_FWD;
+	xlb_ct_key_of(k, p, XLB_CT_FWD);
+	return bpf_map_lookup_elem(&xlb_ct, k);
+}
+
+/*
+ * The entry of the flow a packet backend -> client answers (k: its
+ * reverse key): the client's entry if it names that backend, else the
+ * reverse entry. *kind says which.
+ */
+XLB_SUBPROG struct xlb_ct_val *xlb_ct_reply_lookup(const struct xlb_ct_key *k,
+						   __u8 *kind)
+{
+	const struct xlb_backend *be;
+	struct xlb_ct_key c;
+	struct xlb_ct_val *ct;
+	__u32 id;
+
+	xlb_ct_client_key(&c, &k->daddr, k->dport, k->proto, k->family);
+	ct = bpf_map_lookup_elem(&xlb_ct, &c);
+	if (ct) {
+		id = ct->backend_id;
+		be = bpf_map_lookup_elem(&xlb_backends, &id);
+		if (be && be->svc_id == ct->svc_id && be->port == k->sport &&
+		    xlb_addr_eq(&be->addr, &k->saddr)) {
+			*kind = XLB_CT_CLIENT;
+			return ct;
+		}
+	}
+	*kind = XLB_CT_REV;
+	return bpf_map_lookup_elem(&xlb_ct, k);
+}
+
 /* Refreshes last_seen at most every XLB_CT_REFRESH_NS; returns now. */
 static __always_inline __u64 xlb_ct_touch(struct xlb_ct_val *v)
 {
@@ -35,68 +114,120 @@ static __always_inline __u64 xlb_ct_touch(struct xlb_ct_val *v)
 	return now;
 }
 
-/* With fib_redirect: the flow's next hop, if fresh, for the forwarding
- * step, and which entry a new lookup refreshes. */
+/* With fib_redirect: the next hop of this direction of the flow (entry
+ * kind dir, slot), if fresh, for the forwarding step, and which entry a
+ * new lookup refreshes. */
 static __always_inline void xlb_hop_take(struct xlb_nat *n,
 					 const struct xlb_ct_val *ct,
-					 __u64 now, __u8 dir)
+					 __u64 now, __u8 dir, __u8 slot)
 {
+	const struct xlb_ct_hop *h = &ct->hop[slot & 1];
+
 	if (!xlb_cfg.fib_redirect)
 		return;
 	n->hop_dir = dir;
-	if (!ct->hop_ifindex || now - ct->hop_stamp >= XLB_CT_HOP_NS)
+	n->hop_slot = slot;
+	if (!h->ifindex || now - h->stamp >= XLB_CT_HOP_NS)
 		return;
-	n->hop_ifindex = ct->hop_ifindex;
-	n->hop_len = ct->hop_len;
-	__builtin_memcpy(n->hop_dmac, ct->hop_dmac, ETH_ALEN);
-	__builtin_memcpy(n->hop_smac, ct->hop_smac, ETH_ALEN);
+	n->hop_ifindex = h->ifindex;
+	n->hop_len = h->len;
+	__builtin_memcpy(n->hop_dmac, h->dmac, ETH_ALEN);
+	__builtin_memcpy(n->hop_smac, h->smac, ETH_ALEN);
 }
 
-/* A lookup resolved the next hop in n for a packet of tot_len bytes (L3):
- * keep it in the flow's entry. */
+/* A lookup resolved the next hop in n for a packet of tot_len bytes (L3)
+ * of p's flow: keep it in the flow's entry. */
 static __always_inline int xlb_hop_store(const struct xlb_pkt *p,
-			      const struct xlb_nat *n, __u32 tot_len)
+					 const struct xlb_nat *n, __u32 tot_len)
 {
 	struct xlb_ct_key k;
 	struct xlb_ct_val *ct;
+	struct xlb_ct_hop *h;
 	__u64 now = bpf_ktime_get_coarse_ns();
 
-	xlb_ct_key_of(&k, p, n->hop_dir);
+	if (n->hop_dir != XLB_CT_CLIENT)
+		xlb_ct_key_of(&k, p, n->hop_dir);
+	else if (n->hop_slot)	/* a reply: the client is its destination */
+		xlb_ct_client_key(&k, &p->daddr, p->dport, p->proto, p->family);
+	else
+		xlb_ct_client_key(&k, &p->saddr, p->sport, p->proto, p->family);
 	ct = bpf_map_lookup_elem(&xlb_ct, &k);
 	if (!ct)
 		return 0;
+	h = &ct->hop[n->hop_slot & 1];
 	/* The same egress, still fresh: the longer packet checked fits. */
-	if (ct->hop_ifindex == n->hop_ifindex &&
-	    now - ct->hop_stamp < XLB_CT_HOP_NS && ct->hop_len > tot_len)
-		tot_len = ct->hop_len;
-	__builtin_memcpy(ct->hop_dmac, n->hop_dmac, ETH_ALEN);
-	__builtin_memcpy(ct->hop_smac, n->hop_smac, ETH_ALEN);
-	ct->hop_len = tot_len;
-	ct->hop_ifindex = n->hop_ifindex;
-	ct->hop_stamp = now;
+	if (h->ifindex == n->hop_ifindex && now - h->stamp < XLB_CT_HOP_NS &&
+	    h->len > tot_len)
+		tot_len = h->len;
+	__builtin_memcpy(h->dmac, n->hop_dmac, ETH_ALEN);
+	__builtin_memcpy(h->smac, n->hop_smac, ETH_ALEN);
+	h->len = tot_len;
+	h->ifindex = n->hop_ifindex;
+	h->stamp = now;
 	return 0;
 }
 
-/* Records a new flow p -> backend be (id be_id) of service svc_id. */
+/*
+ * The client port's entry belongs to another flow (n->ct_taken): whether
+ * that flow may still live. Not when it went to be's address and port
+ * too: the backend would see both as one connection, so it has ended, and
+ * the new flow takes the client entry (else the other's would answer its
+ * replies).
+ */
+XLB_SUBPROG int xlb_ct_other_lives(const struct xlb_pkt *p,
+				   const struct xlb_backend *be)
+{
+	const struct xlb_backend *ob;
+	struct xlb_ct_key k;
+	struct xlb_ct_val *old;
+	__u32 id;
+
+	xlb_ct_client_key(&k, &p->saddr, p->sport, p->proto, p->family);
+	old = bpf_map_lookup_elem(&xlb_ct, &k);
+	if (!old)
+		return 0;
+	id = old->backend_id;
+	ob = bpf_map_lookup_elem(&xlb_backends, &id);
+	return !ob || ob->port != be->port || !xlb_addr_eq(&ob->addr, &be->addr);
+}
+
+/*
+ * Records a new flow p -> backend be (id be_id; its service is the
+ * flow's): its client entry, or (n->ct_taken) a forward and a reverse entry. A
+ * hairpinned flow's reply is matched by a reverse entry either way: it
+ * goes to the hairpin address, not to its client.
+ */
 XLB_SUBPROG int xlb_ct_insert(const struct xlb_pkt *p,
 			      const struct xlb_backend *be, __u32 be_id,
-			      __u32 svc_id, const union xlb_addr *hairpin)
+			      const union xlb_addr *hairpin,
+			      const struct xlb_nat *n)
 {
-	struct xlb_ct_key k = {};
+	struct xlb_ct_key k;
 	struct xlb_ct_val v = {};
 	__u64 now = bpf_ktime_get_coarse_ns();
+	int taken = n->ct_taken;
 
-	xlb_ct_key_of(&k, p, XLB_CT_FWD);
-	__builtin_memcpy(&v.nat_addr, &be->addr, 16);
-	v.nat_port = be->port;
 	v.backend_id = be_id;
-	v.svc_id = svc_id;
+	v.svc_id = be->svc_id;
 	v.last_seen = now;
+	if (taken) {
+		xlb_ct_key_of(&k, p, XLB_CT_FWD);
+		__builtin_memcpy(&v.nat_addr, &be->addr, 16);
+		v.nat_port = be->port;
+	} else {
+		xlb_ct_client_key(&k, &p->saddr, p->sport, p->proto,
+				  p->family);
+		__builtin_memcpy(&v.nat_addr, &p->daddr, 16);
+		v.nat_port = p->dport;
+	}
 	bpf_map_update_elem(&xlb_ct, &k, &v, BPF_ANY);
+	if (!taken && !hairpin)
+		return 0;
 
 	/* The reply: backend -> client, to be restored to VIP -> client.
 	 * A hairpinned flow's client is the backend, seen as the hairpin
 	 * address. */
+	xlb_ct_key_of(&k, p, XLB_CT_REV);
 	__builtin_memcpy(&k.saddr, &be->addr, 16);
 	if (hairpin) {
 		__builtin_memcpy(&k.daddr, hairpin, 16);
@@ -106,7 +237,6 @@ XLB_SUBPROG int xlb_ct_insert(const struct xlb_pkt *p,
 	}
 	k.sport = be->port;
 	k.dport = p->sport;
-	k.dir = XLB_CT_REV;
 	__builtin_memcpy(&v.nat_addr, &p->daddr, 16);
 	v.nat_port = p->dport;
 	return bpf_map_update_elem(&xlb_ct, &k, &v, BPF_ANY);

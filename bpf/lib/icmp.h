@@ -15,6 +15,7 @@
 #define XLB_BPF_ICMP_H
 
 #include "common.h"
+#include "conntrack.h"
 #include "csum.h"
 #include "maps.h"
 #include "parse.h"
@@ -56,7 +57,7 @@ XLB_SUBPROG int xlb_icmp_rnat(void *data, void *data_end,
 	__u32 alen = p->family == XLB_AF_INET ? 1 : 4, il4, ihl;
 	struct xlb_ct_key k = {};
 	struct xlb_ct_val *ct;
-	__u8 *icmp = data + l4, iproto;
+	__u8 *icmp = data + l4, iproto, kind;
 	__u16 *icsum;
 	__be32 *iaddr, *oaddr;
 	__be16 *iport;
@@ -104,7 +105,7 @@ XLB_SUBPROG int xlb_icmp_rnat(void *data, void *data_end,
 	k.proto = iproto;
 	k.family = p->family;
 	k.dir = XLB_CT_REV;
-	ct = bpf_map_lookup_elem(&xlb_ct, &k);
+	ct = xlb_ct_reply_lookup(&k, &kind);
 	if (!ct)
 		return XLB_STAT_PASS;
 

@@ -119,20 +119,18 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 {
 	const struct xlb_backend *be;
 	struct xlb_ct_key k;
-	struct xlb_ct_val *ct;
+	struct xlb_ct_val *ct = NULL;
+	__u8 kind = XLB_CT_CLIENT;
 	__u32 id;
 
 	/* A new flow's entry was just looked up (xlb_lb_established). */
-	ct = NULL;
-	if (!n->ct_missed) {
-		xlb_ct_key_of(&k, p, XLB_CT_FWD);
-		ct = bpf_map_lookup_elem(&xlb_ct, &k);
-	}
+	if (!n->ct_missed)
+		ct = xlb_ct_fwd_lookup(&k, p, n, &kind);
 	if (ct) {
 		be = xlb_backend_usable(ct->backend_id, ct->svc_id);
 		if (be && ct->svc_id == svc->svc_id &&
 		    (be->state == XLB_BE_ACTIVE || !xlb_is_tcp_syn(p))) {
-			xlb_hop_take(n, ct, xlb_ct_touch(ct), XLB_CT_FWD);
+			xlb_hop_take(n, ct, xlb_ct_touch(ct), kind, 0);
 			id = ct->backend_id;
 			goto found;
 		}
@@ -184,7 +182,9 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 	if (svc->flags & XLB_SVC_F_AFFINITY)
 		xlb_affinity_set(p, svc, id);
 insert_ct:
-	xlb_ct_insert(p, be, id, svc->svc_id, xlb_hairpin_of(p, be));
+	if (n->ct_taken && !xlb_ct_other_lives(p, be))
+		n->ct_taken = 0;
+	xlb_ct_insert(p, be, id, xlb_hairpin_of(p, be), n);
 	xlb_stat(XLB_STAT_CT_NEW, len);
 found:
 	__builtin_memcpy(&n->addr, &be->addr, 16);
@@ -279,9 +279,9 @@ XLB_SUBPROG int xlb_lb_established(const struct xlb_pkt *p,
 	const union xlb_addr *h;
 	struct xlb_ct_key k;
 	struct xlb_ct_val *ct;
+	__u8 kind;
 
-	xlb_ct_key_of(&k, p, XLB_CT_FWD);
-	ct = bpf_map_lookup_elem(&xlb_ct, &k);
+	ct = xlb_ct_fwd_lookup(&k, p, n, &kind);
 	if (!ct) {
 		n->ct_missed = 1;
 		return 0;
@@ -289,7 +289,7 @@ XLB_SUBPROG int xlb_lb_established(const struct xlb_pkt *p,
 	be = xlb_backend_usable(ct->backend_id, ct->svc_id);
 	if (!be || (be->state != XLB_BE_ACTIVE && xlb_is_tcp_syn(p)))
 		return 0;
-	xlb_hop_take(n, ct, xlb_ct_touch(ct), XLB_CT_FWD);
+	xlb_hop_take(n, ct, xlb_ct_touch(ct), kind, 0);
 	__builtin_memcpy(&n->addr, &be->addr, 16);
 	n->port = be->port;
 	n->side = XLB_NAT_DST;
@@ -315,6 +315,7 @@ static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
 	struct xlb_svc *svc;
 	struct xlb_ct_key k;
 	struct xlb_ct_val *ct;
+	__u8 kind;
 	int rc;
 
 	rc = xlb_parse(data, data_end, p);
@@ -360,10 +361,10 @@ reply:
 	if (xlb_cfg.port_filter && !xlb_port_used(p->sport, 1))
 		return XLB_STAT_PASS;
 	xlb_ct_key_of(&k, p, XLB_CT_REV);
-	ct = bpf_map_lookup_elem(&xlb_ct, &k);
+	ct = xlb_ct_reply_lookup(&k, &kind);
 	if (!ct)
 		return XLB_STAT_PASS;
-	xlb_hop_take(n, ct, xlb_ct_touch(ct), XLB_CT_REV);
+	xlb_hop_take(n, ct, xlb_ct_touch(ct), kind, kind == XLB_CT_CLIENT);
 	__builtin_memcpy(&n->addr, &ct->nat_addr, 16);
 	n->port = ct->nat_port;
 	n->side = XLB_NAT_SRC;

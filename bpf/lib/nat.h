@@ -27,18 +27,23 @@ struct xlb_nat {
 	union xlb_addr addr;	/* new address */
 	__be16 port;		/* new port */
 	__u8 side;		/* XLB_NAT_DST or XLB_NAT_SRC */
-	__u8 ct_missed;		/* decision only: the flow's forward entry was
-				 * just looked up and is not there */
+	__u8 ct_missed;		/* decision only: the flow's entry was just
+				 * looked up and is not there */
 	__u32 svc_id;		/* DNAT: the flow's service */
 	__u32 backend_id;	/* DNAT: the flow's backend */
 	union xlb_addr addr2;	/* hairpin: the other side's new address */
 	__u8 has_addr2;		/* rewrite addr2 too (hairpin) */
-	__u8 hop_dir;		/* XLB_CT_FWD/REV: the flow's entry, whose
-				 * next hop a lookup refreshes; 0: none */
+	__u8 hop_dir;		/* XLB_CT_CLIENT/FWD/REV: the flow's entry,
+				 * whose hop[hop_slot] a lookup refreshes;
+				 * 0: none */
 	__u16 hop_len;		/* cached next hop (hop_ifindex != 0) */
 	__u32 hop_ifindex;
 	__u8 hop_dmac[6];
 	__u8 hop_smac[6];
+	__u8 hop_slot;
+	__u8 ct_taken;		/* decision only: the client's key belongs to
+				 * another flow (use FWD and REV entries) */
+	__u8 pad3[2];
 };
 
 static __always_inline __u32 xlb_addr_off(const struct xlb_pkt *p, __u8 side)

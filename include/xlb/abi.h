@@ -199,17 +199,28 @@ struct xlb_ring_pair {
 _Static_assert(sizeof(struct xlb_ring_pair) == 8, "xlb_ring_pair size");
 #define XLB_RING_SLOTS_PER_ENTRY 2
 
-/* xlb_ct: LRU_HASH shared by all CPUs (a reply may come back on any CPU
- * or interface). A balanced flow has two entries: XLB_CT_FWD keyed by
- * the client's packet, and XLB_CT_REV keyed by the backend's reply. */
+/*
+ * xlb_ct: LRU_HASH shared by all CPUs (a reply may come back on any CPU
+ * or interface). A balanced flow normally has one entry, XLB_CT_CLIENT,
+ * keyed by the client's address and port alone (daddr and dport zero):
+ * the client's packets find it directly and check that it names their
+ * frontend; the backend's replies find it through their destination and
+ * check that it names them as its backend (backend_id's address and
+ * port). When another flow of the same client port holds that key (the
+ * client reuses a source port towards another frontend) or the flow is
+ * hairpinned, the flow has a forward entry XLB_CT_FWD keyed by the
+ * client's packet and a reverse entry XLB_CT_REV keyed by the backend's
+ * reply instead (a hairpinned one a client entry and a reverse entry).
+ */
 struct xlb_ct_key {
-	union xlb_addr saddr;	/* source address of the packet */
-	union xlb_addr daddr;	/* destination address of the packet */
-	__be16 sport;		/* source port */
-	__be16 dport;		/* destination port */
+	union xlb_addr saddr;	/* source address of the packet; CLIENT:
+				 * the client's address */
+	union xlb_addr daddr;	/* destination address; CLIENT: zero */
+	__be16 sport;		/* source port; CLIENT: the client's port */
+	__be16 dport;		/* destination port; CLIENT: zero */
 	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	__u8 family;		/* XLB_AF_INET or XLB_AF_INET6 */
-	__u8 dir;		/* XLB_CT_FWD or XLB_CT_REV */
+	__u8 dir;		/* XLB_CT_CLIENT, XLB_CT_FWD or XLB_CT_REV */
 	__u8 pad;		/* zero */
 };
 _Static_assert(sizeof(struct xlb_ct_key) == 40, "xlb_ct_key size");
@@ -217,7 +228,8 @@ _Static_assert(sizeof(struct xlb_ct_key) == 40, "xlb_ct_key size");
 enum {
 	XLB_CT_FWD = 1,		/* client -> VIP */
 	XLB_CT_REV = 2,		/* backend -> client */
-	XLB_CT_LOOKED_UP = 3,	/* kernel side only: not a key, a mark that
+	XLB_CT_CLIENT = 3,	/* client address and port: both ways */
+	XLB_CT_LOOKED_UP = 4,	/* kernel side only: not a key, a mark that
 				 * the packet's next hop was looked up */
 };
 
@@ -232,29 +244,40 @@ enum {
  * address of this node the backends route through it). Zero: none.
  */
 
+/* A cached next hop (fib_redirect): bpf_fib_lookup's answer for the
+ * rewritten packets of one direction of a flow. */
+struct xlb_ct_hop {
+	__u64 stamp;		/* coarse clock of the lookup; 0: none */
+	__u32 ifindex;		/* egress ifindex */
+	__u16 len;		/* largest L3 length the lookup checked
+				 * against the route's MTU */
+	__u8 dmac[6];		/* next hop's MAC address */
+	__u8 smac[6];		/* egress interface's MAC address */
+	__u8 pad[6];		/* zero */
+};
+_Static_assert(sizeof(struct xlb_ct_hop) == 32, "xlb_ct_hop size");
+
 struct xlb_ct_val {
-	union xlb_addr nat_addr; /* FWD: backend address; REV: the VIP */
-	__be16 nat_port;	/* FWD: backend port; REV: the VIP port */
+	union xlb_addr nat_addr; /* CLIENT, REV: the frontend's address;
+				  * FWD: the backend's */
+	__be16 nat_port;	/* CLIENT, REV: the frontend's port; FWD: the
+				 * backend's */
 	__u16 flags;		/* XLB_CT_F_* */
 	__u32 backend_id;	/* backend chosen for the flow */
 	__u32 svc_id;		/* service of the flow */
-	__u32 hop_ifindex;	/* fib_redirect: the flow's cached next hop,
-				 * egress ifindex; 0: none */
+	__u32 pad;		/* zero */
 	__u64 last_seen;	/* bpf_ktime_get_ns() of a recent packet */
-	__u64 hop_stamp;	/* coarse clock when the hop was looked up */
-	__u8 hop_dmac[6];	/* next hop's MAC address */
-	__u8 hop_smac[6];	/* egress interface's MAC address */
-	__u16 hop_len;		/* largest L3 length the lookup checked
-				 * against the route's MTU */
-	__u16 pad;		/* zero */
+	struct xlb_ct_hop hop[2]; /* [0] the client's packets (CLIENT, FWD)
+				   * or the replies (REV); [1] CLIENT: the
+				   * replies */
 };
-_Static_assert(sizeof(struct xlb_ct_val) == 64, "xlb_ct_val size");
+_Static_assert(sizeof(struct xlb_ct_val) == 104, "xlb_ct_val size");
 
 /* With fib_redirect, a flow's next hop (bpf_fib_lookup's answer for the
  * rewritten packet) is kept in its conntrack entry and reused for at most
  * this long: the lookup was a fifth of an established packet's cost. A
  * route, neighbour or MTU change reaches a flow within this time; a packet
- * longer than hop_len is looked up again (the lookup checks the MTU). */
+ * longer than hop.len is looked up again (the lookup checks the MTU). */
 #define XLB_CT_HOP_NS		(100ull * 1000 * 1000)
 
 /* last_seen is CLOCK_MONOTONIC_COARSE (bpf_ktime_get_coarse_ns): a
