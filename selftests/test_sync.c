@@ -539,6 +539,16 @@ static void test_split_and_states(void)
 	xlb_sync_fini(&s);
 }
 
+/* The backend count xlbd publishes, against a recount of the bookkeeping. */
+static size_t recount_backends(const struct xlb_sync *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n_svcs; i++)
+		n += s->svcs[i].n_backends;
+	return n;
+}
+
 /* Partial apply: only the services of the change are touched. */
 static void test_partial(void)
 {
@@ -574,6 +584,9 @@ static void test_partial(void)
 	ASSERT_EQ(info.generation, dns_gen, "partial: dns not rewritten");
 	check_ring(find(&s, "web"), "partial web");
 	ASSERT_EQ(maps.port_mem[8080].backends, 4, "partial: xlb_ports counts the new backend");
+	ASSERT_EQ(xlb_sync_backend_count(&s), recount_backends(&s),
+		  "partial: backend count after an update (%zu)",
+		  xlb_sync_backend_count(&s));
 
 	/* A new service whose VIP another service holds is rejected. */
 	model_of("{\"services\": [{\"name\": \"x\", \"vip\": \"fd00::a\", \"port\": 53, \"protocol\": \"udp\"}]}", &up);
@@ -595,6 +608,9 @@ static void test_partial(void)
 	ASSERT_EQ(sv.ring_size, 0, "partial: x has no backend, no ring");
 	ASSERT_TRUE(find(&s, "dns") == NULL, "partial: dns gone from the bookkeeping");
 	ASSERT_EQ(maps.port_mem[53].backends, 0, "partial: dns's backend ports released");
+	ASSERT_EQ(xlb_sync_backend_count(&s), recount_backends(&s),
+		  "partial: backend count after a removal and an addition (%zu)",
+		  xlb_sync_backend_count(&s));
 
 	/* The result equals a full apply of the same state. */
 	ASSERT_EQ(apply(&s,

@@ -178,13 +178,19 @@ void xlb_sync_fini(struct xlb_sync *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Kept as services come and go: /metrics asks after every event. */
 size_t xlb_sync_backend_count(const struct xlb_sync *s)
 {
-	size_t i, n = 0;
+	return s->n_backends;
+}
 
+static void count_backends(struct xlb_sync *s)
+{
+	size_t i;
+
+	s->n_backends = 0;
 	for (i = 0; i < s->n_svcs; i++)
-		n += s->svcs[i].n_backends;
-	return n;
+		s->n_backends += s->svcs[i].n_backends;
 }
 
 /* ---- adoption of pinned state ----------------------------------------- */
@@ -449,6 +455,7 @@ int xlb_sync_adopt(struct xlb_sync *s)
 	free_svcs(s->svcs, s->n_svcs);
 	s->svcs = svcs;
 	s->n_svcs = n;
+	count_backends(s);
 	svcs = NULL;
 	n = 0;
 	publish_ports(s, s->svcs, s->n_svcs, false);
@@ -1698,6 +1705,7 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 	free_svcs(s->svcs, s->n_svcs);
 	s->svcs = nsvcs;
 	s->n_svcs = n;
+	count_backends(s);
 	publish_ports(s, s->svcs, s->n_svcs, false);
 	free(keep);
 	svc_log_end(s);
@@ -1855,6 +1863,7 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 		xlb_log(svc_log_level(s),
 			"service %s removed: %s", ps->name,
 			vip_str(&ps->vip, vb, sizeof(vb)));
+		s->n_backends -= ps->n_backends;
 		free_svc_arrays(ps);
 		memmove(ps, ps + 1, (s->n_svcs - pos - 1) * sizeof(*ps));
 		s->n_svcs--;
@@ -1887,6 +1896,7 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 		old = find_svc(s, built[i].name, &pos);
 		if (old) {
 			ports_add(s, old, -1);
+			s->n_backends += built[i].n_backends - old->n_backends;
 			free_svc_arrays(old);
 			*old = built[i];
 			continue;
@@ -1901,6 +1911,7 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 		memmove(&ps[pos + 1], &ps[pos], (s->n_svcs - pos) * sizeof(*ps));
 		ps[pos] = built[i];
 		s->n_svcs++;
+		s->n_backends += built[i].n_backends;
 	}
 	free(built);
 	free(keep);

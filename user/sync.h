@@ -82,6 +82,7 @@ struct xlb_sync {
 	struct xlb_idpool be_ids;
 	int quiet;			/* per-service lines at debug level */
 	size_t n_logged;		/* per-service lines of this apply */
+	size_t n_backends;		/* sum of svcs[].n_backends */
 	__u32 *port_fe, *port_be;	/* xlb_ports as published */
 	struct xlb_nodeaddr *node_addrs;	/* where NodePorts listen */
 	size_t n_node_addrs;
