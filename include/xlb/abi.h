@@ -37,7 +37,8 @@
 #define XLB_DEF_MAX_SERVICES	131072	/* service ids: 0 .. n-1 */
 #define XLB_DEF_MAX_BACKENDS	524288	/* backend ids: 0 .. n-1 */
 #define XLB_DEF_RING_SLOTS	(1u << 22) /* Maglev slots shared by all rings (even) */
-#define XLB_DEF_CT_ENTRIES	262144	/* flows x 2 directions */
+#define XLB_DEF_CT_ENTRIES	262144	/* one per flow (two for a client port shared
+					 * by live flows, or a hairpin) */
 #define XLB_DEF_AFFINITY	65536	/* (service, client) pairs */
 #define XLB_DEF_SRC_RANGES	16384	/* CIDRs of all services */
 #define XLB_DEF_FRAGS		16384	/* datagrams being fragmented */
