@@ -225,6 +225,40 @@ def pctile(values, q):
     return v[max(0, math.ceil(q * len(v)) - 1)]
 
 
+def change_key(c, n):
+    """The service change c touches: a stride through the n services."""
+    return (c * 7919) % n
+
+
+def change_keys(n, changes):
+    """The one-endpoint changes of both xlbd benchmarks: yields (c, k,
+    changed), change c moving endpoint 0 of service k, changed the
+    services whose endpoint 0 is moved after it; stops after CAP_S."""
+    changed = set()
+    start = time.monotonic()
+    for c in range(changes):
+        if time.monotonic() - start > CAP_S:
+            log("  changes stopped after %d: over %d s" % (c, CAP_S))
+            return
+        k = change_key(c, n)
+        changed ^= {k}
+        yield c, k, changed
+
+
+def change_stats(res, lat, own):
+    """Latency of the changes (ms, start to applied) and xlbd's own
+    apply time of each, into res."""
+    res["changes"] = len(lat)
+    if lat:
+        res["change_ms_each"] = [round(x, 3) for x in lat]
+        res["change_p50_ms"] = round(statistics.median(lat), 2)
+        res["change_p99_ms"] = round(pctile(lat, 0.99), 2)
+        res["change_max_ms"] = round(max(lat), 2)
+        if own:
+            res["change_own_p50_ms"] = round(statistics.median(own), 2)
+            res["change_own_p99_ms"] = round(pctile(own, 0.99), 2)
+
+
 def write_atomic(path, text):
     tmp = os.path.join(os.path.dirname(path), ".next-" +
                        os.path.basename(path))
@@ -302,14 +336,7 @@ def bench_xlbd(n, changes, mode="file", per_file=100):
         res["watch_after_ready_s"] = round(xd.wait_watching(60), 3)
 
         lat, own = [], []
-        changed = set()
-        start = time.monotonic()
-        for c in range(changes):
-            if time.monotonic() - start > CAP_S:
-                log("  changes stopped after %d: over %d s" % (c, CAP_S))
-                break
-            k = (c * 7919) % n
-            changed ^= {k}
+        for c, k, changed in change_keys(n, changes):
             if mode == "dir":
                 lo = k - k % per_file
                 path = os.path.join(config, dir_file(k, per_file))
@@ -331,17 +358,9 @@ def bench_xlbd(n, changes, mode="file", per_file=100):
             if "1 updated" not in line and "backends +1 -1" not in line:
                 raise RuntimeError("change %d: unexpected reload: %s" %
                                    (c, line))
-        res["changes"] = len(lat)
-        if lat:
-            res["change_ms_each"] = [round(x, 3) for x in lat]
-            res["change_p50_ms"] = round(statistics.median(lat), 2)
-            res["change_p99_ms"] = round(pctile(lat, 0.99), 2)
-            res["change_max_ms"] = round(max(lat), 2)
-            if own:
-                res["change_own_p50_ms"] = round(statistics.median(own), 2)
-                res["change_own_p99_ms"] = round(pctile(own, 0.99), 2)
+        change_stats(res, lat, own)
         # The last change is what the maps hold.
-        last = (len(lat) - 1) * 7919 % n if lat else None
+        last = change_key(len(lat) - 1, n) if lat else None
         if last is not None:
             r = subprocess.run([XLBCTL, "--bpffs", env.bpffs, "-o", "json",
                                 "backend", "list"], capture_output=True,
@@ -707,14 +726,7 @@ def bench_k8s(n, changes, poll=False):
         hist0 = sync_histogram(env.ns)
 
         lat, own, logged, polls = [], [], [], []
-        changed = set()
-        start = time.monotonic()
-        for c in range(changes):
-            if time.monotonic() - start > CAP_S:
-                log("  changes stopped after %d: over %d s" % (c, CAP_S))
-                break
-            k = (c * 7919) % n
-            changed ^= {k}
+        for c, k, changed in change_keys(n, changes):
             body = json.dumps(k8s_slice(k, k in changed)).encode()
             want = synth.endpoint(k, 0, 3, k if k in changed else None)
             t_sent, _ = fake.ctl("POST", "/apply?res=endpointslices", body)
@@ -747,16 +759,9 @@ def bench_k8s(n, changes, poll=False):
                 raise RuntimeError("change %d: not one event: %s" %
                                    (c, line))
             own.append(float(m.group(2)))
-        res["changes"] = len(lat)
+        change_stats(res, lat, own)
         res["change_timed_by"] = ("xlbctl polling the maps" if poll else
                                   "xlbd's applied line (-vv)")
-        if lat:
-            res["change_ms_each"] = [round(x, 3) for x in lat]
-            res["change_p50_ms"] = round(statistics.median(lat), 2)
-            res["change_p99_ms"] = round(pctile(lat, 0.99), 2)
-            res["change_max_ms"] = round(max(lat), 2)
-            res["change_own_p50_ms"] = round(statistics.median(own), 2)
-            res["change_own_p99_ms"] = round(pctile(own, 0.99), 2)
         if poll and polls:
             res["change_log_p50_ms"] = round(statistics.median(logged), 2)
             res["change_log_p99_ms"] = round(pctile(logged, 0.99), 2)
@@ -773,7 +778,7 @@ def bench_k8s(n, changes, poll=False):
                                "for %d changes" % (res["metrics_events"],
                                                    len(lat)))
         if lat:
-            last = (len(lat) - 1) * 7919 % n
+            last = change_key(len(lat) - 1, n)
             want = synth.endpoint(last, 0, 3, last if last in changed
                                   else None)
             res["last_change_in_maps"] = want in maglev_ips(
