@@ -52,6 +52,20 @@ static __always_inline int xlb_addr_eq(const union xlb_addr *a,
 	       a->v6[2] == b->v6[2] && a->v6[3] == b->v6[3];
 }
 
+/* The backend a client entry names, if it is at addr, port; else NULL. */
+static __always_inline const struct xlb_backend *
+xlb_ct_backend_at(const struct xlb_ct_val *ct, const union xlb_addr *addr,
+		  __be16 port)
+{
+	const struct xlb_backend *be;
+	__u32 id = ct->backend_id;
+
+	be = bpf_map_lookup_elem(&xlb_backends, &id);
+	if (!be || be->port != port || !xlb_addr_eq(&be->addr, addr))
+		return NULL;
+	return be;
+}
+
 /*
  * The entry of p's flow, p going from its client to a frontend: the
  * client entry when it names p's frontend, else the forward entry (*kind
@@ -87,15 +101,12 @@ XLB_SUBPROG struct xlb_ct_val *xlb_ct_reply_lookup(const struct xlb_ct_key *k,
 	const struct xlb_backend *be;
 	struct xlb_ct_key c;
 	struct xlb_ct_val *ct;
-	__u32 id;
 
 	xlb_ct_client_key(&c, &k->daddr, k->dport, k->proto, k->family);
 	ct = bpf_map_lookup_elem(&xlb_ct, &c);
 	if (ct) {
-		id = ct->backend_id;
-		be = bpf_map_lookup_elem(&xlb_backends, &id);
-		if (be && be->svc_id == ct->svc_id && be->port == k->sport &&
-		    xlb_addr_eq(&be->addr, &k->saddr)) {
+		be = xlb_ct_backend_at(ct, &k->saddr, k->sport);
+		if (be && be->svc_id == ct->svc_id) {
 			*kind = XLB_CT_CLIENT;
 			return ct;
 		}
@@ -177,18 +188,12 @@ static __always_inline int xlb_hop_store(const struct xlb_pkt *p,
 XLB_SUBPROG int xlb_ct_other_lives(const struct xlb_pkt *p,
 				   const struct xlb_backend *be)
 {
-	const struct xlb_backend *ob;
 	struct xlb_ct_key k;
 	struct xlb_ct_val *old;
-	__u32 id;
 
 	xlb_ct_client_key(&k, &p->saddr, p->sport, p->proto, p->family);
 	old = bpf_map_lookup_elem(&xlb_ct, &k);
-	if (!old)
-		return 0;
-	id = old->backend_id;
-	ob = bpf_map_lookup_elem(&xlb_backends, &id);
-	return !ob || ob->port != be->port || !xlb_addr_eq(&ob->addr, &be->addr);
+	return old && !xlb_ct_backend_at(old, &be->addr, be->port);
 }
 
 /*
