@@ -515,14 +515,6 @@ struct batch {
 
 #define XLB_SYNC_THREADS 4
 
-struct xlb_sync;
-struct txn;
-
-struct worker_arg {
-	struct xlb_sync *s;
-	struct txn *t;
-};
-
 struct ring_job {
 	const struct xlb_prog_service *ps;
 	__u32 off, m;
@@ -541,7 +533,7 @@ struct txn {
 	int build_rc;
 	pthread_t workers[XLB_SYNC_THREADS];
 	size_t n_workers;
-	struct worker_arg warg;
+	struct xlb_sync *s;		/* what the workers build for */
 	struct xlb_vip_key *del;	/* frontends to delete */
 	size_t n_del, cap_del;
 	struct xlb_src_range_key *del_ranges;
@@ -900,16 +892,10 @@ static void take_jobs(struct xlb_sync *s, struct txn *t, bool wait)
 
 static void *worker_run(void *arg)
 {
-	struct worker_arg *w = arg;
+	struct txn *t = arg;
 
-	take_jobs(w->s, w->t, true);
+	take_jobs(t->s, t, true);
 	return NULL;
-}
-
-static struct worker_arg *worker_arg_of(struct xlb_sync *s, struct txn *t)
-{
-	t->warg = (struct worker_arg){ .s = s, .t = t };
-	return &t->warg;
 }
 
 /* Starts up to XLB_SYNC_THREADS - 1 workers (one per other CPU). */
@@ -920,9 +906,9 @@ static void start_workers(struct xlb_sync *s, struct txn *t)
 
 	if (want > XLB_SYNC_THREADS - 1)
 		want = XLB_SYNC_THREADS - 1;
+	t->s = s;
 	while (t->n_workers < want &&
-	       !pthread_create(&t->workers[t->n_workers], NULL, worker_run,
-			       worker_arg_of(s, t)))
+	       !pthread_create(&t->workers[t->n_workers], NULL, worker_run, t))
 		t->n_workers++;
 }
 
