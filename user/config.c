@@ -13,19 +13,6 @@
 #include "maglev.h"
 #include "util.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 /*
  * The parse tree of a config lives in an arena: cJSON allocates a node
  * per value (two million for 100,000 services), and malloc plus free of
@@ -149,7 +136,7 @@ static int parse_addr_list(const cJSON *js, const char *field,
 	if (!arr)
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return fail(err, errlen, "service %s: %s %s: not an array of addresses",
+		return xlb_errf(err, errlen, -EINVAL, "service %s: %s %s: not an array of addresses",
 			    svc, field, jstr(arr, vb, sizeof(vb)));
 	*out = calloc(cJSON_GetArraySize(arr) + 1, sizeof(**out));
 	if (!*out)
@@ -157,11 +144,11 @@ static int parse_addr_list(const cJSON *js, const char *field,
 	cJSON_ArrayForEach(v, arr) {
 		if (!cJSON_IsString(v) ||
 		    xlb_addr_parse(v->valuestring, &(*out)[i], &f))
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: %s[%zu] %s: not an IPv4 or IPv6 address",
 				    svc, field, i, jstr(v, vb, sizeof(vb)));
 		if (f != family)
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: %s[%zu] \"%s\": address family differs from the vip's",
 				    svc, field, i, v->valuestring);
 		i++;
@@ -182,7 +169,7 @@ static int parse_cidrs(const cJSON *js, const char *svc, struct xlb_cidr **out,
 	if (!arr)
 		return 0;
 	if (!cJSON_IsArray(arr))
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: load_balancer_source_ranges %s: not an array of CIDRs",
 			    svc, jstr(arr, vb, sizeof(vb)));
 	*out = calloc(cJSON_GetArraySize(arr) + 1, sizeof(**out));
@@ -209,7 +196,7 @@ static int parse_cidrs(const cJSON *js, const char *svc, struct xlb_cidr **out,
 		i++;
 		continue;
 bad:
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: load_balancer_source_ranges[%zu] %s: not a CIDR such as \"10.0.0.0/8\"",
 			    svc, i, jstr(v, vb, sizeof(vb)));
 	}
@@ -227,7 +214,7 @@ static int parse_groups(const cJSON *js, struct xlb_model_service *s,
 	if (!arr)
 		return 0;
 	if (!cJSON_IsArray(arr) || !cJSON_GetArraySize(arr))
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: groups %s: not a non-empty array of {\"name\", \"percent\"}",
 			    s->name, jstr(arr, vb, sizeof(vb)));
 	s->groups = calloc(cJSON_GetArraySize(arr) + 1, sizeof(*s->groups));
@@ -239,19 +226,19 @@ static int parse_groups(const cJSON *js, struct xlb_model_service *s,
 
 		if (!cJSON_IsString(n) || !n->valuestring[0] ||
 		    strlen(n->valuestring) >= XLB_GROUP_NAME_LEN)
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: groups[%zu].name %s: not a string of 1-%d characters",
 				    s->name, i, jstr(n, vb, sizeof(vb)),
 				    XLB_GROUP_NAME_LEN - 1);
 		if (!cJSON_IsNumber(p) || p->valuedouble < 0 ||
 		    p->valuedouble > 100 ||
 		    p->valuedouble != (double)(int)p->valuedouble)
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: groups[%zu].percent %s: not an integer in 0-100",
 				    s->name, i, jstr(p, vb, sizeof(vb)));
 		for (k = 0; k < i; k++)
 			if (!strcmp(s->groups[k].name, n->valuestring))
-				return fail(err, errlen,
+				return xlb_errf(err, errlen, -EINVAL,
 					    "service %s: groups[%zu].name \"%s\": listed twice",
 					    s->name, i, n->valuestring);
 		strcpy(s->groups[i].name, n->valuestring);
@@ -272,21 +259,21 @@ static int parse_backend(const cJSON *jb, const char *svc, size_t idx,
 	int st;
 
 	if (!cJSON_IsObject(jb))
-		return fail(err, errlen, "service %s: backends[%zu]: not an object",
+		return xlb_errf(err, errlen, -EINVAL, "service %s: backends[%zu]: not an object",
 			    svc, idx);
 	v = cJSON_GetObjectItemCaseSensitive(jb, "ip");
 	if (!cJSON_IsString(v) ||
 	    xlb_addr_parse(v->valuestring, &b->addr, &b->family))
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: backends[%zu].ip %s: not an IPv4 or IPv6 address",
 			    svc, idx, jstr(v, vb, sizeof(vb)));
 	if (b->family != family)
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: backends[%zu].ip \"%s\": address family differs from the vip's",
 			    svc, idx, v->valuestring);
 	v = cJSON_GetObjectItemCaseSensitive(jb, "port");
 	if (parse_port(v, &b->port))
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: backends[%zu].port %s: not a port (1-65535)",
 			    svc, idx, jstr(v, vb, sizeof(vb)));
 	b->weight = 1;
@@ -295,7 +282,7 @@ static int parse_backend(const cJSON *jb, const char *svc, size_t idx,
 		if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
 		    v->valuedouble > 65535 ||
 		    v->valuedouble != (double)(int)v->valuedouble)
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: backends[%zu].weight %s: not an integer in 0-65535",
 				    svc, idx, jstr(v, vb, sizeof(vb)));
 		b->weight = v->valueint;
@@ -306,7 +293,7 @@ static int parse_backend(const cJSON *jb, const char *svc, size_t idx,
 		st = cJSON_IsString(v) ? xlb_be_state_parse(v->valuestring) :
 					 -EINVAL;
 		if (st < 0)
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: backends[%zu].state %s: not \"active\" or \"terminating\"",
 				    svc, idx, jstr(v, vb, sizeof(vb)));
 		b->state = st;
@@ -314,12 +301,12 @@ static int parse_backend(const cJSON *jb, const char *svc, size_t idx,
 	b->serving = 1;
 	v = cJSON_GetObjectItemCaseSensitive(jb, "serving");
 	if (v && parse_bool(v, &b->serving))
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: backends[%zu].serving %s: not true or false",
 			    svc, idx, jstr(v, vb, sizeof(vb)));
 	v = cJSON_GetObjectItemCaseSensitive(jb, "local");
 	if (v && parse_bool(v, &b->local))
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: backends[%zu].local %s: not true or false",
 			    svc, idx, jstr(v, vb, sizeof(vb)));
 	v = cJSON_GetObjectItemCaseSensitive(jb, "group");
@@ -330,7 +317,7 @@ static int parse_backend(const cJSON *jb, const char *svc, size_t idx,
 			if (!strcmp(s->groups[k].name, v->valuestring))
 				break;
 		if (!cJSON_IsString(v) || k == s->n_groups)
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: backends[%zu].group %s: not one of the service's groups",
 				    svc, idx, jstr(v, vb, sizeof(vb)));
 		b->group = k + 1;
@@ -349,7 +336,7 @@ static int parse_policy(const cJSON *js, const char *field, const char *svc,
 	if (cJSON_IsString(v) && !strcasecmp(v->valuestring, "local"))
 		*local = 1;
 	else if (!cJSON_IsString(v) || strcasecmp(v->valuestring, "cluster"))
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: %s %s: not \"cluster\" or \"local\"",
 			    svc, field, jstr(v, vb, sizeof(vb)));
 	return 0;
@@ -387,7 +374,7 @@ static int parse_service_extras(const cJSON *js, struct xlb_model_service *s,
 		__be16 np;
 
 		if (parse_port(v, &np))
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: node_port %s: not a port (1-65535)",
 				    id, jstr(v, vb, sizeof(vb)));
 		s->node_port = ntohs(np);
@@ -397,7 +384,7 @@ static int parse_service_extras(const cJSON *js, struct xlb_model_service *s,
 		if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
 		    v->valuedouble > 86400 ||
 		    v->valuedouble != (double)(int)v->valuedouble)
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: session_affinity_timeout %s: not an integer in 1-86400 seconds",
 				    id, jstr(v, vb, sizeof(vb)));
 		s->affinity_timeout = v->valueint;
@@ -407,7 +394,7 @@ static int parse_service_extras(const cJSON *js, struct xlb_model_service *s,
 		if (!cJSON_IsString(v) ||
 		    (strcasecmp(v->valuestring, "client_ip") &&
 		     strcasecmp(v->valuestring, "none")))
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: session_affinity %s: not \"client_ip\" or \"none\"",
 				    id, jstr(v, vb, sizeof(vb)));
 		if (!strcasecmp(v->valuestring, "none"))
@@ -415,7 +402,7 @@ static int parse_service_extras(const cJSON *js, struct xlb_model_service *s,
 		else if (!s->affinity_timeout)
 			s->affinity_timeout = 10800; /* Kubernetes' default */
 	} else if (s->affinity_timeout) {
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: session_affinity_timeout %u: needs \"session_affinity\": \"client_ip\"",
 			    id, s->affinity_timeout);
 	}
@@ -431,11 +418,11 @@ static int parse_service(const cJSON *js, size_t idx,
 	int rc;
 
 	if (!cJSON_IsObject(js))
-		return fail(err, errlen, "services[%zu]: not an object", idx);
+		return xlb_errf(err, errlen, -EINVAL, "services[%zu]: not an object", idx);
 	v = cJSON_GetObjectItemCaseSensitive(js, "name");
 	if (!cJSON_IsString(v) || !v->valuestring[0] ||
 	    strlen(v->valuestring) >= XLB_SVC_NAME_LEN)
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "services[%zu].name %s: not a string of 1-%d characters",
 			    idx, jstr(v, vb, sizeof(vb)), XLB_SVC_NAME_LEN - 1);
 	strcpy(s->name, v->valuestring);
@@ -444,18 +431,18 @@ static int parse_service(const cJSON *js, size_t idx,
 	v = cJSON_GetObjectItemCaseSensitive(js, "vip");
 	if (!cJSON_IsString(v) ||
 	    xlb_addr_parse(v->valuestring, &s->vip.addr, &s->vip.family))
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: vip %s: not an IPv4 or IPv6 address",
 			    id, jstr(v, vb, sizeof(vb)));
 	v = cJSON_GetObjectItemCaseSensitive(js, "port");
 	if (parse_port(v, &s->vip.port))
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: port %s: not a port (1-65535)", id,
 			    jstr(v, vb, sizeof(vb)));
 	v = cJSON_GetObjectItemCaseSensitive(js, "protocol");
 	rc = cJSON_IsString(v) ? xlb_proto_parse(v->valuestring) : -EINVAL;
 	if (rc < 0)
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: protocol %s: not \"tcp\" or \"udp\"", id,
 			    jstr(v, vb, sizeof(vb)));
 	s->vip.proto = rc;
@@ -466,7 +453,7 @@ static int parse_service(const cJSON *js, size_t idx,
 		    v->valuedouble > XLB_RING_MAX ||
 		    v->valuedouble != (double)(int)v->valuedouble ||
 		    !xlb_is_prime(v->valueint))
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: maglev_table_size %s: not a prime in %d-%d",
 				    id, jstr(v, vb, sizeof(vb)), XLB_RING_MIN,
 				    XLB_RING_MAX);
@@ -479,7 +466,7 @@ static int parse_service(const cJSON *js, size_t idx,
 
 	jbs = cJSON_GetObjectItemCaseSensitive(js, "backends");
 	if (jbs && !cJSON_IsArray(jbs))
-		return fail(err, errlen, "service %s: backends %s: not an array",
+		return xlb_errf(err, errlen, -EINVAL, "service %s: backends %s: not an array",
 			    id, jstr(jbs, vb, sizeof(vb)));
 	s->n_backends = jbs ? cJSON_GetArraySize(jbs) : 0;
 	if (s->n_backends) {
@@ -496,7 +483,7 @@ static int parse_service(const cJSON *js, size_t idx,
 		i++;
 	}
 	if (s->table_size && s->table_size < s->n_backends)
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -EINVAL,
 			    "service %s: maglev_table_size %u: smaller than its %zu backends",
 			    id, s->table_size, s->n_backends);
 	return 0;
@@ -533,7 +520,7 @@ static int check_unique(struct xlb_model *m, char *err, size_t errlen)
 
 	for (i = 1; i < m->n_services; i++)
 		if (!strcmp(m->services[i].name, m->services[i - 1].name))
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: name \"%s\": used by two services",
 				    m->services[i].name, m->services[i].name);
 	for (i = 0; i < m->n_services; i++) {
@@ -546,7 +533,7 @@ static int check_unique(struct xlb_model *m, char *err, size_t errlen)
 						&b[-1].addr, b[-1].port,
 						b[-1].family))
 				continue;
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -EINVAL,
 				    "service %s: backend %s port %u: listed twice",
 				    s->name, xlb_addr_str(&b->addr, b->family, a),
 				    ntohs(b->port));
@@ -585,14 +572,14 @@ static int check_unique(struct xlb_model *m, char *err, size_t errlen)
 		if (memcmp(&f->key, &p->key, sizeof(f->key)))
 			continue;
 		if (f->key.family)
-			rc = fail(err, errlen,
+			rc = xlb_errf(err, errlen, -EINVAL,
 				  "service %s: %s %s port %u protocol %s: already used by service %s",
 				  f->svc->name, f->what,
 				  xlb_addr_str(&f->key.addr, f->key.family, a),
 				  ntohs(f->key.port), xlb_proto_str(f->key.proto),
 				  p->svc->name);
 		else
-			rc = fail(err, errlen,
+			rc = xlb_errf(err, errlen, -EINVAL,
 				  "service %s: node_port %u protocol %s: already used by service %s",
 				  f->svc->name, ntohs(f->key.port),
 				  xlb_proto_str(f->key.proto), p->svc->name);
@@ -616,16 +603,16 @@ int xlb_config_parse(const char *text, struct xlb_model *m, char *err,
 		const char *at = cJSON_GetErrorPtr();
 
 		arena_release();
-		return fail(err, errlen, "config: not valid JSON near \"%.20s\"",
+		return xlb_errf(err, errlen, -EINVAL, "config: not valid JSON near \"%.20s\"",
 			    at ? at : "");
 	}
 	if (!cJSON_IsObject(root)) {
-		rc = fail(err, errlen, "config: top level is not an object");
+		rc = xlb_errf(err, errlen, -EINVAL, "config: top level is not an object");
 		goto out;
 	}
 	jsvcs = cJSON_GetObjectItemCaseSensitive(root, "services");
 	if (!cJSON_IsArray(jsvcs)) {
-		rc = fail(err, errlen, "config: \"services\" is missing or not an array");
+		rc = xlb_errf(err, errlen, -EINVAL, "config: \"services\" is missing or not an array");
 		goto out;
 	}
 	m->n_services = cJSON_GetArraySize(jsvcs);
@@ -666,10 +653,10 @@ int xlb_config_load(const char *path, struct xlb_model *m, char *err,
 	memset(m, 0, sizeof(*m));
 	f = fopen(path, "r");
 	if (!f)
-		return fail(err, errlen, "config %s: %s", path, strerror(errno));
+		return xlb_errf(err, errlen, -EINVAL, "config %s: %s", path, strerror(errno));
 	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 ||
 	    fseek(f, 0, SEEK_SET)) {
-		rc = fail(err, errlen, "config %s: cannot read: %s", path,
+		rc = xlb_errf(err, errlen, -EINVAL, "config %s: cannot read: %s", path,
 			  strerror(errno));
 		goto out;
 	}
@@ -679,7 +666,7 @@ int xlb_config_load(const char *path, struct xlb_model *m, char *err,
 		goto out;
 	}
 	if (fread(text, 1, len, f) != (size_t)len) {
-		rc = fail(err, errlen, "config %s: short read", path);
+		rc = xlb_errf(err, errlen, -EINVAL, "config %s: short read", path);
 		goto out;
 	}
 	text[len] = '\0';

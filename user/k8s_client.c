@@ -19,19 +19,6 @@
 #define MAX_ERR_BODY 4096
 #define MAX_LINE (256UL << 20)
 
-static int failf(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int failf(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* Whole file, NUL terminated; NULL with errno set on failure. */
 static char *read_file(const char *path, size_t *len)
 {
@@ -184,7 +171,7 @@ static int kc_file_or_data(yaml_document_t *d, yaml_node_t *obj,
 	if (v && v[0]) {
 		*data = b64_decode(v, len);
 		if (!*data)
-			return failf(err, errlen, -EINVAL,
+			return xlb_errf(err, errlen, -EINVAL,
 				     "kubeconfig: %s %s: not valid base64", what,
 				     dkey);
 	} else if (f && f[0]) {
@@ -210,7 +197,7 @@ int xlb_k8s_kubeconfig_load(const char *path, struct xlb_k8s_auth *a,
 	pthread_mutex_init(&a->lock, NULL);
 	f = fopen(path, "r");
 	if (!f)
-		return failf(err, errlen, -errno, "kubeconfig %s: %s", path,
+		return xlb_errf(err, errlen, -errno, "kubeconfig %s: %s", path,
 			     strerror(errno));
 	{
 		char tmp[PATH_MAX];
@@ -224,7 +211,7 @@ int xlb_k8s_kubeconfig_load(const char *path, struct xlb_k8s_auth *a,
 	}
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
-		rc = failf(err, errlen, -EINVAL,
+		rc = xlb_errf(err, errlen, -EINVAL,
 			   "kubeconfig %s: line %zu: %s", path,
 			   parser.problem_mark.line + 1,
 			   parser.problem ? parser.problem : "not YAML");
@@ -235,13 +222,13 @@ int xlb_k8s_kubeconfig_load(const char *path, struct xlb_k8s_auth *a,
 	root = yaml_document_get_root_node(&doc);
 	cur = yscalar(ymap_get(&doc, root, "current-context"));
 	if (!cur || !cur[0]) {
-		rc = failf(err, errlen, -EINVAL,
+		rc = xlb_errf(err, errlen, -EINVAL,
 			   "kubeconfig %s: current-context: missing", path);
 		goto out;
 	}
 	ctx = ynamed(&doc, root, "contexts", "context", cur);
 	if (!ctx) {
-		rc = failf(err, errlen, -EINVAL,
+		rc = xlb_errf(err, errlen, -EINVAL,
 			   "kubeconfig %s: current-context \"%s\": no such context",
 			   path, cur);
 		goto out;
@@ -249,14 +236,14 @@ int xlb_k8s_kubeconfig_load(const char *path, struct xlb_k8s_auth *a,
 	cname = yscalar(ymap_get(&doc, ctx, "cluster"));
 	cl = cname ? ynamed(&doc, root, "clusters", "cluster", cname) : NULL;
 	if (!cl) {
-		rc = failf(err, errlen, -EINVAL,
+		rc = xlb_errf(err, errlen, -EINVAL,
 			   "kubeconfig %s: context \"%s\": cluster \"%s\": no such cluster",
 			   path, cur, cname ? cname : "");
 		goto out;
 	}
 	v = yscalar(ymap_get(&doc, cl, "server"));
 	if (!v || strncmp(v, "https://", 8)) {
-		rc = failf(err, errlen, -EINVAL,
+		rc = xlb_errf(err, errlen, -EINVAL,
 			   "kubeconfig %s: cluster \"%s\": server \"%s\": not an https:// URL",
 			   path, cname, v ? v : "");
 		goto out;
@@ -274,7 +261,7 @@ int xlb_k8s_kubeconfig_load(const char *path, struct xlb_k8s_auth *a,
 	uname = yscalar(ymap_get(&doc, ctx, "user"));
 	us = uname ? ynamed(&doc, root, "users", "user", uname) : NULL;
 	if (uname && !us) {
-		rc = failf(err, errlen, -EINVAL,
+		rc = xlb_errf(err, errlen, -EINVAL,
 			   "kubeconfig %s: context \"%s\": user \"%s\": no such user",
 			   path, cur, uname);
 		goto out;
@@ -298,12 +285,12 @@ int xlb_k8s_kubeconfig_load(const char *path, struct xlb_k8s_auth *a,
 		if (v && v[0])
 			a->token_file = kc_path(dir, v);
 		if (ymap_get(&doc, us, "exec") || ymap_get(&doc, us, "auth-provider"))
-			rc = failf(err, errlen, -EINVAL,
+			rc = xlb_errf(err, errlen, -EINVAL,
 				   "kubeconfig %s: user \"%s\": exec and auth-provider plugins are not supported; use a token, tokenFile or client certificate",
 				   path, uname);
 	}
 	if (!rc && !!(a->cert_file || a->cert_data) != !!(a->key_file || a->key_data))
-		rc = failf(err, errlen, -EINVAL,
+		rc = xlb_errf(err, errlen, -EINVAL,
 			   "kubeconfig %s: user \"%s\": a client certificate needs its key and the key its certificate",
 			   path, uname);
 out:
@@ -339,7 +326,7 @@ int xlb_k8s_incluster_load(const char *dir, struct xlb_k8s_auth *a,
 	}
 	tok = read_file(a->token_file, NULL);
 	if (!tok) {
-		rc = failf(err, errlen, -ENOENT,
+		rc = xlb_errf(err, errlen, -ENOENT,
 			   "in-cluster: token %s: %s", a->token_file,
 			   strerror(errno));
 		xlb_k8s_auth_free(a);

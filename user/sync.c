@@ -471,19 +471,6 @@ out:
 
 /* ---- apply -------------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -E2BIG;
-}
-
 static const char *vip_str(const struct xlb_vip_key *k, char *buf, size_t len)
 {
 	char a[XLB_ADDR_STRLEN];
@@ -1483,11 +1470,11 @@ static int check_capacity(struct xlb_sync *s, const struct xlb_model *m,
 	size_t i;
 
 	if (m->n_services > mp->max_services - 1)
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -E2BIG,
 			    "config: %zu services: more than the maps hold (%u); restart xlbd with a larger --max-services after xlbctl detach",
 			    m->n_services, mp->max_services - 1);
 	if (n_frontends > mp->max_frontends)
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -E2BIG,
 			    "config: %zu frontends: more than the maps hold (%u)",
 			    n_frontends, mp->max_frontends);
 	for (i = 0; i < m->n_services; i++) {
@@ -1495,7 +1482,7 @@ static int check_capacity(struct xlb_sync *s, const struct xlb_model *m,
 
 		backends += ms->n_backends;
 		if (backends > mp->max_backends - 1)
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -E2BIG,
 				    "service %s: backends: %llu in all, more than the maps hold (%u)",
 				    ms->name, (unsigned long long)backends,
 				    mp->max_backends - 1);
@@ -1504,7 +1491,7 @@ static int check_capacity(struct xlb_sync *s, const struct xlb_model *m,
 	}
 	/* Every ring could be rewritten while the old ones are still held. */
 	if (slots > mp->ring_slots)
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -E2BIG,
 			    "config: Maglev tables need %llu slots, more than --ring-slots %u",
 			    (unsigned long long)slots, mp->ring_slots);
 	return 0;
@@ -1778,7 +1765,7 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 		size_t nf, f, k;
 
 		if (name_in(ms->name, rm, n_rm))
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -E2BIG,
 				    "service %s: both changed and removed",
 				    ms->name);
 		if (model_frontends(s, ms, &fes, &nf))
@@ -1799,7 +1786,7 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 			for (k = 0; !ours && k < up->n_services; k++)
 				ours = !strcmp(up->services[k].name, info.name);
 			if (!ours) {
-				rc = fail(err, errlen,
+				rc = xlb_errf(err, errlen, -E2BIG,
 					  "service %s: frontend %s: already used by service %s",
 					  ms->name,
 					  vip_str(&fes[f].key, vb, sizeof(vb)),
@@ -1811,7 +1798,7 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 		free(fes);
 		old = find_svc(s, ms->name, &pos);
 		if (old && old->source != ms->source)
-			return fail(err, errlen,
+			return xlb_errf(err, errlen, -E2BIG,
 				    "service %s: name \"%s\": already defined in another file",
 				    ms->name, ms->name);
 		if (!old)
@@ -1821,11 +1808,11 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 			   old ? 0 : ms->n_backends;
 	}
 	if (s->n_svcs + n_new > mp->max_services - 1)
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -E2BIG,
 			    "config: %zu services: more than the maps hold (%u)",
 			    s->n_svcs + n_new, mp->max_services - 1);
 	if (new_bes > mp->max_backends - 1 - s->be_ids.n_used)
-		return fail(err, errlen,
+		return xlb_errf(err, errlen, -E2BIG,
 			    "config: backends: more than the maps hold (%u)",
 			    mp->max_backends - 1);
 

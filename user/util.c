@@ -2,6 +2,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
@@ -115,4 +117,16 @@ int xlb_mkdir_p(const char *path)
 	if (mkdir(buf, 0700) && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+int xlb_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
 }

@@ -23,5 +23,9 @@ int xlb_be_state_parse(const char *s);
 uint64_t xlb_now_ns(void); /* CLOCK_MONOTONIC, same clock as bpf_ktime_get_ns */
 uint64_t xlb_now_coarse_ns(void); /* as bpf_ktime_get_coarse_ns */
 int xlb_mkdir_p(const char *path);
+/* Formats an error message into err (errlen bytes, may be 0) and returns
+ * rc, so a failure reads `return xlb_errf(err, errlen, -EINVAL, ...)`. */
+int xlb_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif /* XLB_UTIL_H */
