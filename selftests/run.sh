@@ -5,7 +5,9 @@
 # Every test prints one "PASS: ..." or "FAIL: ..." line per check. C tests
 # are the build/selftests/test_* binaries, shell tests selftests/test_*.sh.
 # A test that exits non-zero without printing a FAIL line counts as one
-# failure of its own. Pass test names as arguments to run only those.
+# failure of its own. Pass test names as arguments to run only those;
+# NAME/SUB runs only the named sub-runs of a C test (TEST_SUB() in
+# testlib.h; SUB is a shell pattern: test_frag/tc/v6, test_frag/xdp/*).
 set -u
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -48,14 +50,28 @@ for t in selftests/test_*.sh; do
 	[ -f "$t" ] && tests+=("$t")
 done
 
+# The sub-run pattern given for test $1 (after its "name/"), if any.
+sub_of() {
+	local a
+	for a in "${selected[@]}"; do
+		case "$a" in "$1"/*) echo "${a#*/}"; return ;; esac
+	done
+}
+
+selected=("$@")
 for t in "${tests[@]}"; do
 	name="$(basename "$t")"
+	sub=""
 	if [ $# -gt 0 ]; then
-		case " $* " in *" ${name%.sh} "* | *" $name "*) ;; *) continue ;; esac
+		sub="$(sub_of "${name%.sh}")"
+		case " ${selected[*]%%/*} " in
+		*" ${name%.sh} "* | *" $name "*) ;;
+		*) continue ;;
+		esac
 	fi
 	case "$t" in
 	*.sh) run_one "${name%.sh}" bash "$t" ;;
-	*) run_one "$name" "$t" ;;
+	*) XLB_TEST_SUB="$sub" run_one "$name" "$t" ;;
 	esac
 done
 
