@@ -26,58 +26,13 @@
 #include <curl/curl.h>
 
 #include "healthcheck.h"
+#include "httptest.h"
 #include "log.h"
 #include "testlib.h"
 
-struct resp {
-	long status;		/* 0: no HTTP answer */
-	CURLcode rc;
-	char body[1024];
-	size_t len;
-	char ctype[128];
-};
-
-static size_t on_data(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-	size_t len = sz * n, room = sizeof(r->body) - 1 - r->len;
-
-	if (len > room)
-		len = room;
-	memcpy(r->body + r->len, p, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return sz * n;
-}
-
-static void get(const char *url, struct resp *r)
-{
-	CURL *c = curl_easy_init();
-	char *ct = NULL;
-
-	memset(r, 0, sizeof(*r));
-	if (!c) {
-		r->rc = CURLE_FAILED_INIT;
-		return;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	r->rc = curl_easy_perform(c);
-	if (r->rc == CURLE_OK) {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-		if (ct)
-			snprintf(r->ctype, sizeof(r->ctype), "%s", ct);
-	}
-	curl_easy_cleanup(c);
-}
-
 /* Checks a body: {"service": {"namespace": ns, "name": name},
  * "localEndpoints": count}. */
-static void check_body(const struct resp *r, const char *ns, const char *name,
+static void check_body(const struct http_resp *r, const char *ns, const char *name,
 		       int count, const char *what)
 {
 	cJSON *j = cJSON_Parse(r->body), *s, *v;
@@ -94,32 +49,11 @@ static void check_body(const struct resp *r, const char *ns, const char *name,
 	v = cJSON_GetObjectItemCaseSensitive(j, "localEndpoints");
 	if (cJSON_IsNumber(v))
 		got = v->valueint;
-	ASSERT_TRUE(got_ns && !strcmp(got_ns, ns), "%s: service.namespace \"%s\" (body %s)",
-		    what, ns, r->body);
-	ASSERT_TRUE(got_name && !strcmp(got_name, name), "%s: service.name \"%s\"",
-		    what, name);
+	ASSERT_STREQ(got_ns, ns, "%s: service.namespace (body %s)", what,
+		     r->body);
+	ASSERT_STREQ(got_name, name, "%s: service.name", what);
 	ASSERT_EQ(got, count, "%s: localEndpoints", what);
 	cJSON_Delete(j);
-}
-
-static int own_netns(void)
-{
-	struct ifreq ifr = { 0 };
-	int fd, rc = 0;
-
-	if (unshare(CLONE_NEWNET))
-		return -errno;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		rc = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (!rc && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
 }
 
 /* Requests in a loop while the main thread flips the count: every answer
@@ -133,13 +67,13 @@ struct hammer {
 static void *hammer_fn(void *arg)
 {
 	struct hammer *h = arg;
-	struct resp r;
+	struct http_resp r = { 0 };
 
 	while (!h->stop) {
 		cJSON *j, *v;
 		int n = -1;
 
-		get(h->url, &r);
+		http_get(h->url, 5, &r);
 		if (r.rc != CURLE_OK) {
 			h->failed++;
 			continue;
@@ -153,6 +87,7 @@ static void *hammer_fn(void *arg)
 		if (!((r.status == 200 && n > 0) || (r.status == 503 && n == 0)))
 			h->inconsistent++;
 	}
+	http_resp_free(&r);
 	return NULL;
 }
 
@@ -162,11 +97,11 @@ int main(void)
 				   .sin_port = htons(31003) };
 	struct hammer h = { .url = "http://127.0.0.1:31002/" };
 	pthread_t th;
-	struct resp r;
+	struct http_resp r = { 0 };
 	int rc, i, blocker;
 
 	xlb_log_set_prefix("test_healthcheck");
-	rc = own_netns();
+	rc = http_own_netns();
 	if (!ASSERT_EQ(rc, 0, "a network namespace of its own"))
 		return test_done();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -176,30 +111,29 @@ int main(void)
 	ASSERT_EQ(xlb_hc_count(), 0, "nothing served after refusals");
 
 	ASSERT_EQ(xlb_hc_set(31001, "default/web", 2), 0, "serve 31001 for default/web, 2 local");
-	get("http://127.0.0.1:31001/healthz", &r);
+	http_get("http://127.0.0.1:31001/healthz", 5, &r);
 	ASSERT_EQ(r.status, 200, "2 local endpoints: 200 (curl %d)", r.rc);
 	check_body(&r, "default", "web", 2, "2 local endpoints");
-	ASSERT_TRUE(!strcmp(r.ctype, "application/json"), "Content-Type application/json (%s)",
-		    r.ctype);
-	get("http://[::1]:31001/", &r);
+	ASSERT_STREQ(r.ctype, "application/json", "Content-Type");
+	http_get("http://[::1]:31001/", 5, &r);
 	ASSERT_EQ(r.status, 200, "IPv6 loopback answers too, any path (curl %d)", r.rc);
 
 	ASSERT_EQ(xlb_hc_set(31001, "default/web", 0), 0, "update to 0 local");
-	get("http://127.0.0.1:31001/", &r);
+	http_get("http://127.0.0.1:31001/", 5, &r);
 	ASSERT_EQ(r.status, 503, "0 local endpoints: 503");
 	check_body(&r, "default", "web", 0, "0 local endpoints");
 	ASSERT_EQ(xlb_hc_count(), 1, "an update serves no new port");
 
 	ASSERT_EQ(xlb_hc_set(31002, "kube-system/dns", 1), 0, "serve 31002 for kube-system/dns");
-	get("http://127.0.0.1:31002/", &r);
+	http_get("http://127.0.0.1:31002/", 5, &r);
 	ASSERT_EQ(r.status, 200, "second port: 200");
 	check_body(&r, "kube-system", "dns", 1, "second port");
-	get("http://127.0.0.1:31001/", &r);
+	http_get("http://127.0.0.1:31001/", 5, &r);
 	ASSERT_EQ(r.status, 503, "first port still 503: ports are independent");
 	ASSERT_EQ(xlb_hc_count(), 2, "two ports served");
 
 	ASSERT_EQ(xlb_hc_set(31004, "solo", 3), 0, "a name without a namespace");
-	get("http://127.0.0.1:31004/", &r);
+	http_get("http://127.0.0.1:31004/", 5, &r);
 	check_body(&r, "", "solo", 3, "name without a namespace");
 	ASSERT_EQ(xlb_hc_remove(31004), 0, "remove 31004");
 
@@ -228,18 +162,19 @@ int main(void)
 	ASSERT_EQ(h.failed, 0, "no failed request during the changes");
 
 	ASSERT_EQ(xlb_hc_remove(31001), 0, "remove 31001");
-	get("http://127.0.0.1:31001/", &r);
+	http_get("http://127.0.0.1:31001/", 5, &r);
 	ASSERT_EQ(r.rc, CURLE_COULDNT_CONNECT, "removed port is closed (curl: %s)",
 		  curl_easy_strerror(r.rc));
 	ASSERT_EQ(xlb_hc_remove(31001), -ENOENT, "removing it again: -ENOENT");
-	get("http://127.0.0.1:31002/", &r);
+	http_get("http://127.0.0.1:31002/", 5, &r);
 	ASSERT_TRUE(r.status == 200 || r.status == 503, "other port still answers (%ld)",
 		    r.status);
 
 	xlb_hc_fini();
 	ASSERT_EQ(xlb_hc_count(), 0, "fini: nothing served");
-	get("http://127.0.0.1:31002/", &r);
+	http_get("http://127.0.0.1:31002/", 5, &r);
 	ASSERT_EQ(r.rc, CURLE_COULDNT_CONNECT, "fini closed the last port");
+	http_resp_free(&r);
 	curl_global_cleanup();
 	return test_done();
 }
