@@ -16,9 +16,10 @@
 #   install / upgrade / uninstall of a release, and the rendered pod run
 #   without a container (init command, then xlbd with the DaemonSet's
 #   args and env): probes answer, Services arrive.
-# When helm cannot be built here (no Go new enough) the test prints
-# "SKIP: ..." with the reason and exits 0; so does the dry run when no
-# kube-apiserver is built.
+# helm and the control plane are built by selftests/run.sh before the
+# tests (or here, when run alone); when either cannot be built the test
+# fails. XLB_K8S_BUILD=0 (a machine without Go; never in CI) turns those
+# failures into SKIP lines.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -27,27 +28,21 @@ chart="$root/helm/xlb"
 
 # --- helm -----------------------------------------------------------------
 build_log="${TMPDIR:-/tmp}/xlb-helm-build.$$.log"
-budget="${XLB_HELM_BUILD_TIMEOUT:-480}"
-helm="$(timeout "$budget" "$root/tools/helm.sh" --path 2>"$build_log")"
+# cannot_run WHAT: a missing component fails the test, unless the run
+# said it has no Go toolchain (XLB_K8S_BUILD=0).
+cannot_run() {
+	if [ "${XLB_K8S_BUILD:-1}" = 0 ]; then
+		echo "SKIP: $1 (XLB_K8S_BUILD=0)"
+		exit 0
+	fi
+	echo "FAIL: $1"
+	exit 1
+}
+helm="$("$root/tools/helm.sh" --path 2>"$build_log")"
 rc=$?
 grep -v '^go: downloading' "$build_log" | sed 's/^/# /'
-case $rc in
-0) rm -f "$build_log" ;;
-3)
-	echo "SKIP: helm chart test: $(grep 'cannot build' "$build_log" | tail -n 1)"
-	rm -f "$build_log"
-	exit 0
-	;;
-124)
-	echo "SKIP: helm chart test: building helm did not finish within $budget s (XLB_HELM_BUILD_TIMEOUT); the Go build cache keeps what was compiled, the next run continues"
-	rm -f "$build_log"
-	exit 0
-	;;
-*)
-	xlb_fail "tools/helm.sh --path exited with status $rc (log $build_log)"
-	exit 1
-	;;
-esac
+rm -f "$build_log"
+[ $rc -eq 0 ] || cannot_run "helm chart test: helm cannot be built here (status $rc)"
 xlb_log "$("$helm" version --short) ($helm)"
 
 xlb_init
@@ -390,9 +385,9 @@ if [ ! -f "$here/k8s-real/cluster.sh" ]; then
 	exit 0
 fi
 . "$here/k8s-real/cluster.sh"
-if ! "$here/k8s-real/build.sh" --check >/dev/null 2>&1; then
-	echo "SKIP: helm chart: server-side dry run: no kube-apiserver $XLB_K8S_VERSION built in $XLB_K8S_BIN (selftests/k8s-real/build.sh, run by test_k8s_real, builds it)"
-	exit 0
+if ! "$here/k8s-real/build.sh" $([ "${XLB_K8S_BUILD:-1}" = 0 ] && echo --check) \
+	>/dev/null 2>&1; then
+	cannot_run "helm chart: server-side dry run: kube-apiserver $XLB_K8S_VERSION cannot be built in $XLB_K8S_BIN (selftests/k8s-real/build.sh)"
 fi
 ns="$XLB_PFX-k8s"
 xlb_ns_add "$ns" || { xlb_fail "create namespace $ns"; exit 1; }

@@ -22,12 +22,11 @@
 # after changes made while its API server was away (through another one,
 # etcd compacted past them) and after deletions.
 #
-# When the binaries are not in the cache this test builds them, for at
-# most XLB_K8S_BUILD_TIMEOUT seconds (default 480, so that a run on a
-# fresh machine stays within about 10 minutes); compiled packages stay
-# in the Go build cache, so an interrupted build continues in the next
-# run. Until the binaries exist it prints "SKIP: ..." with the reason
-# and exits 0. XLB_K8S_BUILD=0 never builds.
+# When the binaries are not in the cache (selftests/run.sh builds them
+# before the tests) this test builds them itself, however long that takes
+# (8-15 minutes on 2 busy cores the first time); a build that fails is a
+# failure of the test. XLB_K8S_BUILD=0 (a machine without Go; never in CI)
+# prints "SKIP: ..." instead of building.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
@@ -36,22 +35,18 @@ here="$(cd "$(dirname "$0")" && pwd)"
 # --- binaries -----------------------------------------------------------
 build_log="$XLB_K8S_CACHE/build.log"
 if ! "$here/k8s-real/build.sh" --check >/dev/null 2>&1; then
-	mkdir -p "$XLB_K8S_CACHE" || exit 1
-	budget="${XLB_K8S_BUILD_TIMEOUT:-480}"
 	if [ "${XLB_K8S_BUILD:-1}" = 0 ]; then
-		echo "SKIP: real API server test: etcd/kube-apiserver $XLB_K8S_VERSION not in $XLB_K8S_BIN and XLB_K8S_BUILD=0 (run selftests/k8s-real/build.sh)"
+		echo "SKIP: real API server test: the control plane $XLB_K8S_VERSION is not in $XLB_K8S_BIN and XLB_K8S_BUILD=0 (run selftests/k8s-real/build.sh)"
 		exit 0
 	fi
-	echo "# building etcd $XLB_ETCD_VERSION and kube-apiserver $XLB_K8S_VERSION (at most $budget s; log $build_log)"
-	timeout "$budget" "$here/k8s-real/build.sh" >"$build_log" 2>&1
+	mkdir -p "$XLB_K8S_CACHE" || exit 1
+	echo "# building etcd $XLB_ETCD_VERSION, kube-apiserver and kube-controller-manager $XLB_K8S_VERSION (log $build_log)"
+	"$here/k8s-real/build.sh" >"$build_log" 2>&1
 	rc=$?
 	grep -v '^go: downloading' "$build_log" | tail -n 20 | sed 's/^/# /'
-	if [ $rc -eq 124 ]; then
-		echo "SKIP: real API server test: building etcd/kube-apiserver $XLB_K8S_VERSION did not finish within $budget s (XLB_K8S_BUILD_TIMEOUT); compiled packages are cached in $XLB_K8S_CACHE, the next run continues the build (a whole build takes about 8-12 min on 2 busy cores)"
-		exit 0
-	elif [ $rc -ne 0 ]; then
-		echo "SKIP: real API server test: etcd/kube-apiserver $XLB_K8S_VERSION cannot be built here: $(grep -E 'error|cannot' "$build_log" | tail -n 1)"
-		exit 0
+	if [ $rc -ne 0 ]; then
+		echo "FAIL: real API server test: the control plane $XLB_K8S_VERSION cannot be built here: $(grep -E 'error|cannot' "$build_log" | tail -n 1)"
+		exit 1
 	fi
 fi
 

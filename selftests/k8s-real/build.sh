@@ -1,10 +1,12 @@
 #!/bin/bash
-# Builds etcd and kube-apiserver from their published Go modules into a
-# cache directory outside the repo, once; later runs find them there.
+# Builds etcd, kube-apiserver and kube-controller-manager (whose
+# EndpointSlice controller the cluster test needs) from their published Go
+# modules into a cache directory outside the repo, once; later runs find
+# them there.
 #
 #   selftests/k8s-real/build.sh [--check]
 #
-# --check only reports (exit 0) whether both binaries are in the cache.
+# --check only reports (exit 0) whether all three binaries are in the cache.
 # The cache is $XLB_K8S_CACHE, by default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/xlb/k8s-<version>; the Go module and
 # build caches live under it too, so a second build (another checkout,
@@ -22,12 +24,13 @@ if [ -z "$go_bin" ]; then
 fi
 
 bin="$XLB_K8S_CACHE/bin"
-if [ -x "$bin/etcd" ] && [ -x "$bin/kube-apiserver" ]; then
+if [ -x "$bin/etcd" ] && [ -x "$bin/kube-apiserver" ] &&
+	[ -x "$bin/kube-controller-manager" ]; then
 	echo "$bin"
 	exit 0
 fi
 if [ "${1:-}" = --check ]; then
-	echo "not built: $bin/etcd and $bin/kube-apiserver" >&2
+	echo "not built: $bin/etcd, $bin/kube-apiserver, $bin/kube-controller-manager" >&2
 	exit 1
 fi
 if [ -z "$go_bin" ]; then
@@ -86,7 +89,11 @@ ver_pkg=k8s.io/component-base/version
 minor="${XLB_K8S_VERSION#v1.}"
 minor="${minor%%.*}"
 build etcd "$here/etcd" go.etcd.io/etcd/server/v3 || exit 1
+ldflags="-s -w -X $ver_pkg.gitVersion=$XLB_K8S_VERSION -X $ver_pkg.gitMajor=1 -X $ver_pkg.gitMinor=$minor -X $ver_pkg.gitTreeState=clean"
 build kube-apiserver "$here/apiserver" k8s.io/kubernetes/cmd/kube-apiserver \
-	-ldflags "-s -w -X $ver_pkg.gitVersion=$XLB_K8S_VERSION -X $ver_pkg.gitMajor=1 -X $ver_pkg.gitMinor=$minor -X $ver_pkg.gitTreeState=clean" ||
-	exit 1
+	-ldflags "$ldflags" || exit 1
+# The same wrapper module: kube-controller-manager is in k8s.io/kubernetes
+# too, so its build reuses most of kube-apiserver's compiled packages.
+build kube-controller-manager "$here/apiserver" \
+	k8s.io/kubernetes/cmd/kube-controller-manager -ldflags "$ldflags" || exit 1
 echo "$bin"
