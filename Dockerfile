@@ -26,7 +26,7 @@ FROM debian:12-slim
 RUN apt-get update && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		libbpf1 libelf1 libcjson1 libcurl4 libssl3 libyaml-0-2 \
-		libmicrohttpd12 zlib1g iproute2 && \
+		libmicrohttpd12 libmnl0 zlib1g iproute2 && \
 	rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/ /
 # Health and metrics port (xlbd --metrics-address); the chart binds it

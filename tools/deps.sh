@@ -3,7 +3,7 @@
 # is missing. Sourced or run by tools/demo.sh, selftests/run.sh and
 # bench/run.sh.
 xlb_deps=(clang llvm libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
-	libcjson-dev libyaml-dev libmicrohttpd-dev bpftool meson ninja-build
+	libcjson-dev libyaml-dev libmicrohttpd-dev libmnl-dev bpftool meson ninja-build
 	pkg-config iproute2 ethtool iptables nftables python3 python3-yaml curl socat
 	gnuplot-nox)
 
