@@ -42,25 +42,28 @@ static int add_addr(cJSON *o, const char *key, const union xlb_addr *a,
 	return add_str(o, key, xlb_addr_str(a, family, buf));
 }
 
-/* "key": ["addr", ...] in the model's order (the parser keeps it);
- * nothing for an empty list. */
+/* Starts "key": [...] for a list of n items; nothing (and *arr NULL)
+ * for an empty one, which the parser reads as the same. */
+static int add_list(cJSON *o, const char *key, size_t n, cJSON **arr)
+{
+	*arr = n ? cJSON_AddArrayToObject(o, key) : NULL;
+	return n && !*arr ? -ENOMEM : 0;
+}
+
+/* "key": ["addr", ...] in the model's order (the parser keeps it). */
 static int add_addr_list(cJSON *o, const char *key, const union xlb_addr *a,
 			 size_t n, __u8 family)
 {
 	char buf[XLB_ADDR_STRLEN];
 	cJSON *arr;
 	size_t i;
+	int rc = add_list(o, key, n, &arr);
 
-	if (!n)
-		return 0;
-	arr = cJSON_AddArrayToObject(o, key);
-	if (!arr)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
+	for (i = 0; !rc && i < n; i++)
 		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(
 				xlb_addr_str(&a[i], family, buf))))
-			return -ENOMEM;
-	return 0;
+			rc = -ENOMEM;
+	return rc;
 }
 
 static int add_cidrs(cJSON *o, const struct xlb_model_service *s, char *err,
@@ -69,13 +72,10 @@ static int add_cidrs(cJSON *o, const struct xlb_model_service *s, char *err,
 	char a[XLB_ADDR_STRLEN], buf[XLB_ADDR_STRLEN + 8];
 	cJSON *arr;
 	size_t i;
+	int rc = add_list(o, "load_balancer_source_ranges", s->n_source_ranges,
+			  &arr);
 
-	if (!s->n_source_ranges)
-		return 0;
-	arr = cJSON_AddArrayToObject(o, "load_balancer_source_ranges");
-	if (!arr)
-		return -ENOMEM;
-	for (i = 0; i < s->n_source_ranges; i++) {
+	for (i = 0; !rc && i < s->n_source_ranges; i++) {
 		const struct xlb_cidr *c = &s->source_ranges[i];
 
 		if ((c->family != XLB_AF_INET && c->family != XLB_AF_INET6) ||
@@ -86,29 +86,25 @@ static int add_cidrs(cJSON *o, const struct xlb_model_service *s, char *err,
 		snprintf(buf, sizeof(buf), "%s/%u",
 			 xlb_addr_str(&c->addr, c->family, a), c->len);
 		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(buf)))
-			return -ENOMEM;
+			rc = -ENOMEM;
 	}
-	return 0;
+	return rc;
 }
 
 static int add_groups(cJSON *o, const struct xlb_model_service *s)
 {
 	cJSON *arr, *g;
 	size_t i;
+	int rc = add_list(o, "groups", s->n_groups, &arr);
 
-	if (!s->n_groups)
-		return 0;
-	arr = cJSON_AddArrayToObject(o, "groups");
-	if (!arr)
-		return -ENOMEM;
-	for (i = 0; i < s->n_groups; i++) {
+	for (i = 0; !rc && i < s->n_groups; i++) {
 		g = cJSON_CreateObject();
 		if (!cJSON_AddItemToArray(arr, g) ||
 		    add_str(g, "name", s->groups[i].name) ||
 		    add_num(g, "percent", s->groups[i].percent))
-			return -ENOMEM;
+			rc = -ENOMEM;
 	}
-	return 0;
+	return rc;
 }
 
 static int add_backend(cJSON *arr, const struct xlb_model_service *s,
@@ -172,16 +168,13 @@ static int add_backends(cJSON *o, const struct xlb_model_service *s,
 	const struct xlb_model_backend **order;
 	cJSON *arr;
 	size_t i;
-	int rc = 0;
+	int rc = add_list(o, "backends", s->n_backends, &arr);
 
-	if (!s->n_backends)
-		return 0;
-	arr = cJSON_AddArrayToObject(o, "backends");
+	if (rc || !s->n_backends)
+		return rc;
 	order = calloc(s->n_backends, sizeof(*order));
-	if (!arr || !order) {
-		free(order);
+	if (!order)
 		return -ENOMEM;
-	}
 	for (i = 0; i < s->n_backends; i++)
 		order[i] = &s->backends[i];
 	qsort(order, s->n_backends, sizeof(*order), be_ptr_cmp);
