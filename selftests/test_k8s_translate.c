@@ -462,6 +462,37 @@ static void test_skip_reasons(void)
 	cJSON_Delete(hl);
 }
 
+/* The backends of test_inline's Service: every field of each. */
+static void inline_backends(struct xlb_model_service *s)
+{
+	static const struct {
+		const char *ip, *why;
+		int weight, state, serving, local;
+	} want[] = {
+		/* targetPort 5353 from the slice */
+		{ "10.1.0.1", "PreferSameNode: our node's endpoint takes new flows",
+		  1, XLB_BE_ACTIVE, 1, 1 },
+		{ "10.1.0.2", "PreferSameNode: another node's endpoint has weight 0",
+		  0, XLB_BE_ACTIVE, 1, 0 },
+		{ "10.1.0.3", "not ready, not terminating: no new flows even in the fallback",
+		  1, XLB_BE_TERMINATING, 0, 0 },
+		{ "10.1.0.4", "terminating, not serving: not in the fallback",
+		  1, XLB_BE_TERMINATING, 0, 0 },
+	};
+	struct xlb_model_backend *b;
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		b = be(s, want[i].ip, 5353);
+		if (!b)
+			continue;
+		ASSERT_EQ(b->weight, want[i].weight, "inline: %s: weight", want[i].why);
+		ASSERT_EQ(b->state, want[i].state, "inline: %s: state", want[i].why);
+		ASSERT_EQ(b->serving, want[i].serving, "inline: %s: serving", want[i].why);
+		ASSERT_EQ(b->local, want[i].local, "inline: %s: local", want[i].why);
+	}
+}
+
 /* Objects written here for what the fixtures do not cover. */
 static void test_inline(void)
 {
@@ -492,7 +523,6 @@ static void test_inline(void)
 	const cJSON *sls[1] = { sl };
 	struct xlb_k8s_node_info ni = { "me", "z" };
 	struct xlb_model_service *s;
-	struct xlb_model_backend *b;
 	struct tr r = { 0 };
 	char key[XLB_K8S_KEY_LEN], name[XLB_SVC_NAME_LEN], name2[XLB_SVC_NAME_LEN];
 	char longkey[300];
@@ -517,28 +547,7 @@ static void test_inline(void)
 		/* trimmed, of the family */
 		if (ASSERT_EQ(s->n_source_ranges, 1, "inline: one source range"))
 			ASSERT_EQ(s->source_ranges[0].len, 24, "inline: source range /24");
-		/* PreferSameNode; targetPort from the slice */
-		b = be(s, "10.1.0.1", 5353);
-		if (b) {
-			ASSERT_EQ(b->weight, 1, "inline: PreferSameNode: our node's endpoint takes new flows");
-			ASSERT_EQ(b->local, 1, "inline: PreferSameNode: our node's endpoint is local");
-		}
-		b = be(s, "10.1.0.2", 5353);
-		if (b) {
-			ASSERT_EQ(b->weight, 0, "inline: PreferSameNode: another node's endpoint has weight 0");
-			ASSERT_EQ(b->state, XLB_BE_ACTIVE, "inline: PreferSameNode: another node's endpoint stays active");
-		}
-		/* not ready, not terminating: no new flows even in the fallback */
-		b = be(s, "10.1.0.3", 5353);
-		if (b) {
-			ASSERT_EQ(b->state, XLB_BE_TERMINATING, "inline: not ready, not terminating -> terminating");
-			ASSERT_EQ(b->serving, 0, "inline: not ready, not terminating -> not serving");
-		}
-		b = be(s, "10.1.0.4", 5353);
-		if (b) {
-			ASSERT_EQ(b->state, XLB_BE_TERMINATING, "inline: terminating, not serving -> terminating");
-			ASSERT_EQ(b->serving, 0, "inline: terminating, not serving -> not in the fallback");
-		}
+		inline_backends(s);
 		ASSERT_EQ(s->n_backends, 4, "inline: bad address left out");
 	}
 	xlb_model_free(&r.m);
