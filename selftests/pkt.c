@@ -348,3 +348,47 @@ done:
 		*lay = l;
 	return cut_point(s, &l);
 }
+
+/* ---- ICMP errors with a quoted packet ---------------------------------- */
+
+size_t pkt_build_icmp_err(const struct pkt_spec *outer,
+			  const struct pkt_icmp_err *e,
+			  const struct pkt_spec *inner, uint8_t *buf,
+			  size_t cap, struct pkt_layout *lay)
+{
+	uint8_t q[PKT_MAX_LEN], *icmp;
+	struct pkt_layout il, l;
+	struct pkt_spec o = *outer;
+	size_t qend, n, icmp_len;
+
+	if (inner->family != outer->family ||
+	    (inner->family != 4 && inner->family != 6))
+		return 0;
+	/* The whole inner packet, then as much of it as is quoted. */
+	n = pkt_build(inner, q, sizeof(q), &il);
+	if (!n)
+		return 0;
+	qend = e->quote_l4 && il.l4 + e->quote_l4 < n ? il.l4 + e->quote_l4 : n;
+
+	/* The outer frame with a payload of the quote's size; its echo
+	 * header is then rewritten into the error's. */
+	o.proto = o.family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+	o.payload_len = qend - il.l3;
+	o.payload_word0 = 0;
+	n = pkt_build(&o, buf, cap, &l);
+	if (!n)
+		return 0;
+	icmp = buf + l.l4;
+	icmp_len = l.len - l.l4;
+	icmp[0] = e->type;
+	icmp[1] = e->code;
+	put16(icmp + 2, 0);
+	put32(icmp + 4, e->mtu);
+	memcpy(buf + l.payload, q + il.l3, qend - il.l3);
+	put16(icmp + 2, pkt_fold(pkt_sum(icmp, icmp_len,
+					 o.family == 6 ?
+					 pseudo_sum(&o, icmp_len) : 0)));
+	if (lay)
+		*lay = l;
+	return n;
+}

@@ -107,4 +107,33 @@ uint32_t pkt_sum(const void *data, size_t len, uint32_t sum);
 /* Folds and complements a sum into a checksum field value (host order). */
 uint16_t pkt_fold(uint32_t sum);
 
+/*
+ * An ICMP or ICMPv6 error quoting a packet, nested as katran's
+ * PacketBuilder nests .ICMP().IPv4().TCP(): outer gives the error's frame
+ * (MACs, VLANs, family, addresses, ttl, cut; its proto and payload are
+ * set here), inner the packet the error is about, built by pkt_build of
+ * the same family (its Ethernet header dropped). The quote is inner's IP
+ * header(s) and the first quote_l4 bytes of its L4 header and payload,
+ * so inner's lengths and checksums stay those of the whole packet, as
+ * its sender wrote them. The ICMP checksum is computed from scratch over
+ * the finished message (with the pseudo header for ICMPv6).
+ */
+struct pkt_icmp_err {
+	uint8_t type, code;	/* ICMP_DEST_UNREACH/ICMP_FRAG_NEEDED,
+				 * ICMP6_PACKET_TOO_BIG, ... */
+	uint32_t mtu;		/* header bytes 4-7: the next-hop MTU of
+				 * frag needed (< 65536), the MTU of packet
+				 * too big; 0 for the others */
+	size_t quote_l4;	/* L4 bytes quoted (RFC 792: at least 8);
+				 * 0 = all of them */
+};
+
+/* Builds the error into buf as pkt_build does (same return value and
+ * layout: lay->payload is where the quote starts); 0 if either spec does
+ * not fit or makes no sense, or their families differ. */
+size_t pkt_build_icmp_err(const struct pkt_spec *outer,
+			  const struct pkt_icmp_err *e,
+			  const struct pkt_spec *inner, uint8_t *buf,
+			  size_t cap, struct pkt_layout *lay);
+
 #endif /* XLB_SELFTEST_PKT_H */

@@ -4,12 +4,16 @@
  * router on its path) quotes the client's packet as client -> backend; the
  * datapath restores the quote to client -> VIP (and the outer source when
  * the backend reports itself), so the client's stack matches it to its
- * socket. Packets are built here byte by byte; every checksum of the
- * output is verified from scratch. Both programs, IPv4 and IPv6, UDP and
- * TCP quotes, errors about unknown flows untouched.
+ * socket. Packets come from pkt.c's ICMP-error builder (the quote nested
+ * in the error, every checksum computed from scratch), and the output is
+ * compared with the error about the VIP built the same way. Both
+ * programs, IPv4 and IPv6, UDP and TCP quotes, both conntrack shapes,
+ * errors about unknown flows untouched.
  */
 #include <arpa/inet.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <string.h>
 
 #include <bpf/bpf.h>
@@ -31,7 +35,6 @@ static const struct pkt_addr cli6 = PKT_V6(0xfd00, 0x10, 0, 0, 0, 0, 0, 1);
 static const struct pkt_addr vip6 = PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 5, 1);
 static const struct pkt_addr be6 = PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 0x12);
 static const struct pkt_addr rtr6 = PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 0xfe);
-
 
 /* The flow's reverse conntrack entry, as the datapath writes it. */
 static void track(int family, int proto, const struct pkt_addr *be,
@@ -86,119 +89,85 @@ static void ct_flush(void)
 		bpf_map_delete_elem(fd, &k);
 }
 
-/* Which entry the flows of the cases have. */
-static const char *shape = "reverse entry";
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-/* An IP header (no checksum for v6) of total payload plen. */
-static size_t ip_hdr(uint8_t *p, int family, const struct pkt_addr *src,
-		     const struct pkt_addr *dst, uint8_t proto, size_t plen)
-{
-	if (family == 4) {
-		memset(p, 0, 20);
-		p[0] = 0x45;
-		put16(p + 2, 20 + plen);
-		p[8] = 64;
-		p[9] = proto;
-		memcpy(p + 12, src->b, 4);
-		memcpy(p + 16, dst->b, 4);
-		put16(p + 10, pkt_fold(pkt_sum(p, 20, 0)));
-		return 20;
-	}
-	memset(p, 0, 40);
-	p[0] = 0x60;
-	put16(p + 4, plen);
-	p[6] = proto;
-	p[7] = 64;
-	memcpy(p + 8, src->b, 16);
-	memcpy(p + 24, dst->b, 16);
-	return 40;
-}
-
-static uint32_t pseudo(int family, const uint8_t *ip, size_t len,
-		       uint8_t proto)
-{
-	uint8_t ph[4] = { 0, proto, len >> 8, len & 0xff };
-	uint32_t s = family == 4 ? pkt_sum(ip + 12, 8, 0) :
-				   pkt_sum(ip + 8, 32, 0);
-
-	return pkt_sum(ph, 4, s);
-}
-
-/*
- * An ICMP error from src to dst quoting the packet qsrc:qsport ->
- * qdst:qdport of protocol qproto, with qlen bytes of its L4 header and
- * payload (8 for the minimum). Returns the frame length.
- */
-static size_t icmp_error(uint8_t *buf, int family, uint8_t type, uint8_t code,
-			 const struct pkt_addr *src, const struct pkt_addr *dst,
-			 uint8_t qproto, const struct pkt_addr *qsrc,
-			 uint16_t qsport, const struct pkt_addr *qdst,
-			 uint16_t qdport, size_t qlen)
-{
-	uint8_t *ip = buf + 14, *icmp, *q, *ql4;
-	size_t ihl = family == 4 ? 20 : 40, full = 20 + 16, i, qihl;
-	uint8_t iproto = family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
-
-	memset(buf, 0, 14);
-	buf[5] = 1;
-	buf[11] = 2;
-	put16(buf + 12, family == 4 ? 0x0800 : 0x86dd);
-	icmp = ip + ihl;
-	memset(icmp, 0, 8);
-	icmp[0] = type;
-	icmp[1] = code;
-	if (type == 2 && family == 6)
-		put16(icmp + 6, 1280); /* MTU */
-	if (type == 3 && code == 4 && family == 4)
-		put16(icmp + 6, 1400); /* next-hop MTU */
-	/* The quoted packet as the backend saw it; its own checksums right. */
-	q = icmp + 8;
-	qihl = ip_hdr(q, family, qsrc, qdst, qproto, full);
-	ql4 = q + qihl;
-	memset(ql4, 0, full);
-	put16(ql4, qsport);
-	put16(ql4 + 2, qdport);
-	for (i = 8; i < full; i++)
-		ql4[i] = 0x40 + i;
-	if (qproto == IPPROTO_UDP) {
-		put16(ql4 + 4, full);
-		put16(ql4 + 6, pkt_fold(pkt_sum(ql4, full,
-						pseudo(family, q, full, qproto))));
-	} else {
-		ql4[12] = 0x50;
-		put16(ql4 + 16, 0);
-		put16(ql4 + 16, pkt_fold(pkt_sum(ql4, full,
-						 pseudo(family, q, full, qproto))));
-	}
-	/* Quote qlen bytes of it. */
-	ip_hdr(ip, family, src, dst, iproto, 8 + qihl + qlen);
-	put16(icmp + 2, 0);
-	put16(icmp + 2, pkt_fold(pkt_sum(icmp, 8 + qihl + qlen,
-					 family == 4 ? 0 :
-					 pseudo(6, ip, 8 + qihl + qlen, iproto))));
-	return 14 + ihl + 8 + qihl + qlen;
-}
-
+/* Which shapes of conntrack entry a case runs with. */
+enum {
+	REV = 1 << 0,		/* the flow's reverse entry */
+	CLI = 1 << 1,		/* its client entry (the normal case) */
+};
 
 struct icmp_case {
 	const char *what;
+	int shapes;		/* REV | CLI */
 	int family;
 	uint8_t type, code, qproto;
+	uint32_t mtu;		/* of frag needed / packet too big */
 	bool from_router;	/* else from the backend itself */
 	size_t qlen;		/* quoted L4 bytes */
+	/* Errors the datapath must leave alone (checked byte for byte):
+	 * about the quoted client port cport (0: the flow's 40100) and
+	 * backend port bport (0: the flow's 8080). */
+	bool untouched;
+	uint16_t cport, bport;
 };
+
+static const struct icmp_case cases[] = {
+	{ "v4 port unreachable from the backend, UDP quote", REV | CLI, 4,
+	  ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, IPPROTO_UDP, 0, false, 8 },
+	{ "v4 fragmentation needed from a router, TCP quote", REV | CLI, 4,
+	  ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, IPPROTO_TCP, 1400, true, 8 },
+	{ "v4 fragmentation needed from a router, TCP quote with its checksum",
+	  REV | CLI, 4, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, IPPROTO_TCP, 1400,
+	  true, 36 },
+	{ "v4 time exceeded from a router, UDP quote with its checksum",
+	  REV | CLI, 4, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, IPPROTO_UDP, 0, true,
+	  36 },
+	{ "v6 packet too big from a router, TCP quote", REV | CLI, 6,
+	  ICMP6_PACKET_TOO_BIG, 0, IPPROTO_TCP, 1280, true, 36 },
+	{ "v6 port unreachable from the backend, UDP quote", REV | CLI, 6,
+	  ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, IPPROTO_UDP, 0, false,
+	  36 },
+	{ "v6 packet too big from the backend, 8-byte quote", REV | CLI, 6,
+	  ICMP6_PACKET_TOO_BIG, 0, IPPROTO_UDP, 1280, false, 8 },
+	{ "error about an unknown flow untouched", REV, 4, ICMP_DEST_UNREACH,
+	  ICMP_PORT_UNREACH, IPPROTO_UDP, 0, false, 8, true, 40999 },
+	/* Its body quotes a tracked flow, but an echo is no error. */
+	{ "ICMP echo untouched", REV, 4, ICMP_ECHO, 0, IPPROTO_UDP, 0, false,
+	  8, true },
+	/* About the client's port, but to another port of the backend than
+	 * its entry names: not that flow. */
+	{ "error about another backend port of a tracked client port untouched",
+	  CLI, 4, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, IPPROTO_UDP, 0, false,
+	  8, true, 0, 8081 },
+};
+
+/*
+ * Case c's error from src to the client, quoting the client's packet to
+ * qdst:qport: 36 bytes of L4 header and payload, of which c->qlen are
+ * quoted. Returns the frame length.
+ */
+static size_t build(uint8_t *buf, const struct icmp_case *c,
+		    const struct pkt_addr *src, const struct pkt_addr *qdst,
+		    uint16_t qport)
+{
+	const struct pkt_addr *cli = c->family == 4 ? &cli4 : &cli6;
+	struct pkt_spec outer = {
+		.dmac = { 0, 0, 0, 0, 0, 1 }, .smac = { 0, 0, 0, 0, 0, 2 },
+		.family = c->family, .saddr = *src, .daddr = *cli,
+	};
+	struct pkt_spec inner = {
+		.family = c->family, .saddr = *cli, .daddr = *qdst,
+		.proto = c->qproto, .sport = c->cport ? c->cport : 40100,
+		.dport = qport, .payload_seed = 0x48,
+		.payload_len = c->qproto == IPPROTO_TCP ? 36 - 20 : 36 - 8,
+	};
+	struct pkt_icmp_err e = { c->type, c->code, c->mtu, c->qlen };
+
+	return pkt_build_icmp_err(&outer, &e, &inner, buf, 512, NULL);
+}
 
 static void check_case(int which, const struct icmp_case *c)
 {
-	const char *w = which ? "tc" : "xdp";
 	int f = c->family;
-	const struct pkt_addr *cli = f == 4 ? &cli4 : &cli6;
 	const struct pkt_addr *vip = f == 4 ? &vip4 : &vip6;
 	const struct pkt_addr *be = f == 4 ? &be4 : &be6;
 	const struct pkt_addr *src = c->from_router ? (f == 4 ? &rtr4 : &rtr6) : be;
@@ -208,88 +177,61 @@ static void check_case(int which, const struct icmp_case *c)
 	__u32 ret;
 	int n;
 
-	len = icmp_error(in, f, c->type, c->code, src, cli, c->qproto, cli,
-			 40100, be, 8080, c->qlen);
+	len = build(in, c, src, be, c->bport ? c->bport : 8080);
+	if (c->untouched) {
+		bt_run(which, in, len, out, &ret);
+		ASSERT_MEM_EQ(out, in, len, "%s", c->what);
+		return;
+	}
 	/* The same error as if it had been about client -> VIP, from osrc:
 	 * built from scratch, every checksum computed afresh. */
-	wlen = icmp_error(want, f, c->type, c->code, osrc, cli, c->qproto,
-			  cli, 40100, vip, 80, c->qlen);
+	wlen = build(want, c, osrc, vip, 80);
 	n = bt_run(which, in, len, out, &ret);
-	ASSERT_EQ(ret, which ? TC_ACT_OK : XDP_PASS, "%s: %s (%s): passed on",
-		  w, c->what, shape);
-	ASSERT_EQ(n, wlen, "%s: %s (%s): length", w, c->what, shape);
-	ASSERT_MEM_EQ(out, want, wlen,
-		      "%s: %s (%s): equals the error about the VIP", w, c->what,
-		      shape);
+	ASSERT_EQ(ret, which ? TC_ACT_OK : XDP_PASS, "%s: passed on", c->what);
+	ASSERT_EQ(n, wlen, "%s: length", c->what);
+	ASSERT_MEM_EQ(out, want, wlen, "%s: equals the error about the VIP",
+		      c->what);
+}
+
+/* Every case of shape through both programs, as sub-runs "<shape>/xdp"
+ * and "<shape>/tc". */
+static void run_shape(int shape, const char *name)
+{
+	static const char *const prog[] = { "xdp", "tc" };
+	char sub[32];
+	size_t i;
+	int w;
+
+	for (w = 0; w < 2; w++) {
+		snprintf(sub, sizeof(sub), "%s/%s", name, prog[w]);
+		if (!TEST_SUB(sub))
+			continue;
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			if (cases[i].shapes & shape)
+				check_case(w, &cases[i]);
+	}
+	TEST_SUB_END();
 }
 
 int main(void)
 {
-	static const struct icmp_case cases[] = {
-		{ "v4 port unreachable from the backend, UDP quote", 4, 3, 3,
-		  IPPROTO_UDP, false, 8 },
-		{ "v4 fragmentation needed from a router, TCP quote", 4, 3, 4,
-		  IPPROTO_TCP, true, 8 },
-		{ "v4 fragmentation needed from a router, TCP quote with its checksum",
-		  4, 3, 4, IPPROTO_TCP, true, 36 },
-		{ "v4 time exceeded from a router, UDP quote with its checksum",
-		  4, 11, 0, IPPROTO_UDP, true, 36 },
-		{ "v6 packet too big from a router, TCP quote", 6, 2, 0,
-		  IPPROTO_TCP, true, 36 },
-		{ "v6 port unreachable from the backend, UDP quote", 6, 1, 4,
-		  IPPROTO_UDP, false, 36 },
-		{ "v6 packet too big from the backend, 8-byte quote", 6, 2, 0,
-		  IPPROTO_UDP, false, 8 },
-	};
-	uint8_t in[512], out[512];
-	size_t i, len;
-	__u32 ret;
-	int w;
-
 	if (!ASSERT_EQ(bt_load(), 0, "load XDP and tc programs"))
 		return test_done();
 	track(4, IPPROTO_UDP, &be4, 8080, &cli4, 40100, &vip4, 80);
 	track(4, IPPROTO_TCP, &be4, 8080, &cli4, 40100, &vip4, 80);
 	track(6, IPPROTO_UDP, &be6, 8080, &cli6, 40100, &vip6, 80);
 	track(6, IPPROTO_TCP, &be6, 8080, &cli6, 40100, &vip6, 80);
-	for (w = 0; w < 2; w++) {
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-			check_case(w, &cases[i]);
-		/* An error about a flow xlb does not know: untouched. */
-		len = icmp_error(in, 4, 3, 3, &be4, &cli4, IPPROTO_UDP, &cli4,
-				 40999, &be4, 8080, 8);
-		bt_run(w, in, len, out, &ret);
-		ASSERT_MEM_EQ(out, in, len, "%s: error about an unknown flow untouched",
-			      w ? "tc" : "xdp");
-		/* An echo request is no error: untouched. */
-		len = icmp_error(in, 4, 8, 0, &be4, &cli4, IPPROTO_UDP, &cli4,
-				 40100, &be4, 8080, 8);
-		bt_run(w, in, len, out, &ret);
-		ASSERT_MEM_EQ(out, in, len, "%s: ICMP echo untouched",
-			      w ? "tc" : "xdp");
-	}
+	run_shape(REV, "reverse entry");
 
 	/* The same errors about flows that have their client's entry (the
 	 * normal case): found through the quoted client, checked against
 	 * the backend the entry names. */
 	ct_flush();
-	shape = "client entry";
 	track_client(4, IPPROTO_UDP, &cli4, 40100, &vip4, 80, &be4, 8080);
 	track_client(4, IPPROTO_TCP, &cli4, 40100, &vip4, 80, &be4, 8080);
 	track_client(6, IPPROTO_UDP, &cli6, 40100, &vip6, 80, &be6, 8080);
 	track_client(6, IPPROTO_TCP, &cli6, 40100, &vip6, 80, &be6, 8080);
-	for (w = 0; w < 2; w++) {
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-			check_case(w, &cases[i]);
-		/* About the client's port, but to another port of the
-		 * backend than its entry names: not that flow. */
-		len = icmp_error(in, 4, 3, 3, &be4, &cli4, IPPROTO_UDP, &cli4,
-				 40100, &be4, 8081, 8);
-		bt_run(w, in, len, out, &ret);
-		ASSERT_MEM_EQ(out, in, len,
-			      "%s: error about another backend port of a tracked client port untouched",
-			      w ? "tc" : "xdp");
-	}
+	run_shape(CLI, "client entry");
 	bt_unload();
 	return test_done();
 }

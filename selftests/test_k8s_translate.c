@@ -4,6 +4,11 @@
  * selftests/k8s/fixtures (real object shapes), plus the pieces of the
  * client that need no server: the watch line buffer on every split of
  * a real event stream, and kubeconfig parsing.
+ *
+ * Each scenario's expected model is data: the expected*.json next to its
+ * objects, in xlb's own config format. The test translates, writes the
+ * model with config_write and compares the text; the C asserts are left
+ * for what a model cannot say (warnings, skip reasons, error messages).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +22,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "config.h"
+#include "config_write.h"
 #include "k8s_client.h"
 #include "k8s_translate.h"
 #include "util.h"
@@ -24,18 +31,19 @@
 
 static char fixdir[PATH_MAX];
 
-static cJSON *load(const char *rel)
+/* The text of fixture rel, or NULL (a failure counted) if unreadable. */
+static char *read_text(const char *rel, bool must)
 {
 	char path[PATH_MAX + 256], *buf;
 	long len;
 	FILE *f;
-	cJSON *j;
 
 	snprintf(path, sizeof(path), "%s/%s", fixdir, rel);
 	f = fopen(path, "r");
 	if (!f) {
-		TEST_FAIL("open fixture %s: %s", path, strerror(errno));
-		return cJSON_CreateObject();
+		if (must)
+			TEST_FAIL("open fixture %s: %s", path, strerror(errno));
+		return NULL;
 	}
 	fseek(f, 0, SEEK_END);
 	len = ftell(f);
@@ -44,10 +52,17 @@ static cJSON *load(const char *rel)
 	if (fread(buf, 1, len, f) != (size_t)len)
 		TEST_FAIL("read fixture %s", path);
 	fclose(f);
-	j = cJSON_Parse(buf);
+	return buf;
+}
+
+static cJSON *load(const char *rel)
+{
+	char *buf = read_text(rel, true);
+	cJSON *j = buf ? cJSON_Parse(buf) : NULL;
+
 	free(buf);
 	if (!j) {
-		TEST_FAIL("parse fixture %s", path);
+		TEST_FAIL("parse fixture %s", rel);
 		return cJSON_CreateObject();
 	}
 	return j;
@@ -60,12 +75,11 @@ struct tr {
 	char err[256];
 };
 
-/* Translates a Service and up to 4 slices (NULL-terminated). */
+/* Translates a Service and up to 3 slices (NULL-terminated), files of
+ * scenario dir. */
 static struct tr run(const char *dir, const char *svc, const char *node,
-		     const char *zone, const char *s1, const char *s2,
-		     const char *s3)
+		     const char *zone, const char *const slices[3])
 {
-	const char *names[3] = { s1, s2, s3 };
 	const cJSON *sl[3];
 	struct xlb_k8s_node_info ni = { node, zone };
 	char path[512];
@@ -75,8 +89,8 @@ static struct tr run(const char *dir, const char *svc, const char *node,
 
 	snprintf(path, sizeof(path), "scenarios/%s/%s", dir, svc);
 	sv = load(path);
-	for (i = 0; i < 3 && names[i]; i++) {
-		snprintf(path, sizeof(path), "scenarios/%s/%s", dir, names[i]);
+	for (i = 0; i < 3 && slices[i]; i++) {
+		snprintf(path, sizeof(path), "scenarios/%s/%s", dir, slices[i]);
 		owned[i] = load(path);
 		sl[n++] = owned[i];
 	}
@@ -117,370 +131,367 @@ static struct xlb_model_backend *be(struct xlb_model_service *s,
 	return NULL;
 }
 
-static bool addr_is(const union xlb_addr *a, const char *ip)
+/* The address a as text, for ASSERT_STREQ. */
+static const char *astr(const union xlb_addr *a, __u8 family)
 {
-	union xlb_addr b;
-	__u8 f;
+	static char buf[4][XLB_ADDR_STRLEN];
+	static int k;
 
-	return !xlb_addr_parse(ip, &b, &f) && !memcmp(a, &b, sizeof(b));
+	k = (k + 1) % 4;
+	return xlb_addr_str(a, family, buf[k]);
 }
 
-static void test_headless(void)
-{
-	struct tr r;
-	cJSON *o;
+/* ---- scenarios: translation compared with its golden ------------------- */
 
-	r = run("headless", "Service-echo.json", "n", NULL,
-		"EndpointSlice-echo-kvlm2.json", NULL, NULL);
-	ASSERT_EQ(r.m.n_services, 1, "headless: a normal ClusterIP Service gives one service");
-	if (r.m.n_services) {
-		ASSERT_TRUE(!strcmp(r.m.services[0].name, "test/echo:http/tcp"),
-			    "headless: named ns/name:port/proto (%s)",
-			    r.m.services[0].name);
-		ASSERT_EQ(r.m.services[0].n_backends, 1, "headless: normal Service has its endpoint");
+/*
+ * One translation of a scenario's objects and the model it must give.
+ * golden names scenarios/<dir>/expected<golden>.json: "" for the
+ * directory's main case, ".<case>" for the others. The comment says what
+ * the golden shows, so a reader finds it without running anything.
+ */
+struct scenario {
+	const char *dir, *golden;
+	const char *svc, *node, *zone;
+	const char *slices[3];
+};
+
+static const struct scenario scenarios[] = {
+	/* one service test/echo:http/tcp on 1.1.1.1, its one endpoint */
+	{ "headless", "", "Service-echo.json", "n", NULL,
+	  { "EndpointSlice-echo-kvlm2.json" } },
+	/* clusterIP None and the headless label: skipped, no services */
+	{ "headless", ".clusterip-none", "Service-echo.clusterip-none.json",
+	  "n", NULL, { "EndpointSlice-echo-kvlm2.json" } },
+	{ "headless", ".headless-label", "Service-echo.headless-label.json",
+	  "n", NULL, { "EndpointSlice-echo-kvlm2.json" } },
+	/* node_port 30781, 10.96.50.104:80/tcp; the 4 endpoints of the slice
+	 * whose port name matches, ready without conditions, the 2 on
+	 * nodeport-worker local */
+	{ "nodeport", "", "Service-echo.json", "nodeport-worker", NULL,
+	  { "EndpointSlice-echo-kvlm2.json",
+	    "EndpointSlice-echo-another.json" } },
+	/* 2 ports x 2 families; v6 backends from the IPv6 slice only, the
+	 * one on this node local; node ports 30181 and 32757 */
+	{ "dualstack", "", "Service-echo-dualstack.json", "dual-stack-worker",
+	  NULL, { "EndpointSlice-echo-dualstack-bhgnn.json",
+		  "EndpointSlice-echo-dualstack-mchrt.json" } },
+	/* 3 slices of one endpoint with 3 addresses each: the first address
+	 * of each (kube-proxy uses the first only), 3 backends */
+	{ "multiple-endpointslices", "", "Service-echo.json", "n", NULL,
+	  { "EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json",
+	    "EndpointSlice-echo-eps3.json" } },
+	/* the same slice twice (as while a slice is replaced): 2 backends */
+	{ "multiple-endpointslices", ".eps1-twice", "Service-echo.json", "n",
+	  NULL, { "EndpointSlice-echo-eps1.json",
+		  "EndpointSlice-echo-eps1.json",
+		  "EndpointSlice-echo-eps2.json" } },
+	/* an unnamed port named by number (8081/tcp); 2 ready backends */
+	{ "graceful-termination", "", "Service-graceful-term-svc.json", "n",
+	  NULL, { "EndpointSlice-graceful-term-svc-pg7nd.json" } },
+	/* 10.244.0.112 ready=false, serving, terminating: terminating and
+	 * serving; 10.244.0.113 stays active */
+	{ "graceful-termination", ".terminating1",
+	  "Service-graceful-term-svc.json", "n", NULL,
+	  { "EndpointSlice-graceful-term-svc-pg7nd.terminating1.json" } },
+	/* both terminating and serving: the fallback set */
+	{ "graceful-termination", ".terminating2",
+	  "Service-graceful-term-svc.json", "n", NULL,
+	  { "EndpointSlice-graceful-term-svc-pg7nd.terminating2.json" } },
+	/* both policies Local, LB ingress 1.1.1.1; the testnode endpoint
+	 * local, the othernode one not */
+	{ "trafficpolicy", "", "Service-echo.tp-local.json", "testnode", NULL,
+	  { "EndpointSlice-echo-kvlm2.json" } },
+	/* external Cluster, internal Local */
+	{ "trafficpolicy", ".tp-mixed", "Service-echo.tp-mixed.json",
+	  "testnode", NULL, { "EndpointSlice-echo-kvlm2.json" } },
+	/* clusterIP alone (no clusterIPs) is the vip 10.0.0.1; source range
+	 * 10.0.0.0/8; one LB ingress IP */
+	{ "source-ranges", "", "Service-echo.json", "n", NULL,
+	  { "EndpointSlice-echo-kvlm2.json" } },
+	/* Cilium's src-ranges-policy deny annotation means nothing to
+	 * kube-proxy: the same model */
+	{ "source-ranges", ".deny", "Service-echo.deny.json", "n", NULL,
+	  { "EndpointSlice-echo-kvlm2.json" } },
+	/* external IP 10.0.0.3, LB IP 10.0.0.2, one source range */
+	{ "external-ips", "", "Service-echo.json", "n", NULL,
+	  { "EndpointSlice-echo-kvlm2.json" } },
+	/* one service per port; https on node_port 30782 with the slice's
+	 * https port (443), LB IP 172.16.1.1 */
+	{ "loadbalancer-multiport", "", "Service-echo.json", "n", NULL,
+	  { "EndpointSlice-echo-kvlm2.json" } },
+	/* zone foo: only the endpoint hinted for foo (10.244.1.1) takes new
+	 * flows; 10.244.2.1 stays active with weight 0 */
+	{ "topology-aware", "", "Service-echo.json", "n", "foo",
+	  { "EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json" } },
+	/* zone quux: the quux endpoint, 10.244.1.1 weight 0 */
+	{ "topology-aware", ".zone-quux", "Service-echo.json", "n", "quux",
+	  { "EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json" } },
+	/* no endpoint for zone baz, and a node without a zone label: all */
+	{ "topology-aware", ".zone-baz", "Service-echo.json", "n", "baz",
+	  { "EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json" } },
+	{ "topology-aware", ".no-zone", "Service-echo.json", "n", NULL,
+	  { "EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json" } },
+	/* a Service without topology mode ignores hints: all */
+	{ "topology-aware", ".no-topology", "Service-echo.no-topology.json",
+	  "n", "foo",
+	  { "EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json" } },
+	/* trafficDistribution PreferClose honours zone hints, as in "" */
+	{ "topology-aware", ".trafficDistribution",
+	  "Service-echo.trafficDistribution.json", "n", "foo",
+	  { "EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json" } },
+	/* one ready endpoint without hints disables them: all */
+	{ "topology-aware", ".unhinted-endpoint", "Service-echo.json", "n",
+	  "foo", { "EndpointSlice-echo-eps1.json",
+		   "../multiple-endpointslices/EndpointSlice-echo-eps2.json" } },
+	/* a terminating endpoint without hints does not disable them:
+	 * 10.244.1.1 weight 1, 10.244.2.1 terminating and serving */
+	{ "topology-aware-terminating", "", "Service-echo.json", "n", "foo",
+	  { "EndpointSlice-echo-eps1.json",
+	    "EndpointSlice-echo-eps2.terminating.json" } },
+	/* all terminating: the fallback set, weights kept at 1 */
+	{ "topology-aware-terminating", ".all-terminating", "Service-echo.json",
+	  "n", "foo", { "EndpointSlice-echo-eps1.terminating.json",
+			"EndpointSlice-echo-eps2.terminating.json" } },
+};
+
+/* Line n (from 1) of text, up to its newline, into buf. */
+static const char *line_of(const char *text, int n, char *buf, size_t len)
+{
+	const char *end;
+
+	while (text && --n > 0) {
+		text = strchr(text, '\n');
+		text = text ? text + 1 : NULL;
 	}
-	xlb_model_free(&r.m);
-	r = run("headless", "Service-echo.clusterip-none.json", "n", NULL,
-		"EndpointSlice-echo-kvlm2.json", NULL, NULL);
-	ASSERT_EQ(r.rc, 0, "headless: clusterIP None is not an error");
-	ASSERT_EQ(r.m.n_services, 0, "headless: clusterIP None skipped");
-	xlb_model_free(&r.m);
-	r = run("headless", "Service-echo.headless-label.json", "n", NULL,
-		"EndpointSlice-echo-kvlm2.json", NULL, NULL);
-	ASSERT_EQ(r.m.n_services, 0, "headless: service.kubernetes.io/headless label skipped");
-	xlb_model_free(&r.m);
-
-	o = load("scenarios/headless/Service-echo.json");
-	ASSERT_TRUE(xlb_k8s_svc_skip_reason(o) == NULL, "skip: normal Service kept");
-	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "metadata"), "labels",
-				  cJSON_Parse("{\"service.kubernetes.io/service-proxy-name\": \"other\"}"));
-	ASSERT_TRUE(xlb_k8s_svc_skip_reason(o) != NULL, "skip: another proxy's Service");
-	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "metadata"), "labels",
-				  cJSON_Parse("{\"service.kubernetes.io/service-proxy-name\": \"xlb\"}"));
-	ASSERT_TRUE(xlb_k8s_svc_skip_reason(o) == NULL, "skip: service-proxy-name xlb kept");
-	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "spec"), "type",
-				  cJSON_CreateString("ExternalName"));
-	ASSERT_TRUE(xlb_k8s_svc_skip_reason(o) != NULL, "skip: ExternalName");
-	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "spec"), "type",
-				  cJSON_CreateString("ClusterIP"));
-	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(o, "spec"), "clusterIP");
-	ASSERT_TRUE(xlb_k8s_svc_skip_reason(o) != NULL, "skip: no cluster IP");
-	cJSON_Delete(o);
+	if (!text || !*text)
+		return "(end of text)";
+	end = strchrnul(text, '\n');
+	snprintf(buf, len, "%.*s", (int)(end - text), text);
+	return buf;
 }
 
-static void test_nodeport(void)
+/* Whether line n or n + 1 of text holds s. */
+static bool near_line(const char *text, int n, const char *s)
 {
-	struct xlb_model_service *s;
+	char buf[256];
+
+	return strstr(line_of(text, n, buf, sizeof(buf)), s) ||
+	       strstr(line_of(text, n + 1, buf, sizeof(buf)), s);
+}
+
+/* The first line (from 1) at which two texts differ, 0 if none does. */
+static int first_diff(const char *got, const char *want)
+{
+	int line = 1;
+	size_t i;
+
+	for (i = 0; got[i] == want[i]; i++) {
+		if (!got[i])
+			return 0;
+		if (got[i] == '\n')
+			line++;
+	}
+	return line;
+}
+
+/* Compares the model's text with golden rel; on a difference prints the
+ * golden's and the model's lines around the first one. */
+static bool golden_eq(const char *rel, const char *got)
+{
+	char *want = read_text(rel, true), buf[256];
+	int d, i;
+
+	if (!want)
+		return false;
+	d = first_diff(got, want);
+	if (d) {
+		printf("# %s: first difference at line %d (-golden +translated):\n",
+		       rel, d);
+		for (i = d > 3 ? d - 3 : 1; i < d; i++)
+			printf("#  %s\n", line_of(want, i, buf, sizeof(buf)));
+		/* Two lines each: a field added or dropped first shows as
+		 * a comma on the line before it. */
+		for (i = d; i < d + 2; i++)
+			printf("# -%s\n", line_of(want, i, buf, sizeof(buf)));
+		for (i = d; i < d + 2; i++)
+			printf("# +%s\n", line_of(got, i, buf, sizeof(buf)));
+		printf("# (XLB_UPDATE_GOLDEN=1 rewrites the goldens: see %s/README.md)\n",
+		       fixdir);
+	}
+	free(want);
+	return !d;
+}
+
+/* Rewrites golden rel with text (XLB_UPDATE_GOLDEN=1, by hand only). */
+static void golden_update(const char *rel, const char *text)
+{
+	char path[PATH_MAX + 256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", fixdir, rel);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f)) {
+		TEST_FAIL("write golden %s: %s", path, strerror(errno));
+		return;
+	}
+	printf("# updated %s\n", rel);
+}
+
+static void check_scenario(const struct scenario *c)
+{
+	const char *update = getenv("XLB_UPDATE_GOLDEN");
+	char rel[256], err[256] = "", *text = NULL;
 	struct tr r;
 	size_t i;
-	int local = 0;
 
-	r = run("nodeport", "Service-echo.json", "nodeport-worker", NULL,
-		"EndpointSlice-echo-kvlm2.json", "EndpointSlice-echo-another.json",
-		NULL);
-	ASSERT_EQ(r.m.n_services, 1, "nodeport: one service");
-	s = svc(&r, "test/echo:http/tcp");
-	if (s) {
-		ASSERT_EQ(s->node_port, 30781, "nodeport: node_port");
-		ASSERT_TRUE(addr_is(&s->vip.addr, "10.96.50.104") &&
-				    ntohs(s->vip.port) == 80 &&
-				    s->vip.proto == IPPROTO_TCP,
-			    "nodeport: cluster IP frontend 10.96.50.104:80/tcp");
-		/* The other Service's slice (label echo2) is not joined
-		 * by the caller here but its port name differs anyway. */
-		ASSERT_EQ(s->n_backends, 4, "nodeport: endpoints of the slice whose port name matches");
-		for (i = 0; i < s->n_backends; i++) {
-			local += s->backends[i].local;
-			if (s->backends[i].state != XLB_BE_ACTIVE)
-				TEST_FAIL("nodeport: endpoint without conditions is ready");
-		}
-		ASSERT_EQ(local, 2, "nodeport: the endpoints on nodeport-worker are local");
+	snprintf(rel, sizeof(rel), "scenarios/%s/expected%s.json", c->dir,
+		 c->golden);
+	r = run(c->dir, c->svc, c->node, c->zone, c->slices);
+	ASSERT_OK(r.rc, "translates (%s)", r.err);
+	ASSERT_EQ(r.n_warn, 0, "no warnings (%s)", r.err);
+	for (i = 0; i < r.m.n_services; i++)
+		ASSERT_EQ(r.m.services[i].source, XLB_K8S_SOURCE,
+			  "%s: tagged as the Kubernetes source's",
+			  r.m.services[i].name);
+	if (ASSERT_OK(xlb_config_write(&r.m, &text, err, sizeof(err)),
+		      "model written (%s)", err)) {
+		if (update && !strcmp(update, "1"))
+			golden_update(rel, text);
+		ASSERT_TRUE(golden_eq(rel, text), "the model is %s", rel);
 	}
+	free(text);
 	xlb_model_free(&r.m);
 }
 
-static void test_dualstack(void)
+static void test_scenarios(void)
 {
-	struct xlb_model_service *s;
-	struct tr r;
+	char name[80];	/* fits TEST_SUB's prefix */
+	size_t i;
 
-	r = run("dualstack", "Service-echo-dualstack.json", "dual-stack-worker",
-		NULL, "EndpointSlice-echo-dualstack-bhgnn.json",
-		"EndpointSlice-echo-dualstack-mchrt.json", NULL);
-	ASSERT_EQ(r.m.n_services, 4, "dualstack: 2 ports x 2 families");
-	s = svc(&r, "default/echo-dualstack:http/tcp");
-	if (s) {
-		ASSERT_TRUE(s->vip.family == XLB_AF_INET &&
-				    addr_is(&s->vip.addr, "10.96.207.99"),
-			    "dualstack: http v4 cluster IP");
-		ASSERT_EQ(s->n_backends, 2, "dualstack: http v4 backends");
-		be(s, "10.244.2.9", 80);
-		ASSERT_EQ(s->node_port, 30181, "dualstack: http node_port");
+	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		const struct scenario *c = &scenarios[i];
+
+		snprintf(name, sizeof(name), "%s%s%s", c->dir,
+			 c->golden[0] ? "/" : "", c->golden + !!c->golden[0]);
+		if (TEST_SUB(name))
+			check_scenario(c);
 	}
-	s = svc(&r, "default/echo-dualstack:http/tcp/v6");
-	if (s) {
-		ASSERT_TRUE(s->vip.family == XLB_AF_INET6 &&
-				    addr_is(&s->vip.addr, "fd00:10:96::b050"),
-			    "dualstack: http v6 cluster IP");
-		ASSERT_EQ(s->n_backends, 2, "dualstack: http v6 backends (IPv6 slice only)");
-		ASSERT_TRUE(be(s, "fd00:10:244:1::247e", 80) &&
-				    be(s, "fd00:10:244:1::247e", 80)->local,
-			    "dualstack: v6 endpoint on this node is local");
-		ASSERT_EQ(s->node_port, 30181, "dualstack: v6 http node_port");
-	}
-	s = svc(&r, "default/echo-dualstack:tftp/udp");
-	if (s) {
-		ASSERT_EQ(s->vip.proto, IPPROTO_UDP, "dualstack: tftp is udp");
-		ASSERT_EQ(ntohs(s->vip.port), 69, "dualstack: tftp port");
-		be(s, "10.244.1.54", 69);
-	}
-	s = svc(&r, "default/echo-dualstack:tftp/udp/v6");
-	if (s)
-		ASSERT_EQ(s->node_port, 32757, "dualstack: tftp v6 node_port");
-	xlb_model_free(&r.m);
+	TEST_SUB_END();
 }
 
-static void test_multiple_slices(void)
+/* A golden fails: the nodeport model with one field changed each time
+ * differs from its golden, first at that field's line. */
+static void test_golden_fails(void)
 {
-	struct xlb_model_service *s;
-	struct tr r;
+	static const char *const rel = "scenarios/nodeport/expected.json";
+	static const char *const sl[3] = { "EndpointSlice-echo-kvlm2.json",
+					   "EndpointSlice-echo-another.json" };
+	static const struct {
+		const char *what;
+		const char *line;	/* in the first differing line */
+		bool in_golden;		/* of the golden, else of the model */
+	} alter[] = {
+		{ "a backend's weight 0", "\"weight\":\t0", false },
+		{ "a backend not serving", "\"serving\":\tfalse", false },
+		{ "node_port + 1", "\"node_port\":\t30782", false },
+		{ "the last backend dropped", "}, {", true },
+	};
+	char err[256] = "", *text, *want = read_text(rel, true);
+	size_t k;
 
-	r = run("multiple-endpointslices", "Service-echo.json", "n", NULL,
-		"EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json",
-		"EndpointSlice-echo-eps3.json");
-	s = svc(&r, "test/echo:http/tcp");
-	/* Each slice has one endpoint listing 3 addresses; the API defines
-	 * no meaning for addresses past the first, and kube-proxy uses the
-	 * first only: 3 slices x 1 endpoint = 3 backends. */
-	if (s) {
-		ASSERT_EQ(s->n_backends, 3, "multiple slices: merged, first address of each endpoint");
-		be(s, "10.244.1.1", 80);
-		be(s, "10.244.2.1", 80);
-		be(s, "10.244.3.1", 80);
+	for (k = 0; want && k < sizeof(alter) / sizeof(alter[0]); k++) {
+		struct tr r = run("nodeport", "Service-echo.json",
+				  "nodeport-worker", NULL, sl);
+		struct xlb_model_service *s = r.m.n_services ? &r.m.services[0] : NULL;
+		int d;
+
+		if (!s || !ASSERT_EQ(s->n_backends, 4, "golden fails: the model to alter"))
+			continue;
+		if (k == 0)
+			s->backends[1].weight = 0;
+		else if (k == 1)
+			s->backends[1].serving = 0;
+		else if (k == 2)
+			s->node_port++;
+		else
+			s->n_backends--;
+		text = NULL;
+		ASSERT_OK(xlb_config_write(&r.m, &text, err, sizeof(err)),
+			  "golden fails: %s: written (%s)", alter[k].what, err);
+		d = text ? first_diff(text, want) : 0;
+		ASSERT_TRUE(d > 0, "golden fails: %s: the text differs", alter[k].what);
+		ASSERT_TRUE(near_line(alter[k].in_golden ? want : text, d,
+				      alter[k].line),
+			    "golden fails: %s: first at line %d, at or just before its own",
+			    alter[k].what, d);
+		free(text);
+		xlb_model_free(&r.m);
 	}
-	xlb_model_free(&r.m);
-	/* The same slice twice (as while a slice is being replaced): one
-	 * backend each. */
-	r = run("multiple-endpointslices", "Service-echo.json", "n", NULL,
-		"EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps1.json",
-		"EndpointSlice-echo-eps2.json");
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_EQ(s->n_backends, 2, "multiple slices: duplicates merged");
-	xlb_model_free(&r.m);
+	free(want);
 }
 
-static void test_graceful(void)
+/* What a model cannot say: why a Service is skipped. */
+static void test_skip_reasons(void)
 {
-	struct xlb_model_service *s;
+	cJSON *o = load("scenarios/headless/Service-echo.json");
+	cJSON *meta = cJSON_GetObjectItem(o, "metadata");
+	cJSON *spec = cJSON_GetObjectItem(o, "spec");
+	cJSON *none = load("scenarios/headless/Service-echo.clusterip-none.json");
+	cJSON *hl = load("scenarios/headless/Service-echo.headless-label.json");
+
+	ASSERT_STREQ(xlb_k8s_svc_skip_reason(none), "headless (clusterIP None)",
+		     "skip: clusterIP None");
+	ASSERT_STREQ(xlb_k8s_svc_skip_reason(hl),
+		     "headless (service.kubernetes.io/headless label)",
+		     "skip: the headless label");
+	ASSERT_STREQ(xlb_k8s_svc_skip_reason(o), NULL, "skip: normal Service kept");
+	cJSON_ReplaceItemInObject(meta, "labels",
+				  cJSON_Parse("{\"service.kubernetes.io/service-proxy-name\": \"other\"}"));
+	ASSERT_STREQ(xlb_k8s_svc_skip_reason(o),
+		     "handled by another proxy (service.kubernetes.io/service-proxy-name)",
+		     "skip: another proxy's Service");
+	cJSON_ReplaceItemInObject(meta, "labels",
+				  cJSON_Parse("{\"service.kubernetes.io/service-proxy-name\": \"xlb\"}"));
+	ASSERT_STREQ(xlb_k8s_svc_skip_reason(o), NULL, "skip: service-proxy-name xlb kept");
+	cJSON_ReplaceItemInObject(spec, "type", cJSON_CreateString("ExternalName"));
+	ASSERT_STREQ(xlb_k8s_svc_skip_reason(o), "type ExternalName", "skip: ExternalName");
+	cJSON_ReplaceItemInObject(spec, "type", cJSON_CreateString("ClusterIP"));
+	cJSON_DeleteItemFromObject(spec, "clusterIP");
+	ASSERT_STREQ(xlb_k8s_svc_skip_reason(o), "no cluster IP", "skip: no cluster IP");
+	cJSON_Delete(o);
+	cJSON_Delete(none);
+	cJSON_Delete(hl);
+}
+
+/* The backends of test_inline's Service: every field of each. */
+static void inline_backends(struct xlb_model_service *s)
+{
+	static const struct {
+		const char *ip, *why;
+		int weight, state, serving, local;
+	} want[] = {
+		/* targetPort 5353 from the slice */
+		{ "10.1.0.1", "PreferSameNode: our node's endpoint takes new flows",
+		  1, XLB_BE_ACTIVE, 1, 1 },
+		{ "10.1.0.2", "PreferSameNode: another node's endpoint has weight 0",
+		  0, XLB_BE_ACTIVE, 1, 0 },
+		{ "10.1.0.3", "not ready, not terminating: no new flows even in the fallback",
+		  1, XLB_BE_TERMINATING, 0, 0 },
+		{ "10.1.0.4", "terminating, not serving: not in the fallback",
+		  1, XLB_BE_TERMINATING, 0, 0 },
+	};
 	struct xlb_model_backend *b;
-	struct tr r;
+	size_t i;
 
-	r = run("graceful-termination", "Service-graceful-term-svc.json", "n",
-		NULL, "EndpointSlice-graceful-term-svc-pg7nd.json", NULL, NULL);
-	s = svc(&r, "test/graceful-term-svc:8081/tcp");
-	if (s)
-		ASSERT_TRUE(s->n_backends == 2 &&
-				    s->backends[0].state == XLB_BE_ACTIVE &&
-				    s->backends[1].state == XLB_BE_ACTIVE,
-			    "graceful: unnamed port named by number; 2 ready backends");
-	xlb_model_free(&r.m);
-	r = run("graceful-termination", "Service-graceful-term-svc.json", "n",
-		NULL, "EndpointSlice-graceful-term-svc-pg7nd.terminating1.json",
-		NULL, NULL);
-	s = svc(&r, "test/graceful-term-svc:8081/tcp");
-	b = be(s, "10.244.0.112", 8081);
-	if (b)
-		ASSERT_TRUE(b->state == XLB_BE_TERMINATING && b->serving,
-			    "graceful: ready=false serving terminating -> terminating, serving");
-	b = be(s, "10.244.0.113", 8081);
-	if (b)
-		ASSERT_EQ(b->state, XLB_BE_ACTIVE, "graceful: the other stays active");
-	xlb_model_free(&r.m);
-	r = run("graceful-termination", "Service-graceful-term-svc.json", "n",
-		NULL, "EndpointSlice-graceful-term-svc-pg7nd.terminating2.json",
-		NULL, NULL);
-	s = svc(&r, "test/graceful-term-svc:8081/tcp");
-	if (s)
-		ASSERT_TRUE(s->n_backends == 2 &&
-				    s->backends[0].state == XLB_BE_TERMINATING &&
-				    s->backends[0].serving &&
-				    s->backends[1].state == XLB_BE_TERMINATING &&
-				    s->backends[1].serving,
-			    "graceful: all terminating+serving -> the fallback set");
-	xlb_model_free(&r.m);
-}
-
-static void test_trafficpolicy(void)
-{
-	struct xlb_model_service *s;
-	struct tr r;
-
-	r = run("trafficpolicy", "Service-echo.tp-local.json", "testnode", NULL,
-		"EndpointSlice-echo-kvlm2.json", NULL, NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s) {
-		ASSERT_TRUE(s->external_local && s->internal_local,
-			    "trafficpolicy: both Local");
-		ASSERT_TRUE(s->n_lb_ips == 1 && addr_is(&s->lb_ips[0], "1.1.1.1"),
-			    "trafficpolicy: load-balancer ingress IP frontend");
-		ASSERT_TRUE(be(s, "10.244.1.1", 80) && be(s, "10.244.1.1", 80)->local,
-			    "trafficpolicy: endpoint on testnode is local");
-		ASSERT_TRUE(be(s, "10.244.2.1", 80) && !be(s, "10.244.2.1", 80)->local,
-			    "trafficpolicy: endpoint on othernode is not");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		b = be(s, want[i].ip, 5353);
+		if (!b)
+			continue;
+		ASSERT_EQ(b->weight, want[i].weight, "inline: %s: weight", want[i].why);
+		ASSERT_EQ(b->state, want[i].state, "inline: %s: state", want[i].why);
+		ASSERT_EQ(b->serving, want[i].serving, "inline: %s: serving", want[i].why);
+		ASSERT_EQ(b->local, want[i].local, "inline: %s: local", want[i].why);
 	}
-	xlb_model_free(&r.m);
-	r = run("trafficpolicy", "Service-echo.tp-mixed.json", "testnode", NULL,
-		"EndpointSlice-echo-kvlm2.json", NULL, NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_TRUE(!s->external_local && s->internal_local,
-			    "trafficpolicy: external Cluster, internal Local");
-	xlb_model_free(&r.m);
-}
-
-static void test_source_ranges(void)
-{
-	struct xlb_model_service *s;
-	struct tr r;
-
-	r = run("source-ranges", "Service-echo.json", "n", NULL,
-		"EndpointSlice-echo-kvlm2.json", NULL, NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s) {
-		ASSERT_TRUE(addr_is(&s->vip.addr, "10.0.0.1"),
-			    "source ranges: clusterIP alone (no clusterIPs) is the vip");
-		ASSERT_TRUE(s->n_source_ranges == 1 &&
-				    addr_is(&s->source_ranges[0].addr, "10.0.0.0") &&
-				    s->source_ranges[0].len == 8,
-			    "source ranges: 10.0.0.0/8");
-		ASSERT_EQ(s->n_lb_ips, 1, "source ranges: LB ingress IP");
-	}
-	xlb_model_free(&r.m);
-	r = run("external-ips", "Service-echo.json", "n", NULL,
-		"EndpointSlice-echo-kvlm2.json", NULL, NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_TRUE(s->n_external_ips == 1 &&
-				    addr_is(&s->external_ips[0], "10.0.0.3") &&
-				    s->n_lb_ips == 1 &&
-				    addr_is(&s->lb_ips[0], "10.0.0.2") &&
-				    s->n_source_ranges == 1,
-			    "external IPs: external IP, LB IP and source range");
-	xlb_model_free(&r.m);
-	r = run("loadbalancer-multiport", "Service-echo.json", "n", NULL,
-		"EndpointSlice-echo-kvlm2.json", NULL, NULL);
-	ASSERT_EQ(r.m.n_services, 2, "multiport: one service per port");
-	s = svc(&r, "test/echo:https/tcp");
-	if (s) {
-		ASSERT_EQ(s->node_port, 30782, "multiport: https node_port");
-		ASSERT_TRUE(be(s, "10.244.1.2", 443) != NULL,
-			    "multiport: https backends on the slice's https port");
-		ASSERT_TRUE(s->n_lb_ips == 1 && addr_is(&s->lb_ips[0], "172.16.1.1"),
-			    "multiport: LB IP");
-	}
-	xlb_model_free(&r.m);
-}
-
-static int weight_of(struct xlb_model_service *s, const char *ip)
-{
-	struct xlb_model_backend *b = be(s, ip, 80);
-
-	return b ? b->weight : -1;
-}
-
-static void test_topology(void)
-{
-	struct xlb_model_service *s;
-	struct tr r;
-
-	r = run("topology-aware", "Service-echo.json", "n", "foo",
-		"EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json",
-		NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_TRUE(weight_of(s, "10.244.1.1") == 1 &&
-				    weight_of(s, "10.244.2.1") == 0 &&
-				    be(s, "10.244.2.1", 80)->state == XLB_BE_ACTIVE,
-			    "topology: zone foo -> only the endpoint hinted for foo takes new flows, the other stays ready with weight 0");
-	xlb_model_free(&r.m);
-	r = run("topology-aware", "Service-echo.json", "n", "quux",
-		"EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json",
-		NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_TRUE(weight_of(s, "10.244.1.1") == 0 &&
-				    weight_of(s, "10.244.2.1") == 1,
-			    "topology: zone quux -> the quux endpoint");
-	xlb_model_free(&r.m);
-	r = run("topology-aware", "Service-echo.json", "n", "baz",
-		"EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json",
-		NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_TRUE(weight_of(s, "10.244.1.1") == 1 &&
-				    weight_of(s, "10.244.2.1") == 1,
-			    "topology: no endpoint for our zone -> all");
-	xlb_model_free(&r.m);
-	r = run("topology-aware", "Service-echo.json", "n", NULL,
-		"EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json",
-		NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_TRUE(weight_of(s, "10.244.1.1") == 1 &&
-				    weight_of(s, "10.244.2.1") == 1,
-			    "topology: node without a zone label -> all");
-	xlb_model_free(&r.m);
-	r = run("topology-aware", "Service-echo.no-topology.json", "n", "foo",
-		"EndpointSlice-echo-eps1.json", "EndpointSlice-echo-eps2.json",
-		NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_TRUE(weight_of(s, "10.244.1.1") == 1 &&
-				    weight_of(s, "10.244.2.1") == 1,
-			    "topology: Service without topology mode ignores hints");
-	xlb_model_free(&r.m);
-	r = run("topology-aware", "Service-echo.trafficDistribution.json", "n",
-		"foo", "EndpointSlice-echo-eps1.json",
-		"EndpointSlice-echo-eps2.json", NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_TRUE(weight_of(s, "10.244.1.1") == 1 &&
-				    weight_of(s, "10.244.2.1") == 0,
-			    "topology: trafficDistribution PreferClose honours zone hints");
-	xlb_model_free(&r.m);
-	/* One ready endpoint without hints: hints are not used at all. */
-	r = run("topology-aware", "Service-echo.json", "n", "foo",
-		"EndpointSlice-echo-eps1.json",
-		"../multiple-endpointslices/EndpointSlice-echo-eps2.json", NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_TRUE(weight_of(s, "10.244.1.1") == 1 &&
-				    weight_of(s, "10.244.2.1") == 1,
-			    "topology: a ready endpoint without hints disables them");
-	xlb_model_free(&r.m);
-	/* Terminating endpoints without hints do not count. */
-	r = run("topology-aware-terminating", "Service-echo.json", "n", "foo",
-		"EndpointSlice-echo-eps1.json",
-		"EndpointSlice-echo-eps2.terminating.json", NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_TRUE(weight_of(s, "10.244.1.1") == 1 &&
-				    be(s, "10.244.2.1", 80)->state == XLB_BE_TERMINATING &&
-				    be(s, "10.244.2.1", 80)->serving,
-			    "topology: a terminating endpoint without hints does not disable them");
-	xlb_model_free(&r.m);
-	r = run("topology-aware-terminating", "Service-echo.json", "n", "foo",
-		"EndpointSlice-echo-eps1.terminating.json",
-		"EndpointSlice-echo-eps2.terminating.json", NULL);
-	s = svc(&r, "test/echo:http/tcp");
-	if (s)
-		ASSERT_TRUE(s->n_backends == 2 &&
-				    s->backends[0].state == XLB_BE_TERMINATING &&
-				    s->backends[0].serving && s->backends[0].weight == 1 &&
-				    s->backends[1].weight == 1,
-			    "topology: all terminating -> fallback set, weights kept");
-	xlb_model_free(&r.m);
 }
 
 /* Objects written here for what the fixtures do not cover. */
@@ -513,7 +524,6 @@ static void test_inline(void)
 	const cJSON *sls[1] = { sl };
 	struct xlb_k8s_node_info ni = { "me", "z" };
 	struct xlb_model_service *s;
-	struct xlb_model_backend *b;
 	struct tr r = { 0 };
 	char key[XLB_K8S_KEY_LEN], name[XLB_SVC_NAME_LEN], name2[XLB_SVC_NAME_LEN];
 	char longkey[300];
@@ -527,25 +537,18 @@ static void test_inline(void)
 	s = svc(&r, "ns/aff:dns/udp");
 	if (s) {
 		ASSERT_EQ(s->affinity_timeout, 300, "inline: ClientIP affinity timeout");
-		ASSERT_TRUE(s->n_external_ips == 1 &&
-				    addr_is(&s->external_ips[0], "192.0.2.1"),
-			    "inline: external IPs of the Service's family only");
-		ASSERT_TRUE(s->n_lb_ips == 1 && addr_is(&s->lb_ips[0], "198.51.100.2"),
-			    "inline: ipMode Proxy and hostname-only ingresses left out");
-		ASSERT_TRUE(s->n_source_ranges == 1 && s->source_ranges[0].len == 24,
-			    "inline: source ranges trimmed, of the family");
-		b = be(s, "10.1.0.1", 5353);
-		ASSERT_TRUE(b && b->weight == 1 && b->local,
-			    "inline: PreferSameNode: our node's endpoint takes new flows (targetPort from the slice)");
-		b = be(s, "10.1.0.2", 5353);
-		ASSERT_TRUE(b && b->weight == 0 && b->state == XLB_BE_ACTIVE,
-			    "inline: PreferSameNode: another node's endpoint has weight 0");
-		b = be(s, "10.1.0.3", 5353);
-		ASSERT_TRUE(b && b->state == XLB_BE_TERMINATING && !b->serving,
-			    "inline: not ready, not terminating -> no new flows even in the fallback");
-		b = be(s, "10.1.0.4", 5353);
-		ASSERT_TRUE(b && b->state == XLB_BE_TERMINATING && !b->serving,
-			    "inline: terminating, not serving -> not in the fallback");
+		/* external IPs of the Service's family only */
+		if (ASSERT_EQ(s->n_external_ips, 1, "inline: one external IP"))
+			ASSERT_STREQ(astr(&s->external_ips[0], XLB_AF_INET),
+				     "192.0.2.1", "inline: external IP of the Service's family");
+		/* ipMode Proxy and hostname-only ingresses left out */
+		if (ASSERT_EQ(s->n_lb_ips, 1, "inline: one LB IP"))
+			ASSERT_STREQ(astr(&s->lb_ips[0], XLB_AF_INET), "198.51.100.2",
+				     "inline: LB IP of the ipMode VIP ingress");
+		/* trimmed, of the family */
+		if (ASSERT_EQ(s->n_source_ranges, 1, "inline: one source range"))
+			ASSERT_EQ(s->source_ranges[0].len, 24, "inline: source range /24");
+		inline_backends(s);
 		ASSERT_EQ(s->n_backends, 4, "inline: bad address left out");
 	}
 	xlb_model_free(&r.m);
@@ -553,9 +556,10 @@ static void test_inline(void)
 	cJSON_Delete(sl);
 
 	sl = cJSON_Parse(slice_json);
-	ASSERT_TRUE(!xlb_k8s_slice_service_key(sl, key, sizeof(key)) &&
-			    !strcmp(key, "ns/aff"),
-		    "slice key: the kubernetes.io/service-name label, in its namespace");
+	if (ASSERT_OK(xlb_k8s_slice_service_key(sl, key, sizeof(key)),
+		      "slice key: found"))
+		ASSERT_STREQ(key, "ns/aff",
+			     "slice key: the kubernetes.io/service-name label, in its namespace");
 	cJSON_Delete(sl);
 	memset(longkey, 'a', 250);
 	longkey[250] = '\0';
@@ -563,8 +567,33 @@ static void test_inline(void)
 	xlb_k8s_svc_name(name, longkey, "http", "tcp", 0);
 	longkey[200] = 'b';
 	xlb_k8s_svc_name(name2, longkey, "http", "tcp", 0);
-	ASSERT_TRUE(strlen(name) == XLB_SVC_NAME_LEN - 1 && strcmp(name, name2),
-		    "long names are cut to fit and stay apart (%s, %s)", name, name2);
+	ASSERT_EQ(strlen(name), XLB_SVC_NAME_LEN - 1, "long names are cut to fit (%s)", name);
+	ASSERT_TRUE(strcmp(name, name2) != 0, "long names stay apart (%s, %s)", name, name2);
+}
+
+/* The one service of the API's round-trip objects, made valid. */
+static void api_testdata_service(const char *ver,
+				 const struct xlb_model_service *s)
+{
+	const struct xlb_model_backend *b = s->backends;
+
+	ASSERT_STREQ(s->name, "namespaceValue/nameValue:nameValue/tcp",
+		     "%s api-testdata: named from metadata and port", ver);
+	ASSERT_EQ(ntohs(s->vip.port), 3, "%s api-testdata: port 3", ver);
+	ASSERT_EQ(s->node_port, 5, "%s api-testdata: nodePort 5", ver);
+	ASSERT_EQ(s->affinity_timeout, 1, "%s api-testdata: affinity 1 s", ver);
+	ASSERT_EQ(s->external_local, 1, "%s api-testdata: external Local", ver);
+	ASSERT_EQ(s->internal_local, 0, "%s api-testdata: internal Cluster", ver);
+	ASSERT_EQ(s->n_lb_ips, 1, "%s api-testdata: ingress IP kept (ipMode not Proxy)", ver);
+	ASSERT_EQ(s->n_external_ips, 0, "%s api-testdata: placeholder external IP left out", ver);
+	ASSERT_EQ(s->n_source_ranges, 0, "%s api-testdata: placeholder range left out", ver);
+	/* ready+serving+terminating: ready, local, hinted for our zone */
+	if (!ASSERT_EQ(s->n_backends, 1, "%s api-testdata: one backend", ver))
+		return;
+	ASSERT_EQ(ntohs(b->port), 3, "%s api-testdata: backend port 3", ver);
+	ASSERT_EQ(b->state, XLB_BE_ACTIVE, "%s api-testdata: ready+serving+terminating endpoint is ready", ver);
+	ASSERT_EQ(b->local, 1, "%s api-testdata: the endpoint is local", ver);
+	ASSERT_EQ(b->weight, 1, "%s api-testdata: the endpoint is hinted for our zone", ver);
 }
 
 /* Every field of the API's round-trip objects (placeholder values). */
@@ -588,8 +617,10 @@ static void test_api_testdata(void)
 		sls[0] = sl;
 		r.rc = xlb_k8s_translate(sv, sls, 1, &ni, &r.m, &r.n_warn, r.err,
 					 sizeof(r.err));
-		ASSERT_TRUE(r.rc == -EINVAL && strstr(r.err, "clusterIP \"clusterIPsValue\""),
-			    "%s api-testdata: placeholder cluster IP rejected, naming field and value (%s)",
+		ASSERT_EQ(r.rc, -EINVAL, "%s api-testdata: placeholder cluster IP rejected",
+			  ver[i]);
+		ASSERT_TRUE(strstr(r.err, "clusterIP \"clusterIPsValue\"") != NULL,
+			    "%s api-testdata: the message names field and value (%s)",
 			    ver[i], r.err);
 		xlb_model_free(&r.m);
 		/* Make the placeholders valid where the agent needs them;
@@ -614,28 +645,10 @@ static void test_api_testdata(void)
 		r.rc = xlb_k8s_translate(sv, sls, 1, &ni, &r.m, &r.n_warn, r.err,
 					 sizeof(r.err));
 		ASSERT_EQ(r.rc, 0, "%s api-testdata: every field accepted", ver[i]);
-		s = r.m.n_services == 1 ? &r.m.services[0] : NULL;
-		ASSERT_TRUE(s && !strcmp(s->name, "namespaceValue/nameValue:nameValue/tcp"),
-			    "%s api-testdata: one service named from metadata and port",
-			    ver[i]);
-		if (s) {
-			ASSERT_TRUE(ntohs(s->vip.port) == 3 && s->node_port == 5 &&
-					    s->affinity_timeout == 1 &&
-					    s->external_local && !s->internal_local,
-				    "%s api-testdata: port 3, nodePort 5, affinity 1 s, external Local",
-				    ver[i]);
-			ASSERT_TRUE(s->n_lb_ips == 1 && s->n_external_ips == 0 &&
-					    s->n_source_ranges == 0,
-				    "%s api-testdata: ingress IP kept (ipMode not Proxy); placeholder external IP and range left out",
-				    ver[i]);
-			ASSERT_TRUE(s->n_backends == 1 &&
-					    ntohs(s->backends[0].port) == 3 &&
-					    s->backends[0].state == XLB_BE_ACTIVE &&
-					    s->backends[0].local &&
-					    s->backends[0].weight == 1,
-				    "%s api-testdata: ready+serving+terminating endpoint is ready, local, hinted for our zone",
-				    ver[i]);
-		}
+		s = ASSERT_EQ(r.m.n_services, 1, "%s api-testdata: one service", ver[i]) ?
+			    &r.m.services[0] : NULL;
+		if (s)
+			api_testdata_service(ver[i], s);
 		ASSERT_TRUE(r.n_warn >= 2, "%s api-testdata: bad placeholders counted (%zu)",
 			    ver[i], r.n_warn);
 		xlb_model_free(&r.m);
@@ -697,13 +710,15 @@ static void test_linebuf(void)
 		struct xlb_linebuf lb = { 0 };
 		struct lines l = { 0 };
 		size_t i;
-		int ok = 1;
+		int parsed = 0;
 
 		for (i = 0; i < len; i += 7)
 			xlb_linebuf_feed(&lb, text + i, len - i < 7 ? len - i : 7,
 					 collect, &l);
-		ok = l.n == 5 && l.len == len && !memcmp(l.all, text, len);
-		for (i = 0; ok && i < 5; i++) {
+		ASSERT_EQ(l.n, 5, "line buffer: 7-byte chunks give 5 lines");
+		if (ASSERT_EQ(l.len, len, "line buffer: 7-byte chunks give every byte"))
+			ASSERT_MEM_EQ(l.all, text, len, "line buffer: 7-byte chunks give the stream as it was");
+		for (i = 0; l.n == 5 && i < 5; i++) {
 			/* each line is a whole JSON event */
 			char *s = l.all, *nl;
 			size_t k;
@@ -714,11 +729,11 @@ static void test_linebuf(void)
 			nl = strchr(s, '\n');
 			*nl = '\0';
 			j = cJSON_Parse(s);
-			ok = j && cJSON_GetObjectItem(j, "type");
+			parsed += cJSON_GetObjectItem(j, "type") != NULL;
 			cJSON_Delete(j);
 			*nl = '\n';
 		}
-		ASSERT_TRUE(ok, "line buffer: 7-byte chunks give 5 parseable events");
+		ASSERT_EQ(parsed, 5, "line buffer: 7-byte chunks give 5 parseable events");
 		free(l.all);
 		xlb_linebuf_free(&lb);
 	}
@@ -758,29 +773,29 @@ static void test_kubeconfig(void)
 	if (!rc) {
 		char want[PATH_MAX];
 
-		ASSERT_TRUE(!strcmp(a.server, "https://127.0.0.1:6443"),
-			    "kubeconfig: server of the current context's cluster (%s)",
-			    a.server);
-		ASSERT_TRUE(a.ca_data && a.ca_len == 7 &&
-				    !memcmp(a.ca_data, "CA-PEM\n", 7),
-			    "kubeconfig: certificate-authority-data decoded");
-		ASSERT_TRUE(a.cert_data && a.cert_len == 4 &&
-				    !memcmp(a.cert_data, "CERT", 4),
-			    "kubeconfig: client-certificate-data decoded");
+		ASSERT_STREQ(a.server, "https://127.0.0.1:6443",
+			     "kubeconfig: server of the current context's cluster");
+		if (ASSERT_EQ(a.ca_len, 7, "kubeconfig: certificate-authority-data length"))
+			ASSERT_MEM_EQ(a.ca_data, "CA-PEM\n", 7,
+				      "kubeconfig: certificate-authority-data decoded");
+		if (ASSERT_EQ(a.cert_len, 4, "kubeconfig: client-certificate-data length"))
+			ASSERT_MEM_EQ(a.cert_data, "CERT", 4,
+				      "kubeconfig: client-certificate-data decoded");
 		snprintf(want, sizeof(want), "%s/keys/u2.key", dir);
-		ASSERT_TRUE(a.key_file && !strcmp(a.key_file, want),
-			    "kubeconfig: relative client-key resolved against the file's directory");
+		ASSERT_STREQ(a.key_file, want,
+			     "kubeconfig: relative client-key resolved against the file's directory");
 		snprintf(want, sizeof(want), "%s/tok", dir);
-		ASSERT_TRUE(a.token_file && !strcmp(a.token_file, want) && !a.token,
-			    "kubeconfig: tokenFile of the current user, not another user's token");
-		ASSERT_TRUE(!a.insecure, "kubeconfig: TLS verification on by default");
+		ASSERT_STREQ(a.token_file, want, "kubeconfig: tokenFile of the current user");
+		ASSERT_STREQ(a.token, NULL, "kubeconfig: not another user's token");
+		ASSERT_EQ(a.insecure, 0, "kubeconfig: TLS verification on by default");
 		xlb_k8s_auth_free(&a);
 	}
 	f = fopen(path, "w");
 	fputs("current-context: nope\ncontexts: []\n", f);
 	fclose(f);
 	rc = xlb_k8s_kubeconfig_load(path, &a, err, sizeof(err));
-	ASSERT_TRUE(rc == -EINVAL && strstr(err, "current-context \"nope\": no such context"),
+	ASSERT_EQ(rc, -EINVAL, "kubeconfig: a missing context is an error");
+	ASSERT_TRUE(strstr(err, "current-context \"nope\": no such context") != NULL,
 		    "kubeconfig: a missing context is named (%s)", err);
 	f = fopen(path, "w");
 	fputs("current-context: c\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\n"
@@ -788,10 +803,11 @@ static void test_kubeconfig(void)
 	      "users:\n- name: u\n  user: {token: abc}\n", f);
 	fclose(f);
 	rc = xlb_k8s_kubeconfig_load(path, &a, err, sizeof(err));
-	ASSERT_TRUE(!rc && a.insecure && a.token && !strcmp(a.token, "abc"),
-		    "kubeconfig: flow style, insecure-skip-tls-verify and token");
-	if (!rc)
+	if (ASSERT_OK(rc, "kubeconfig: flow style loads (%s)", err)) {
+		ASSERT_EQ(a.insecure, 1, "kubeconfig: flow style insecure-skip-tls-verify");
+		ASSERT_STREQ(a.token, "abc", "kubeconfig: flow style token");
 		xlb_k8s_auth_free(&a);
+	}
 	unlink(path);
 	rmdir(dir);
 }
@@ -810,14 +826,9 @@ int main(int argc, char **argv)
 		snprintf(fixdir, sizeof(fixdir), "%s/../../selftests/k8s/fixtures",
 			 dirname(exe));
 
-	test_headless();
-	test_nodeport();
-	test_dualstack();
-	test_multiple_slices();
-	test_graceful();
-	test_trafficpolicy();
-	test_source_ranges();
-	test_topology();
+	test_scenarios();
+	test_golden_fails();
+	test_skip_reasons();
 	test_inline();
 	test_api_testdata();
 	test_linebuf();
