@@ -21,7 +21,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,20 +53,6 @@ static const char *get_str(const cJSON *o, const char *k)
 static const char *label(const cJSON *obj, const char *group, const char *k)
 {
 	return get_str(get(get(obj, "metadata"), group), k);
-}
-
-static void warn(size_t *n_warn, char *err, size_t errlen, const char *fmt,
-		 ...) __attribute__((format(printf, 4, 5)));
-
-static void warn(size_t *n_warn, char *err, size_t errlen, const char *fmt,
-		 ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	(*n_warn)++;
 }
 
 int xlb_k8s_obj_key(const cJSON *obj, char *buf, size_t len)
@@ -156,18 +141,50 @@ void xlb_k8s_svc_name(char *buf, const char *key, const char *port,
 		 full, fnv1a(full));
 }
 
-/* The settings shared by every (port, family) of a Service. */
+
+/* One Service's translation: its objects, the settings shared by every
+ * (port, family), and where the parts left out are reported. */
 struct svc_common {
-	const cJSON *spec;
+	const cJSON *svc, *spec;
+	const cJSON *const *slices;
+	size_t n_slices;
+	const struct xlb_k8s_node_info *node;
 	char key[XLB_K8S_KEY_LEN];
 	__u32 affinity_timeout;
 	__u8 external_local, internal_local;
 	int topo;		/* 0 none, 1 zone hints, 2 node hints too */
+	union xlb_addr cips[2];	/* the cluster IPs, one per family */
+	__u8 cfams[2];
+	size_t n_ips;
+	size_t *n_warn;		/* parts left out */
+	char *err;		/* the last one's reason, or why it failed */
+	size_t errlen;
+};
+
+/* A part of the Service left out: counted, its reason kept in err (the
+ * last one wins), formatted as every other error is. */
+#define warn(c, ...)                                                       \
+	((void)(*(c)->n_warn)++,                                           \
+	 (void)xlb_errf((c)->err, (c)->errlen, 0, __VA_ARGS__))
+
+/* One entry of spec.ports, as the model takes it. */
+struct svc_port {
+	const char *name;	/* "" when unnamed */
+	const char *proto;	/* as the Service spells it: "TCP", "UDP" */
+	int ipproto;
+	int num;
+	__u16 node_port;	/* 0: none */
+	char num_str[16];	/* num, the name of an unnamed port */
 };
 
 struct cand {
 	struct xlb_model_backend b;
 	const cJSON *ep;	/* the endpoint, for its hints */
+};
+
+struct cands {
+	struct cand *v;
+	size_t n, cap;
 };
 
 static bool hints_have(const cJSON *ep, const char *field, const char *want)
@@ -193,14 +210,14 @@ static bool hints_any(const cJSON *ep, const char *field)
 /* kube-proxy's rule: hints are used only when every ready endpoint has
  * some, and some are for us; then the others take no new flows. */
 static void apply_topology(const struct svc_common *c, struct cand *v,
-			   size_t n, const struct xlb_k8s_node_info *node)
+			   size_t n)
 {
 	static const char *const field[2] = { "forZones", "forNodes" };
 	int pass;
 	size_t i;
 
 	for (pass = c->topo - 1; pass >= 0; pass--) {
-		const char *want = pass ? node->name : node->zone;
+		const char *want = pass ? c->node->name : c->node->zone;
 		bool all = true, some = false;
 
 		if (!want || !want[0])
@@ -251,101 +268,121 @@ static int slice_port(const cJSON *slice, const char *name, const char *proto)
 	return 0;
 }
 
-static int collect_backends(const struct svc_common *c,
-			    const cJSON *const *slices, size_t n_slices,
-			    const char *pname, const char *proto, __u8 family,
-			    const struct xlb_k8s_node_info *node,
-			    struct xlb_model_service *s, size_t *n_warn,
-			    char *err, size_t errlen)
+/* An endpoint of a slice as a backend on port; -EINVAL (warned) when
+ * its address is not one of the family. */
+static int endpoint_cand(const struct svc_common *c, const cJSON *ep,
+			 int port, __u8 family, struct cand *cd)
+{
+	const cJSON *conds = get(ep, "conditions");
+	const cJSON *a0 = cJSON_GetArrayItem(get(ep, "addresses"), 0);
+	const char *nn = get_str(ep, "nodeName");
+	bool ready, serving, term;
+	__u8 f;
+
+	memset(cd, 0, sizeof(*cd));
+	cd->ep = ep;
+	if (!cJSON_IsString(a0) ||
+	    xlb_addr_parse(a0->valuestring, &cd->b.addr, &f) || f != family) {
+		warn(c, "service %s: endpoint address %s: not an %s address",
+		     c->key, cJSON_IsString(a0) ? a0->valuestring : "(missing)",
+		     family == XLB_AF_INET6 ? "IPv6" : "IPv4");
+		return -EINVAL;
+	}
+	ready = cond(conds, "ready", true);
+	serving = cond(conds, "serving", ready);
+	term = cond(conds, "terminating", false);
+	cd->b.family = family;
+	cd->b.port = htons(port);
+	cd->b.weight = 1;
+	cd->b.state = ready ? XLB_BE_ACTIVE : XLB_BE_TERMINATING;
+	/* Not ready: keeps its flows; takes new ones only in the fallback,
+	 * and only if serving while terminating (a pod failing its
+	 * readiness probe takes none). */
+	cd->b.serving = ready || (serving && term);
+	cd->b.local = nn && c->node->name && !strcmp(nn, c->node->name);
+	return 0;
+}
+
+/* The same address in two slices (while a slice is being replaced)
+ * counts once, preferring a ready copy. */
+static int add_cand(struct cands *cs, const struct cand *cd)
+{
+	size_t k;
+
+	for (k = 0; k < cs->n; k++)
+		if (!xlb_be_identity_cmp(&cs->v[k].b.addr, cs->v[k].b.port,
+					 cd->b.family, &cd->b.addr, cd->b.port,
+					 cd->b.family))
+			break;
+	if (k < cs->n) {
+		if (cd->b.state == XLB_BE_ACTIVE &&
+		    cs->v[k].b.state != XLB_BE_ACTIVE)
+			cs->v[k] = *cd;
+		return 0;
+	}
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? cs->cap * 2 : 16;
+		struct cand *nv = realloc(cs->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		cs->v = nv;
+		cs->cap = cap;
+	}
+	cs->v[cs->n++] = *cd;
+	return 0;
+}
+
+/* The backends of one (port, family): the endpoints of every slice of
+ * that address type that has the port. */
+static int collect_backends(const struct svc_common *c, const char *pname,
+			    const char *proto, __u8 family,
+			    struct xlb_model_service *s)
 {
 	const char *atype = family == XLB_AF_INET6 ? "IPv6" : "IPv4";
-	struct cand *v = NULL;
-	size_t n = 0, cap = 0, i, k;
+	struct cands cs = { 0 };
+	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < n_slices; i++) {
-		const char *at = get_str(slices[i], "addressType");
+	for (i = 0; i < c->n_slices; i++) {
+		const char *at = get_str(c->slices[i], "addressType");
 		const cJSON *ep;
 		int port;
 
 		if (!at || strcmp(at, atype))
 			continue;
-		port = slice_port(slices[i], pname, proto);
+		port = slice_port(c->slices[i], pname, proto);
 		if (!port)
 			continue;
-		cJSON_ArrayForEach(ep, get(slices[i], "endpoints")) {
-			const cJSON *conds = get(ep, "conditions");
-			const cJSON *a0 = cJSON_GetArrayItem(get(ep, "addresses"), 0);
-			const char *nn = get_str(ep, "nodeName");
-			struct cand cd = { .ep = ep };
-			bool ready, serving, term;
-			__u8 f;
+		cJSON_ArrayForEach(ep, get(c->slices[i], "endpoints")) {
+			struct cand cd;
 
-			if (!cJSON_IsString(a0) ||
-			    xlb_addr_parse(a0->valuestring, &cd.b.addr, &f) ||
-			    f != family) {
-				warn(n_warn, err, errlen,
-				     "service %s: endpoint address %s: not an %s address",
-				     c->key, cJSON_IsString(a0) ? a0->valuestring : "(missing)",
-				     atype);
+			if (endpoint_cand(c, ep, port, family, &cd))
 				continue;
-			}
-			ready = cond(conds, "ready", true);
-			serving = cond(conds, "serving", ready);
-			term = cond(conds, "terminating", false);
-			cd.b.family = family;
-			cd.b.port = htons(port);
-			cd.b.weight = 1;
-			cd.b.state = ready ? XLB_BE_ACTIVE : XLB_BE_TERMINATING;
-			/* Not ready: keeps its flows; takes new ones only in
-			 * the fallback, and only if serving while
-			 * terminating (a pod failing its readiness probe
-			 * takes none). */
-			cd.b.serving = ready || (serving && term);
-			cd.b.local = nn && node->name && !strcmp(nn, node->name);
-			/* The same address in two slices (while a slice is
-			 * being replaced): once, preferring a ready copy. */
-			for (k = 0; k < n; k++)
-				if (!xlb_be_identity_cmp(&v[k].b.addr, v[k].b.port,
-							 family, &cd.b.addr,
-							 cd.b.port, family))
-					break;
-			if (k < n) {
-				if (ready && v[k].b.state != XLB_BE_ACTIVE)
-					v[k] = cd;
-				continue;
-			}
-			if (n == cap) {
-				struct cand *nv;
-
-				cap = cap ? cap * 2 : 16;
-				nv = realloc(v, cap * sizeof(*v));
-				if (!nv) {
-					free(v);
-					return -ENOMEM;
-				}
-				v = nv;
-			}
-			v[n++] = cd;
+			rc = add_cand(&cs, &cd);
+			if (rc)
+				goto out;
 		}
 	}
 	if (c->topo)
-		apply_topology(c, v, n, node);
-	s->backends = calloc(n + 1, sizeof(*s->backends));
+		apply_topology(c, cs.v, cs.n);
+	s->backends = calloc(cs.n + 1, sizeof(*s->backends));
 	if (!s->backends) {
-		free(v);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto out;
 	}
-	for (i = 0; i < n; i++)
-		s->backends[i] = v[i].b;
-	s->n_backends = n;
-	free(v);
-	return 0;
+	for (i = 0; i < cs.n; i++)
+		s->backends[i] = cs.v[i].b;
+	s->n_backends = cs.n;
+out:
+	free(cs.v);
+	return rc;
 }
 
 /* A list of address strings -> those of the family. */
-static int addr_list(const cJSON *arr, const char *sub, __u8 family,
-		     union xlb_addr **out, size_t *n, const char *key,
-		     const char *what, size_t *n_warn, char *err, size_t errlen)
+static int addr_list(const struct svc_common *c, const cJSON *arr,
+		     const char *sub, __u8 family, union xlb_addr **out,
+		     size_t *n, const char *what)
 {
 	const cJSON *v;
 
@@ -368,9 +405,9 @@ static int addr_list(const cJSON *arr, const char *sub, __u8 family,
 				continue;
 		}
 		if (!cJSON_IsString(s) || xlb_addr_parse(s->valuestring, &a, &f)) {
-			warn(n_warn, err, errlen,
-			     "service %s: %s %s: not an IPv4 or IPv6 address",
-			     key, what, cJSON_IsString(s) ? s->valuestring : "?");
+			warn(c, "service %s: %s %s: not an IPv4 or IPv6 address",
+			     c->key, what,
+			     cJSON_IsString(s) ? s->valuestring : "?");
 			continue;
 		}
 		if (f == family)
@@ -379,8 +416,8 @@ static int addr_list(const cJSON *arr, const char *sub, __u8 family,
 	return 0;
 }
 
-static int cidr_list(const cJSON *arr, __u8 family, struct xlb_model_service *s,
-		     const char *key, size_t *n_warn, char *err, size_t errlen)
+static int cidr_list(const struct svc_common *c, const cJSON *arr,
+		     __u8 family, struct xlb_model_service *s)
 {
 	const cJSON *v;
 
@@ -389,7 +426,7 @@ static int cidr_list(const cJSON *arr, __u8 family, struct xlb_model_service *s,
 	if (!s->source_ranges)
 		return -ENOMEM;
 	cJSON_ArrayForEach(v, arr) {
-		struct xlb_cidr c = { 0 };
+		struct xlb_cidr r = { 0 };
 		char buf[64], *p, *slash, *end;
 		long len;
 
@@ -406,20 +443,19 @@ static int cidr_list(const cJSON *arr, __u8 family, struct xlb_model_service *s,
 		if (!slash)
 			goto bad;
 		*slash = '\0';
-		if (xlb_addr_parse(buf, &c.addr, &c.family))
+		if (xlb_addr_parse(buf, &r.addr, &r.family))
 			goto bad;
 		len = strtol(slash + 1, &end, 10);
 		if (*end || !slash[1] || len < 0 ||
-		    len > (c.family == XLB_AF_INET ? 32 : 128))
+		    len > (r.family == XLB_AF_INET ? 32 : 128))
 			goto bad;
-		c.len = len;
-		if (c.family == family)
-			s->source_ranges[s->n_source_ranges++] = c;
+		r.len = len;
+		if (r.family == family)
+			s->source_ranges[s->n_source_ranges++] = r;
 		continue;
 bad:
-		warn(n_warn, err, errlen,
-		     "service %s: loadBalancerSourceRanges %s: not a CIDR", key,
-		     cJSON_IsString(v) ? v->valuestring : "?");
+		warn(c, "service %s: loadBalancerSourceRanges %s: not a CIDR",
+		     c->key, cJSON_IsString(v) ? v->valuestring : "?");
 	}
 	return 0;
 }
@@ -439,7 +475,7 @@ static int push_service(struct xlb_model *out, size_t *cap)
 	return 0;
 }
 
-static void common_settings(const cJSON *svc, struct svc_common *c)
+static void common_settings(struct svc_common *c)
 {
 	const cJSON *spec = c->spec, *t;
 	const char *v;
@@ -462,140 +498,127 @@ static void common_settings(const cJSON *svc, struct svc_common *c)
 		c->topo = 1;
 	else if (v && !strcmp(v, "PreferSameNode"))
 		c->topo = 2;
-	v = label(svc, "annotations", ANN_TOPO_MODE);
+	v = label(c->svc, "annotations", ANN_TOPO_MODE);
 	if (!v)
-		v = label(svc, "annotations", ANN_TOPO_HINTS);
+		v = label(c->svc, "annotations", ANN_TOPO_HINTS);
 	if (!c->topo && v && v[0] && strcasecmp(v, "disabled"))
 		c->topo = 1;
 }
 
-int xlb_k8s_translate(const cJSON *svc, const cJSON *const *slices,
-		      size_t n_slices, const struct xlb_k8s_node_info *node,
-		      struct xlb_model *out, size_t *n_warn, char *err,
-		      size_t errlen)
+/* The cluster IPs, one per family: clusterIPs (dual-stack), else
+ * clusterIP (xlb_k8s_svc_skip_reason made sure it is a string). */
+static int cluster_ips(struct svc_common *c)
 {
-	const cJSON *ips, *ip, *port;
-	struct svc_common c = { 0 };
-	size_t cap = 0, n_ips;
-	union xlb_addr cips[2];
-	__u8 cfams[2];
-	int rc = 0;
+	const cJSON *ips = get(c->spec, "clusterIPs"), *ip;
 
-	memset(out, 0, sizeof(*out));
-	*n_warn = 0;
-	c.spec = get(svc, "spec");
-	if (xlb_k8s_obj_key(svc, c.key, sizeof(c.key))) {
-		snprintf(err, errlen, "service: no metadata.name");
+	c->n_ips = 0;
+	if (!cJSON_IsArray(ips) || !cJSON_GetArraySize(ips)) {
+		ip = get(c->spec, "clusterIP");
+		if (xlb_addr_parse(ip->valuestring, &c->cips[0], &c->cfams[0]))
+			goto bad;
+		c->n_ips = 1;
+		return 0;
+	}
+	cJSON_ArrayForEach(ip, ips) {
+		if (c->n_ips == 2)
+			break;
+		if (!cJSON_IsString(ip) ||
+		    xlb_addr_parse(ip->valuestring, &c->cips[c->n_ips],
+				   &c->cfams[c->n_ips]))
+			goto bad;
+		if (c->n_ips && c->cfams[0] == c->cfams[c->n_ips])
+			continue;
+		c->n_ips++;
+	}
+	return 0;
+bad:
+	return xlb_errf(c->err, c->errlen, -EINVAL,
+			"service %s: clusterIP \"%s\": not an IPv4 or IPv6 address",
+			c->key,
+			cJSON_IsString(ip) ? ip->valuestring : "(missing)");
+}
+
+/* Reads one entry of spec.ports; -EINVAL (warned) for one the model
+ * cannot take (SCTP, no valid port number). */
+static int port_proto(const struct svc_common *c, const cJSON *port,
+		      struct svc_port *p)
+{
+	const cJSON *pnum = get(port, "port"), *np = get(port, "nodePort");
+
+	p->name = get_str(port, "name");
+	if (!p->name)
+		p->name = "";
+	p->proto = get_str(port, "protocol");
+	if (!p->proto)
+		p->proto = "TCP";
+	if (!strcmp(p->proto, "TCP")) {
+		p->ipproto = IPPROTO_TCP;
+	} else if (!strcmp(p->proto, "UDP")) {
+		p->ipproto = IPPROTO_UDP;
+	} else {
+		warn(c, "service %s: port %s protocol %s: not supported",
+		     c->key, p->name, p->proto);
 		return -EINVAL;
 	}
-	if (xlb_k8s_svc_skip_reason(svc))
-		return 0;
-	common_settings(svc, &c);
-
-	/* Cluster IPs: clusterIPs (dual-stack: one per family), else
-	 * clusterIP. */
-	ips = get(c.spec, "clusterIPs");
-	n_ips = 0;
-	if (!cJSON_IsArray(ips) || !cJSON_GetArraySize(ips))
-		ips = NULL;
-	if (ips) {
-		cJSON_ArrayForEach(ip, ips) {
-			if (n_ips == 2)
-				break;
-			if (!cJSON_IsString(ip) ||
-			    xlb_addr_parse(ip->valuestring, &cips[n_ips],
-					   &cfams[n_ips]))
-				goto bad_ip;
-			if (n_ips && cfams[0] == cfams[n_ips])
-				continue;
-			n_ips++;
-		}
-	} else {
-		ip = get(c.spec, "clusterIP");
-		if (xlb_addr_parse(ip->valuestring, &cips[0], &cfams[0]))
-			goto bad_ip;
-		n_ips = 1;
+	if (!cJSON_IsNumber(pnum) || pnum->valueint < 1 ||
+	    pnum->valueint > 65535) {
+		warn(c, "service %s: port %s: no valid port number", c->key,
+		     p->name);
+		return -EINVAL;
 	}
+	p->num = pnum->valueint;
+	snprintf(p->num_str, sizeof(p->num_str), "%d", p->num);
+	p->node_port = 0;
+	if (cJSON_IsNumber(np) && np->valueint > 0 && np->valueint <= 65535)
+		p->node_port = np->valueint;
+	return 0;
+}
 
-	cJSON_ArrayForEach(port, get(c.spec, "ports")) {
-		const char *pname = get_str(port, "name");
-		const char *proto = get_str(port, "protocol");
-		const cJSON *pnum = get(port, "port"), *np = get(port, "nodePort");
-		char pbuf[16];
-		size_t f;
-		int ipproto;
+/* One xlb service: the Service port p on the cluster IP f, with the
+ * external and ingress IPs, source ranges and endpoints of its family. */
+static int fill_service(const struct svc_common *c, const struct svc_port *p,
+			size_t f, struct xlb_model_service *s)
+{
+	const cJSON *ingress = get(get(get(c->svc, "status"), "loadBalancer"),
+				   "ingress");
+	__u8 fam = c->cfams[f];
+	int rc;
 
-		if (!pname)
-			pname = "";
-		if (!proto)
-			proto = "TCP";
-		if (!strcmp(proto, "TCP"))
-			ipproto = IPPROTO_TCP;
-		else if (!strcmp(proto, "UDP"))
-			ipproto = IPPROTO_UDP;
-		else {
-			warn(n_warn, err, errlen,
-			     "service %s: port %s protocol %s: not supported",
-			     c.key, pname, proto);
-			continue;
-		}
-		if (!cJSON_IsNumber(pnum) || pnum->valueint < 1 ||
-		    pnum->valueint > 65535) {
-			warn(n_warn, err, errlen,
-			     "service %s: port %s: no valid port number", c.key,
-			     pname);
-			continue;
-		}
-		snprintf(pbuf, sizeof(pbuf), "%d", pnum->valueint);
-		for (f = 0; f < n_ips; f++) {
-			struct xlb_model_service *s;
-			__u8 fam = cfams[f];
+	xlb_k8s_svc_name(s->name, c->key, p->name[0] ? p->name : p->num_str,
+			 p->ipproto == IPPROTO_TCP ? "tcp" : "udp",
+			 fam == XLB_AF_INET6);
+	s->source = XLB_K8S_SOURCE;
+	s->vip.addr = c->cips[f];
+	s->vip.family = fam;
+	s->vip.port = htons(p->num);
+	s->vip.proto = p->ipproto;
+	s->node_port = p->node_port;
+	s->affinity_timeout = c->affinity_timeout;
+	s->external_local = c->external_local;
+	s->internal_local = c->internal_local;
+	rc = addr_list(c, get(c->spec, "externalIPs"), NULL, fam,
+		       &s->external_ips, &s->n_external_ips, "externalIPs");
+	if (!rc)
+		rc = addr_list(c, ingress, "ip", fam, &s->lb_ips, &s->n_lb_ips,
+			       "loadBalancer ingress ip");
+	if (!rc)
+		rc = cidr_list(c, get(c->spec, "loadBalancerSourceRanges"), fam,
+			       s);
+	if (!rc)
+		rc = collect_backends(c, p->name, p->proto, fam, s);
+	return rc;
+}
 
-			rc = push_service(out, &cap);
-			if (rc)
-				goto fail;
-			s = &out->services[out->n_services - 1];
-			xlb_k8s_svc_name(s->name, c.key, pname[0] ? pname : pbuf,
-					 ipproto == IPPROTO_TCP ? "tcp" : "udp",
-					 fam == XLB_AF_INET6);
-			s->source = XLB_K8S_SOURCE;
-			s->vip.addr = cips[f];
-			s->vip.family = fam;
-			s->vip.port = htons(pnum->valueint);
-			s->vip.proto = ipproto;
-			if (cJSON_IsNumber(np) && np->valueint > 0 &&
-			    np->valueint <= 65535)
-				s->node_port = np->valueint;
-			s->affinity_timeout = c.affinity_timeout;
-			s->external_local = c.external_local;
-			s->internal_local = c.internal_local;
-			rc = addr_list(get(c.spec, "externalIPs"), NULL, fam,
-				       &s->external_ips, &s->n_external_ips,
-				       c.key, "externalIPs", n_warn, err, errlen);
-			if (!rc)
-				rc = addr_list(get(get(get(svc, "status"),
-						       "loadBalancer"), "ingress"),
-					       "ip", fam, &s->lb_ips, &s->n_lb_ips,
-					       c.key, "loadBalancer ingress ip",
-					       n_warn, err, errlen);
-			if (!rc)
-				rc = cidr_list(get(c.spec, "loadBalancerSourceRanges"),
-					       fam, s, c.key, n_warn, err, errlen);
-			if (!rc)
-				rc = collect_backends(&c, slices, n_slices, pname,
-						      proto, fam, node, s,
-						      n_warn, err, errlen);
-			if (rc)
-				goto fail;
-		}
-	}
-	/* A frontend listed as both external and cluster IP would clash
-	 * with itself: drop such repeats. */
-	for (size_t i = 0; i < out->n_services; i++) {
+/* A frontend listed as both external and cluster IP (or ingress IP)
+ * would clash with itself: drop such repeats. */
+static void drop_repeated_frontends(struct xlb_model *out)
+{
+	size_t i, j, k, e;
+
+	for (i = 0; i < out->n_services; i++) {
 		struct xlb_model_service *s = &out->services[i];
-		size_t j, k = 0;
 
-		for (j = 0; j < s->n_external_ips; j++) {
+		for (j = 0, k = 0; j < s->n_external_ips; j++) {
 			if (!memcmp(&s->external_ips[j], &s->vip.addr,
 				    sizeof(s->vip.addr)))
 				continue;
@@ -603,7 +626,6 @@ int xlb_k8s_translate(const cJSON *svc, const cJSON *const *slices,
 		}
 		s->n_external_ips = k;
 		for (j = 0, k = 0; j < s->n_lb_ips; j++) {
-			size_t e;
 			bool dup = !memcmp(&s->lb_ips[j], &s->vip.addr,
 					   sizeof(s->vip.addr));
 
@@ -615,13 +637,49 @@ int xlb_k8s_translate(const cJSON *svc, const cJSON *const *slices,
 		}
 		s->n_lb_ips = k;
 	}
+}
+
+int xlb_k8s_translate(const cJSON *svc, const cJSON *const *slices,
+		      size_t n_slices, const struct xlb_k8s_node_info *node,
+		      struct xlb_model *out, size_t *n_warn, char *err,
+		      size_t errlen)
+{
+	struct svc_common c = { .svc = svc, .spec = get(svc, "spec"),
+				.slices = slices, .n_slices = n_slices,
+				.node = node, .n_warn = n_warn, .err = err,
+				.errlen = errlen };
+	const cJSON *port;
+	size_t cap = 0, f;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*n_warn = 0;
+	if (xlb_k8s_obj_key(svc, c.key, sizeof(c.key)))
+		return xlb_errf(err, errlen, -EINVAL,
+				"service: no metadata.name");
+	if (xlb_k8s_svc_skip_reason(svc))
+		return 0;
+	common_settings(&c);
+	rc = cluster_ips(&c);
+	if (rc)
+		return rc;
+	cJSON_ArrayForEach(port, get(c.spec, "ports")) {
+		struct svc_port p;
+
+		if (port_proto(&c, port, &p))
+			continue;
+		for (f = 0; f < c.n_ips; f++) {
+			rc = push_service(out, &cap);
+			if (!rc)
+				rc = fill_service(&c, &p, f,
+						  &out->services[out->n_services - 1]);
+			if (rc)
+				goto fail;
+		}
+	}
+	drop_repeated_frontends(out);
 	xlb_model_sort(out);
 	return 0;
-
-bad_ip:
-	snprintf(err, errlen, "service %s: clusterIP \"%s\": not an IPv4 or IPv6 address",
-		 c.key, cJSON_IsString(ip) ? ip->valuestring : "(missing)");
-	rc = -EINVAL;
 fail:
 	xlb_model_free(out);
 	return rc;
