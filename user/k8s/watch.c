@@ -177,84 +177,115 @@ static char *with_query(const char *path, const char *q)
 	return s;
 }
 
+/* GETs one page of the list: the first, or the one cont continues. */
+static int get_page(struct watcher *w, const char *cont,
+		    struct xlb_k8s_resp *r)
+{
+	char q[1024], *esc, *url;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (cont) {
+		esc = curl_easy_escape(NULL, cont, 0);
+		snprintf(q, sizeof(q), "limit=%d&continue=%s", LIST_LIMIT,
+			 esc ? esc : "");
+		curl_free(esc);
+	} else {
+		snprintf(q, sizeof(q), "limit=%d", LIST_LIMIT);
+	}
+	url = with_query(w->path, q);
+	if (!url)
+		return -ENOMEM;
+	rc = xlb_k8s_get(&w->k->auth, url, LIST_TIMEOUT_S, &w->k->stop, r);
+	free(url);
+	return rc;
+}
+
+/* Moves the items of a page into all, keeps its resourceVersion in
+ * list_rv and its continue token in *cont (NULL after the last page).
+ * 0, or -1 with w->err set. */
+static int take_page(struct watcher *w, const struct xlb_k8s_resp *r,
+		     cJSON *all, char *list_rv, size_t rv_len, char **cont)
+{
+	cJSON *page = cJSON_ParseWithLength(r->body, r->len), *items, *md, *it;
+	const cJSON *c, *rv;
+	int rc = 0;
+
+	items = cJSON_GetObjectItemCaseSensitive(page, "items");
+	md = cJSON_GetObjectItemCaseSensitive(page, "metadata");
+	rv = cJSON_GetObjectItemCaseSensitive(md, "resourceVersion");
+	if (!page || (!cJSON_IsArray(items) && !cJSON_IsNull(items) && items) ||
+	    !cJSON_IsString(rv)) {
+		snprintf(w->err, sizeof(w->err),
+			 "list: not a list (no items or metadata.resourceVersion)");
+		STAT_INC(errors);
+		failed_once(w);
+		rc = -1;
+		goto out;
+	}
+	while (cJSON_IsArray(items) &&
+	       (it = cJSON_DetachItemFromArray(items, 0)))
+		cJSON_AddItemToArray(all, it);
+	snprintf(list_rv, rv_len, "%s", rv->valuestring);
+	free(*cont);
+	*cont = NULL;
+	c = cJSON_GetObjectItemCaseSensitive(md, "continue");
+	if (cJSON_IsString(c) && c->valuestring[0])
+		*cont = strdup(c->valuestring);
+out:
+	cJSON_Delete(page);
+	return rc;
+}
+
+/* Drops the pages gathered so far: the list starts again. */
+static void list_restart(cJSON **all, char **cont)
+{
+	free(*cont);
+	*cont = NULL;
+	cJSON_Delete(*all);
+	*all = cJSON_CreateArray();
+}
+
 /* Lists every page; pushes one EV_LIST. 0, or -1 with w->err set. */
 static int do_list(struct watcher *w, bool *retried_401)
 {
-	cJSON *all = cJSON_CreateArray(), *page = NULL;
-	char q[1024], *cont = NULL, *url = NULL, list_rv[64] = "";
+	cJSON *all = cJSON_CreateArray();
+	char *cont = NULL, list_rv[64] = "";
 	struct xlb_k8s_resp r;
 	int rc, pages = 0;
 
 	for (;;) {
-		cJSON *items, *md, *it;
-		const cJSON *c, *rv;
-		char *esc = NULL;
-
-		if (cont) {
-			esc = curl_easy_escape(NULL, cont, 0);
-			snprintf(q, sizeof(q), "limit=%d&continue=%s", LIST_LIMIT,
-				 esc ? esc : "");
-			curl_free(esc);
-		} else {
-			snprintf(q, sizeof(q), "limit=%d", LIST_LIMIT);
-		}
-		url = with_query(w->path, q);
-		rc = url ? xlb_k8s_get(&w->k->auth, url, LIST_TIMEOUT_S,
-				       &w->k->stop, &r) : -ENOMEM;
-		free(url);
-		if (rc == -ECANCELED)
+		rc = get_page(w, cont, &r);
+		if (rc == -ECANCELED) {
+			xlb_k8s_resp_free(&r);
 			goto fail;
+		}
 		if (!rc && r.status == 410 && cont) {
 			/* The continue token expired: list from the start. */
 			pr_info("k8s: %s: list: continue token expired; listing from the start",
 				xlb_k8s_res_name[w->res]);
 			xlb_k8s_resp_free(&r);
-			free(cont);
-			cont = NULL;
-			cJSON_Delete(all);
-			all = cJSON_CreateArray();
+			list_restart(&all, &cont);
 			if (++pages > 1000)
 				goto fail;
 			continue;
 		}
 		if (rc || r.status != 200) {
-			if (request_failed(w, rc, &r, "list", retried_401)) {
-				xlb_k8s_resp_free(&r);
-				free(cont);
-				cont = NULL;
-				cJSON_Delete(all);
-				all = cJSON_CreateArray();
-				continue;
-			}
+			bool again = request_failed(w, rc, &r, "list",
+						    retried_401);
+
 			xlb_k8s_resp_free(&r);
-			goto fail;
+			if (!again)
+				goto fail;
+			list_restart(&all, &cont);
+			continue;
 		}
 		*retried_401 = false;
-		page = cJSON_ParseWithLength(r.body, r.len);
+		rc = take_page(w, &r, all, list_rv, sizeof(list_rv), &cont);
 		xlb_k8s_resp_free(&r);
-		items = cJSON_GetObjectItemCaseSensitive(page, "items");
-		md = cJSON_GetObjectItemCaseSensitive(page, "metadata");
-		rv = cJSON_GetObjectItemCaseSensitive(md, "resourceVersion");
-		if (!page || (!cJSON_IsArray(items) && !cJSON_IsNull(items) &&
-			      items) || !cJSON_IsString(rv)) {
-			snprintf(w->err, sizeof(w->err),
-				 "list: not a list (no items or metadata.resourceVersion)");
-			STAT_INC(errors);
-			failed_once(w);
+		if (rc)
 			goto fail;
-		}
-		while (cJSON_IsArray(items) &&
-		       (it = cJSON_DetachItemFromArray(items, 0)))
-			cJSON_AddItemToArray(all, it);
-		snprintf(list_rv, sizeof(list_rv), "%s", rv->valuestring);
 		pages++;
-		free(cont);
-		cont = NULL;
-		c = cJSON_GetObjectItemCaseSensitive(md, "continue");
-		if (cJSON_IsString(c) && c->valuestring[0])
-			cont = strdup(c->valuestring);
-		cJSON_Delete(page);
-		page = NULL;
 		if (!cont)
 			break;
 		if (w->k->stop)
@@ -263,11 +294,11 @@ static int do_list(struct watcher *w, bool *retried_401)
 	/* Only a whole list gives a version to watch from. */
 	snprintf(w->rv, sizeof(w->rv), "%s", list_rv);
 	pr_debug("k8s: %s: listed %d objects in %d pages at resourceVersion %s",
-		 xlb_k8s_res_name[w->res], cJSON_GetArraySize(all), pages, w->rv);
+		 xlb_k8s_res_name[w->res], cJSON_GetArraySize(all), pages,
+		 w->rv);
 	push(w->k, w->res, EV_LIST, all);
 	return 0;
 fail:
-	cJSON_Delete(page);
 	cJSON_Delete(all);
 	free(cont);
 	return -1;
@@ -332,20 +363,86 @@ static int on_watch_line(char *line, size_t len, void *ctx)
 	return 0;
 }
 
+/* What the watch loop does next. */
+enum { WATCH_STOP, WATCH_AGAIN, WATCH_BACKOFF };
+
+/* After a watch ended: open the next one at once (it ended cleanly, its
+ * version expired, or a 401 is retried with the token read again), or
+ * after a backoff. */
+static int watch_ended(struct watcher *w, int rc, struct xlb_k8s_resp *r,
+		       bool *retried_401)
+{
+	if (rc || r->status != 200) {
+		bool again = request_failed(w, rc, r, "watch", retried_401);
+
+		xlb_k8s_resp_free(r);
+		if (again)
+			return WATCH_AGAIN;
+	} else {
+		xlb_k8s_resp_free(r);
+		if (w->failed) {
+			failed_once(w);
+		} else if (!w->expired) {
+			/* Ended cleanly: go on from the last version seen. */
+			w->failures = 0;
+			pr_debug("k8s: %s: watch ended; resuming at %s",
+				 xlb_k8s_res_name[w->res], w->rv);
+			return WATCH_AGAIN;
+		}
+	}
+	if (w->expired) {
+		pr_info("k8s: %s: %s; listing again", xlb_k8s_res_name[w->res],
+			w->err);
+		w->rv[0] = '\0';
+		return WATCH_AGAIN;
+	}
+	return WATCH_BACKOFF;
+}
+
+/* One watch from w->rv, for as long as the server keeps it open. */
+static int watch_once(struct watcher *w, unsigned *seed, bool *retried_401)
+{
+	struct xlb_k8s *k = w->k;
+	struct xlb_k8s_resp r;
+	char q[256], *url;
+	uint64_t t0;
+	long tmo;
+	int rc;
+
+	/* A watch lasts 5-10 minutes, as client-go's do. */
+	tmo = 300 + rand_r(seed) % 300;
+	snprintf(q, sizeof(q),
+		 "watch=1&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%ld",
+		 w->rv, tmo);
+	url = with_query(w->path, q);
+	if (!url)
+		return WATCH_STOP;
+	w->expired = w->failed = false;
+	t0 = xlb_now_ns();
+	rc = xlb_k8s_stream(&k->auth, url, tmo + 30, &k->stop, on_watch_line,
+			    w, &r);
+	free(url);
+	if (rc == -ECANCELED) {
+		xlb_k8s_resp_free(&r);
+		return WATCH_STOP;
+	}
+	if (!rc && r.status == 200)
+		*retried_401 = false;
+	if (xlb_now_ns() - t0 > HEALTHY_NS)
+		w->failures = 0;	/* it stayed up a while */
+	STAT_INC(watch_restarts);
+	return watch_ended(w, rc, &r, retried_401);
+}
+
 static void *watch_thread(void *p)
 {
 	struct watcher *w = p;
 	struct xlb_k8s *k = w->k;
 	unsigned seed = (unsigned)xlb_now_ns() ^ (w->res * 7919);
 	bool listed = false, retried_401 = false;
+	int next;
 
 	while (!k->stop) {
-		struct xlb_k8s_resp r;
-		uint64_t t0;
-		char q[256], *url;
-		long tmo;
-		int rc;
-
 		if (!w->rv[0]) {
 			if (listed)
 				STAT_INC(relists);
@@ -356,55 +453,9 @@ static void *watch_thread(void *p)
 			}
 			listed = true;
 		}
-		/* A watch lasts 5-10 minutes, as client-go's do. */
-		tmo = 300 + rand_r(&seed) % 300;
-		snprintf(q, sizeof(q),
-			 "watch=1&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%ld",
-			 w->rv, tmo);
-		url = with_query(w->path, q);
-		if (!url)
-			break;
-		w->expired = w->failed = false;
-		t0 = xlb_now_ns();
-		rc = xlb_k8s_stream(&k->auth, url, tmo + 30, &k->stop,
-				    on_watch_line, w, &r);
-		free(url);
-		if (rc == -ECANCELED) {
-			xlb_k8s_resp_free(&r);
-			break;
-		}
-		if (!rc && r.status == 200)
-			retried_401 = false;
-		if (xlb_now_ns() - t0 > HEALTHY_NS)
-			w->failures = 0;	/* it stayed up a while */
-		STAT_INC(watch_restarts);
-		if (rc || r.status != 200) {
-			bool again = request_failed(w, rc, &r, "watch",
-						    &retried_401);
-
-			xlb_k8s_resp_free(&r);
-			if (again)
-				continue;
-		} else {
-			xlb_k8s_resp_free(&r);
-			if (w->failed)
-				failed_once(w);
-			else if (!w->expired) {
-				/* Ended cleanly: go on from the last
-				 * version seen. */
-				w->failures = 0;
-				pr_debug("k8s: %s: watch ended; resuming at %s",
-					 xlb_k8s_res_name[w->res], w->rv);
-				continue;
-			}
-		}
-		if (w->expired) {
-			pr_info("k8s: %s: %s; listing again", xlb_k8s_res_name[w->res],
-				w->err);
-			w->rv[0] = '\0';
-			continue;
-		}
-		if (!backoff(w, &seed))
+		next = watch_once(w, &seed, &retried_401);
+		if (next == WATCH_STOP ||
+		    (next == WATCH_BACKOFF && !backoff(w, &seed)))
 			break;
 	}
 	return NULL;
