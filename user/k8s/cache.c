@@ -189,7 +189,7 @@ static void set_node(struct xlb_k8s *k, cJSON *obj)
 
 	if (changed) {
 		size_t n, i;
-		struct svc_ent **v = (struct svc_ent **)xlb_htab_values(&k->svcs, &n);
+		void **v = xlb_htab_values(&k->svcs, &n);
 
 		pr_info("k8s: node %s: zone %s", k->node_name, z ? z : "(none)");
 		free(k->zone);

@@ -55,6 +55,14 @@ static const char *label(const cJSON *obj, const char *group, const char *k)
 	return get_str(get(get(obj, "metadata"), group), k);
 }
 
+/* "namespace/name" (ns may be NULL) into buf, if it fits. */
+static int ns_key(char *buf, size_t len, const char *ns, const char *name)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", ns ? ns : "", name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int xlb_k8s_obj_key(const cJSON *obj, char *buf, size_t len)
 {
 	const cJSON *md = get(obj, "metadata");
@@ -62,9 +70,7 @@ int xlb_k8s_obj_key(const cJSON *obj, char *buf, size_t len)
 
 	if (!name || !name[0])
 		return -EINVAL;
-	if ((size_t)snprintf(buf, len, "%s/%s", ns ? ns : "", name) >= len)
-		return -ENAMETOOLONG;
-	return 0;
+	return ns_key(buf, len, ns, name);
 }
 
 const char *xlb_k8s_obj_rv(const cJSON *obj)
@@ -81,9 +87,7 @@ int xlb_k8s_slice_service_key(const cJSON *slice, char *buf, size_t len)
 
 	if (!svc || !svc[0])
 		return -ENOENT;
-	if ((size_t)snprintf(buf, len, "%s/%s", ns ? ns : "", svc) >= len)
-		return -ENAMETOOLONG;
-	return 0;
+	return ns_key(buf, len, ns, svc);
 }
 
 const char *xlb_k8s_node_zone(const cJSON *node)
@@ -670,9 +674,10 @@ int xlb_k8s_translate(const cJSON *svc, const cJSON *const *slices,
 			continue;
 		for (f = 0; f < c.n_ips; f++) {
 			rc = push_service(out, &cap);
-			if (!rc)
-				rc = fill_service(&c, &p, f,
-						  &out->services[out->n_services - 1]);
+			if (rc)
+				goto fail;
+			rc = fill_service(&c, &p, f,
+					  &out->services[out->n_services - 1]);
 			if (rc)
 				goto fail;
 		}
