@@ -38,7 +38,8 @@ bool xlb_k8s_synced(void)
 	return __atomic_load_n(&synced, __ATOMIC_ACQUIRE);
 }
 
-/* xlb_metrics_count is locked: the watch threads may call this too. */
+/* The counters /metrics shows as well (xlb_metrics_count is locked:
+ * the watch threads count too). */
 void xlb_k8s_stat_metric(const uint64_t *field)
 {
 	if (field == &xlb_k8s_counters.errors)
