@@ -7,6 +7,7 @@
  * sync: xlb_k8s_process() applies what arrived, each Service whose
  * objects changed re-translated and applied on its own
  * (xlb_sync_apply_partial), so the cost of an event is its Service's.
+ * In user/k8s/: watch.c (threads, queue), cache.c, apply.c.
  */
 #ifndef XLB_K8S_H
 #define XLB_K8S_H

@@ -4,6 +4,7 @@
  * authenticate (in-cluster service account or a kubeconfig file), and
  * HTTP GETs through libcurl, either whole (lists) or as a stream of
  * lines (watches), however the chunks split them.
+ * In user/k8s/: kubeconfig.c, client.c.
  */
 #ifndef XLB_K8S_CLIENT_H
 #define XLB_K8S_CLIENT_H

@@ -3,6 +3,7 @@
  * Kubernetes objects -> model: what kube-proxy would program for one
  * Service and the EndpointSlices that name it. Pure functions on cJSON
  * objects as the API server sends them; no I/O, no state.
+ * In user/k8s/translate.c.
  */
 #ifndef XLB_K8S_TRANSLATE_H
 #define XLB_K8S_TRANSLATE_H
