@@ -12,9 +12,44 @@
 
 #include <linux/types.h>
 
-/* Map names. They are also the file names of the pins under the bpffs
- * directory (default XLB_DEFAULT_BPFFS), so `bpftool map dump pinned
- * /sys/fs/bpf/xlb/xlb_svc` works. */
+/*
+ * The maps, listed once: X(UC, lc) for each. Everything that must agree on
+ * the set and order of the maps is generated from this list: the index
+ * enum (XLB_MAPI_*), XLB_N_MAPS, the fd fields of userspace's struct
+ * xlb_maps (named lc), its table of names, and the loader's copy of the
+ * skeleton's fds. A map's name is "xlb_" #lc: it is the BPF variable in
+ * bpf/lib/maps.h, and the file name of its pin under the bpffs directory
+ * (default XLB_DEFAULT_BPFFS), so `bpftool map dump pinned
+ * /sys/fs/bpf/xlb/xlb_svc` works. The order is that of the index enum;
+ * append new maps at the end.
+ */
+#define XLB_MAPS(X)							\
+	X(SVC, svc)							\
+	X(SVC_INFO, svc_info)						\
+	X(BACKENDS, backends)						\
+	X(RINGS, rings)							\
+	X(CT, ct)							\
+	X(SVC_STATS, svc_stats)						\
+	X(BE_STATS, be_stats)						\
+	X(STATS, stats)							\
+	X(PORTS, ports)							\
+	X(AFFINITY, affinity)						\
+	X(SRC_RANGES, src_ranges)					\
+	X(FRAGS, frags)							\
+	X(HAIRPIN, hairpin)
+
+#define XLB_MAP_NAME(lc)	"xlb_" #lc
+
+/* Index of each map in the list: XLB_MAPI_SVC, ... */
+#define XLB_MAPI_ENTRY(UC, lc)	XLB_MAPI_##UC,
+enum xlb_map_index {
+	XLB_MAPS(XLB_MAPI_ENTRY)
+	XLB_N_MAPS
+};
+
+/* The names one at a time, for code that names one map. A #define cannot
+ * be generated, so these are spelled out; the assertions below the list
+ * hold each to its list entry. */
 #define XLB_MAP_SVC		"xlb_svc"
 #define XLB_MAP_SVC_INFO	"xlb_svc_info"
 #define XLB_MAP_BACKENDS	"xlb_backends"
@@ -28,7 +63,13 @@
 #define XLB_MAP_SRC_RANGES	"xlb_src_ranges"
 #define XLB_MAP_FRAGS		"xlb_frags"
 #define XLB_MAP_HAIRPIN		"xlb_hairpin"
-#define XLB_N_MAPS		13
+
+/* A name macro missing for a listed map fails to compile; a misspelt one
+ * fails here (gcc and clang fold strcmp of two literals). */
+#define XLB_MAP_NAME_CHECK(UC, lc)					\
+	_Static_assert(__builtin_strcmp(XLB_MAP_##UC, XLB_MAP_NAME(lc)) == 0, \
+		       "XLB_MAP_" #UC " is not " XLB_MAP_NAME(lc));
+XLB_MAPS(XLB_MAP_NAME_CHECK)
 
 #define XLB_DEFAULT_BPFFS	"/sys/fs/bpf/xlb"
 
