@@ -182,7 +182,9 @@ static void test_diff_and_ids(void)
 	ASSERT_EQ(r.rings_written, 2, "A: two rings written");
 	web = find(&s, "web");
 	dns = find(&s, "dns");
-	if (!ASSERT_TRUE(web && dns, "both services programmed"))
+	ASSERT_TRUE(web, "web programmed");
+	ASSERT_TRUE(dns, "dns programmed");
+	if (!web || !dns)
 		return;
 	web_id = web->id;
 	dns_id = dns->id;
@@ -194,7 +196,7 @@ static void test_diff_and_ids(void)
 	check_ring(dns, "A dns");
 	bpf_map_lookup_elem(dp.maps.svc_info, &dns_id, &info);
 	dns_gen = info.generation;
-	ASSERT_TRUE(!strcmp(info.name, "dns"), "info map holds the name");
+	ASSERT_STREQ(info.name, "dns", "info map holds the name");
 
 	ASSERT_EQ(dp.maps.port_mem[80].frontends, 1, "xlb_ports: one frontend on 80");
 	ASSERT_EQ(dp.maps.port_mem[53].frontends, 1, "xlb_ports: one frontend on 53");
@@ -481,16 +483,23 @@ static void test_split_and_states(void)
 	ASSERT_EQ(apply(&s, doc, &r, err, sizeof(err)), 0, "split 90/10 (%s)", err);
 	ps = find(&s, "canary");
 	ring_shares(ps, &green, &blue, NULL);
-	ASSERT_TRUE(green * 100 >= 89 * (green + blue) && green * 100 <= 91 * (green + blue),
-		    "split 90/10: green holds %u of %u slots", green, green + blue);
+	ASSERT_TRUE(green * 100 >= 89 * (green + blue),
+		    "split 90/10: green holds %u of %u slots, at least 89%%", green,
+		    green + blue);
+	ASSERT_TRUE(green * 100 <= 91 * (green + blue),
+		    "split 90/10: green holds %u of %u slots, at most 91%%", green,
+		    green + blue);
 	for (i = 0; i < 4; i++)
 		ids[i] = ps->backends[i].id;
 	snprintf(doc, sizeof(doc), fmt, 50, 50);
 	ASSERT_EQ(apply(&s, doc, &r, err, sizeof(err)), 0, "split 50/50");
 	ps = find(&s, "canary");
 	ring_shares(ps, &green, &blue, NULL);
-	ASSERT_TRUE(green * 100 >= 49 * (green + blue) && green * 100 <= 51 * (green + blue),
-		    "split 50/50: green holds %u of %u slots (1 blue backend, 3 green)",
+	ASSERT_TRUE(green * 100 >= 49 * (green + blue),
+		    "split 50/50: green holds %u of %u slots (1 blue backend, 3 green), at least 49%%",
+		    green, green + blue);
+	ASSERT_TRUE(green * 100 <= 51 * (green + blue),
+		    "split 50/50: green holds %u of %u slots (1 blue backend, 3 green), at most 51%%",
 		    green, green + blue);
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(ps->backends[i].id, ids[i], "split change keeps backend %u's id", i);
@@ -509,7 +518,8 @@ static void test_split_and_states(void)
 		&r, err, sizeof(err)), 0, "local policy (%s)", err);
 	ps = find(&s, "loc");
 	ring_shares(ps, &green, &blue, &lslots);
-	ASSERT_TRUE(green > 0 && blue > 0, "cluster ring holds local and remote ready backends");
+	ASSERT_TRUE(green > 0, "cluster ring holds the local ready backend");
+	ASSERT_TRUE(blue > 0, "cluster ring holds the remote ready backend");
 	ASSERT_TRUE(lslots > 0, "a node-local ring exists for the Local policy");
 	ASSERT_EQ(ps->backends[2].state, XLB_BE_TERMINATING,
 		  "terminating backend takes no new flow while others are ready");
