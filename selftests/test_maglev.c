@@ -558,8 +558,10 @@ static void test_identity_hash(void)
 	v4.id = 12345;
 	err = xlb_maglev_perm(&v4, 65537, &off, &skip);
 	ASSERT_OK(err, "perm with another backend id");
-	ASSERT_EQ(off, off4, "preference list offset does not depend on the backend id");
-	ASSERT_EQ(skip, skip4, "preference list skip does not depend on the backend id");
+	ASSERT_EQ(off, off4,
+		  "preference list offset does not depend on the backend id");
+	ASSERT_EQ(skip, skip4,
+		  "preference list skip does not depend on the backend id");
 	/* the port is */
 	v4.port = htons(81);
 	err = xlb_maglev_perm(&v4, 65537, &off, &skip);
@@ -632,7 +634,7 @@ static void test_weights_123(__u32 m)
 	err = xlb_maglev_build(bes, 3, m, t2);
 	ASSERT_OK(err, "weights 1000,2000,3000 m=%u: built", m);
 	ASSERT_EQ(count_diff(table, t2, m), 0,
-		  "weights 1000,2000,3000 m=%u: same table as 1,2,3 (slots differing)", m);
+		  "weights 1000,2000,3000 m=%u: same table as 1,2,3", m);
 	free(t2);
 	free(table);
 	free(bes);
@@ -691,7 +693,7 @@ static void test_weights(void)
 	err = xlb_maglev_build(bes, 9, 1009, t2);
 	ASSERT_OK(err, "without the weight 0 backend: built");
 	ASSERT_EQ(count_diff(table, t2, 1009), 0,
-		  "weight 0 backend: same table as without it (slots differing)");
+		  "weight 0 backend: same table as without it");
 	free(bes);
 
 	/* One backend takes every slot. */
@@ -725,7 +727,8 @@ static void test_weights(void)
 	for (s = 0, m = 0; s < 251; s++)
 		m += table[s] >= 1 && table[s] <= 300;
 	ASSERT_OK(err, "300 backends in 251 slots: built");
-	ASSERT_EQ(m, 251, "300 backends in 251 slots: every slot holds a backend");
+	ASSERT_EQ(m, 251,
+		  "300 backends in 251 slots: every slot holds a backend");
 	free(bes);
 	free(t2);
 	free(table);

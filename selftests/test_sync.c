@@ -198,12 +198,17 @@ static void test_diff_and_ids(void)
 	dns_gen = info.generation;
 	ASSERT_STREQ(info.name, "dns", "info map holds the name");
 
-	ASSERT_EQ(dp.maps.port_mem[80].frontends, 1, "xlb_ports: one frontend on 80");
-	ASSERT_EQ(dp.maps.port_mem[53].frontends, 1, "xlb_ports: one frontend on 53");
-	ASSERT_EQ(dp.maps.port_mem[8080].backends, 3, "xlb_ports: three backends on 8080");
-	ASSERT_EQ(dp.maps.port_mem[53].backends, 2, "xlb_ports: two backends on 53");
-	ASSERT_EQ(dp.maps.port_mem[8080].frontends + dp.maps.port_mem[81].frontends, 0,
-		  "xlb_ports: no frontend on 8080 or 81");
+	ASSERT_EQ(dp.maps.port_mem[80].frontends, 1,
+		  "xlb_ports: one frontend on 80");
+	ASSERT_EQ(dp.maps.port_mem[53].frontends, 1,
+		  "xlb_ports: one frontend on 53");
+	ASSERT_EQ(dp.maps.port_mem[8080].backends, 3,
+		  "xlb_ports: three backends on 8080");
+	ASSERT_EQ(dp.maps.port_mem[53].backends, 2,
+		  "xlb_ports: two backends on 53");
+	ASSERT_EQ(dp.maps.port_mem[8080].frontends +
+		      dp.maps.port_mem[81].frontends,
+		  0, "xlb_ports: no frontend on 8080 or 81");
 
 	ASSERT_EQ(apply(&s, DOC_A, &r, err, sizeof(err)), 0, "apply A again");
 	ASSERT_EQ(r.unchanged, 2, "A again: both unchanged");
@@ -258,9 +263,11 @@ static void test_diff_and_ids(void)
 	ASSERT_EQ(b.state, XLB_BE_UNUSED, "removed backend marked unused");
 	bpf_map_lookup_elem(dp.maps.svc_info, &dns_id, &info);
 	ASSERT_EQ(info.flags, 0, "dns info cleared");
-	ASSERT_EQ(dp.maps.port_mem[53].frontends + dp.maps.port_mem[53].backends, 0,
-		  "xlb_ports: port 53 unused once dns is gone");
-	ASSERT_EQ(dp.maps.port_mem[8080].backends, 2, "xlb_ports: two backends left on 8080");
+	ASSERT_EQ(dp.maps.port_mem[53].frontends +
+		      dp.maps.port_mem[53].backends,
+		  0, "xlb_ports: port 53 unused once dns is gone");
+	ASSERT_EQ(dp.maps.port_mem[8080].backends, 2,
+		  "xlb_ports: two backends left on 8080");
 	check_ring(find(&s2, "web"), "C web");
 
 	/* Two services swap VIPs in one apply. */
@@ -273,13 +280,16 @@ static void test_diff_and_ids(void)
 			"{\"name\": \"b\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\"}]}",
 			&r, err, sizeof(err)), 0, "apply D swapped");
 	k = vip4("10.96.0.1", 80, IPPROTO_TCP);
-	ASSERT_EQ(bpf_map_lookup_elem(dp.maps.svc, &k, &sv), 0, "10.96.0.1 still a frontend");
+	ASSERT_EQ(bpf_map_lookup_elem(dp.maps.svc, &k, &sv), 0,
+		  "10.96.0.1 still a frontend");
 	ASSERT_EQ(sv.svc_id, find(&s2, "b")->id, "10.96.0.1 now belongs to b");
 	k = vip4("10.96.0.2", 80, IPPROTO_TCP);
-	ASSERT_EQ(bpf_map_lookup_elem(dp.maps.svc, &k, &sv), 0, "10.96.0.2 still a frontend");
+	ASSERT_EQ(bpf_map_lookup_elem(dp.maps.svc, &k, &sv), 0,
+		  "10.96.0.2 still a frontend");
 	ASSERT_EQ(sv.svc_id, find(&s2, "a")->id, "10.96.0.2 now belongs to a");
 	k = vip4("10.96.0.10", 80, IPPROTO_TCP);
-	ASSERT_TRUE(bpf_map_lookup_elem(dp.maps.svc, &k, &sv) != 0, "web frontend deleted");
+	ASSERT_TRUE(bpf_map_lookup_elem(dp.maps.svc, &k, &sv) != 0,
+		    "web frontend deleted");
 
 	xlb_sync_fini(&s);
 	/* Leave the maps empty for the next test. */
@@ -484,11 +494,11 @@ static void test_split_and_states(void)
 	ps = find(&s, "canary");
 	ring_shares(ps, &green, &blue, NULL);
 	ASSERT_TRUE(green * 100 >= 89 * (green + blue),
-		    "split 90/10: green holds %u of %u slots, at least 89%%", green,
-		    green + blue);
+		    "split 90/10: green holds %u of %u slots, at least 89%%",
+		    green, green + blue);
 	ASSERT_TRUE(green * 100 <= 91 * (green + blue),
-		    "split 90/10: green holds %u of %u slots, at most 91%%", green,
-		    green + blue);
+		    "split 90/10: green holds %u of %u slots, at most 91%%",
+		    green, green + blue);
 	for (i = 0; i < 4; i++)
 		ids[i] = ps->backends[i].id;
 	snprintf(doc, sizeof(doc), fmt, 50, 50);
@@ -582,7 +592,8 @@ static void test_partial(void)
 	bpf_map_lookup_elem(dp.maps.svc_info, &dns_id, &info);
 	ASSERT_EQ(info.generation, dns_gen, "partial: dns not rewritten");
 	check_ring(find(&s, "web"), "partial web");
-	ASSERT_EQ(dp.maps.port_mem[8080].backends, 4, "partial: xlb_ports counts the new backend");
+	ASSERT_EQ(dp.maps.port_mem[8080].backends, 4,
+		  "partial: xlb_ports counts the new backend");
 	ASSERT_EQ(xlb_sync_backend_count(&s), recount_backends(&s),
 		  "partial: backend count after an update (%zu)",
 		  xlb_sync_backend_count(&s));
@@ -602,11 +613,13 @@ static void test_partial(void)
 	ASSERT_EQ(r.added, 1, "partial: x added");
 	ASSERT_EQ(r.removed, 1, "partial: dns removed");
 	k = vip4("fd00::a", 53, IPPROTO_UDP);
-	ASSERT_EQ(bpf_map_lookup_elem(dp.maps.svc, &k, &sv), 0, "partial: fd00::a frontend present");
+	ASSERT_EQ(bpf_map_lookup_elem(dp.maps.svc, &k, &sv), 0,
+		  "partial: fd00::a frontend present");
 	ASSERT_EQ(sv.svc_id, find(&s, "x")->id, "partial: fd00::a belongs to x");
 	ASSERT_EQ(sv.ring_size, 0, "partial: x has no backend, no ring");
 	ASSERT_TRUE(find(&s, "dns") == NULL, "partial: dns gone from the bookkeeping");
-	ASSERT_EQ(dp.maps.port_mem[53].backends, 0, "partial: dns's backend ports released");
+	ASSERT_EQ(dp.maps.port_mem[53].backends, 0,
+		  "partial: dns's backend ports released");
 	ASSERT_EQ(xlb_sync_backend_count(&s), recount_backends(&s),
 		  "partial: backend count after a removal and an addition (%zu)",
 		  xlb_sync_backend_count(&s));

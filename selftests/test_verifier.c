@@ -3,9 +3,9 @@
  * Verifier report: loads the XDP, tc and null programs with their default
  * (production) map sizes, the first two through xlbd's loader, and prints,
  * for each, the translated instruction count, the JIT image size and the
- * number of instructions the verifier walked. The XDP and tc programs are loaded with fib_redirect off and on:
- * the setting is rodata, so the verifier prunes the forwarding code when
- * it is off and must walk it when it is on.
+ * number of instructions the verifier walked. The XDP and tc programs are
+ * loaded with fib_redirect off and on: the setting is rodata, so the verifier
+ * prunes the forwarding code when it is off and must walk it when it is on.
  *
  * Lines to quote start with "verifier:".
  */
@@ -39,8 +39,9 @@ static void report(const char *what, struct bpf_program *prog)
 		return;
 	snprintf(label, sizeof(label), "%s:", what);
 	printf("verifier: %-41s xlated %5u insns, jited %6u bytes, "
-	       "verified %7u insns\n", label, info.xlated_prog_len / 8,
-	       info.jited_prog_len, info.verified_insns);
+	       "verified %7u insns\n",
+	       label, info.xlated_prog_len / 8, info.jited_prog_len,
+	       info.verified_insns);
 	ASSERT_TRUE(info.xlated_prog_len > 0, "%s: translated", what);
 	ASSERT_TRUE(info.jited_prog_len > 0, "%s: jited", what);
 	ASSERT_TRUE(info.verified_insns > 0, "%s: verified %u insns", what,

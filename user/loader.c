@@ -192,8 +192,8 @@ static int size_maps(struct bpf_object *obj, const struct xlb_loader_opts *o)
 		else
 			rc = want ? bpf_map__set_max_entries(map, want) : 0;
 		if (rc < 0) {
-			pr_err("map %s (max_entries %u): %s", xlb_map_names[i], want,
-			       strerror(-rc));
+			pr_err("map %s (max_entries %u): %s", xlb_map_names[i],
+			       want, strerror(-rc));
 			return rc;
 		}
 		pinned += rc;
@@ -289,8 +289,7 @@ int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o)
 	for (i = 0; i < XLB_N_MAPS; i++)
 		dp->maps.fd[i] = -1;
 	if (o->share && o->bpffs) {
-		pr_err("bpffs %s: maps shared with another load are not pinned again",
-		       o->bpffs);
+		pr_err("bpffs %s: shared maps are not pinned again", o->bpffs);
 		return -EINVAL;
 	}
 	if (o->bpffs) {

@@ -288,8 +288,8 @@ static int mg_sort_backends(const struct xlb_maglev_backend *bes, __u32 n,
 /* The weighted backends in identity order, each at the head of its
  * preference list and due for its first turn; returns how many. */
 static __u32 mg_lists(const struct xlb_maglev_backend *bes, __u32 n,
-		      const struct mg_sorted *sorted, __u32 m,
-		      struct mg_be *be, __u32 *heap)
+		      const struct mg_sorted *sorted, __u32 m, struct mg_be *be,
+		      __u32 *heap)
 {
 	__u32 i, nw = 0;
 
@@ -330,8 +330,8 @@ static bool mg_order_turns(const struct mg_be *be, __u32 *heap, __u32 nw)
 /* The hot loop: the backend whose turn is due claims the next free slot
  * of its list (0 marks a free slot: ids are never 0). Every list visits
  * all M slots since M is prime, so a turn always ends. table is zeroed. */
-static void mg_fill(struct mg_be *be, __u32 *heap, __u32 nw, bool rr,
-		    __u32 m, __u32 *table)
+static void mg_fill(struct mg_be *be, __u32 *heap, __u32 nw, bool rr, __u32 m,
+		    __u32 *table)
 {
 	__u32 filled, slot;
 

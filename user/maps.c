@@ -17,11 +17,11 @@
 const char *const xlb_map_names[XLB_N_MAPS] = { XLB_MAPS(MAP_NAME_ENTRY) };
 
 /* The fd fields overlay fd[] exactly: ints, no padding between them. */
-_Static_assert(sizeof(((struct xlb_maps *)0)->fd) ==
-		       XLB_N_MAPS * sizeof(int), "xlb_maps fd array");
-#define FD_AT_INDEX(UC, lc)						\
-	_Static_assert(offsetof(struct xlb_maps, lc) ==			\
-			       offsetof(struct xlb_maps, fd[XLB_MAPI_##UC]),	\
+_Static_assert(sizeof(((struct xlb_maps *)0)->fd) == XLB_N_MAPS * sizeof(int),
+	       "xlb_maps fd array");
+#define FD_AT_INDEX(UC, lc)                                                    \
+	_Static_assert(offsetof(struct xlb_maps, lc) ==                        \
+			   offsetof(struct xlb_maps, fd[XLB_MAPI_##UC]),       \
 		       "xlb_maps." #lc " is not fd[XLB_MAPI_" #UC "]");
 XLB_MAPS(FD_AT_INDEX)
 

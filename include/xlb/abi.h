@@ -23,25 +23,25 @@
  * /sys/fs/bpf/xlb/xlb_svc` works. The order is that of the index enum;
  * append new maps at the end.
  */
-#define XLB_MAPS(X)							\
-	X(SVC, svc)							\
-	X(SVC_INFO, svc_info)						\
-	X(BACKENDS, backends)						\
-	X(RINGS, rings)							\
-	X(CT, ct)							\
-	X(SVC_STATS, svc_stats)						\
-	X(BE_STATS, be_stats)						\
-	X(STATS, stats)							\
-	X(PORTS, ports)							\
-	X(AFFINITY, affinity)						\
-	X(SRC_RANGES, src_ranges)					\
-	X(FRAGS, frags)							\
+#define XLB_MAPS(X)                                                            \
+	X(SVC, svc)                                                            \
+	X(SVC_INFO, svc_info)                                                  \
+	X(BACKENDS, backends)                                                  \
+	X(RINGS, rings)                                                        \
+	X(CT, ct)                                                              \
+	X(SVC_STATS, svc_stats)                                                \
+	X(BE_STATS, be_stats)                                                  \
+	X(STATS, stats)                                                        \
+	X(PORTS, ports)                                                        \
+	X(AFFINITY, affinity)                                                  \
+	X(SRC_RANGES, src_ranges)                                              \
+	X(FRAGS, frags)                                                        \
 	X(HAIRPIN, hairpin)
 
-#define XLB_MAP_NAME(lc)	"xlb_" #lc
+#define XLB_MAP_NAME(lc) "xlb_" #lc
 
 /* Index of each map in the list: XLB_MAPI_SVC, ... */
-#define XLB_MAPI_ENTRY(UC, lc)	XLB_MAPI_##UC,
+#define XLB_MAPI_ENTRY(UC, lc) XLB_MAPI_##UC,
 enum xlb_map_index {
 	XLB_MAPS(XLB_MAPI_ENTRY)
 	XLB_N_MAPS
@@ -66,8 +66,8 @@ enum xlb_map_index {
 
 /* A name macro missing for a listed map fails to compile; a misspelt one
  * fails here (gcc and clang fold strcmp of two literals). */
-#define XLB_MAP_NAME_CHECK(UC, lc)					\
-	_Static_assert(__builtin_strcmp(XLB_MAP_##UC, XLB_MAP_NAME(lc)) == 0, \
+#define XLB_MAP_NAME_CHECK(UC, lc)                                             \
+	_Static_assert(__builtin_strcmp(XLB_MAP_##UC, XLB_MAP_NAME(lc)) == 0,  \
 		       "XLB_MAP_" #UC " is not " XLB_MAP_NAME(lc));
 XLB_MAPS(XLB_MAP_NAME_CHECK)
 
@@ -382,64 +382,64 @@ _Static_assert(sizeof(struct xlb_counter) == 16, "xlb_counter size");
  *   and what the fib_redirect tail did after a dnat or rnat (fib_redirect,
  *   fib_miss, fib_lookup).
  */
-#define XLB_STATS(X)							\
-	/* not for a VIP nor a reply: passed untouched */		\
-	X(PASS, "passed", OUTCOME)					\
-	/* to a VIP: destination rewritten */				\
-	X(DNAT, "dnat", OUTCOME)					\
-	/* reply: source rewritten back to the VIP */			\
-	X(RNAT, "reverse_nat", OUTCOME)					\
-	/* new flow: backend picked from the ring */			\
-	X(CT_NEW, "ct_new", EVENT)					\
-	/* tracked backend gone: flow re-balanced */			\
-	X(CT_STALE, "ct_stale", EVENT)					\
-	/* VIP without a usable backend: dropped, or rejected */	\
-	X(NO_BACKEND, "no_backend", OUTCOME)				\
-	/* truncated or malformed: passed untouched */			\
-	X(PARSE_ERR, "parse_error", OUTCOME)				\
-	/* fragment, unknown L4, ...: passed */				\
-	X(UNSUPPORTED, "unsupported", OUTCOME)				\
-	/* fib lookup resolved: redirected */				\
-	X(FIB_FWD, "fib_redirect", EVENT)				\
-	/* fib lookup did not resolve: passed */			\
-	X(FIB_MISS, "fib_miss", EVENT)					\
-	/* rewrite failed (tc helpers): dropped */			\
-	X(NAT_ERR, "nat_error", OUTCOME)				\
-	/* client outside the source ranges: dropped */			\
-	X(SRC_DENIED, "source_denied", OUTCOME)				\
-	/* new flow sent to the client's backend */			\
-	X(AFFINITY_HIT, "affinity_hit", EVENT)				\
-	/* no usable backend: TCP RST / ICMP unreachable sent back	\
-	 * (the packet's outcome is no_backend) */			\
-	X(REJECTED, "rejected", EVENT)					\
-	/* later fragment of no recorded datagram: passed untouched */	\
-	X(FRAG_MISS, "fragment_miss", OUTCOME)				\
-	/* ICMP error about a balanced flow: quoted packet (and		\
-	 * source) restored to the VIP */				\
-	X(ICMP_RNAT, "icmp_reverse_nat", OUTCOME)			\
-	/* a backend balanced to itself: source NATed to the hairpin	\
-	 * address (either way) */					\
-	X(HAIRPIN, "hairpin", EVENT)					\
-	/* redirected after a bpf_fib_lookup; the other fib_redirect	\
-	 * packets used the flow's cached next hop */			\
+#define XLB_STATS(X)                                                           \
+	/* not for a VIP nor a reply: passed untouched */                      \
+	X(PASS, "passed", OUTCOME)                                             \
+	/* to a VIP: destination rewritten */                                  \
+	X(DNAT, "dnat", OUTCOME)                                               \
+	/* reply: source rewritten back to the VIP */                          \
+	X(RNAT, "reverse_nat", OUTCOME)                                        \
+	/* new flow: backend picked from the ring */                           \
+	X(CT_NEW, "ct_new", EVENT)                                             \
+	/* tracked backend gone: flow re-balanced */                           \
+	X(CT_STALE, "ct_stale", EVENT)                                         \
+	/* VIP without a usable backend: dropped, or rejected */               \
+	X(NO_BACKEND, "no_backend", OUTCOME)                                   \
+	/* truncated or malformed: passed untouched */                         \
+	X(PARSE_ERR, "parse_error", OUTCOME)                                   \
+	/* fragment, unknown L4, ...: passed */                                \
+	X(UNSUPPORTED, "unsupported", OUTCOME)                                 \
+	/* fib lookup resolved: redirected */                                  \
+	X(FIB_FWD, "fib_redirect", EVENT)                                      \
+	/* fib lookup did not resolve: passed */                               \
+	X(FIB_MISS, "fib_miss", EVENT)                                         \
+	/* rewrite failed (tc helpers): dropped */                             \
+	X(NAT_ERR, "nat_error", OUTCOME)                                       \
+	/* client outside the source ranges: dropped */                        \
+	X(SRC_DENIED, "source_denied", OUTCOME)                                \
+	/* new flow sent to the client's backend */                            \
+	X(AFFINITY_HIT, "affinity_hit", EVENT)                                 \
+	/* no usable backend: TCP RST / ICMP unreachable sent back             \
+	 * (the packet's outcome is no_backend) */                             \
+	X(REJECTED, "rejected", EVENT)                                         \
+	/* later fragment of no recorded datagram: passed untouched */         \
+	X(FRAG_MISS, "fragment_miss", OUTCOME)                                 \
+	/* ICMP error about a balanced flow: quoted packet (and                \
+	 * source) restored to the VIP */                                      \
+	X(ICMP_RNAT, "icmp_reverse_nat", OUTCOME)                              \
+	/* a backend balanced to itself: source NATed to the hairpin           \
+	 * address (either way) */                                             \
+	X(HAIRPIN, "hairpin", EVENT)                                           \
+	/* redirected after a bpf_fib_lookup; the other fib_redirect           \
+	 * packets used the flow's cached next hop */                          \
 	X(FIB_LOOKUP, "fib_lookup", EVENT)
 
-#define XLB_STAT_ENUM(UC, name, kind)	XLB_STAT_##UC,
+#define XLB_STAT_ENUM(UC, name, kind) XLB_STAT_##UC,
 enum {
 	XLB_STATS(XLB_STAT_ENUM)
 	XLB_STAT_MAX,
 };
 
-#define XLB_STAT_NAME(UC, name, kind)	name,
+#define XLB_STAT_NAME(UC, name, kind) name,
 #define XLB_STAT_NAMES { XLB_STATS(XLB_STAT_NAME) }
 
 /* Bit i of XLB_STAT_OUTCOMES is set when counter i is an OUTCOME. */
-#define XLB_STAT_KIND_OUTCOME		1u
-#define XLB_STAT_KIND_EVENT		0u
-#define XLB_STAT_KIND_BIT(UC, name, kind)				\
+#define XLB_STAT_KIND_OUTCOME 1u
+#define XLB_STAT_KIND_EVENT   0u
+#define XLB_STAT_KIND_BIT(UC, name, kind)                                      \
 	| (XLB_STAT_KIND_##kind << XLB_STAT_##UC)
-#define XLB_STAT_OUTCOMES		(0u XLB_STATS(XLB_STAT_KIND_BIT))
-#define XLB_STAT_IS_OUTCOME(i)		((XLB_STAT_OUTCOMES >> (i)) & 1u)
+#define XLB_STAT_OUTCOMES      (0u XLB_STATS(XLB_STAT_KIND_BIT))
+#define XLB_STAT_IS_OUTCOME(i) ((XLB_STAT_OUTCOMES >> (i)) & 1u)
 _Static_assert(XLB_STAT_MAX <= 32, "XLB_STAT_OUTCOMES has a bit per counter");
 
 /*
