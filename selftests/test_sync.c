@@ -466,6 +466,19 @@ static void ring_shares(const struct xlb_prog_service *ps, __u32 *green,
 		*local_slots = ps->lring_size;
 }
 
+/* Green holds pct percent of the ring's slots, give or take one. */
+static void check_share(__u32 green, __u32 blue, __u32 pct, const char *what)
+{
+	__u32 all = green + blue;
+
+	ASSERT_TRUE(green * 100 >= (pct - 1) * all,
+		    "%s: green holds %u of %u slots, at least %u%%", what, green,
+		    all, pct - 1);
+	ASSERT_TRUE(green * 100 <= (pct + 1) * all,
+		    "%s: green holds %u of %u slots, at most %u%%", what, green,
+		    all, pct + 1);
+}
+
 /*
  * Traffic split: the ring gives each group its percent of the slots
  * (within a slot per backend), whatever the number of backends in each;
@@ -493,24 +506,14 @@ static void test_split_and_states(void)
 	ASSERT_EQ(apply(&s, doc, &r, err, sizeof(err)), 0, "split 90/10 (%s)", err);
 	ps = find(&s, "canary");
 	ring_shares(ps, &green, &blue, NULL);
-	ASSERT_TRUE(green * 100 >= 89 * (green + blue),
-		    "split 90/10: green holds %u of %u slots, at least 89%%",
-		    green, green + blue);
-	ASSERT_TRUE(green * 100 <= 91 * (green + blue),
-		    "split 90/10: green holds %u of %u slots, at most 91%%",
-		    green, green + blue);
+	check_share(green, blue, 90, "split 90/10");
 	for (i = 0; i < 4; i++)
 		ids[i] = ps->backends[i].id;
 	snprintf(doc, sizeof(doc), fmt, 50, 50);
 	ASSERT_EQ(apply(&s, doc, &r, err, sizeof(err)), 0, "split 50/50");
 	ps = find(&s, "canary");
 	ring_shares(ps, &green, &blue, NULL);
-	ASSERT_TRUE(green * 100 >= 49 * (green + blue),
-		    "split 50/50: green holds %u of %u slots (1 blue backend, 3 green), at least 49%%",
-		    green, green + blue);
-	ASSERT_TRUE(green * 100 <= 51 * (green + blue),
-		    "split 50/50: green holds %u of %u slots (1 blue backend, 3 green), at most 51%%",
-		    green, green + blue);
+	check_share(green, blue, 50, "split 50/50 (1 blue backend, 3 green)");
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(ps->backends[i].id, ids[i], "split change keeps backend %u's id", i);
 	snprintf(doc, sizeof(doc), fmt, 0, 100);
@@ -639,11 +642,8 @@ static void test_partial(void)
 static __u32 map_id(int fd)
 {
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
 
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	return info.id;
+	return xlb_map_info(fd, &info) ? 0 : info.id;
 }
 
 /* Every map has an fd of its own (none left at 0, stdin), and a second

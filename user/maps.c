@@ -51,15 +51,22 @@ int xlb_maps_open_pinned(struct xlb_maps *m, const char *dir)
 	return rc;
 }
 
+int xlb_map_info(int fd, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+}
+
 static int max_entries(int fd, __u32 *out)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	struct bpf_map_info info;
+	int rc = xlb_map_info(fd, &info);
 
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	*out = info.max_entries;
-	return 0;
+	if (!rc)
+		*out = info.max_entries;
+	return rc;
 }
 
 int xlb_maps_init(struct xlb_maps *m)

@@ -10,6 +10,8 @@
 
 #include <xlb/abi.h>
 
+struct bpf_map_info;
+
 #define XLB_MAPS_FD_FIELD(UC, lc) int lc;
 
 struct xlb_maps {
@@ -41,6 +43,9 @@ int xlb_counter_read(const struct xlb_maps *m, int fd, __u32 key,
 		     struct xlb_counter *out);
 /* Writes zeros for every CPU of a per-CPU counter. */
 int xlb_counter_reset(const struct xlb_maps *m, int fd, __u32 key);
+
+/* The kernel's description of the map fd (id, type, max_entries, ...). */
+int xlb_map_info(int fd, struct bpf_map_info *info);
 
 /* Reads entries 0 .. n-1 of an array map (value size vsz) into out. */
 int xlb_array_read(int fd, __u32 n, size_t vsz, void *out);
