@@ -382,6 +382,11 @@ _Static_assert(sizeof(struct xlb_counter) == 16, "xlb_counter size");
  *   and what the fib_redirect tail did after a dnat or rnat (fib_redirect,
  *   fib_miss, fib_lookup).
  */
+/* selftests/test_metrics.sh reads the counter names off the lines from
+ * the define below to the first closing brace after it, so the list
+ * stays right under that define. */
+#define XLB_STAT_NAMES { XLB_STATS(XLB_STAT_NAME) }
+#define XLB_STAT_NAME(UC, name, kind) name,
 #define XLB_STATS(X)                                                           \
 	/* not for a VIP nor a reply: passed untouched */                      \
 	X(PASS, "passed", OUTCOME)                                             \
@@ -429,9 +434,6 @@ enum {
 	XLB_STATS(XLB_STAT_ENUM)
 	XLB_STAT_MAX,
 };
-
-#define XLB_STAT_NAME(UC, name, kind) name,
-#define XLB_STAT_NAMES { XLB_STATS(XLB_STAT_NAME) }
 
 /* Bit i of XLB_STAT_OUTCOMES is set when counter i is an OUTCOME. */
 #define XLB_STAT_KIND_OUTCOME 1u
