@@ -30,7 +30,14 @@ struct xlb_tc_lb;
  * nothing pinned, nothing adopted, no lock, gone with xlb_dp_close(). With
  * share, the maps are those of an already loaded xlb_dp instead (two
  * loads with other settings over one set of maps, e.g. the port filter on
- * and off); sizes are then the shared maps' own.
+ * and off); sizes are then the shared maps' own. A test:
+ *
+ *	struct xlb_loader_opts o = { .map_size[XLB_MAPI_CT] = 4096 };
+ *	struct xlb_dp dp;
+ *
+ *	err = xlb_dp_load(&dp, &o);	(programs in dp.xdp, dp.tc; fds in dp.maps)
+ *	...
+ *	xlb_dp_close(&dp);
  */
 struct xlb_loader_opts {
 	const char *bpffs;	/* pin directory; NULL: nothing pinned */
@@ -46,7 +53,8 @@ struct xlb_loader_opts {
 	bool no_port_filter;	/* xlb_cfg.port_filter = 0 (xlbd keeps 1) */
 	const struct xlb_dp *share; /* reuse its maps; needs bpffs NULL */
 	/* Called on the XDP object after sizing, before load (the tc object
-	 * shares its maps): benchmarks' what-ifs, e.g. another map type. */
+	 * shares its maps): benchmarks' what-ifs, e.g. another map type.
+	 * Returns 0 or -errno (and says why). */
 	int (*tweak)(struct bpf_object *obj, void *ctx);
 	void *tweak_ctx;
 };
