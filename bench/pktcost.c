@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -43,6 +42,7 @@
 #include <bpf/libbpf.h>
 
 #include <xlb/abi.h>
+#include "loader.h"
 #include "log.h"
 #include "ablate.skel.h"
 #include "null.skel.h"
@@ -763,11 +763,11 @@ static void summarize(struct scenario *sc, int rounds)
 
 /* ---- configuration ---------------------------------------------------- */
 
-/* One loaded xlb_xdp with its own maps. */
+/* One load of the programs, as xlbd loads them, with its own maps. */
 struct inst {
-	struct xlb_xdp_lb *skel;
-	__u32 *rings;		/* mmap of xlb_rings: flat __u32 slots */
-	size_t ring_bytes;
+	struct xlb_dp dp;
+	struct xlb_xdp_lb *skel; /* dp.xdp: the program timed */
+	__u32 *rings;		/* dp.maps.ring_mem: flat __u32 slots */
 	__u32 ct_entries;
 };
 
@@ -1388,72 +1388,63 @@ static void usage(const char *prog)
 		prog);
 }
 
+/* What-if variants of the conntrack map, to measure what its type costs
+ * (xlbd always loads it as built). */
+static int ct_variant(struct bpf_object *obj, void *ctx)
+{
+	const char *ct_map = ctx;
+	struct bpf_map *ct = bpf_object__find_map_by_name(obj, XLB_MAP_CT);
+	int err = 0;
+
+	if (!ct)
+		return -ENOENT;
+	if (!strcmp(ct_map, "lru-percpu"))
+		err = bpf_map__set_map_flags(ct, bpf_map__map_flags(ct) |
+						     BPF_F_NO_COMMON_LRU);
+	else if (!strcmp(ct_map, "hash"))
+		err = bpf_map__set_type(ct, BPF_MAP_TYPE_HASH);
+	if (err)
+		pr_err("%s as %s: %s", XLB_MAP_CT, ct_map, strerror(-err));
+	return err;
+}
+
+/* Loads the programs through xlbd's loader (port filter on, as xlbd),
+ * unpinned, with maps sized for the run. */
 static int load(const struct setup *su, __u32 ct_entries, struct inst *in)
 {
 	__u32 n_ids = su->n_services + 6;
 	__u32 ring_entries = (n_ids * RING + XLB_RING_SLOTS_PER_ENTRY - 1) /
 			     XLB_RING_SLOTS_PER_ENTRY;
-	struct xlb_xdp_lb *skel;
+	struct xlb_loader_opts o = {
+		.map_size = {
+			[XLB_MAPI_SVC] = n_ids,
+			[XLB_MAPI_SVC_INFO] = n_ids,
+			[XLB_MAPI_SVC_STATS] = n_ids,
+			[XLB_MAPI_BACKENDS] = n_ids * N_BE + 1,
+			[XLB_MAPI_BE_STATS] = n_ids * N_BE + 1,
+			[XLB_MAPI_RINGS] = ring_entries,
+			[XLB_MAPI_CT] = ct_entries,
+		},
+		.tweak = ct_variant,
+		.tweak_ctx = (void *)su->ct_map,
+	};
 	int err;
 
-	skel = xlb_xdp_lb__open();
-	if (!skel) {
-		err = -errno;
-		pr_err("xdp_lb: open: %s", strerror(errno));
-		return err;
-	}
-	err = bpf_map__set_max_entries(skel->maps.xlb_svc, n_ids);
-	err = err ?: bpf_map__set_max_entries(skel->maps.xlb_svc_info, n_ids);
-	err = err ?: bpf_map__set_max_entries(skel->maps.xlb_svc_stats, n_ids);
-	err = err ?: bpf_map__set_max_entries(skel->maps.xlb_backends,
-					      n_ids * N_BE + 1);
-	err = err ?: bpf_map__set_max_entries(skel->maps.xlb_be_stats,
-					      n_ids * N_BE + 1);
-	err = err ?: bpf_map__set_max_entries(skel->maps.xlb_rings,
-					      ring_entries);
-	err = err ?: bpf_map__set_max_entries(skel->maps.xlb_ct, ct_entries);
-	/* Variants of the conntrack map, to measure what its type costs. */
-	if (!err && !strcmp(su->ct_map, "lru-percpu"))
-		err = bpf_map__set_map_flags(skel->maps.xlb_ct,
-					     bpf_map__map_flags(skel->maps.xlb_ct) |
-					     BPF_F_NO_COMMON_LRU);
-	else if (!err && !strcmp(su->ct_map, "hash"))
-		err = bpf_map__set_type(skel->maps.xlb_ct, BPF_MAP_TYPE_HASH);
-	if (err) {
-		pr_err("xdp_lb: resize maps: %s", strerror(-err));
-		goto cleanup;
-	}
-	/* As xlbd loads it. */
-	skel->rodata->xlb_cfg.port_filter = 1;
-	err = xlb_xdp_lb__load(skel);
+	err = xlb_dp_load(&in->dp, &o);
 	if (err) {
 		pr_err("xdp_lb: load: %s", strerror(-err));
-		goto cleanup;
+		return err;
 	}
+	in->skel = in->dp.xdp;
+	in->rings = in->dp.maps.ring_mem;
 	in->ct_entries = ct_entries;
-	/* Mapped, the ring entries are one flat __u32 array of slots. */
-	in->ring_bytes = (size_t)ring_entries * sizeof(struct xlb_ring_pair);
-	in->rings = mmap(NULL, in->ring_bytes, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, bpf_map__fd(skel->maps.xlb_rings), 0);
-	if (in->rings == MAP_FAILED) {
-		err = -errno;
-		in->rings = NULL;
-		pr_err("xlb_rings: mmap %zu bytes: %s", in->ring_bytes,
-		       strerror(errno));
-		goto cleanup;
-	}
-	in->skel = skel;
 	return 0;
-cleanup:
-	xlb_xdp_lb__destroy(skel);
-	return err;
 }
 
 static void unload(struct inst *in)
 {
-	if (in->rings)
-		munmap(in->rings, in->ring_bytes);
-	xlb_xdp_lb__destroy(in->skel);
+	if (in->skel)
+		xlb_dp_close(&in->dp);
 	memset(in, 0, sizeof(*in));
 }
 
