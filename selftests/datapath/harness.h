@@ -166,7 +166,7 @@ struct h_env {
 	struct xlb_tc_lb *tc_pf;	/* xlb_cfg.port_filter = 1 */
 	int svc_fd, be_fd, rings_fd, ct_fd;
 	int svc_stats_fd, be_stats_fd, stats_fd;
-	int aff_fd, ranges_fd, ports_fd, hairpin_fd;
+	int aff_fd, ranges_fd, ports_fd, hairpin_fd, frags_fd;
 	struct xlb_port_use *ports;	/* xlb_ports, mapped */
 	int ncpu;
 	__u32 ring_per_entry;	/* ring slots per xlb_rings entry */
@@ -460,6 +460,12 @@ static inline int flush_ct(void)
 			 T_CT);
 }
 
+static inline int flush_frags(void)
+{
+	return flush_map(h_env.frags_fd, XLB_MAP_FRAGS,
+			 sizeof(struct xlb_frag_key), XLB_DEF_FRAGS);
+}
+
 static inline int flush_affinity(void)
 {
 	return flush_map(h_env.aff_fd, XLB_MAP_AFFINITY,
@@ -601,7 +607,10 @@ static inline int set_hairpin(int family, const struct pkt_addr *addr)
 	return 0;
 }
 
-/* The world's baseline, which every table starts from. */
+/* The world's baseline, which every table starts from: backends in
+ * their states, rings, frontends, source ranges, hairpin addresses, the
+ * world's setup; conntrack, fragments and affinity empty, no port in
+ * use. */
 static inline int h_maps_reset(void)
 {
 	const struct h_world *w = h_world;
@@ -625,6 +634,7 @@ static inline int h_maps_reset(void)
 	}
 	err = w->setup ? w->setup() : 0;
 	err = err ?: flush_ct();
+	err = err ?: flush_frags();
 	err = err ?: flush_affinity();
 	err = err ?: reset_ranges();
 	err = err ?: set_hairpin(4, w->hairpin4);
@@ -1225,6 +1235,7 @@ static inline int h_load(void)
 	h_env.ranges_fd = bpf_map__fd(h_env.xdp->maps.xlb_src_ranges);
 	h_env.ports_fd = bpf_map__fd(h_env.xdp->maps.xlb_ports);
 	h_env.hairpin_fd = bpf_map__fd(h_env.xdp->maps.xlb_hairpin);
+	h_env.frags_fd = bpf_map__fd(h_env.xdp->maps.xlb_frags);
 	h_env.progs[0] = (struct h_prog){
 		"xdp", bpf_program__fd(h_env.xdp->progs.xlb_xdp), 0 };
 	h_env.progs[1] = (struct h_prog){
