@@ -557,12 +557,15 @@ static void test_identity_hash(void)
 	/* the id is not part of the identity */
 	v4.id = 12345;
 	err = xlb_maglev_perm(&v4, 65537, &off, &skip);
-	ASSERT_TRUE(!err && off == off4 && skip == skip4,
-		    "preference list does not depend on the backend id");
+	ASSERT_OK(err, "perm with another backend id");
+	ASSERT_EQ(off, off4, "preference list offset does not depend on the backend id");
+	ASSERT_EQ(skip, skip4, "preference list skip does not depend on the backend id");
 	/* the port is */
 	v4.port = htons(81);
 	err = xlb_maglev_perm(&v4, 65537, &off, &skip);
-	ASSERT_TRUE(!err && (off != off4 || skip != skip4),
+	ASSERT_OK(err, "perm with another port");
+	/* One predicate over the pair: either may stay by chance. */
+	ASSERT_TRUE(off != off4 || skip != skip4,
 		    "preference list depends on the port");
 }
 
@@ -627,8 +630,9 @@ static void test_weights_123(__u32 m)
 	for (i = 0; i < 3; i++)
 		bes[i].weight *= 1000;
 	err = xlb_maglev_build(bes, 3, m, t2);
-	ASSERT_TRUE(!err && !count_diff(table, t2, m),
-		    "weights 1000,2000,3000 m=%u: same table as 1,2,3", m);
+	ASSERT_OK(err, "weights 1000,2000,3000 m=%u: built", m);
+	ASSERT_EQ(count_diff(table, t2, m), 0,
+		  "weights 1000,2000,3000 m=%u: same table as 1,2,3 (slots differing)", m);
 	free(t2);
 	free(table);
 	free(bes);
@@ -671,9 +675,9 @@ static void test_weights(void)
 	bes[1].weight = UINT32_MAX - 1;
 	err = xlb_maglev_build(bes, 2, 65537, table);
 	shares(table, 65537, 2, 1, cnt);
-	ASSERT_TRUE(!err && cnt[0] == 32769 && cnt[1] == 32768,
-		    "weights 2^32-1 and 2^32-2: 32769 and 32768 slots (got %u, %u)",
-		    cnt[0], cnt[1]);
+	ASSERT_OK(err, "weights 2^32-1 and 2^32-2: built");
+	ASSERT_EQ(cnt[0], 32769, "weight 2^32-1: slots");
+	ASSERT_EQ(cnt[1], 32768, "weight 2^32-2: slots");
 	free(bes);
 
 	/* Weight 0: no slot, and the same table as without the backend. */
@@ -685,30 +689,34 @@ static void test_weights(void)
 		  "weight 0 backend gets no slot");
 	bes[4] = bes[9];
 	err = xlb_maglev_build(bes, 9, 1009, t2);
-	ASSERT_TRUE(!err && !count_diff(table, t2, 1009),
-		    "weight 0 backend: same table as without it");
+	ASSERT_OK(err, "without the weight 0 backend: built");
+	ASSERT_EQ(count_diff(table, t2, 1009), 0,
+		  "weight 0 backend: same table as without it (slots differing)");
 	free(bes);
 
 	/* One backend takes every slot. */
 	bes = make_backends(1, 8, 42);
 	bes[0].weight = 7;
 	err = xlb_maglev_build(bes, 1, 251, table);
-	ASSERT_TRUE(!err && count_id(table, 251, 42) == 251,
-		    "single backend holds all 251 slots");
+	ASSERT_OK(err, "single backend: built");
+	ASSERT_EQ(count_id(table, 251, 42), 251,
+		  "single backend holds all 251 slots");
 	free(bes);
 
 	/* No backend, or none with a weight: a table of zeros. */
 	memset(table, 0xff, 251 * sizeof(*table));
 	err = xlb_maglev_build(NULL, 0, 251, table);
-	ASSERT_TRUE(!err && count_id(table, 251, XLB_ID_NONE) == 251,
-		    "no backend: returns 0 and a table of 251 zeros");
+	ASSERT_OK(err, "no backend: returns 0");
+	ASSERT_EQ(count_id(table, 251, XLB_ID_NONE), 251,
+		  "no backend: a table of 251 zeros");
 	bes = make_backends(5, 9, 1);
 	for (i = 0; i < 5; i++)
 		bes[i].weight = 0;
 	memset(table, 0xff, 251 * sizeof(*table));
 	err = xlb_maglev_build(bes, 5, 251, table);
-	ASSERT_TRUE(!err && count_id(table, 251, XLB_ID_NONE) == 251,
-		    "5 backends of weight 0: returns 0 and a table of 251 zeros");
+	ASSERT_OK(err, "5 backends of weight 0: returns 0");
+	ASSERT_EQ(count_id(table, 251, XLB_ID_NONE), 251,
+		  "5 backends of weight 0: a table of 251 zeros");
 	free(bes);
 
 	/* More weighted backends than slots: every slot still filled. */
@@ -716,8 +724,8 @@ static void test_weights(void)
 	err = xlb_maglev_build(bes, 300, 251, table);
 	for (s = 0, m = 0; s < 251; s++)
 		m += table[s] >= 1 && table[s] <= 300;
-	ASSERT_TRUE(!err && m == 251,
-		    "300 backends in 251 slots: every slot holds a backend");
+	ASSERT_OK(err, "300 backends in 251 slots: built");
+	ASSERT_EQ(m, 251, "300 backends in 251 slots: every slot holds a backend");
 	free(bes);
 	free(t2);
 	free(table);

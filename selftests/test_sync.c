@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Map sync against real maps (an XDP object loaded, not attached, not
- * pinned): only what changed is written, ids are stable across syncs and
- * adoption, rings are replaced without a packet ever seeing a half-written
- * one, and a model that does not fit changes nothing.
+ * Map sync against real maps (the programs loaded as xlbd loads them,
+ * not attached, not pinned): only what changed is written, ids are stable
+ * across syncs and adoption, rings are replaced without a packet ever
+ * seeing a half-written one, and a model that does not fit changes
+ * nothing.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,50 +18,38 @@
 #include <linux/bpf.h>
 
 #include "config.h"
+#include "loader.h"
 #include "log.h"
 #include "maglev.h"
 #include "pkt.h"
 #include "sync.h"
 #include "testlib.h"
 #include "util.h"
+#include "tc_lb.skel.h"
 #include "xdp_lb.skel.h"
 
 #define T_SERVICES 64
 #define T_BACKENDS 256
 #define T_SLOTS 8192
 
-static struct xlb_xdp_lb *skel;
-static struct xlb_maps maps;
+static struct xlb_dp dp;
 
+/* As xlbd loads the programs (port filter on), unpinned, on small dp.maps. */
 static int load(void)
 {
-	int rc;
+	struct xlb_loader_opts o = {
+		.map_size = {
+			[XLB_MAPI_SVC] = T_SERVICES,
+			[XLB_MAPI_SVC_INFO] = T_SERVICES,
+			[XLB_MAPI_SVC_STATS] = T_SERVICES,
+			[XLB_MAPI_BACKENDS] = T_BACKENDS,
+			[XLB_MAPI_BE_STATS] = T_BACKENDS,
+			[XLB_MAPI_RINGS] = T_SLOTS / XLB_RING_SLOTS_PER_ENTRY,
+			[XLB_MAPI_CT] = 65536,
+		},
+	};
 
-	skel = xlb_xdp_lb__open();
-	if (!skel)
-		return -errno;
-	bpf_map__set_max_entries(skel->maps.xlb_svc, T_SERVICES);
-	bpf_map__set_max_entries(skel->maps.xlb_svc_info, T_SERVICES);
-	bpf_map__set_max_entries(skel->maps.xlb_svc_stats, T_SERVICES);
-	bpf_map__set_max_entries(skel->maps.xlb_backends, T_BACKENDS);
-	bpf_map__set_max_entries(skel->maps.xlb_be_stats, T_BACKENDS);
-	bpf_map__set_max_entries(skel->maps.xlb_rings,
-				 T_SLOTS / XLB_RING_SLOTS_PER_ENTRY);
-	bpf_map__set_max_entries(skel->maps.xlb_ct, 65536);
-	skel->rodata->xlb_cfg.port_filter = 1; /* as xlbd loads it */
-	rc = xlb_xdp_lb__load(skel);
-	if (rc)
-		return rc;
-	maps.svc = bpf_map__fd(skel->maps.xlb_svc);
-	maps.svc_info = bpf_map__fd(skel->maps.xlb_svc_info);
-	maps.backends = bpf_map__fd(skel->maps.xlb_backends);
-	maps.rings = bpf_map__fd(skel->maps.xlb_rings);
-	maps.ct = bpf_map__fd(skel->maps.xlb_ct);
-	maps.svc_stats = bpf_map__fd(skel->maps.xlb_svc_stats);
-	maps.be_stats = bpf_map__fd(skel->maps.xlb_be_stats);
-	maps.stats = bpf_map__fd(skel->maps.xlb_stats);
-	maps.ports = bpf_map__fd(skel->maps.xlb_ports);
-	return xlb_maps_init(&maps);
+	return xlb_dp_load(&dp, &o);
 }
 
 static int model_of(const char *doc, struct xlb_model *m)
@@ -129,7 +118,7 @@ static void check_ring(const struct xlb_prog_service *ps, const char *what)
 	__u32 *want;
 	size_t i, n = 0;
 
-	if (!ASSERT_EQ(bpf_map_lookup_elem(maps.svc, &ps->vip, &sv), 0,
+	if (!ASSERT_EQ(bpf_map_lookup_elem(dp.maps.svc, &ps->vip, &sv), 0,
 		       "%s: frontend present", what))
 		return;
 	ASSERT_EQ(sv.svc_id, ps->id, "%s: frontend points at service id", what);
@@ -137,7 +126,7 @@ static void check_ring(const struct xlb_prog_service *ps, const char *what)
 		struct xlb_backend b;
 		__u32 id = ps->backends[i].id;
 
-		bpf_map_lookup_elem(maps.backends, &id, &b);
+		bpf_map_lookup_elem(dp.maps.backends, &id, &b);
 		if (b.state != XLB_BE_ACTIVE || !b.weight)
 			continue;
 		mb[n++] = (struct xlb_maglev_backend){ .id = id, .addr = b.addr,
@@ -149,7 +138,7 @@ static void check_ring(const struct xlb_prog_service *ps, const char *what)
 	}
 	want = calloc(sv.ring_size, sizeof(*want));
 	xlb_maglev_build(mb, n, sv.ring_size, want);
-	ASSERT_MEM_EQ(maps.ring_mem + sv.ring_off, want,
+	ASSERT_MEM_EQ(dp.maps.ring_mem + sv.ring_off, want,
 		      sv.ring_size * sizeof(*want),
 		      "%s: ring slots equal the Maglev table", what);
 	free(want);
@@ -185,7 +174,7 @@ static void test_diff_and_ids(void)
 	struct xlb_svc sv;
 	struct xlb_vip_key k;
 
-	xlb_sync_init(&s, &maps);
+	xlb_sync_init(&s, &dp.maps);
 	s.quiet = 1;
 	ASSERT_EQ(apply(&s, DOC_A, &r, err, sizeof(err)), 0, "apply A (%s)", err);
 	ASSERT_EQ(r.added, 2, "A: two services added");
@@ -193,7 +182,9 @@ static void test_diff_and_ids(void)
 	ASSERT_EQ(r.rings_written, 2, "A: two rings written");
 	web = find(&s, "web");
 	dns = find(&s, "dns");
-	if (!ASSERT_TRUE(web && dns, "both services programmed"))
+	ASSERT_TRUE(web, "web programmed");
+	ASSERT_TRUE(dns, "dns programmed");
+	if (!web || !dns)
 		return;
 	web_id = web->id;
 	dns_id = dns->id;
@@ -203,15 +194,15 @@ static void test_diff_and_ids(void)
 	ASSERT_EQ(web->ring_size, 307, "web: table size 307 for 3 backends");
 	check_ring(web, "A web");
 	check_ring(dns, "A dns");
-	bpf_map_lookup_elem(maps.svc_info, &dns_id, &info);
+	bpf_map_lookup_elem(dp.maps.svc_info, &dns_id, &info);
 	dns_gen = info.generation;
-	ASSERT_TRUE(!strcmp(info.name, "dns"), "info map holds the name");
+	ASSERT_STREQ(info.name, "dns", "info map holds the name");
 
-	ASSERT_EQ(maps.port_mem[80].frontends, 1, "xlb_ports: one frontend on 80");
-	ASSERT_EQ(maps.port_mem[53].frontends, 1, "xlb_ports: one frontend on 53");
-	ASSERT_EQ(maps.port_mem[8080].backends, 3, "xlb_ports: three backends on 8080");
-	ASSERT_EQ(maps.port_mem[53].backends, 2, "xlb_ports: two backends on 53");
-	ASSERT_EQ(maps.port_mem[8080].frontends + maps.port_mem[81].frontends, 0,
+	ASSERT_EQ(dp.maps.port_mem[80].frontends, 1, "xlb_ports: one frontend on 80");
+	ASSERT_EQ(dp.maps.port_mem[53].frontends, 1, "xlb_ports: one frontend on 53");
+	ASSERT_EQ(dp.maps.port_mem[8080].backends, 3, "xlb_ports: three backends on 8080");
+	ASSERT_EQ(dp.maps.port_mem[53].backends, 2, "xlb_ports: two backends on 53");
+	ASSERT_EQ(dp.maps.port_mem[8080].frontends + dp.maps.port_mem[81].frontends, 0,
 		  "xlb_ports: no frontend on 8080 or 81");
 
 	ASSERT_EQ(apply(&s, DOC_A, &r, err, sizeof(err)), 0, "apply A again");
@@ -235,14 +226,14 @@ static void test_diff_and_ids(void)
 	ASSERT_EQ(web->ring_size, 401, "web: table size 401 for 4 backends");
 	ASSERT_TRUE(web->ring_off != old_off,
 		    "new ring written to another slice than the live one");
-	bpf_map_lookup_elem(maps.backends, &id3, &b);
+	bpf_map_lookup_elem(dp.maps.backends, &id3, &b);
 	ASSERT_EQ(b.state, XLB_BE_TERMINATING, ".3 is terminating in the map");
 	check_ring(web, "B web");
-	bpf_map_lookup_elem(maps.svc_info, &dns_id, &info);
+	bpf_map_lookup_elem(dp.maps.svc_info, &dns_id, &info);
 	ASSERT_EQ(info.generation, dns_gen, "dns info not rewritten");
 
 	/* Adoption: a fresh sync reads the same state back. */
-	xlb_sync_init(&s2, &maps);
+	xlb_sync_init(&s2, &dp.maps);
 	s2.quiet = 1;
 	ASSERT_EQ(xlb_sync_adopt(&s2), 0, "adopt");
 	ASSERT_EQ(s2.n_svcs, 2, "adopted two services");
@@ -261,15 +252,15 @@ static void test_diff_and_ids(void)
 	ASSERT_EQ(r.removed, 1, "C: dns removed");
 	ASSERT_EQ(r.be_removed, 2, "C: two web backends removed");
 	k = vip4("fd00::a", 53, IPPROTO_UDP);
-	ASSERT_TRUE(bpf_map_lookup_elem(maps.svc, &k, &sv) != 0,
+	ASSERT_TRUE(bpf_map_lookup_elem(dp.maps.svc, &k, &sv) != 0,
 		    "dns frontend deleted");
-	bpf_map_lookup_elem(maps.backends, &id3, &b);
+	bpf_map_lookup_elem(dp.maps.backends, &id3, &b);
 	ASSERT_EQ(b.state, XLB_BE_UNUSED, "removed backend marked unused");
-	bpf_map_lookup_elem(maps.svc_info, &dns_id, &info);
+	bpf_map_lookup_elem(dp.maps.svc_info, &dns_id, &info);
 	ASSERT_EQ(info.flags, 0, "dns info cleared");
-	ASSERT_EQ(maps.port_mem[53].frontends + maps.port_mem[53].backends, 0,
+	ASSERT_EQ(dp.maps.port_mem[53].frontends + dp.maps.port_mem[53].backends, 0,
 		  "xlb_ports: port 53 unused once dns is gone");
-	ASSERT_EQ(maps.port_mem[8080].backends, 2, "xlb_ports: two backends left on 8080");
+	ASSERT_EQ(dp.maps.port_mem[8080].backends, 2, "xlb_ports: two backends left on 8080");
 	check_ring(find(&s2, "web"), "C web");
 
 	/* Two services swap VIPs in one apply. */
@@ -282,13 +273,13 @@ static void test_diff_and_ids(void)
 			"{\"name\": \"b\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\"}]}",
 			&r, err, sizeof(err)), 0, "apply D swapped");
 	k = vip4("10.96.0.1", 80, IPPROTO_TCP);
-	ASSERT_EQ(bpf_map_lookup_elem(maps.svc, &k, &sv), 0, "10.96.0.1 still a frontend");
+	ASSERT_EQ(bpf_map_lookup_elem(dp.maps.svc, &k, &sv), 0, "10.96.0.1 still a frontend");
 	ASSERT_EQ(sv.svc_id, find(&s2, "b")->id, "10.96.0.1 now belongs to b");
 	k = vip4("10.96.0.2", 80, IPPROTO_TCP);
-	ASSERT_EQ(bpf_map_lookup_elem(maps.svc, &k, &sv), 0, "10.96.0.2 still a frontend");
+	ASSERT_EQ(bpf_map_lookup_elem(dp.maps.svc, &k, &sv), 0, "10.96.0.2 still a frontend");
 	ASSERT_EQ(sv.svc_id, find(&s2, "a")->id, "10.96.0.2 now belongs to a");
 	k = vip4("10.96.0.10", 80, IPPROTO_TCP);
-	ASSERT_TRUE(bpf_map_lookup_elem(maps.svc, &k, &sv) != 0, "web frontend deleted");
+	ASSERT_TRUE(bpf_map_lookup_elem(dp.maps.svc, &k, &sv) != 0, "web frontend deleted");
 
 	xlb_sync_fini(&s);
 	/* Leave the maps empty for the next test. */
@@ -306,17 +297,17 @@ static size_t snapshot(unsigned char *buf, size_t cap)
 	size_t n = 0;
 	__u32 i;
 
-	while (!bpf_map_get_next_key(maps.svc, prev, &next) &&
+	while (!bpf_map_get_next_key(dp.maps.svc, prev, &next) &&
 	       n + sizeof(k) + sizeof(v) < cap) {
 		k = next;
 		prev = &k;
-		bpf_map_lookup_elem(maps.svc, &k, &v);
+		bpf_map_lookup_elem(dp.maps.svc, &k, &v);
 		memcpy(buf + n, &k, sizeof(k));
 		memcpy(buf + n + sizeof(k), &v, sizeof(v));
 		n += sizeof(k) + sizeof(v);
 	}
 	for (i = 0; i < T_BACKENDS && n + sizeof(struct xlb_backend) < cap; i++) {
-		bpf_map_lookup_elem(maps.backends, &i, buf + n);
+		bpf_map_lookup_elem(dp.maps.backends, &i, buf + n);
 		n += sizeof(struct xlb_backend);
 	}
 	return n;
@@ -331,7 +322,7 @@ static void test_capacity(void)
 	size_t n1, n2, len = 0, cap = 1 << 20;
 	int i, rc;
 
-	xlb_sync_init(&s, &maps);
+	xlb_sync_init(&s, &dp.maps);
 	s.quiet = 1;
 	ASSERT_EQ(apply(&s, DOC_A, &r, err, sizeof(err)), 0, "apply A");
 	n1 = snapshot(before, sizeof(before));
@@ -374,7 +365,7 @@ static void *traffic(void *arg)
 		.daddr = PKT_V4(10, 96, 0, 10), .proto = IPPROTO_TCP,
 		.dport = 80, .tcp_flags = 0x02,
 	};
-	int fd = bpf_program__fd(skel->progs.xlb_xdp);
+	int fd = bpf_program__fd(dp.xdp->progs.xlb_xdp);
 	unsigned char in[256], out[256];
 	struct pkt_layout lay;
 	unsigned int port = 1024;
@@ -423,7 +414,7 @@ static void test_swap_under_traffic(void)
 	int i, fails = 0;
 	uint64_t t_end;
 
-	xlb_sync_init(&s, &maps);
+	xlb_sync_init(&s, &dp.maps);
 	s.quiet = 1;
 	apply(&s, set[0], &r, err, sizeof(err));
 	pthread_create(&th, NULL, traffic, NULL);
@@ -450,12 +441,12 @@ static void ring_shares(const struct xlb_prog_service *ps, __u32 *green,
 	__u32 i;
 
 	*green = *blue = 0;
-	bpf_map_lookup_elem(maps.svc, &ps->vip, &sv);
+	bpf_map_lookup_elem(dp.maps.svc, &ps->vip, &sv);
 	for (i = 0; i < sv.ring_size; i++) {
-		__u32 id = maps.ring_mem[sv.ring_off + i];
+		__u32 id = dp.maps.ring_mem[sv.ring_off + i];
 		struct xlb_backend b;
 
-		bpf_map_lookup_elem(maps.backends, &id, &b);
+		bpf_map_lookup_elem(dp.maps.backends, &id, &b);
 		if (((__u8 *)&b.addr)[2] == 1)
 			(*green)++;
 		else
@@ -486,22 +477,29 @@ static void test_split_and_states(void)
 		" {\"ip\": \"10.244.1.4\", \"port\": 80, \"group\": \"green\"},"
 		" {\"ip\": \"10.244.2.2\", \"port\": 80, \"group\": \"blue\"}]}]}";
 
-	xlb_sync_init(&s, &maps);
+	xlb_sync_init(&s, &dp.maps);
 	s.quiet = 1;
 	snprintf(doc, sizeof(doc), fmt, 90, 10);
 	ASSERT_EQ(apply(&s, doc, &r, err, sizeof(err)), 0, "split 90/10 (%s)", err);
 	ps = find(&s, "canary");
 	ring_shares(ps, &green, &blue, NULL);
-	ASSERT_TRUE(green * 100 >= 89 * (green + blue) && green * 100 <= 91 * (green + blue),
-		    "split 90/10: green holds %u of %u slots", green, green + blue);
+	ASSERT_TRUE(green * 100 >= 89 * (green + blue),
+		    "split 90/10: green holds %u of %u slots, at least 89%%", green,
+		    green + blue);
+	ASSERT_TRUE(green * 100 <= 91 * (green + blue),
+		    "split 90/10: green holds %u of %u slots, at most 91%%", green,
+		    green + blue);
 	for (i = 0; i < 4; i++)
 		ids[i] = ps->backends[i].id;
 	snprintf(doc, sizeof(doc), fmt, 50, 50);
 	ASSERT_EQ(apply(&s, doc, &r, err, sizeof(err)), 0, "split 50/50");
 	ps = find(&s, "canary");
 	ring_shares(ps, &green, &blue, NULL);
-	ASSERT_TRUE(green * 100 >= 49 * (green + blue) && green * 100 <= 51 * (green + blue),
-		    "split 50/50: green holds %u of %u slots (1 blue backend, 3 green)",
+	ASSERT_TRUE(green * 100 >= 49 * (green + blue),
+		    "split 50/50: green holds %u of %u slots (1 blue backend, 3 green), at least 49%%",
+		    green, green + blue);
+	ASSERT_TRUE(green * 100 <= 51 * (green + blue),
+		    "split 50/50: green holds %u of %u slots (1 blue backend, 3 green), at most 51%%",
 		    green, green + blue);
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(ps->backends[i].id, ids[i], "split change keeps backend %u's id", i);
@@ -520,7 +518,8 @@ static void test_split_and_states(void)
 		&r, err, sizeof(err)), 0, "local policy (%s)", err);
 	ps = find(&s, "loc");
 	ring_shares(ps, &green, &blue, &lslots);
-	ASSERT_TRUE(green > 0 && blue > 0, "cluster ring holds local and remote ready backends");
+	ASSERT_TRUE(green > 0, "cluster ring holds the local ready backend");
+	ASSERT_TRUE(blue > 0, "cluster ring holds the remote ready backend");
 	ASSERT_TRUE(lslots > 0, "a node-local ring exists for the Local policy");
 	ASSERT_EQ(ps->backends[2].state, XLB_BE_TERMINATING,
 		  "terminating backend takes no new flow while others are ready");
@@ -561,12 +560,12 @@ static void test_partial(void)
 	struct xlb_vip_key k;
 	struct xlb_svc sv;
 
-	xlb_sync_init(&s, &maps);
+	xlb_sync_init(&s, &dp.maps);
 	s.quiet = 1;
 	ASSERT_EQ(apply(&s, DOC_A, &r, err, sizeof(err)), 0, "partial: apply A");
 	dns_id = find(&s, "dns")->id;
 	web_id = find(&s, "web")->id;
-	bpf_map_lookup_elem(maps.svc_info, &dns_id, &info);
+	bpf_map_lookup_elem(dp.maps.svc_info, &dns_id, &info);
 	dns_gen = info.generation;
 
 	/* web gains a backend; dns is not part of the change. */
@@ -580,10 +579,10 @@ static void test_partial(void)
 	ASSERT_EQ(r.be_added, 1, "partial: one backend added");
 	ASSERT_EQ(s.n_svcs, 2, "partial: dns still programmed");
 	ASSERT_EQ(find(&s, "web")->id, web_id, "partial: web keeps its id");
-	bpf_map_lookup_elem(maps.svc_info, &dns_id, &info);
+	bpf_map_lookup_elem(dp.maps.svc_info, &dns_id, &info);
 	ASSERT_EQ(info.generation, dns_gen, "partial: dns not rewritten");
 	check_ring(find(&s, "web"), "partial web");
-	ASSERT_EQ(maps.port_mem[8080].backends, 4, "partial: xlb_ports counts the new backend");
+	ASSERT_EQ(dp.maps.port_mem[8080].backends, 4, "partial: xlb_ports counts the new backend");
 	ASSERT_EQ(xlb_sync_backend_count(&s), recount_backends(&s),
 		  "partial: backend count after an update (%zu)",
 		  xlb_sync_backend_count(&s));
@@ -603,11 +602,11 @@ static void test_partial(void)
 	ASSERT_EQ(r.added, 1, "partial: x added");
 	ASSERT_EQ(r.removed, 1, "partial: dns removed");
 	k = vip4("fd00::a", 53, IPPROTO_UDP);
-	ASSERT_EQ(bpf_map_lookup_elem(maps.svc, &k, &sv), 0, "partial: fd00::a frontend present");
+	ASSERT_EQ(bpf_map_lookup_elem(dp.maps.svc, &k, &sv), 0, "partial: fd00::a frontend present");
 	ASSERT_EQ(sv.svc_id, find(&s, "x")->id, "partial: fd00::a belongs to x");
 	ASSERT_EQ(sv.ring_size, 0, "partial: x has no backend, no ring");
 	ASSERT_TRUE(find(&s, "dns") == NULL, "partial: dns gone from the bookkeeping");
-	ASSERT_EQ(maps.port_mem[53].backends, 0, "partial: dns's backend ports released");
+	ASSERT_EQ(dp.maps.port_mem[53].backends, 0, "partial: dns's backend ports released");
 	ASSERT_EQ(xlb_sync_backend_count(&s), recount_backends(&s),
 		  "partial: backend count after a removal and an addition (%zu)",
 		  xlb_sync_backend_count(&s));
@@ -624,20 +623,58 @@ static void test_partial(void)
 	xlb_sync_fini(&s);
 }
 
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+/* Every map has an fd of its own (none left at 0, stdin), and a second
+ * load that shares them (here with the port filter off, as test_datapath
+ * loads one) runs on the very same maps. */
+static void test_loader_maps(void)
+{
+	struct xlb_loader_opts o = { .share = &dp, .no_port_filter = true };
+	struct xlb_dp dp2;
+	int i;
+
+	for (i = 0; i < XLB_N_MAPS; i++)
+		ASSERT_TRUE(dp.maps.fd[i] > 2, "%s: fd %d of its own",
+			    xlb_map_names[i], dp.maps.fd[i]);
+	if (!ASSERT_OK(xlb_dp_load(&dp2, &o), "second load, maps shared"))
+		return;
+	for (i = 0; i < XLB_N_MAPS; i++)
+		ASSERT_EQ(map_id(dp2.maps.fd[i]), map_id(dp.maps.fd[i]),
+			  "%s: shared by the second load", xlb_map_names[i]);
+	ASSERT_EQ(dp2.maps.ring_slots, T_SLOTS, "second load: ring slots");
+	ASSERT_EQ(dp2.maps.max_services, T_SERVICES, "second load: services");
+	ASSERT_EQ(dp.xdp->rodata->xlb_cfg.port_filter, 1,
+		  "first load: port filter on, as xlbd");
+	ASSERT_EQ(dp2.xdp->rodata->xlb_cfg.port_filter, 0,
+		  "second load: port filter off");
+	ASSERT_EQ(dp2.tc->rodata->xlb_cfg.port_filter, 0,
+		  "second load: tc port filter off");
+	xlb_dp_close(&dp2);
+}
+
 int main(void)
 {
 	int rc;
 
 	xlb_log_set_level(XLB_LOG_WARN);
 	rc = load();
-	if (!ASSERT_EQ(rc, 0, "load XDP object"))
+	if (!ASSERT_EQ(rc, 0, "load the programs"))
 		return test_done();
+	test_loader_maps();
 	test_diff_and_ids();
 	test_capacity();
 	test_partial();
 	test_split_and_states();
 	test_swap_under_traffic();
-	xlb_maps_close(&maps);
-	xlb_xdp_lb__destroy(skel);
+	xlb_dp_close(&dp);
 	return test_done();
 }

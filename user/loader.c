@@ -118,131 +118,200 @@ static int prepare_pin(struct bpf_map *map, const char *dir, __u32 want)
 	return rc ? rc : 1;
 }
 
-static __u32 want_size(const struct xlb_loader_opts *o, const char *name)
+/* The size to give map i: an explicit one, else what the older options
+ * derive, else 0 (keep the object's default). */
+static __u32 want_size(const struct xlb_loader_opts *o, enum xlb_map_index i)
 {
-	if (!strcmp(name, XLB_MAP_RINGS))
+	if (o->map_size[i])
+		return o->map_size[i];
+	switch (i) {
+	case XLB_MAPI_RINGS:
 		return (o->ring_slots + 1) / XLB_RING_SLOTS_PER_ENTRY;
-	if (!strcmp(name, XLB_MAP_SVC_INFO) || !strcmp(name, XLB_MAP_SVC_STATS))
+	case XLB_MAPI_SVC_INFO:
+	case XLB_MAPI_SVC_STATS:
 		return o->max_services;
-	if (!strcmp(name, XLB_MAP_BACKENDS) || !strcmp(name, XLB_MAP_BE_STATS))
+	case XLB_MAPI_BACKENDS:
+	case XLB_MAPI_BE_STATS:
 		return o->max_backends;
-	if (!strcmp(name, XLB_MAP_SVC))
+	case XLB_MAPI_SVC:
 		return o->max_frontends;
-	if (!strcmp(name, XLB_MAP_CT))
+	case XLB_MAPI_CT:
 		return o->ct_entries;
+	default:
+		return 0;
+	}
+}
+
+/* Map i of the list in obj; a message says which object lacks it. */
+static struct bpf_map *list_map(struct bpf_object *obj, int i)
+{
+	struct bpf_map *map;
+
+	map = bpf_object__find_map_by_name(obj, xlb_map_names[i]);
+	if (!map)
+		pr_err("object %s: no map %s", bpf_object__name(obj),
+		       xlb_map_names[i]);
+	return map;
+}
+
+/* One agent per pin directory: the directory is created if needed and
+ * flocked for as long as dp is loaded. */
+static int lock_pins(struct xlb_dp *dp, const char *dir)
+{
+	int rc;
+
+	rc = xlb_bpffs_prepare(dir);
+	if (rc)
+		return rc;
+	dp->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp->lock_fd < 0 || flock(dp->lock_fd, LOCK_EX | LOCK_NB)) {
+		rc = -errno;
+		pr_err("bpffs %s: %s", dir,
+		       errno == EWOULDBLOCK ? "another xlbd is using it" :
+					      strerror(errno));
+		return rc;
+	}
 	return 0;
 }
 
-/* The shared maps of abi.h, as opposed to each object's .rodata. */
-static bool is_xlb_map(const char *name)
-{
-	int i;
-
-	for (i = 0; i < XLB_N_MAPS; i++)
-		if (!strcmp(name, xlb_map_names[i]))
-			return true;
-	return false;
-}
-
-static int map_fd_of(struct bpf_object *obj, const char *name)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
-
-	return m ? bpf_map__fd(m) : -ENOENT;
-}
-
-int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o)
+/* Sizes (and with bpffs, pins) the listed maps of obj. Returns how many
+ * pins existed already, or -errno. */
+static int size_maps(struct bpf_object *obj, const struct xlb_loader_opts *o)
 {
 	struct bpf_map *map;
-	int rc, pinned = 0;
+	int i, rc, pinned = 0;
+	__u32 want;
 
-	memset(dp, 0, sizeof(*dp));
-	dp->lock_fd = -1;
-	rc = xlb_bpffs_prepare(o->bpffs);
-	if (rc)
-		return rc;
-	/* One agent per pin directory. */
-	dp->lock_fd = open(o->bpffs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dp->lock_fd < 0 || flock(dp->lock_fd, LOCK_EX | LOCK_NB)) {
-		rc = -errno;
-		pr_err("bpffs %s: %s", o->bpffs,
-		       errno == EWOULDBLOCK ? "another xlbd is using it" :
-					      strerror(errno));
-		goto fail;
+	for (i = 0; i < XLB_N_MAPS; i++) {
+		map = list_map(obj, i);
+		if (!map)
+			return -ENOENT;
+		want = want_size(o, i);
+		if (o->bpffs)
+			rc = prepare_pin(map, o->bpffs, want);
+		else
+			rc = want ? bpf_map__set_max_entries(map, want) : 0;
+		if (rc < 0) {
+			pr_err("map %s (max_entries %u): %s", xlb_map_names[i], want,
+			       strerror(-rc));
+			return rc;
+		}
+		pinned += rc;
 	}
+	return pinned;
+}
+
+/* Makes obj use the maps whose fds are fds (indexed by the list). */
+static int share_maps(struct bpf_object *obj, const int *fds)
+{
+	struct bpf_map *map;
+	int i, rc;
+
+	for (i = 0; i < XLB_N_MAPS; i++) {
+		map = list_map(obj, i);
+		if (!map)
+			return -ENOENT;
+		rc = bpf_map__reuse_fd(map, fds[i]);
+		if (rc) {
+			pr_err("object %s: map %s: reuse fd %d: %s",
+			       bpf_object__name(obj), xlb_map_names[i], fds[i],
+			       strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int load_xdp(struct xlb_dp *dp, const struct xlb_loader_opts *o)
+{
+	int rc;
 
 	dp->xdp = xlb_xdp_lb__open();
 	if (!dp->xdp) {
 		rc = -errno;
 		pr_err("open XDP object: %s", strerror(errno));
-		goto fail;
+		return rc;
 	}
-	bpf_object__for_each_map(map, dp->xdp->obj) {
-		if (!is_xlb_map(bpf_map__name(map)))
-			continue;
-		rc = prepare_pin(map, o->bpffs, want_size(o, bpf_map__name(map)));
-		if (rc < 0) {
-			pr_err("map %s: %s", bpf_map__name(map), strerror(-rc));
-			goto fail;
-		}
-		pinned += rc;
+	if (o->share) {
+		rc = share_maps(dp->xdp->obj, o->share->maps.fd);
+	} else {
+		rc = size_maps(dp->xdp->obj, o);
+		dp->adopted = rc > 0;
 	}
-	dp->adopted = pinned > 0;
+	if (rc < 0)
+		return rc;
+	if (o->tweak) {
+		rc = o->tweak(dp->xdp->obj, o->tweak_ctx);
+		if (rc)
+			return rc;
+	}
 	dp->xdp->rodata->xlb_cfg.fib_redirect = o->fib_redirect;
-	dp->xdp->rodata->xlb_cfg.port_filter = 1;
+	dp->xdp->rodata->xlb_cfg.port_filter = !o->no_port_filter;
 	rc = xlb_xdp_lb__load(dp->xdp);
-	if (rc) {
+	if (rc)
 		pr_err("load XDP program: %s%s", strerror(-rc),
 		       dp->adopted ? " (pinned maps incompatible? xlbctl detach removes them)" : "");
-		goto fail;
-	}
+	return rc;
+}
+
+/* The tc program runs on the XDP object's maps. */
+static int load_tc(struct xlb_dp *dp, const struct xlb_loader_opts *o)
+{
+	int rc;
 
 	dp->tc = xlb_tc_lb__open();
 	if (!dp->tc) {
 		rc = -errno;
 		pr_err("open tc object: %s", strerror(errno));
-		goto fail;
+		return rc;
 	}
-	bpf_object__for_each_map(map, dp->tc->obj) {
-		int fd;
-
-		if (!is_xlb_map(bpf_map__name(map)))
-			continue;
-		fd = map_fd_of(dp->xdp->obj, bpf_map__name(map));
-		if (fd < 0 || (rc = bpf_map__reuse_fd(map, fd))) {
-			rc = fd < 0 ? fd : rc;
-			pr_err("share map %s with the tc program: %s",
-			       bpf_map__name(map), strerror(-rc));
-			goto fail;
-		}
-	}
+	rc = share_maps(dp->tc->obj, dp->maps.fd);
+	if (rc)
+		return rc;
 	dp->tc->rodata->xlb_cfg.fib_redirect = o->fib_redirect;
-	dp->tc->rodata->xlb_cfg.port_filter = 1;
+	dp->tc->rodata->xlb_cfg.port_filter = !o->no_port_filter;
 	rc = xlb_tc_lb__load(dp->tc);
-	if (rc) {
+	if (rc)
 		pr_err("load tc program: %s", strerror(-rc));
-		goto fail;
-	}
+	return rc;
+}
 
-	dp->maps.svc = bpf_map__fd(dp->xdp->maps.xlb_svc);
-	dp->maps.svc_info = bpf_map__fd(dp->xdp->maps.xlb_svc_info);
-	dp->maps.backends = bpf_map__fd(dp->xdp->maps.xlb_backends);
-	dp->maps.rings = bpf_map__fd(dp->xdp->maps.xlb_rings);
-	dp->maps.ct = bpf_map__fd(dp->xdp->maps.xlb_ct);
-	dp->maps.svc_stats = bpf_map__fd(dp->xdp->maps.xlb_svc_stats);
-	dp->maps.be_stats = bpf_map__fd(dp->xdp->maps.xlb_be_stats);
-	dp->maps.stats = bpf_map__fd(dp->xdp->maps.xlb_stats);
-	dp->maps.ports = bpf_map__fd(dp->xdp->maps.xlb_ports);
-	dp->maps.affinity = bpf_map__fd(dp->xdp->maps.xlb_affinity);
-	dp->maps.src_ranges = bpf_map__fd(dp->xdp->maps.xlb_src_ranges);
-	dp->maps.frags = bpf_map__fd(dp->xdp->maps.xlb_frags);
-	dp->maps.hairpin = bpf_map__fd(dp->xdp->maps.xlb_hairpin);
+/* The skeleton names every listed map: a map missing from the BPF side
+ * fails to compile here. */
+#define SKEL_FD(UC, lc) dp->maps.lc = bpf_map__fd(dp->xdp->maps.xlb_##lc);
+
+int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o)
+{
+	int i, rc;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->lock_fd = -1;
+	for (i = 0; i < XLB_N_MAPS; i++)
+		dp->maps.fd[i] = -1;
+	if (o->share && o->bpffs) {
+		pr_err("bpffs %s: maps shared with another load are not pinned again",
+		       o->bpffs);
+		return -EINVAL;
+	}
+	if (o->bpffs) {
+		rc = lock_pins(dp, o->bpffs);
+		if (rc)
+			goto fail;
+	}
+	rc = load_xdp(dp, o);
+	if (rc)
+		goto fail;
+	XLB_MAPS(SKEL_FD)
+	rc = load_tc(dp, o);
+	if (rc)
+		goto fail;
 	dp->maps.own_fds = false;
 	rc = xlb_maps_init(&dp->maps);
 	if (rc)
 		goto fail;
-	pr_info("programs loaded, maps %s under %s",
-		dp->adopted ? "adopted" : "pinned", o->bpffs);
+	if (o->bpffs)
+		pr_info("programs loaded, maps %s under %s",
+			dp->adopted ? "adopted" : "pinned", o->bpffs);
 	return 0;
 fail:
 	xlb_dp_close(dp);

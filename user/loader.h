@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Loads the XDP and tc programs with maps pinned under the bpffs
- * directory (adopting pins a previous xlbd left), and attaches them.
+ * directory (adopting pins a previous xlbd left), or unpinned for tests,
+ * and attaches them.
  */
 #ifndef XLB_LOADER_H
 #define XLB_LOADER_H
@@ -18,25 +19,44 @@ enum xlb_attach_mode {
 	XLB_MODE_TC,		/* tc clsact ingress only */
 };
 
-struct xlb_loader_opts {
-	const char *bpffs;	/* pin directory */
-	__u32 ring_slots;	/* 0 = default, for each size */
-	__u32 max_services;
-	__u32 max_backends;
-	__u32 max_frontends;
-	__u32 ct_entries;
-	bool fib_redirect;
-};
-
+struct bpf_object;
+struct xlb_dp;
 struct xlb_xdp_lb;
 struct xlb_tc_lb;
+
+/*
+ * What xlb_dp_load() loads. xlbd sets bpffs; tests and benchmarks leave it
+ * NULL and get the same programs, loaded the same way, on fresh maps:
+ * nothing pinned, nothing adopted, no lock, gone with xlb_dp_close(). With
+ * share, the maps are those of an already loaded xlb_dp instead (two
+ * loads with other settings over one set of maps, e.g. the port filter on
+ * and off); sizes are then the shared maps' own.
+ */
+struct xlb_loader_opts {
+	const char *bpffs;	/* pin directory; NULL: nothing pinned */
+	/* max_entries by map (xlb_rings: entries of two slots); 0 = the
+	 * size the options below derive, else the object's default. */
+	__u32 map_size[XLB_N_MAPS];
+	__u32 ring_slots;	/* 0 = default, for each size */
+	__u32 max_services;	/* xlb_svc_info and xlb_svc_stats */
+	__u32 max_backends;	/* xlb_backends and xlb_be_stats */
+	__u32 max_frontends;	/* xlb_svc */
+	__u32 ct_entries;	/* xlb_ct */
+	bool fib_redirect;
+	bool no_port_filter;	/* xlb_cfg.port_filter = 0 (xlbd keeps 1) */
+	const struct xlb_dp *share; /* reuse its maps; needs bpffs NULL */
+	/* Called on the XDP object after sizing, before load (the tc object
+	 * shares its maps): benchmarks' what-ifs, e.g. another map type. */
+	int (*tweak)(struct bpf_object *obj, void *ctx);
+	void *tweak_ctx;
+};
 
 struct xlb_dp {
 	struct xlb_xdp_lb *xdp;
 	struct xlb_tc_lb *tc;
 	struct xlb_maps maps;	/* fds owned by the skeletons */
 	bool adopted;		/* pinned maps existed before this load */
-	int lock_fd;		/* flock on the pin directory */
+	int lock_fd;		/* flock on the pin directory, or -1 */
 };
 
 int xlb_parse_mode(const char *s, enum xlb_attach_mode *mode);

@@ -220,20 +220,13 @@ int xlb_maglev_perm(const struct xlb_maglev_backend *be, __u32 m,
 	return 0;
 }
 
-int xlb_maglev_build(const struct xlb_maglev_backend *bes, size_t n, __u32 m,
-		     __u32 *table)
+/* The arguments' own checks, before anything is allocated. */
+static int mg_check_args(const struct xlb_maglev_backend *bes, size_t n,
+			 __u32 m, const __u32 *table)
 {
-	struct mg_sorted *sorted = NULL;
-	struct mg_be *be = NULL;
-	__u32 *ids = NULL, *heap = NULL;
-	__u32 nw = 0, filled, i, slot;
-	char buf[INET6_ADDRSTRLEN];
-	bool rr;
-	int err = 0;
-
 	if (!table || (n && !bes)) {
 		pr_warn("maglev: table %p, backends %p: NULL argument",
-			(void *)table, (const void *)bes);
+			(const void *)table, (const void *)bes);
 		return -EINVAL;
 	}
 	if (!xlb_is_prime(m)) {
@@ -244,30 +237,27 @@ int xlb_maglev_build(const struct xlb_maglev_backend *bes, size_t n, __u32 m,
 		pr_warn("maglev: %zu backends: too many", n);
 		return -EINVAL;
 	}
-	memset(table, 0, (size_t)m * sizeof(*table));
-	if (!n)
-		return 0;
+	return 0;
+}
 
-	sorted = calloc(n, sizeof(*sorted));
-	ids = calloc(n, sizeof(*ids));
-	be = calloc(n, sizeof(*be));
-	heap = calloc(n, sizeof(*heap));
-	if (!sorted || !ids || !be || !heap) {
-		pr_warn("maglev: %zu backends: out of memory", n);
-		err = -ENOMEM;
-		goto out;
-	}
+/* Checks each backend and sorts them by identity into sorted[] (key and
+ * index), their ids into ids[]; ids and identities must be unique. */
+static int mg_sort_backends(const struct xlb_maglev_backend *bes, __u32 n,
+			    struct mg_sorted *sorted, __u32 *ids)
+{
+	char buf[INET6_ADDRSTRLEN];
+	__u32 i;
+	int err;
 
 	for (i = 0; i < n; i++) {
 		err = mg_check(&bes[i]);
 		if (err)
-			goto out;
+			return err;
 		if (bes[i].id == XLB_ID_NONE) {
 			pr_warn("maglev: backend %s port %u: id %u is reserved",
 				mg_addr_str(&bes[i], buf, sizeof(buf)),
 				ntohs(bes[i].port), bes[i].id);
-			err = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		mg_key(&bes[i], sorted[i].key);
 		sorted[i].idx = i;
@@ -277,8 +267,7 @@ int xlb_maglev_build(const struct xlb_maglev_backend *bes, size_t n, __u32 m,
 	for (i = 1; i < n; i++) {
 		if (ids[i] == ids[i - 1]) {
 			pr_warn("maglev: backend id %u given twice", ids[i]);
-			err = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 	}
 	qsort(sorted, n, sizeof(*sorted), mg_cmp_key);
@@ -290,12 +279,20 @@ int xlb_maglev_build(const struct xlb_maglev_backend *bes, size_t n, __u32 m,
 				bes[sorted[i - 1].idx].id, b->id,
 				mg_addr_str(b, buf, sizeof(buf)),
 				ntohs(b->port));
-			err = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 	}
+	return 0;
+}
 
-	/* Weighted backends in identity order. */
+/* The weighted backends in identity order, each at the head of its
+ * preference list and due for its first turn; returns how many. */
+static __u32 mg_lists(const struct xlb_maglev_backend *bes, __u32 n,
+		      const struct mg_sorted *sorted, __u32 m,
+		      struct mg_be *be, __u32 *heap)
+{
+	__u32 i, nw = 0;
+
 	for (i = 0; i < n; i++) {
 		const struct xlb_maglev_backend *b = &bes[sorted[i].idx];
 
@@ -308,23 +305,36 @@ int xlb_maglev_build(const struct xlb_maglev_backend *bes, size_t n, __u32 m,
 		heap[nw] = nw;
 		nw++;
 	}
-	if (!nw)
-		goto out;
-	/* With one weight for all, the due-time order is plain round robin
-	 * in identity order: skip the heap (it costs three quarters of the
-	 * time at M = 65537). */
+	return nw;
+}
+
+/* Orders the turns of nw > 0 backends; returns true when they take plain
+ * round-robin turns. With one weight for all, the due-time order is round
+ * robin in identity order: skip the heap (it costs three quarters of the
+ * time at M = 65537). */
+static bool mg_order_turns(const struct mg_be *be, __u32 *heap, __u32 nw)
+{
+	__u32 i;
+
 	for (i = 1; i < nw && be[i].weight == be[0].weight; i++)
 		;
-	rr = i == nw;
-	if (rr)
+	if (i == nw) {
 		heap[0] = 0;
-	else
-		for (i = nw / 2; i-- > 0;)
-			mg_sift_down(be, heap, nw, i);
+		return true;
+	}
+	for (i = nw / 2; i-- > 0;)
+		mg_sift_down(be, heap, nw, i);
+	return false;
+}
 
-	/* The hot loop: the backend whose turn is due claims the next free
-	 * slot of its list (0 marks a free slot: ids are never 0). Every
-	 * list visits all M slots since M is prime, so a turn always ends. */
+/* The hot loop: the backend whose turn is due claims the next free slot
+ * of its list (0 marks a free slot: ids are never 0). Every list visits
+ * all M slots since M is prime, so a turn always ends. table is zeroed. */
+static void mg_fill(struct mg_be *be, __u32 *heap, __u32 nw, bool rr,
+		    __u32 m, __u32 *table)
+{
+	__u32 filled, slot;
+
 	for (filled = 0;;) {
 		struct mg_be *b = &be[heap[0]];
 		__u32 skip = b->skip, back = m - skip;
@@ -342,7 +352,39 @@ int xlb_maglev_build(const struct xlb_maglev_backend *bes, size_t n, __u32 m,
 		else
 			mg_sift_down(be, heap, nw, 0);
 	}
+}
 
+int xlb_maglev_build(const struct xlb_maglev_backend *bes, size_t n, __u32 m,
+		     __u32 *table)
+{
+	struct mg_sorted *sorted = NULL;
+	struct mg_be *be = NULL;
+	__u32 *ids = NULL, *heap = NULL;
+	__u32 nw;
+	int err;
+
+	err = mg_check_args(bes, n, m, table);
+	if (err)
+		return err;
+	memset(table, 0, (size_t)m * sizeof(*table));
+	if (!n)
+		return 0;
+
+	sorted = calloc(n, sizeof(*sorted));
+	ids = calloc(n, sizeof(*ids));
+	be = calloc(n, sizeof(*be));
+	heap = calloc(n, sizeof(*heap));
+	if (!sorted || !ids || !be || !heap) {
+		pr_warn("maglev: %zu backends: out of memory", n);
+		err = -ENOMEM;
+		goto out;
+	}
+	err = mg_sort_backends(bes, n, sorted, ids);
+	if (err)
+		goto out;
+	nw = mg_lists(bes, n, sorted, m, be, heap);
+	if (nw)
+		mg_fill(be, heap, nw, mg_order_turns(be, heap, nw), m, table);
 out:
 	free(heap);
 	free(be);

@@ -13,22 +13,17 @@
 #include "log.h"
 #include "maps.h"
 
-const char *const xlb_map_names[XLB_N_MAPS] = {
-	XLB_MAP_SVC, XLB_MAP_SVC_INFO, XLB_MAP_BACKENDS, XLB_MAP_RINGS,
-	XLB_MAP_CT, XLB_MAP_SVC_STATS, XLB_MAP_BE_STATS, XLB_MAP_STATS,
-	XLB_MAP_PORTS, XLB_MAP_AFFINITY, XLB_MAP_SRC_RANGES, XLB_MAP_FRAGS,
-	XLB_MAP_HAIRPIN,
-};
+#define MAP_NAME_ENTRY(UC, lc) [XLB_MAPI_##UC] = XLB_MAP_NAME(lc),
+const char *const xlb_map_names[XLB_N_MAPS] = { XLB_MAPS(MAP_NAME_ENTRY) };
 
-static int *fd_slot(struct xlb_maps *m, int i)
-{
-	int *slots[] = { &m->svc, &m->svc_info, &m->backends, &m->rings,
-			 &m->ct, &m->svc_stats, &m->be_stats, &m->stats,
-			 &m->ports, &m->affinity, &m->src_ranges, &m->frags,
-			 &m->hairpin };
-
-	return slots[i];
-}
+/* The fd fields overlay fd[] exactly: ints, no padding between them. */
+_Static_assert(sizeof(((struct xlb_maps *)0)->fd) ==
+		       XLB_N_MAPS * sizeof(int), "xlb_maps fd array");
+#define FD_AT_INDEX(UC, lc)						\
+	_Static_assert(offsetof(struct xlb_maps, lc) ==			\
+			       offsetof(struct xlb_maps, fd[XLB_MAPI_##UC]),	\
+		       "xlb_maps." #lc " is not fd[XLB_MAPI_" #UC "]");
+XLB_MAPS(FD_AT_INDEX)
 
 int xlb_maps_open_pinned(struct xlb_maps *m, const char *dir)
 {
@@ -37,12 +32,12 @@ int xlb_maps_open_pinned(struct xlb_maps *m, const char *dir)
 
 	memset(m, 0, sizeof(*m));
 	for (i = 0; i < XLB_N_MAPS; i++)
-		*fd_slot(m, i) = -1;
+		m->fd[i] = -1;
 	m->own_fds = true;
 	for (i = 0; i < XLB_N_MAPS; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, xlb_map_names[i]);
-		*fd_slot(m, i) = bpf_obj_get(path);
-		if (*fd_slot(m, i) < 0) {
+		m->fd[i] = bpf_obj_get(path);
+		if (m->fd[i] < 0) {
 			rc = -errno;
 			pr_err("open pinned map %s: %s (is xlbd running, or was it run with another --bpffs?)",
 			       path, strerror(errno));
@@ -114,9 +109,9 @@ void xlb_maps_close(struct xlb_maps *m)
 	if (!m->own_fds)
 		return;
 	for (i = 0; i < XLB_N_MAPS; i++) {
-		if (*fd_slot(m, i) >= 0)
-			close(*fd_slot(m, i));
-		*fd_slot(m, i) = -1;
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+		m->fd[i] = -1;
 	}
 }
 

@@ -10,9 +10,17 @@
 
 #include <xlb/abi.h>
 
+#define XLB_MAPS_FD_FIELD(UC, lc) int lc;
+
 struct xlb_maps {
-	int svc, svc_info, backends, rings, ct, svc_stats, be_stats, stats;
-	int ports, affinity, src_ranges, frags, hairpin;
+	/* One fd per map of XLB_MAPS, by name (m->svc) or by index
+	 * (m->fd[XLB_MAPI_SVC]); -1 when not open. */
+	union {
+		struct {
+			XLB_MAPS(XLB_MAPS_FD_FIELD)
+		};
+		int fd[XLB_N_MAPS];
+	};
 	struct xlb_port_use *port_mem; /* mmap of xlb_ports */
 	__u32 *ring_mem;	/* mmap of xlb_rings */
 	__u32 ring_slots;	/* max_entries of xlb_rings */
@@ -37,6 +45,7 @@ int xlb_counter_reset(const struct xlb_maps *m, int fd, __u32 key);
 /* Reads entries 0 .. n-1 of an array map (value size vsz) into out. */
 int xlb_array_read(int fd, __u32 n, size_t vsz, void *out);
 
+/* xlb_map_names[XLB_MAPI_SVC] is "xlb_svc", ... */
 extern const char *const xlb_map_names[XLB_N_MAPS];
 
 #endif /* XLB_MAPS_H */

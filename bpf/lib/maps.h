@@ -6,7 +6,8 @@
 
 #include "common.h"
 
-/* Not preallocated: a replaced value is freed after an RCU grace period,
+/* Frontend (VIP, port, proto) -> service and its ring: abi.h struct xlb_svc.
+ * Not preallocated: a replaced value is freed after an RCU grace period,
  * so a program holding the old one never sees it rewritten. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -16,6 +17,8 @@ struct {
 	__type(value, struct xlb_svc);
 } xlb_svc SEC(".maps");
 
+/* svc_id -> name and settings, for the agent and xlbctl only: abi.h
+ * struct xlb_svc_info. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_DEF_MAX_SERVICES);
@@ -23,6 +26,7 @@ struct {
 	__type(value, struct xlb_svc_info);
 } xlb_svc_info SEC(".maps");
 
+/* Backend id -> address, port, state, weight: abi.h struct xlb_backend. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_DEF_MAX_BACKENDS);
@@ -30,6 +34,8 @@ struct {
 	__type(value, struct xlb_backend);
 } xlb_backends SEC(".maps");
 
+/* All Maglev rings, two slots per entry, mmap-ed by the agent: abi.h
+ * struct xlb_ring_pair and the ring swap above struct xlb_svc. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -38,6 +44,7 @@ struct {
 	__type(value, struct xlb_ring_pair);
 } xlb_rings SEC(".maps");
 
+/* Connection tracking, shared by all CPUs: abi.h struct xlb_ct_key/_val. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_DEF_CT_ENTRIES);
@@ -45,6 +52,7 @@ struct {
 	__type(value, struct xlb_ct_val);
 } xlb_ct SEC(".maps");
 
+/* Per-CPU packets and bytes by svc_id: abi.h struct xlb_counter. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XLB_DEF_MAX_SERVICES);
@@ -52,6 +60,7 @@ struct {
 	__type(value, struct xlb_counter);
 } xlb_svc_stats SEC(".maps");
 
+/* Per-CPU packets and bytes by backend id: abi.h struct xlb_counter. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XLB_DEF_MAX_BACKENDS);
@@ -59,6 +68,8 @@ struct {
 	__type(value, struct xlb_counter);
 } xlb_be_stats SEC(".maps");
 
+/* Per-CPU packets and bytes by XLB_STAT_* (outcomes and events): abi.h
+ * XLB_STATS. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XLB_STAT_MAX);
@@ -66,6 +77,8 @@ struct {
 	__type(value, struct xlb_counter);
 } xlb_stats SEC(".maps");
 
+/* Port number -> frontends and backends using it (the port filter), mmap-ed:
+ * abi.h struct xlb_port_use. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -74,6 +87,8 @@ struct {
 	__type(value, struct xlb_port_use);
 } xlb_ports SEC(".maps");
 
+/* (service, client) -> backend, for client-IP affinity: abi.h struct
+ * xlb_affinity_key/_val. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_DEF_AFFINITY);
@@ -81,6 +96,8 @@ struct {
 	__type(value, struct xlb_affinity_val);
 } xlb_affinity SEC(".maps");
 
+/* (service, client CIDR) for loadBalancerSourceRanges: abi.h struct
+ * xlb_src_range_key. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -89,6 +106,8 @@ struct {
 	__type(value, __u32);
 } xlb_src_ranges SEC(".maps");
 
+/* Datagram -> the rewrite its first fragment got: abi.h struct
+ * xlb_frag_key/_val. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_DEF_FRAGS);
@@ -96,6 +115,7 @@ struct {
 	__type(value, struct xlb_frag_val);
 } xlb_frags SEC(".maps");
 
+/* The hairpin source addresses, [0] IPv4, [1] IPv6: abi.h union xlb_addr. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);

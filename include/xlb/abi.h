@@ -12,9 +12,44 @@
 
 #include <linux/types.h>
 
-/* Map names. They are also the file names of the pins under the bpffs
- * directory (default XLB_DEFAULT_BPFFS), so `bpftool map dump pinned
- * /sys/fs/bpf/xlb/xlb_svc` works. */
+/*
+ * The maps, listed once: X(UC, lc) for each. Everything that must agree on
+ * the set and order of the maps is generated from this list: the index
+ * enum (XLB_MAPI_*), XLB_N_MAPS, the fd fields of userspace's struct
+ * xlb_maps (named lc), its table of names, and the loader's copy of the
+ * skeleton's fds. A map's name is "xlb_" #lc: it is the BPF variable in
+ * bpf/lib/maps.h, and the file name of its pin under the bpffs directory
+ * (default XLB_DEFAULT_BPFFS), so `bpftool map dump pinned
+ * /sys/fs/bpf/xlb/xlb_svc` works. The order is that of the index enum;
+ * append new maps at the end.
+ */
+#define XLB_MAPS(X)							\
+	X(SVC, svc)							\
+	X(SVC_INFO, svc_info)						\
+	X(BACKENDS, backends)						\
+	X(RINGS, rings)							\
+	X(CT, ct)							\
+	X(SVC_STATS, svc_stats)						\
+	X(BE_STATS, be_stats)						\
+	X(STATS, stats)							\
+	X(PORTS, ports)							\
+	X(AFFINITY, affinity)						\
+	X(SRC_RANGES, src_ranges)					\
+	X(FRAGS, frags)							\
+	X(HAIRPIN, hairpin)
+
+#define XLB_MAP_NAME(lc)	"xlb_" #lc
+
+/* Index of each map in the list: XLB_MAPI_SVC, ... */
+#define XLB_MAPI_ENTRY(UC, lc)	XLB_MAPI_##UC,
+enum xlb_map_index {
+	XLB_MAPS(XLB_MAPI_ENTRY)
+	XLB_N_MAPS
+};
+
+/* The names one at a time, for code that names one map. A #define cannot
+ * be generated, so these are spelled out; the assertions below the list
+ * hold each to its list entry. */
 #define XLB_MAP_SVC		"xlb_svc"
 #define XLB_MAP_SVC_INFO	"xlb_svc_info"
 #define XLB_MAP_BACKENDS	"xlb_backends"
@@ -28,7 +63,13 @@
 #define XLB_MAP_SRC_RANGES	"xlb_src_ranges"
 #define XLB_MAP_FRAGS		"xlb_frags"
 #define XLB_MAP_HAIRPIN		"xlb_hairpin"
-#define XLB_N_MAPS		13
+
+/* A name macro missing for a listed map fails to compile; a misspelt one
+ * fails here (gcc and clang fold strcmp of two literals). */
+#define XLB_MAP_NAME_CHECK(UC, lc)					\
+	_Static_assert(__builtin_strcmp(XLB_MAP_##UC, XLB_MAP_NAME(lc)) == 0, \
+		       "XLB_MAP_" #UC " is not " XLB_MAP_NAME(lc));
+XLB_MAPS(XLB_MAP_NAME_CHECK)
 
 #define XLB_DEFAULT_BPFFS	"/sys/fs/bpf/xlb"
 
@@ -323,41 +364,83 @@ struct xlb_counter {
 };
 _Static_assert(sizeof(struct xlb_counter) == 16, "xlb_counter size");
 
-/* Outcomes, one counter each. Names in XLB_STAT_NAMES, same order. */
+/*
+ * The xlb_stats counters, listed once: X(UC, name, kind). The list makes
+ * the index enum (XLB_STAT_*: an ABI, pinned maps and metrics depend on
+ * the values, so append only) and XLB_STAT_NAMES, in the same order.
+ *
+ * kind says how a counter is counted, read off the programs (the entries
+ * bpf/xdp_lb.bpf.c and bpf/tc_lb.bpf.c, and bpf/lib/lb.h):
+ * - OUTCOME: what became of the packet, counted once, at the exit. Every
+ *   packet the ingress programs see lands in exactly one outcome, so the
+ *   outcomes sum to the packets. (The tc egress program counts only its
+ *   icmp_reverse_nat packets.)
+ * - EVENT: a step on the way, counted in passing, in addition to the
+ *   packet's outcome: a new or re-balanced flow and how its backend was
+ *   picked (ct_new, ct_stale, affinity_hit, hairpin, inside dnat or
+ *   rnat), a reset or ICMP error sent for a no_backend packet (rejected),
+ *   and what the fib_redirect tail did after a dnat or rnat (fib_redirect,
+ *   fib_miss, fib_lookup).
+ */
+#define XLB_STATS(X)							\
+	/* not for a VIP nor a reply: passed untouched */		\
+	X(PASS, "passed", OUTCOME)					\
+	/* to a VIP: destination rewritten */				\
+	X(DNAT, "dnat", OUTCOME)					\
+	/* reply: source rewritten back to the VIP */			\
+	X(RNAT, "reverse_nat", OUTCOME)					\
+	/* new flow: backend picked from the ring */			\
+	X(CT_NEW, "ct_new", EVENT)					\
+	/* tracked backend gone: flow re-balanced */			\
+	X(CT_STALE, "ct_stale", EVENT)					\
+	/* VIP without a usable backend: dropped, or rejected */	\
+	X(NO_BACKEND, "no_backend", OUTCOME)				\
+	/* truncated or malformed: passed untouched */			\
+	X(PARSE_ERR, "parse_error", OUTCOME)				\
+	/* fragment, unknown L4, ...: passed */				\
+	X(UNSUPPORTED, "unsupported", OUTCOME)				\
+	/* fib lookup resolved: redirected */				\
+	X(FIB_FWD, "fib_redirect", EVENT)				\
+	/* fib lookup did not resolve: passed */			\
+	X(FIB_MISS, "fib_miss", EVENT)					\
+	/* rewrite failed (tc helpers): dropped */			\
+	X(NAT_ERR, "nat_error", OUTCOME)				\
+	/* client outside the source ranges: dropped */			\
+	X(SRC_DENIED, "source_denied", OUTCOME)				\
+	/* new flow sent to the client's backend */			\
+	X(AFFINITY_HIT, "affinity_hit", EVENT)				\
+	/* no usable backend: TCP RST / ICMP unreachable sent back	\
+	 * (the packet's outcome is no_backend) */			\
+	X(REJECTED, "rejected", EVENT)					\
+	/* later fragment of no recorded datagram: passed untouched */	\
+	X(FRAG_MISS, "fragment_miss", OUTCOME)				\
+	/* ICMP error about a balanced flow: quoted packet (and		\
+	 * source) restored to the VIP */				\
+	X(ICMP_RNAT, "icmp_reverse_nat", OUTCOME)			\
+	/* a backend balanced to itself: source NATed to the hairpin	\
+	 * address (either way) */					\
+	X(HAIRPIN, "hairpin", EVENT)					\
+	/* redirected after a bpf_fib_lookup; the other fib_redirect	\
+	 * packets used the flow's cached next hop */			\
+	X(FIB_LOOKUP, "fib_lookup", EVENT)
+
+#define XLB_STAT_ENUM(UC, name, kind)	XLB_STAT_##UC,
 enum {
-	XLB_STAT_PASS = 0,	/* not for a VIP nor a reply: passed untouched */
-	XLB_STAT_DNAT,		/* to a VIP: destination rewritten */
-	XLB_STAT_RNAT,		/* reply: source rewritten back to the VIP */
-	XLB_STAT_CT_NEW,	/* new flow: backend picked from the ring */
-	XLB_STAT_CT_STALE,	/* tracked backend gone: flow re-balanced */
-	XLB_STAT_NO_BACKEND,	/* VIP without a usable backend: dropped */
-	XLB_STAT_PARSE_ERR,	/* truncated or malformed: passed untouched */
-	XLB_STAT_UNSUPPORTED,	/* fragment, unknown L4, ...: passed */
-	XLB_STAT_FIB_FWD,	/* fib lookup resolved: redirected */
-	XLB_STAT_FIB_MISS,	/* fib lookup did not resolve: passed */
-	XLB_STAT_NAT_ERR,	/* rewrite failed (tc helpers): dropped */
-	XLB_STAT_SRC_DENIED,	/* client outside the source ranges: dropped */
-	XLB_STAT_AFFINITY_HIT,	/* new flow sent to the client's backend */
-	XLB_STAT_REJECTED,	/* no usable backend: TCP RST / ICMP unreachable
-				 * sent back (counted in no_backend too) */
-	XLB_STAT_FRAG_MISS,	/* later fragment of no recorded datagram:
-				 * passed untouched */
-	XLB_STAT_ICMP_RNAT,	/* ICMP error about a balanced flow: quoted
-				 * packet (and source) restored to the VIP */
-	XLB_STAT_HAIRPIN,	/* a backend balanced to itself: source NATed
-				 * to the hairpin address (either way) */
-	XLB_STAT_FIB_LOOKUP,	/* redirected after a bpf_fib_lookup; the
-				 * other fib_redirect packets used the flow's
-				 * cached next hop */
+	XLB_STATS(XLB_STAT_ENUM)
 	XLB_STAT_MAX,
 };
 
-#define XLB_STAT_NAMES                                                     \
-	{ "passed", "dnat", "reverse_nat", "ct_new", "ct_stale",           \
-	  "no_backend", "parse_error", "unsupported", "fib_redirect",      \
-	  "fib_miss", "nat_error", "source_denied", "affinity_hit",        \
-	  "rejected", "fragment_miss", "icmp_reverse_nat", "hairpin",      \
-	  "fib_lookup" }
+#define XLB_STAT_NAME(UC, name, kind)	name,
+#define XLB_STAT_NAMES { XLB_STATS(XLB_STAT_NAME) }
+
+/* Bit i of XLB_STAT_OUTCOMES is set when counter i is an OUTCOME. */
+#define XLB_STAT_KIND_OUTCOME		1u
+#define XLB_STAT_KIND_EVENT		0u
+#define XLB_STAT_KIND_BIT(UC, name, kind)				\
+	| (XLB_STAT_KIND_##kind << XLB_STAT_##UC)
+#define XLB_STAT_OUTCOMES		(0u XLB_STATS(XLB_STAT_KIND_BIT))
+#define XLB_STAT_IS_OUTCOME(i)		((XLB_STAT_OUTCOMES >> (i)) & 1u)
+_Static_assert(XLB_STAT_MAX <= 32, "XLB_STAT_OUTCOMES has a bit per counter");
 
 /*
  * xlb_ports: ARRAY of 65536 (one per port number, host order), mmap-able.
