@@ -8,42 +8,56 @@
 #include <linux/bpf.h>
 
 #include "bpftest.h"
+#include "log.h"
 
+struct xlb_dp bt_dp = { .lock_fd = -1 };
 struct xlb_xdp_lb *bt_xdp;
 struct xlb_tc_lb *bt_tc;
 
-int bt_load(void)
+int bt_dp_load(struct xlb_dp *dp, const struct xlb_dp *share,
+	       bool port_filter)
 {
-	struct bpf_map *m;
+	struct xlb_loader_opts o = {
+		.map_size = {
+			[XLB_MAPI_SVC] = T_FRONTENDS,
+			[XLB_MAPI_SVC_INFO] = T_SERVICES,
+			[XLB_MAPI_SVC_STATS] = T_SERVICES,
+			[XLB_MAPI_BACKENDS] = T_BACKENDS,
+			[XLB_MAPI_BE_STATS] = T_BACKENDS,
+			[XLB_MAPI_RINGS] = T_RING_SLOTS / XLB_RING_SLOTS_PER_ENTRY,
+			[XLB_MAPI_CT] = T_CT,
+			[XLB_MAPI_AFFINITY] = T_AFFINITY,
+			[XLB_MAPI_SRC_RANGES] = T_SRC_RANGES,
+		},
+		.no_port_filter = !port_filter,
+		.share = share,
+	};
 	int rc;
 
-	bt_xdp = xlb_xdp_lb__open();
-	bt_tc = xlb_tc_lb__open();
-	if (!bt_xdp || !bt_tc)
-		return -errno;
-	bpf_map__set_max_entries(bt_xdp->maps.xlb_rings, 1024);
-	bpf_map__set_max_entries(bt_xdp->maps.xlb_ct, 1024);
-	bpf_map__set_max_entries(bt_xdp->maps.xlb_backends, 64);
-	bpf_map__set_max_entries(bt_xdp->maps.xlb_be_stats, 64);
-	bpf_map__set_max_entries(bt_xdp->maps.xlb_svc_info, 64);
-	bpf_map__set_max_entries(bt_xdp->maps.xlb_svc_stats, 64);
-	rc = xlb_xdp_lb__load(bt_xdp);
+	rc = xlb_dp_load(dp, &o);
 	if (rc)
 		return rc;
-	bpf_object__for_each_map(m, bt_tc->obj) {
-		struct bpf_map *x = bpf_object__find_map_by_name(
-			bt_xdp->obj, bpf_map__name(m));
-
-		if (x && !strstr(bpf_map__name(m), ".rodata"))
-			bpf_map__reuse_fd(m, bpf_map__fd(x));
+	/* The tests write a port's entry at its index. */
+	if (bpf_map__max_entries(dp->xdp->maps.xlb_ports) != T_PORTS) {
+		pr_err("xlb_ports: %u entries, not one per port",
+		       bpf_map__max_entries(dp->xdp->maps.xlb_ports));
+		return -EINVAL;
 	}
-	return xlb_tc_lb__load(bt_tc);
+	return 0;
+}
+
+int bt_load(void)
+{
+	int rc = bt_dp_load(&bt_dp, NULL, true);
+
+	bt_xdp = bt_dp.xdp;
+	bt_tc = bt_dp.tc;
+	return rc;
 }
 
 void bt_unload(void)
 {
-	xlb_tc_lb__destroy(bt_tc);
-	xlb_xdp_lb__destroy(bt_xdp);
+	xlb_dp_close(&bt_dp);
 	bt_tc = NULL;
 	bt_xdp = NULL;
 }
@@ -109,4 +123,7 @@ void bt_add_service(int family, const struct pkt_addr *vip, uint16_t port,
 					    &i, &pair, 0);
 	}
 	bpf_map_update_elem(bpf_map__fd(bt_xdp->maps.xlb_svc), &k, &v, 0);
+	bt_dp.maps.port_mem[port].frontends++;
+	if (be)
+		bt_dp.maps.port_mem[bport].backends++;
 }

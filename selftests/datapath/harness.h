@@ -48,6 +48,7 @@
 #include <xlb/abi.h>
 #include <xlb/hash.h>
 
+#include "bpftest.h"
 #include "log.h"
 #include "pkt.h"
 #include "testlib.h"
@@ -55,16 +56,6 @@
 #include "tc_lb.skel.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Map sizes for the tests; the defaults are production-sized. */
-#define T_FRONTENDS	64
-#define T_SERVICES	64
-#define T_BACKENDS	4096
-#define T_RING_SLOTS	8192
-#define T_CT		65536
-#define T_AFFINITY	1024
-#define T_SRC_RANGES	64
-#define T_PORTS		65536	/* xlb_ports: one entry per port */
 
 /* Service and backend ids the counters are checked for: 1 .. T_IDS - 1. */
 #define T_IDS		64
@@ -148,6 +139,9 @@ struct h_world {
 	size_t nranges;
 	/* xlb_hairpin: the node's hairpin source per family, or NULL. */
 	const struct pkt_addr *hairpin4, *hairpin6;
+	/* xlb_ports counts the ports of the frontends and backends, as
+	 * xlbd does for the port filter; else no port is marked used. */
+	bool ports;
 	int (*setup)(void);	/* more map contents, or NULL */
 };
 
@@ -160,6 +154,8 @@ struct h_prog {
 };
 
 struct h_env {
+	struct xlb_dp dp;		/* xlb_cfg.port_filter = 0 */
+	struct xlb_dp dp_pf;		/* as xlbd: port_filter = 1 */
 	struct xlb_xdp_lb *xdp;
 	struct xlb_tc_lb *tc;
 	struct xlb_xdp_lb *xdp_pf;	/* xlb_cfg.port_filter = 1 */
@@ -167,7 +163,7 @@ struct h_env {
 	int svc_fd, be_fd, rings_fd, ct_fd;
 	int svc_stats_fd, be_stats_fd, stats_fd;
 	int aff_fd, ranges_fd, ports_fd, hairpin_fd, frags_fd;
-	struct xlb_port_use *ports;	/* xlb_ports, mapped */
+	struct xlb_port_use *ports;	/* xlb_ports, mapped by the loader */
 	int ncpu;
 	__u32 ring_per_entry;	/* ring slots per xlb_rings entry */
 	struct h_prog progs[2];		/* XDP, tc */
@@ -187,8 +183,7 @@ struct fixture {
 	int (*setup)(void);	/* map changes before the packet, or NULL */
 	struct pkt_spec in;	/* input packet */
 	tweak_fn tweak;		/* adjusts the input at run time, or NULL */
-	int verdict;		/* V_*; the output is compared for V_PASS, and
-				 * for V_TX with .expect */
+	int verdict;		/* V_*; the output is compared for V_PASS */
 	int rw;			/* RW_*: how the expected output is built */
 	__u32 svc;		/* RW_DNAT: service counted; RW_RNAT: its VIP */
 	__u32 be;		/* RW_DNAT: backend chosen and counted */
@@ -204,10 +199,12 @@ struct fixture {
 				 * destination (that address) becomes .be */
 	struct pkt_frag frag;	/* .len: input and expected output are this
 				 * fragment of their datagram */
-	/* The expected output when it is not the input rewritten (a reply
-	 * sent back, V_TX): the spec of the reply to in. */
-	void (*expect)(const struct fixture *f, const struct pkt_spec *in,
-		       struct pkt_spec *want);
+	/* More checks of the output, for a reply the program builds (V_TX),
+	 * which is not the input rewritten: in is the input's spec, inb its
+	 * bytes. */
+	void (*check)(const struct fixture *f, const struct pkt_spec *in,
+		      const __u8 *inb, size_t in_len, const __u8 *out,
+		      size_t out_len);
 };
 
 /* What xlb_ct holds for the input packet's flow after it ran. */
@@ -238,6 +235,9 @@ struct h_table {
 };
 
 #define H_TABLE(nm, r) { .name = nm, .rows = r, .n = ARRAY_SIZE(r) }
+/* A table through the programs as xlbd loads them (port filter on). */
+#define H_TABLE_XLBD(nm, r)                                                \
+	{ .name = nm, .rows = r, .n = ARRAY_SIZE(r), .port_filter = true }
 
 static const char *const verdict_names[] = { "pass", "drop", "tx", "other" };
 
@@ -607,6 +607,20 @@ static inline int set_hairpin(int family, const struct pkt_addr *addr)
 	return 0;
 }
 
+/* xlb_ports as xlbd keeps it for the world: every frontend's port (the
+ * cluster IPs' too) and every backend's. */
+static inline void count_ports(const struct h_world *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nsvcs; i++)
+		h_env.ports[w->svcs[i].port].frontends++;
+	for (i = 0; i < w->nfes; i++)
+		h_env.ports[w->fes[i].port].frontends++;
+	for (i = 0; i < w->nbes; i++)
+		h_env.ports[w->bes[i].port].backends++;
+}
+
 /* The world's baseline, which every table starts from: backends in
  * their states, rings, frontends, source ranges, hairpin addresses, the
  * world's setup; conntrack, fragments and affinity empty, no port in
@@ -644,6 +658,8 @@ static inline int h_maps_reset(void)
 	/* No port in use: the programs without port_filter must ignore
 	 * xlb_ports, or the tables could not balance anything. */
 	memset(h_env.ports, 0, T_PORTS * sizeof(*h_env.ports));
+	if (w->ports)
+		count_ports(w);
 	return 0;
 }
 
@@ -697,7 +713,7 @@ static inline int take_snap(struct snap *s)
 /* Sum over CPUs of outcome counter key's packets; -1 if unreadable. */
 static inline long long h_counter(__u32 key)
 {
-	__u64 pk, by;
+	__u64 pk = 0, by = 0;
 
 	return read_counter(h_env.stats_fd, key, &pk, &by) ? -1 : (long long)pk;
 }
@@ -1004,10 +1020,7 @@ static inline void run_fixture(const struct h_prog *pg, const struct fixture *f)
 	if (f->tweak)
 		f->tweak(f, &spec);
 	exp = spec;
-	if (f->expect)
-		f->expect(f, &spec, &exp);
-	else
-		apply_rewrite(f, &exp);
+	apply_rewrite(f, &exp);
 	in_len = build(f, &spec, in, sizeof(in));
 	want_len = build(f, &exp, want, sizeof(want));
 	if (!in_len || !want_len) {
@@ -1030,7 +1043,7 @@ static inline void run_fixture(const struct h_prog *pg, const struct fixture *f)
 			  verdict_names[verdict], verdict_names[f->verdict]);
 	else
 		TEST_PASS("%s: verdict %s", f->desc, verdict_names[verdict]);
-	if (f->verdict == V_PASS || (f->verdict == V_TX && f->expect)) {
+	if (f->verdict == V_PASS) {
 		if (out_len != want_len)
 			TEST_FAIL("%s: output length: got %u, want %zu",
 				  f->desc, out_len, want_len);
@@ -1042,6 +1055,8 @@ static inline void run_fixture(const struct h_prog *pg, const struct fixture *f)
 		TEST_FAIL("%s: counters unreadable", f->desc);
 		return;
 	}
+	if (f->check)
+		f->check(f, &spec, in, in_len, out, out_len);
 	check_counters(f, &before, &after, in_len);
 	check_ct(f, &spec);
 	check_affinity(f, &spec, t0, t1);
@@ -1080,66 +1095,6 @@ static inline void h_run_tables(const struct h_table *const *t, size_t n)
 
 /* ---- Setup of the two programs over one set of maps ---- */
 
-static inline int shrink_maps(struct xlb_xdp_lb *s)
-{
-	__u32 vsize = bpf_map__value_size(s->maps.xlb_rings);
-	int err = 0;
-
-	if (vsize != 4 && vsize != 8) {
-		pr_err("xlb_rings: value size %u: not 1 or 2 ring slots",
-		       vsize);
-		return -EINVAL;
-	}
-	h_env.ring_per_entry = vsize / 4;
-
-	err = err ?: bpf_map__set_max_entries(s->maps.xlb_svc, T_FRONTENDS);
-	err = err ?: bpf_map__set_max_entries(s->maps.xlb_svc_info, T_SERVICES);
-	err = err ?: bpf_map__set_max_entries(s->maps.xlb_backends, T_BACKENDS);
-	err =
-	    err
-		?: bpf_map__set_max_entries(
-		       s->maps.xlb_rings, T_RING_SLOTS / h_env.ring_per_entry);
-	err = err ?: bpf_map__set_max_entries(s->maps.xlb_ct, T_CT);
-	err = err ?: bpf_map__set_max_entries(s->maps.xlb_svc_stats,
-					      T_SERVICES);
-	err = err ?: bpf_map__set_max_entries(s->maps.xlb_be_stats, T_BACKENDS);
-	err = err ?: bpf_map__set_max_entries(s->maps.xlb_affinity, T_AFFINITY);
-	err = err ?: bpf_map__set_max_entries(s->maps.xlb_src_ranges,
-					      T_SRC_RANGES);
-	if (!err && bpf_map__max_entries(s->maps.xlb_ports) != T_PORTS) {
-		pr_err("xlb_ports: %u entries, not one per port",
-		       bpf_map__max_entries(s->maps.xlb_ports));
-		err = -EINVAL;
-	}
-	return err;
-}
-
-/* Makes every map of object dst use the map of the first XDP object. */
-static inline int share_maps(struct bpf_object *dst)
-{
-	struct bpf_map *m, *src;
-	int err;
-
-	bpf_object__for_each_map(m, dst) {
-		if (bpf_map__is_internal(m))
-			continue;	/* .rodata: each object keeps its own */
-		src = bpf_object__find_map_by_name(h_env.xdp->obj,
-						   bpf_map__name(m));
-		if (!src) {
-			pr_err("map %s: not in the XDP object",
-			       bpf_map__name(m));
-			return -ENOENT;
-		}
-		err = bpf_map__reuse_fd(m, bpf_map__fd(src));
-		if (err) {
-			pr_err("map %s: reuse fd: %s", bpf_map__name(m),
-			       strerror(-err));
-			return err;
-		}
-	}
-	return 0;
-}
-
 /* The id of the map behind fd, 0 if unknown. */
 static inline __u32 h_map_id(int fd)
 {
@@ -1151,91 +1106,57 @@ static inline __u32 h_map_id(int fd)
 	return info.id;
 }
 
-/* Loads both pairs of programs over one set of maps; 0 or -errno (with
- * a message). h_close() undoes it, also after a failed h_load(). */
+/*
+ * Loads both pairs of programs over one set of maps through bpftest.c
+ * (xlb_dp_load, as xlbd): the pair with the port filter, as xlbd loads
+ * it, and a pair without, sharing its maps. Most tables of test_datapath
+ * run without: they pin what the programs do whatever xlb_ports says
+ * (their baseline marks no port used, which the filter-less programs must
+ * ignore); a table with .port_filter runs through the programs as xlbd
+ * loads them. 0 or -errno (with a message); h_close() undoes it, also
+ * after a failed h_load().
+ */
 static inline int h_load(void)
 {
+	__u32 vsize;
 	int err;
 
+	h_env.dp_pf.lock_fd = h_env.dp.lock_fd = -1;
 	h_env.ncpu = libbpf_num_possible_cpus();
 	if (h_env.ncpu <= 0) {
 		pr_err("possible cpus: %s", strerror(-h_env.ncpu));
 		return h_env.ncpu ? h_env.ncpu : -EINVAL;
 	}
-	h_env.xdp = xlb_xdp_lb__open();
-	if (!h_env.xdp) {
-		err = -errno;
-		pr_err("xdp_lb: open: %s", strerror(errno));
-		return err;
-	}
-	err = shrink_maps(h_env.xdp);
-	if (err) {
-		pr_err("xdp_lb: set map sizes: %s", strerror(-err));
-		return err;
-	}
-	err = xlb_xdp_lb__load(h_env.xdp);
-	if (err) {
-		pr_err("xdp_lb: load: %s", strerror(-err));
-		return err;
-	}
-	h_env.tc = xlb_tc_lb__open();
-	if (!h_env.tc) {
-		err = -errno;
-		pr_err("tc_lb: open: %s", strerror(errno));
-		return err;
-	}
-	err = share_maps(h_env.tc->obj);
+	err = bt_dp_load(&h_env.dp_pf, NULL, true);
 	if (err)
 		return err;
-	err = xlb_tc_lb__load(h_env.tc);
-	if (err) {
-		pr_err("tc_lb: load: %s", strerror(-err));
-		return err;
-	}
-
-	/* The same programs with the port filter, over the same maps. */
-	h_env.xdp_pf = xlb_xdp_lb__open();
-	if (!h_env.xdp_pf) {
-		err = -errno;
-		pr_err("xdp_lb (port_filter): open: %s", strerror(errno));
-		return err;
-	}
-	h_env.xdp_pf->rodata->xlb_cfg.port_filter = 1;
-	err = share_maps(h_env.xdp_pf->obj);
+	err = bt_dp_load(&h_env.dp, &h_env.dp_pf, false);
 	if (err)
 		return err;
-	err = xlb_xdp_lb__load(h_env.xdp_pf);
-	if (err) {
-		pr_err("xdp_lb (port_filter): load: %s", strerror(-err));
-		return err;
+	h_env.xdp = h_env.dp.xdp;
+	h_env.tc = h_env.dp.tc;
+	h_env.xdp_pf = h_env.dp_pf.xdp;
+	h_env.tc_pf = h_env.dp_pf.tc;
+	vsize = bpf_map__value_size(h_env.xdp->maps.xlb_rings);
+	if (vsize != 4 && vsize != 8) {
+		pr_err("xlb_rings: value size %u: not 1 or 2 ring slots",
+		       vsize);
+		return -EINVAL;
 	}
-	h_env.tc_pf = xlb_tc_lb__open();
-	if (!h_env.tc_pf) {
-		err = -errno;
-		pr_err("tc_lb (port_filter): open: %s", strerror(errno));
-		return err;
-	}
-	h_env.tc_pf->rodata->xlb_cfg.port_filter = 1;
-	err = share_maps(h_env.tc_pf->obj);
-	if (err)
-		return err;
-	err = xlb_tc_lb__load(h_env.tc_pf);
-	if (err) {
-		pr_err("tc_lb (port_filter): load: %s", strerror(-err));
-		return err;
-	}
-	h_env.svc_fd = bpf_map__fd(h_env.xdp->maps.xlb_svc);
-	h_env.be_fd = bpf_map__fd(h_env.xdp->maps.xlb_backends);
-	h_env.rings_fd = bpf_map__fd(h_env.xdp->maps.xlb_rings);
-	h_env.ct_fd = bpf_map__fd(h_env.xdp->maps.xlb_ct);
-	h_env.svc_stats_fd = bpf_map__fd(h_env.xdp->maps.xlb_svc_stats);
-	h_env.be_stats_fd = bpf_map__fd(h_env.xdp->maps.xlb_be_stats);
-	h_env.stats_fd = bpf_map__fd(h_env.xdp->maps.xlb_stats);
-	h_env.aff_fd = bpf_map__fd(h_env.xdp->maps.xlb_affinity);
-	h_env.ranges_fd = bpf_map__fd(h_env.xdp->maps.xlb_src_ranges);
-	h_env.ports_fd = bpf_map__fd(h_env.xdp->maps.xlb_ports);
-	h_env.hairpin_fd = bpf_map__fd(h_env.xdp->maps.xlb_hairpin);
-	h_env.frags_fd = bpf_map__fd(h_env.xdp->maps.xlb_frags);
+	h_env.ring_per_entry = vsize / 4;
+	h_env.svc_fd = h_env.dp.maps.svc;
+	h_env.be_fd = h_env.dp.maps.backends;
+	h_env.rings_fd = h_env.dp.maps.rings;
+	h_env.ct_fd = h_env.dp.maps.ct;
+	h_env.svc_stats_fd = h_env.dp.maps.svc_stats;
+	h_env.be_stats_fd = h_env.dp.maps.be_stats;
+	h_env.stats_fd = h_env.dp.maps.stats;
+	h_env.aff_fd = h_env.dp.maps.affinity;
+	h_env.ranges_fd = h_env.dp.maps.src_ranges;
+	h_env.ports_fd = h_env.dp.maps.ports;
+	h_env.hairpin_fd = h_env.dp.maps.hairpin;
+	h_env.frags_fd = h_env.dp.maps.frags;
+	h_env.ports = h_env.dp.maps.port_mem;
 	h_env.progs[0] = (struct h_prog){
 		"xdp", bpf_program__fd(h_env.xdp->progs.xlb_xdp), 0 };
 	h_env.progs[1] = (struct h_prog){
@@ -1244,26 +1165,13 @@ static inline int h_load(void)
 		"xdp", bpf_program__fd(h_env.xdp_pf->progs.xlb_xdp), 0 };
 	h_env.pf_progs[1] = (struct h_prog){
 		"tc", bpf_program__fd(h_env.tc_pf->progs.xlb_tc), 1 };
-	h_env.ports = mmap(NULL, T_PORTS * sizeof(*h_env.ports),
-			 PROT_READ | PROT_WRITE, MAP_SHARED, h_env.ports_fd, 0);
-	if (h_env.ports == MAP_FAILED) {
-		err = -errno;
-		h_env.ports = NULL;
-		pr_err("xlb_ports: mmap of %zu bytes: %s",
-		       T_PORTS * sizeof(*h_env.ports), strerror(errno));
-		return err;
-	}
 	return 0;
 }
 
 static inline void h_close(void)
 {
-	if (h_env.ports)
-		munmap(h_env.ports, T_PORTS * sizeof(*h_env.ports));
-	xlb_tc_lb__destroy(h_env.tc_pf);
-	xlb_xdp_lb__destroy(h_env.xdp_pf);
-	xlb_tc_lb__destroy(h_env.tc);
-	xlb_xdp_lb__destroy(h_env.xdp);
+	xlb_dp_close(&h_env.dp);
+	xlb_dp_close(&h_env.dp_pf);
 }
 
 /* ---- The vocabulary of the tables ---- */
