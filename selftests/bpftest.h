@@ -46,14 +46,5 @@ void bt_unload(void);
  * output length or -1, and the verdict in *ret. */
 int bt_run(int which, const uint8_t *in, size_t len, uint8_t *out,
 	   __u32 *ret);
-/* Sum over CPUs of outcome counter key. */
-__u64 bt_counter(__u32 key);
-void bt_flush_ct(void);
-/* Service sid on vip:port/proto with one backend bid at be:bport whose
- * ring (251 slots at ring_off) holds only it; its ports are counted in
- * xlb_ports, as xlbd counts them for the port filter. */
-void bt_add_service(int family, const struct pkt_addr *vip, uint16_t port,
-		    uint8_t proto, const struct pkt_addr *be, uint16_t bport,
-		    __u32 sid, __u32 bid, __u32 ring_off);
 
 #endif /* XLB_SELFTEST_BPFTEST_H */
