@@ -93,12 +93,7 @@ static const struct h_table *const tables[] = { &v4, &v6 };
 
 int main(void)
 {
-	xlb_log_set_prefix("test_frag");
-	xlb_log_libbpf();
-	if (ASSERT_OK(h_load(), "load XDP and tc programs")) {
-		h_world_set(&world);
-		h_run_tables(tables, ARRAY_SIZE(tables));
-	}
+	h_start("test_frag", &world, tables, ARRAY_SIZE(tables));
 	h_close();
 	return test_done();
 }

@@ -109,14 +109,9 @@ static const struct h_table *const tables[] = { &v4, &v6 };
 
 int main(void)
 {
-	xlb_log_set_prefix("test_hairpin");
-	xlb_log_libbpf();
-	if (ASSERT_OK(h_load(), "load XDP and tc programs")) {
-		h_world_set(&world);
-		h_run_tables(tables, ARRAY_SIZE(tables));
+	if (h_start("test_hairpin", &world, tables, ARRAY_SIZE(tables)))
 		ASSERT_EQ(h_counter(XLB_STAT_HAIRPIN), 4 * 3,
 			  "hairpin counter: three hairpinned packets per run");
-	}
 	h_close();
 	return test_done();
 }

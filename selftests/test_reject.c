@@ -230,15 +230,10 @@ static const struct h_table *const tables[] = { &v4, &v6 };
 
 int main(void)
 {
-	xlb_log_set_prefix("test_reject");
-	xlb_log_libbpf();
-	if (ASSERT_OK(h_load(), "load XDP and tc programs")) {
-		h_world_set(&world);
-		h_run_tables(tables, ARRAY_SIZE(tables));
-		/* Four answers in the v4 table, three in the v6 one. */
+	/* Four answers in the v4 table, three in the v6 one. */
+	if (h_start("test_reject", &world, tables, ARRAY_SIZE(tables)))
 		ASSERT_EQ(h_counter(XLB_STAT_REJECTED), 2 * 7,
 			  "rejected counter: one per answer sent");
-	}
 	h_close();
 	return test_done();
 }

@@ -248,34 +248,28 @@ static inline void h_world_set(const struct h_world *w)
 	h_world = w;
 }
 
+/* The entry with id want in the world's list l of n, or NULL. */
+#define WORLD_FIND(l, n, want)                                             \
+	({                                                                 \
+		size_t __i = 0;                                            \
+		while (__i < (n) && (l)[__i].id != (want))                 \
+			__i++;                                             \
+		__i < (n) ? &(l)[__i] : NULL;                              \
+	})
+
 static inline const struct t_svc *svc_of(__u32 id)
 {
-	size_t i;
-
-	for (i = 0; i < h_world->nsvcs; i++)
-		if (h_world->svcs[i].id == id)
-			return &h_world->svcs[i];
-	return NULL;
+	return WORLD_FIND(h_world->svcs, h_world->nsvcs, id);
 }
 
 static inline const struct t_be *be_of(__u32 id)
 {
-	size_t i;
-
-	for (i = 0; i < h_world->nbes; i++)
-		if (h_world->bes[i].id == id)
-			return &h_world->bes[i];
-	return NULL;
+	return WORLD_FIND(h_world->bes, h_world->nbes, id);
 }
 
 static inline const struct t_fe *fe_of(__u32 id)
 {
-	size_t i;
-
-	for (i = 0; i < h_world->nfes; i++)
-		if (h_world->fes[i].id == id)
-			return &h_world->fes[i];
-	return NULL;
+	return WORLD_FIND(h_world->fes, h_world->nfes, id);
 }
 
 static inline __u8 xlb_family(int family)
@@ -783,56 +777,50 @@ static inline void apply_rewrite(const struct fixture *f, struct pkt_spec *s)
 	}
 }
 
+/* Appends to why (cap bytes, *w used) how counter what changed, by
+ * got_pk packets of got_by bytes, if not by want_pk packets of len. */
+static inline void counter_diff(char *why, size_t cap, size_t *w,
+				const char *what, __u64 got_pk, __u64 got_by,
+				__u64 want_pk, size_t len)
+{
+	if (got_pk == want_pk && got_by == want_pk * len)
+		return;
+	if (*w < cap)
+		*w += snprintf(why + *w, cap - *w,
+			       " %s %llu pkts/%llu bytes (want %llu/%llu)", what,
+			       (unsigned long long)got_pk,
+			       (unsigned long long)got_by,
+			       (unsigned long long)want_pk,
+			       (unsigned long long)(want_pk * len));
+}
+
+/* The outcome counters, and those of every service and backend, changed
+ * by what the fixture expects between snapshots a and b. */
 static inline void check_counters(const struct fixture *f,
 				  const struct snap *a, const struct snap *b,
 				  size_t len)
 {
 	static const char *const names[] = XLB_STAT_NAMES;
-	char why[512];
+	char why[512], what[32];
 	size_t w = 0;
-	__u64 want_pk, got_pk, got_by;
 	__u32 i;
 
-#define WHY(...)                                                           \
-	do {                                                               \
-		if (w < sizeof(why))                                       \
-			w += snprintf(why + w, sizeof(why) - w, __VA_ARGS__); \
-	} while (0)
-
-	for (i = 0; i < XLB_STAT_MAX; i++) {
-		want_pk = f->stats[i];
-		got_pk = b->pk[i] - a->pk[i];
-		got_by = b->by[i] - a->by[i];
-		if (got_pk != want_pk || got_by != want_pk * len)
-			WHY(" %s %llu pkts/%llu bytes (want %llu/%llu)",
-			    names[i], (unsigned long long)got_pk,
-			    (unsigned long long)got_by,
-			    (unsigned long long)want_pk,
-			    (unsigned long long)(want_pk * len));
-	}
+	for (i = 0; i < XLB_STAT_MAX; i++)
+		counter_diff(why, sizeof(why), &w, names[i],
+			     b->pk[i] - a->pk[i], b->by[i] - a->by[i],
+			     f->stats[i], len);
 	for (i = 1; i < T_IDS; i++) {
-		want_pk = f->rw == RW_DNAT && f->svc == i;
-		got_pk = b->svc_pk[i] - a->svc_pk[i];
-		got_by = b->svc_by[i] - a->svc_by[i];
-		if (got_pk != want_pk || got_by != want_pk * len)
-			WHY(" service %u %llu pkts/%llu bytes (want %llu/%llu)",
-			    i, (unsigned long long)got_pk,
-			    (unsigned long long)got_by,
-			    (unsigned long long)want_pk,
-			    (unsigned long long)(want_pk * len));
+		snprintf(what, sizeof(what), "service %u", i);
+		counter_diff(why, sizeof(why), &w, what,
+			     b->svc_pk[i] - a->svc_pk[i],
+			     b->svc_by[i] - a->svc_by[i],
+			     f->rw == RW_DNAT && f->svc == i, len);
+		snprintf(what, sizeof(what), "backend %u", i);
+		counter_diff(why, sizeof(why), &w, what,
+			     b->be_pk[i] - a->be_pk[i],
+			     b->be_by[i] - a->be_by[i],
+			     f->rw == RW_DNAT && f->be == i, len);
 	}
-	for (i = 1; i < T_IDS; i++) {
-		want_pk = f->rw == RW_DNAT && f->be == i;
-		got_pk = b->be_pk[i] - a->be_pk[i];
-		got_by = b->be_by[i] - a->be_by[i];
-		if (got_pk != want_pk || got_by != want_pk * len)
-			WHY(" backend %u %llu pkts/%llu bytes (want %llu/%llu)",
-			    i, (unsigned long long)got_pk,
-			    (unsigned long long)got_by,
-			    (unsigned long long)want_pk,
-			    (unsigned long long)(want_pk * len));
-	}
-#undef WHY
 	if (!w)
 		TEST_PASS("%s: counters", f->desc);
 	else
@@ -1172,6 +1160,21 @@ static inline void h_close(void)
 {
 	xlb_dp_close(&h_env.dp);
 	xlb_dp_close(&h_env.dp_pf);
+}
+
+/* A test program of one world: loads the programs and runs every table;
+ * false if they did not load. The caller checks what the tables left,
+ * then calls h_close(). */
+static inline bool h_start(const char *prog, const struct h_world *w,
+			   const struct h_table *const *t, size_t n)
+{
+	xlb_log_set_prefix(prog);
+	xlb_log_libbpf();
+	if (!ASSERT_OK(h_load(), "load XDP and tc programs"))
+		return false;
+	h_world_set(w);
+	h_run_tables(t, n);
+	return true;
 }
 
 /* ---- The vocabulary of the tables ---- */
