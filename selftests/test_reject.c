@@ -230,9 +230,11 @@ static const struct h_table *const tables[] = { &v4, &v6 };
 
 int main(void)
 {
-	/* Four answers in the v4 table, three in the v6 one. */
+	/* Four answers in the v4 table, three in the v6 one: 2 * 7 when
+	 * every sub-run runs. */
 	if (h_start("test_reject", &world, tables, ARRAY_SIZE(tables)))
-		ASSERT_EQ(h_counter(XLB_STAT_REJECTED), 2 * 7,
+		ASSERT_EQ(h_counter(XLB_STAT_REJECTED),
+			  h_env.want_total[XLB_STAT_REJECTED],
 			  "rejected counter: one per answer sent");
 	h_close();
 	return test_done();

@@ -168,6 +168,9 @@ struct h_env {
 	__u32 ring_per_entry;	/* ring slots per xlb_rings entry */
 	struct h_prog progs[2];		/* XDP, tc */
 	struct h_prog pf_progs[2];	/* the same with the port filter */
+	/* What the fixtures run so far expect each outcome counter to have
+	 * counted, for totals checked after the sub-runs selected. */
+	__u64 want_total[XLB_STAT_MAX];
 };
 
 static struct h_env h_env;
@@ -994,7 +997,7 @@ static inline void run_fixture(const struct h_prog *pg, const struct fixture *f)
 	size_t in_len, want_len;
 	__u32 out_len = 0;
 	__u64 t0, t1;
-	int verdict = V_OTHER, err;
+	int verdict = V_OTHER, err, i;
 
 	if (pg->tc && f->xdp_only) {
 		printf("# %s%s: not run: %s\n", test_sub_prefix, f->desc,
@@ -1039,6 +1042,8 @@ static inline void run_fixture(const struct h_prog *pg, const struct fixture *f)
 			ASSERT_MEM_EQ(out, want, want_len, "%s: output packet",
 				      f->desc);
 	}
+	for (i = 0; i < XLB_STAT_MAX; i++)
+		h_env.want_total[i] += f->stats[i];
 	if (take_snap(&after)) {
 		TEST_FAIL("%s: counters unreadable", f->desc);
 		return;
