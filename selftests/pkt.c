@@ -349,6 +349,65 @@ done:
 	return cut_point(s, &l);
 }
 
+/* ---- Fragments ---- */
+
+size_t pkt_build_frag(const struct pkt_spec *s, const struct pkt_frag *fr,
+		      uint8_t *buf, size_t cap, struct pkt_layout *lay)
+{
+	uint8_t whole[PKT_MAX_LEN];
+	struct pkt_spec d = *s;
+	struct pkt_layout w, l;
+	size_t hdr, fh, n, i, last;
+	uint8_t *ip;
+
+	d.frag = 0;
+	d.cut = PKT_CUT_NONE;
+	if (!fr->len || fr->off % 8 ||
+	    !pkt_build(&d, whole, sizeof(whole), &w) ||
+	    fr->off + fr->len > w.len - w.l4)
+		return 0;
+	/* The headers up to L4, then (IPv6) the fragment header, then the
+	 * fragment's bytes. */
+	hdr = w.l4;
+	fh = s->family == 6 ? 8 : 0;
+	n = hdr + fh + fr->len;
+	if (n > cap)
+		return 0;
+	memcpy(buf, whole, hdr);
+	memcpy(buf + hdr + fh, whole + w.l4 + fr->off, fr->len);
+	ip = buf + w.l3;
+	l = w;
+	if (s->family == 4) {
+		put16(ip + 2, n - w.l3);
+		put16(ip + 6, (fr->mf ? 0x2000 : 0) | fr->off / 8);
+		ip[10] = ip[11] = 0;
+		put16(ip + 10, pkt_fold(pkt_sum(ip, hdr - w.l3, 0)));
+	} else if (s->family == 6) {
+		/* The next-header field that named L4 now names the fragment
+		 * header: the IPv6 header's, or the last extension's. */
+		last = w.l3 + 6;
+		for (i = 0, n = w.l3_fixed_end; i < (size_t)s->next; i++) {
+			last = n;
+			n += s->ext[i].type == IPPROTO_FRAGMENT ?
+				     8 :
+				     ((size_t)s->ext[i].len8 + 1) * 8;
+		}
+		buf[last] = IPPROTO_FRAGMENT;
+		buf[hdr] = s->proto;
+		buf[hdr + 1] = 0;
+		put16(buf + hdr + 2, (uint16_t)fr->off | (fr->mf ? 1 : 0));
+		put32(buf + hdr + 4, 0x5eed0000u + s->ip_id);
+		n = hdr + fh + fr->len;
+		put16(ip + 4, n - w.l3_fixed_end);
+		if (!s->next)
+			l.ext_end = hdr + fh;
+	} else {
+		return 0;
+	}
+	l.l4 = hdr + fh;
+	l.payload = fr->off ? l.l4 : l.l4 + (w.payload - w.l4);
+	l.len = n;
+
 /* ---- ICMP errors with a quoted packet ---------------------------------- */
 
 size_t pkt_build_icmp_err(const struct pkt_spec *outer,

@@ -107,6 +107,28 @@ uint32_t pkt_sum(const void *data, size_t len, uint32_t sum);
 /* Folds and complements a sum into a checksum field value (host order). */
 uint16_t pkt_fold(uint32_t sum);
 
+/* ---- Fragments ---- */
+
+/* One fragment of a datagram: bytes off .. off + len - 1 of what follows
+ * its IP headers (the L4 header, then the payload). */
+struct pkt_frag {
+	uint16_t off;	/* a multiple of 8 */
+	uint16_t len;	/* bytes carried, > 0 */
+	bool mf;	/* more fragments follow */
+};
+
+/* Builds fragment fr of the datagram s (s itself unfragmented: its frag
+ * field and cut are ignored) into buf; returns the frame length, or 0 if
+ * it does not fit or fr is not inside the datagram. The datagram is built
+ * whole first, so a first fragment carries the L4 header with the length
+ * and checksum of the whole datagram, as a sender's stack writes them.
+ * IPv4: the header gets the offset and MF, its length and a new
+ * checksum. IPv6: a fragment header follows s's extension headers, with
+ * identification 0x5eed0000 + s->ip_id, as pkt_build writes it. lay gets
+ * the fragment's offsets; l4 and payload are where its bytes start. */
+size_t pkt_build_frag(const struct pkt_spec *s, const struct pkt_frag *fr,
+		      uint8_t *buf, size_t cap, struct pkt_layout *lay);
+
 /*
  * An ICMP or ICMPv6 error quoting a packet, nested as katran's
  * PacketBuilder nests .ICMP().IPv4().TCP(): outer gives the error's frame

@@ -4,117 +4,116 @@
  * itself gets its source rewritten to the node's hairpin address (it
  * would otherwise answer itself directly and never through the VIP), and
  * the reply is turned back into VIP -> backend. Other clients' flows keep
- * their source. Both programs, IPv4 and IPv6; expected packets built from
- * scratch.
+ * their source. Both programs as xlbd loads them, one table per family
+ * (sub-runs xdp/v4 .. tc/v6); expected packets built from scratch.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <string.h>
+#include "datapath/harness.h"
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <linux/bpf.h>
-#include <linux/pkt_cls.h>
+enum { SVC4 = 1, SVC6 };
+enum { BE4 = 1, BE6 };
 
-#include <xlb/abi.h>
+#define VIP4 PKT_V4(10, 96, 3, 1)
+#define BE4_A PKT_V4(10, 20, 0, 11)
+#define HP4 PKT_V4(10, 20, 0, 2)
+#define CLI4 PKT_V4(10, 10, 0, 1)
+#define VIP6 PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 3, 1)
+#define BE6_A PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 0x11)
+#define HP6 PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 2)
+#define CLI6 PKT_V6(0xfd00, 0x10, 0, 0, 0, 0, 0, 1)
 
-#include "bpftest.h"
-#include "pkt.h"
-#include "testlib.h"
+static const struct pkt_addr hp4 = HP4, hp6 = HP6;
 
-static const struct pkt_addr vip4 = PKT_V4(10, 96, 3, 1);
-static const struct pkt_addr be4 = PKT_V4(10, 20, 0, 11);
-static const struct pkt_addr hp4 = PKT_V4(10, 20, 0, 2);
-static const struct pkt_addr cli4 = PKT_V4(10, 10, 0, 1);
-static const struct pkt_addr vip6 = PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 3, 1);
-static const struct pkt_addr be6 = PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 0x11);
-static const struct pkt_addr hp6 = PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 2);
-static const struct pkt_addr cli6 = PKT_V6(0xfd00, 0x10, 0, 0, 0, 0, 0, 1);
+static const struct t_svc svcs[] = {
+	{ SVC4, 4, VIP4, 80, IPPROTO_TCP, BE4 },
+	{ SVC6, 6, VIP6, 80, IPPROTO_TCP, BE6 },
+};
 
+static const struct t_be bes[] = {
+	{ BE4, SVC4, 4, BE4_A, 8080, XLB_BE_ACTIVE },
+	{ BE6, SVC6, 6, BE6_A, 8080, XLB_BE_ACTIVE },
+};
 
+static const struct h_world world = {
+	.svcs = svcs,
+	.nsvcs = ARRAY_SIZE(svcs),
+	.bes = bes,
+	.nbes = ARRAY_SIZE(bes),
+	.hairpin4 = &hp4,
+	.hairpin6 = &hp6,
+	.ports = true,
+};
 
-static void set_hairpin(int family, const struct pkt_addr *a)
+/* No hairpin address configured, and the hairpinned flows gone. */
+static int step_no_hairpin4(void)
 {
-	union xlb_addr v = {};
-	__u32 key = family == 4 ? 0 : 1;
-
-	if (a)
-		memcpy(v.bytes, a->b, family == 4 ? 4 : 16);
-	bpf_map_update_elem(bpf_map__fd(bt_xdp->maps.xlb_hairpin), &key, &v, 0);
+	return flush_ct() ?: set_hairpin(4, NULL);
 }
 
-static size_t seg(uint8_t *buf, int family, const struct pkt_addr *src,
-		  uint16_t sport, const struct pkt_addr *dst, uint16_t dport,
-		  uint8_t flags)
+static int step_no_hairpin6(void)
 {
-	struct pkt_spec s = {
-		.family = family, .saddr = *src, .daddr = *dst,
-		.proto = IPPROTO_TCP, .sport = sport, .dport = dport,
-		.tcp_flags = flags, .payload_len = 12, .seq = 5, .ack = 9,
-	};
-	struct pkt_layout lay;
-
-	return pkt_build(&s, buf, 512, &lay);
+	return flush_ct() ?: set_hairpin(6, NULL);
 }
 
+#define SEG(fam, sa, sp, da, dp, fl)                                       \
+	MACS, .family = fam, .proto = IPPROTO_TCP, .saddr = sa, .sport = sp, \
+	.daddr = da, .dport = dp, .tcp_flags = fl, .payload_len = 12,      \
+	.seq = 5, .ack = 9
 
+#define ST_HAIRPIN_NEW                                                     \
+	{ [XLB_STAT_CT_NEW] = 1, [XLB_STAT_DNAT] = 1,                      \
+	  [XLB_STAT_HAIRPIN] = 1 }
+#define ST_HAIRPIN_DNAT { [XLB_STAT_DNAT] = 1, [XLB_STAT_HAIRPIN] = 1 }
+#define ST_HAIRPIN_RNAT { [XLB_STAT_RNAT] = 1, [XLB_STAT_HAIRPIN] = 1 }
 
-static void test_family(int which, int family)
-{
-	const char *w = which ? "tc" : "xdp", *f = family == 4 ? "v4" : "v6";
-	const struct pkt_addr *vip = family == 4 ? &vip4 : &vip6;
-	const struct pkt_addr *be = family == 4 ? &be4 : &be6;
-	const struct pkt_addr *hp = family == 4 ? &hp4 : &hp6;
-	const struct pkt_addr *cli = family == 4 ? &cli4 : &cli6;
-	uint8_t in[512], out[512], want[512];
-	size_t len, wlen;
-	__u32 ret;
+TABLE_BEGIN
+static const struct fixture v4_rows[] = {
+	{ "hairpin SYN: source to the hairpin address, destination to the backend",
+	  .in = { SEG(4, BE4_A, 41000, VIP4, 80, SYN) },
+	  DNAT(SVC4, BE4), .hairpin = true, .stats = ST_HAIRPIN_NEW },
+	{ "hairpin: established segment too",
+	  .in = { SEG(4, BE4_A, 41000, VIP4, 80, ACK) },
+	  DNAT(SVC4, BE4), .hairpin = true, .stats = ST_HAIRPIN_DNAT },
+	{ "hairpin reply: from the VIP, to the backend",
+	  .in = { SEG(4, BE4_A, 8080, HP4, 41000, SYN | ACK) },
+	  RNAT(SVC4), .be = BE4, .hairpin = true, .stats = ST_HAIRPIN_RNAT },
+	{ "a real client keeps its source",
+	  .in = { SEG(4, CLI4, 41001, VIP4, 80, SYN) },
+	  DNAT(SVC4, BE4), .stats = ST_NEW, .ct = CT_BE },
+	{ "no hairpin address: DNAT only", .setup = step_no_hairpin4,
+	  .in = { SEG(4, BE4_A, 41002, VIP4, 80, SYN) },
+	  DNAT(SVC4, BE4), .stats = ST_NEW, .ct = CT_BE },
+};
 
-	bt_flush_ct();
-	set_hairpin(family, hp);
-	/* The backend to its own service, balanced to itself. */
-	len = seg(in, family, be, 41000, vip, 80, 0x02);
-	wlen = seg(want, family, hp, 41000, be, 8080, 0x02);
-	bt_run(which, in, len, out, &ret);
-	ASSERT_MEM_EQ(out, want, wlen,
-		      "%s %s: hairpin SYN: source to the hairpin address, destination to the backend", w, f);
-	len = seg(in, family, be, 41000, vip, 80, 0x10);
-	wlen = seg(want, family, hp, 41000, be, 8080, 0x10);
-	bt_run(which, in, len, out, &ret);
-	ASSERT_MEM_EQ(out, want, wlen, "%s %s: hairpin: established segment too", w, f);
-	/* Its reply, to the hairpin address: back to VIP -> backend. */
-	len = seg(in, family, be, 8080, hp, 41000, 0x12);
-	wlen = seg(want, family, vip, 80, be, 41000, 0x12);
-	bt_run(which, in, len, out, &ret);
-	ASSERT_MEM_EQ(out, want, wlen, "%s %s: hairpin reply: from the VIP, to the backend", w, f);
+static const struct fixture v6_rows[] = {
+	{ "hairpin SYN: source to the hairpin address, destination to the backend",
+	  .in = { SEG(6, BE6_A, 41000, VIP6, 80, SYN) },
+	  DNAT(SVC6, BE6), .hairpin = true, .stats = ST_HAIRPIN_NEW },
+	{ "hairpin: established segment too",
+	  .in = { SEG(6, BE6_A, 41000, VIP6, 80, ACK) },
+	  DNAT(SVC6, BE6), .hairpin = true, .stats = ST_HAIRPIN_DNAT },
+	{ "hairpin reply: from the VIP, to the backend",
+	  .in = { SEG(6, BE6_A, 8080, HP6, 41000, SYN | ACK) },
+	  RNAT(SVC6), .be = BE6, .hairpin = true, .stats = ST_HAIRPIN_RNAT },
+	{ "a real client keeps its source",
+	  .in = { SEG(6, CLI6, 41001, VIP6, 80, SYN) },
+	  DNAT(SVC6, BE6), .stats = ST_NEW, .ct = CT_BE },
+	{ "no hairpin address: DNAT only", .setup = step_no_hairpin6,
+	  .in = { SEG(6, BE6_A, 41002, VIP6, 80, SYN) },
+	  DNAT(SVC6, BE6), .stats = ST_NEW, .ct = CT_BE },
+};
+TABLE_END
 
-	/* Another client keeps its own source. */
-	len = seg(in, family, cli, 41001, vip, 80, 0x02);
-	wlen = seg(want, family, cli, 41001, be, 8080, 0x02);
-	bt_run(which, in, len, out, &ret);
-	ASSERT_MEM_EQ(out, want, wlen, "%s %s: a real client keeps its source", w, f);
-
-	/* No hairpin address configured: plain DNAT, as before. */
-	bt_flush_ct();
-	set_hairpin(family, NULL);
-	len = seg(in, family, be, 41002, vip, 80, 0x02);
-	wlen = seg(want, family, be, 41002, be, 8080, 0x02);
-	bt_run(which, in, len, out, &ret);
-	ASSERT_MEM_EQ(out, want, wlen, "%s %s: no hairpin address: DNAT only", w, f);
-}
+static const struct h_table v4 = H_TABLE_XLBD("v4", v4_rows);
+static const struct h_table v6 = H_TABLE_XLBD("v6", v6_rows);
+static const struct h_table *const tables[] = { &v4, &v6 };
 
 int main(void)
 {
-	if (!ASSERT_EQ(bt_load(), 0, "load XDP and tc programs"))
-		return test_done();
-	bt_add_service(4, &vip4, 80, IPPROTO_TCP, &be4, 8080, 1, 1, 2);
-	bt_add_service(6, &vip6, 80, IPPROTO_TCP, &be6, 8080, 2, 2, 300);
-	test_family(0, 4);
-	test_family(0, 6);
-	test_family(1, 4);
-	test_family(1, 6);
-	ASSERT_EQ(bt_counter(XLB_STAT_HAIRPIN), 4 * 3,
-		  "hairpin counter: three hairpinned packets per run");
-	bt_unload();
+	/* Three hairpinned packets per sub-run: 4 * 3 when all run. */
+	if (h_start("test_hairpin", &world, tables, ARRAY_SIZE(tables)))
+		ASSERT_EQ(h_counter(XLB_STAT_HAIRPIN),
+			  h_env.want_total[XLB_STAT_HAIRPIN],
+			  "hairpin counter: three hairpinned packets per run");
+	h_close();
 	return test_done();
 }
