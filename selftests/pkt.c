@@ -407,6 +407,10 @@ size_t pkt_build_frag(const struct pkt_spec *s, const struct pkt_frag *fr,
 	l.l4 = hdr + fh;
 	l.payload = fr->off ? l.l4 : l.l4 + (w.payload - w.l4);
 	l.len = n;
+	if (lay)
+		*lay = l;
+	return n;
+}
 
 /* ---- ICMP errors with a quoted packet ---------------------------------- */
 
