@@ -93,6 +93,8 @@ static void test_invalid(void)
 		  "vip 10.96.0.1 port 80 protocol tcp: already used by service" },
 		{ "{\"services\": [{\"name\": \"a\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\"}, {\"name\": \"a\", \"vip\": \"10.96.0.2\", \"port\": 80, \"protocol\": \"tcp\"}]}",
 		  "service a: name \"a\": used by two services" },
+		{ "{\"services\": [{\"name\": \"a\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\", \"node_port\": 30080}, {\"name\": \"b\", \"vip\": \"10.96.0.2\", \"port\": 81, \"protocol\": \"tcp\", \"node_port\": 30080}]}",
+		  "service b: node_port 30080 protocol tcp: already used by service a" },
 	};
 	size_t i;
 
@@ -122,6 +124,13 @@ static void test_same_vip_other_proto(void)
 
 	ASSERT_EQ(xlb_config_parse(doc, &m, err, sizeof(err)), 0,
 		  "same VIP and port with TCP and UDP is two services (%s)", err);
+	xlb_model_free(&m);
+	/* The two halves of a dual-stack Service share one NodePort. */
+	doc = "{\"services\": ["
+	      "{\"name\": \"web\", \"vip\": \"10.96.0.10\", \"port\": 80, \"protocol\": \"tcp\", \"node_port\": 30080},"
+	      "{\"name\": \"web6\", \"vip\": \"fd00:96::10\", \"port\": 80, \"protocol\": \"tcp\", \"node_port\": 30080}]}";
+	ASSERT_EQ(xlb_config_parse(doc, &m, err, sizeof(err)), 0,
+		  "an IPv4 and an IPv6 service share a NodePort (%s)", err);
 	xlb_model_free(&m);
 }
 

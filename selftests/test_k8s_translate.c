@@ -337,6 +337,24 @@ static void golden_update(const char *rel, const char *text)
 	printf("# updated %s\n", rel);
 }
 
+/* What the Kubernetes source programs, the file source must take too:
+ * the model's text parses as a config and writes back the same. */
+static void check_loadable(const char *rel, const char *text)
+{
+	struct xlb_model m;
+	char err[256] = "", *again = NULL;
+
+	if (!ASSERT_OK(xlb_config_parse(text, &m, err, sizeof(err)),
+		       "%s is a config the file source takes (%s)", rel, err))
+		return;
+	if (ASSERT_OK(xlb_config_write(&m, &again, err, sizeof(err)),
+		      "%s: parsed model written (%s)", rel, err))
+		ASSERT_STREQ(again, text, "%s: parsed and written again, the same text",
+			     rel);
+	free(again);
+	xlb_model_free(&m);
+}
+
 static void check_scenario(const struct scenario *c)
 {
 	const char *update = getenv("XLB_UPDATE_GOLDEN");
@@ -358,6 +376,7 @@ static void check_scenario(const struct scenario *c)
 		if (update && !strcmp(update, "1"))
 			golden_update(rel, text);
 		ASSERT_TRUE(golden_eq(rel, text), "the model is %s", rel);
+		check_loadable(rel, text);
 	}
 	free(text);
 	xlb_model_free(&r.m);

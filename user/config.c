@@ -490,8 +490,9 @@ static int parse_service(const cJSON *js, size_t idx,
 }
 
 /* One frontend of a service, for the uniqueness check. A NodePort is
- * keyed with a zero address and family 0: it holds the port on every
- * node address. */
+ * keyed with a zero address and its service's family: it holds the port
+ * on every node address of that family, so an IPv4 and an IPv6 service
+ * (the two halves of a dual-stack Kubernetes Service) may share it. */
 struct fe_ref {
 	struct xlb_vip_key key;
 	const char *what;
@@ -562,6 +563,7 @@ static int check_unique(struct xlb_model *m, char *err, size_t errlen)
 			memset(&k, 0, sizeof(k));
 			k.port = htons(s->node_port);
 			k.proto = s->vip.proto;
+			k.family = s->vip.family;
 			fes[n++] = (struct fe_ref){ k, "node_port", s };
 		}
 	}
@@ -571,7 +573,7 @@ static int check_unique(struct xlb_model *m, char *err, size_t errlen)
 
 		if (memcmp(&f->key, &p->key, sizeof(f->key)))
 			continue;
-		if (f->key.family)
+		if (strcmp(f->what, "node_port"))
 			rc = xlb_errf(err, errlen, -EINVAL,
 				  "service %s: %s %s port %u protocol %s: already used by service %s",
 				  f->svc->name, f->what,
