@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,211 +32,263 @@ struct args {
 	char hostname[256];		/* the default --node-name */
 };
 
-static const char usage[] =
-	"Usage: xlbd --config FILE --iface IF[,IF...] [options]\n"
-	"       xlbd --kubeconfig FILE | --in-cluster  [--node-name NAME]\n"
-	"            --iface IF[,IF...] [options]\n"
-	"\n"
-	"Loads the xlb datapath, attaches it to the interfaces and programs\n"
-	"the services of FILE. Reloads FILE on SIGHUP and when it changes.\n"
-	"SIGTERM stops xlbd and leaves the datapath running with its maps\n"
-	"pinned; a new xlbd adopts them. `xlbctl detach` removes everything.\n"
-	"\n"
-	"  -c, --config PATH      JSON config file (see README, examples/), or\n"
-	"                         a directory of *.json files: a change of one\n"
-	"                         file is applied to its services only\n"
-	"      --kubeconfig FILE  program the Services and EndpointSlices of the\n"
-	"                         cluster of FILE's current context instead\n"
-	"      --in-cluster       the same with the pod's service account\n"
-	"                         (KUBERNETES_SERVICE_HOST/PORT, token, CA)\n"
-	"      --node-name NAME   this node (default $K8S_NODE_NAME, else\n"
-	"                         the host name): locality and zone\n"
-	"      --k8s-server URL   the API server, overriding the kubeconfig's\n"
-	"                         or KUBERNETES_SERVICE_HOST/PORT\n"
-	"      --k8s-insecure-skip-tls-verify  do not verify the API server's\n"
-	"                         certificate (tests only)\n"
-	"  -i, --iface LIST       interfaces to attach to, comma separated\n"
-	"  -m, --xdp-mode MODE    native (default), generic, best-effort\n"
-	"                         (native XDP where possible, tc elsewhere)\n"
-	"                         or tc (tc clsact ingress only)\n"
-	"  -b, --bpffs DIR        pin directory (default " XLB_DEFAULT_BPFFS ")\n"
-	"      --fib-redirect     forward in XDP/tc with bpf_fib_lookup and\n"
-	"                         redirect instead of passing to the stack\n"
-	"      --ring-slots N     Maglev slots for all services (default %u)\n"
-	"      --max-services N   service ids (default %u)\n"
-	"      --max-backends N   backend ids (default %u)\n"
-	"      --ct-entries N     connection tracking entries, about one per flow\n"
-	"                         (default %u)\n"
-	"      --hairpin-address A  source given to a backend's connection\n"
-	"                         to its own service when balanced to itself\n"
-	"                         (once per family; default: the node's first\n"
-	"                         address of that family)\n"
-	"      --metrics-address ADDR:PORT  serve /metrics, /healthz and\n"
-	"                         /readyz there (default " XLB_METRICS_DEF_ADDRESS ";\n"
-	"                         [IPV6]:PORT; none or port 0: off)\n"
-	"      --metrics-max-services N  per-service series at most\n"
-	"                         (default %u)\n"
-	"      --metrics-max-backends N  per-backend series at most\n"
-	"                         (default %u)\n"
-	"  -v, --verbose          more logs (-vv for debug)\n"
-	"  -q, --quiet            only warnings and errors\n"
-	"  -h, --help             this text\n"
-	"\n"
-	"Map sizes apply when the maps are created; pinned maps keep theirs.\n";
+/* How an option's argument reaches its field of struct args. */
+enum opt_kind {
+	OPT_STR,	/* const char *: the argument */
+	OPT_TRUE,	/* bool: set */
+	OPT_COUNT,	/* int: one more */
+	OPT_U32,	/* __u32: a positive integer */
+	OPT_SIZE,	/* size_t: a positive integer of 32 bits */
+	OPT_FN,		/* set() checks and stores it */
+	OPT_HELP,	/* prints the usage, exits 0 */
+};
 
+/*
+ * One table gives getopt_long its options and --help its text (as
+ * xdp-tools' DEFINE_OPTION does), so the two cannot drift apart. In
+ * help, a newline starts the next indented line and %u is def.
+ */
+struct opt {
+	const char *name;
+	char short_name;	/* or 0 */
+	const char *arg;	/* the argument's name in --help; NULL: none */
+	enum opt_kind kind;
+	size_t off;		/* the field of struct args */
+	int (*set)(struct args *g, const char *arg); /* OPT_FN */
+	const char *help;
+	unsigned int def;
+	const char *bad;	/* what a rejected argument is not */
+};
 
-static int parse_u32(const char *opt, const char *s, __u32 *out)
+#define FIELD(f) offsetof(struct args, f)
+#define NOT_POSITIVE "not a positive integer"
+
+static int parse_u32(const char *s, __u32 *out)
 {
 	char *end;
 	unsigned long v;
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || *end || !*s || v == 0 || v > UINT32_MAX) {
-		fprintf(stderr, "xlbd: %s \"%s\": not a positive integer\n", opt,
-			s);
+	if (errno || *end || !*s || v == 0 || v > UINT32_MAX)
 		return -EINVAL;
-	}
 	*out = v;
 	return 0;
+}
+
+static int set_mode(struct args *g, const char *arg)
+{
+	return xlb_parse_mode(arg, &g->o.mode);
+}
+
+/* Frontends are as many as services unless said otherwise. */
+static int set_max_services(struct args *g, const char *arg)
+{
+	int rc = parse_u32(arg, &g->o.lo.max_services);
+
+	g->o.lo.max_frontends = g->o.lo.max_services;
+	return rc;
+}
+
+static int set_hairpin(struct args *g, const char *arg)
+{
+	union xlb_addr ha;
+	__u8 hf;
+
+	if (xlb_addr_parse(arg, &ha, &hf))
+		return -EINVAL;
+	g->o.hairpin[hf == XLB_AF_INET6].addr = ha;
+	g->o.hairpin[hf == XLB_AF_INET6].family = hf;
+	return 0;
+}
+
+/* Checked now, so that a typo stops xlbd before it loads anything. */
+static int set_metrics_address(struct args *g, const char *arg)
+{
+	struct sockaddr_storage ss;
+	bool off;
+
+	if (xlb_metrics_parse_address(arg, &ss, &off))
+		return -EINVAL;
+	g->o.mo.address = arg;
+	return 0;
+}
+
+/* In the order --help lists them. */
+static const struct opt options[] = {
+	{ "config", 'c', "PATH", OPT_STR, FIELD(o.config), NULL,
+	  "JSON config file (see README, examples/), or\n"
+	  "a directory of *.json files: a change of one\n"
+	  "file is applied to its services only" },
+	{ "kubeconfig", 0, "FILE", OPT_STR, FIELD(kubeconfig), NULL,
+	  "program the Services and EndpointSlices of the\n"
+	  "cluster of FILE's current context instead" },
+	{ "in-cluster", 0, NULL, OPT_TRUE, FIELD(in_cluster), NULL,
+	  "the same with the pod's service account\n"
+	  "(KUBERNETES_SERVICE_HOST/PORT, token, CA)" },
+	{ "node-name", 0, "NAME", OPT_STR, FIELD(o.node_name), NULL,
+	  "this node (default $K8S_NODE_NAME, else\n"
+	  "the host name): locality and zone" },
+	{ "k8s-server", 0, "URL", OPT_STR, FIELD(k8s_server), NULL,
+	  "the API server, overriding the kubeconfig's\n"
+	  "or KUBERNETES_SERVICE_HOST/PORT" },
+	{ "k8s-insecure-skip-tls-verify", 0, NULL, OPT_TRUE,
+	  FIELD(k8s_insecure), NULL,
+	  "do not verify the API server's\n"
+	  "certificate (tests only)" },
+	{ "iface", 'i', "LIST", OPT_STR, FIELD(o.ifaces), NULL,
+	  "interfaces to attach to, comma separated" },
+	{ "xdp-mode", 'm', "MODE", OPT_FN, 0, set_mode,
+	  "native (default), generic, best-effort\n"
+	  "(native XDP where possible, tc elsewhere)\n"
+	  "or tc (tc clsact ingress only)", 0,
+	  "not native, generic, best-effort or tc" },
+	{ "bpffs", 'b', "DIR", OPT_STR, FIELD(o.lo.bpffs), NULL,
+	  "pin directory (default " XLB_DEFAULT_BPFFS ")" },
+	{ "fib-redirect", 0, NULL, OPT_TRUE, FIELD(o.lo.fib_redirect), NULL,
+	  "forward in XDP/tc with bpf_fib_lookup and\n"
+	  "redirect instead of passing to the stack" },
+	{ "ring-slots", 0, "N", OPT_U32, FIELD(o.lo.ring_slots), NULL,
+	  "Maglev slots for all services (default %u)", XLB_DEF_RING_SLOTS,
+	  NOT_POSITIVE },
+	{ "max-services", 0, "N", OPT_FN, 0, set_max_services,
+	  "service ids (default %u)", XLB_DEF_MAX_SERVICES, NOT_POSITIVE },
+	{ "max-backends", 0, "N", OPT_U32, FIELD(o.lo.max_backends), NULL,
+	  "backend ids (default %u)", XLB_DEF_MAX_BACKENDS, NOT_POSITIVE },
+	{ "ct-entries", 0, "N", OPT_U32, FIELD(o.lo.ct_entries), NULL,
+	  "connection tracking entries, about one per flow\n"
+	  "(default %u)", XLB_DEF_CT_ENTRIES, NOT_POSITIVE },
+	{ "hairpin-address", 0, "A", OPT_FN, 0, set_hairpin,
+	  "source given to a backend's connection\n"
+	  "to its own service when balanced to itself\n"
+	  "(once per family; default: the node's first\n"
+	  "address of that family)", 0, "not an IPv4 or IPv6 address" },
+	{ "metrics-address", 0, "ADDR:PORT", OPT_FN, 0, set_metrics_address,
+	  "serve /metrics, /healthz and\n"
+	  "/readyz there (default " XLB_METRICS_DEF_ADDRESS ";\n"
+	  "[IPV6]:PORT; none or port 0: off)", 0,
+	  "not ADDR:PORT, [IPV6]:PORT or none" },
+	{ "metrics-max-services", 0, "N", OPT_SIZE, FIELD(o.mo.max_services),
+	  NULL, "per-service series at most\n"
+	  "(default %u)", XLB_METRICS_DEF_MAX_SERVICES, NOT_POSITIVE },
+	{ "metrics-max-backends", 0, "N", OPT_SIZE, FIELD(o.mo.max_backends),
+	  NULL, "per-backend series at most\n"
+	  "(default %u)", XLB_METRICS_DEF_MAX_BACKENDS, NOT_POSITIVE },
+	{ "verbose", 'v', NULL, OPT_COUNT, FIELD(o.verbose), NULL,
+	  "more logs (-vv for debug)" },
+	{ "quiet", 'q', NULL, OPT_TRUE, FIELD(o.quiet), NULL,
+	  "only warnings and errors" },
+	{ "help", 'h', NULL, OPT_HELP, 0, NULL, "this text" },
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+static void usage(void)
+{
+	char left[64], help[512];
+	size_t i;
+
+	fputs("Usage: xlbd --config FILE --iface IF[,IF...] [options]\n"
+	      "       xlbd --kubeconfig FILE | --in-cluster  [--node-name NAME]\n"
+	      "            --iface IF[,IF...] [options]\n"
+	      "\n"
+	      "Loads the xlb datapath, attaches it to the interfaces and programs\n"
+	      "the services of FILE. Reloads FILE on SIGHUP and when it changes.\n"
+	      "SIGTERM stops xlbd and leaves the datapath running with its maps\n"
+	      "pinned; a new xlbd adopts them. `xlbctl detach` removes everything.\n"
+	      "\n",
+	      stdout);
+	for (i = 0; i < N_OPTIONS; i++) {
+		const struct opt *e = &options[i];
+		int n;
+
+		if (e->short_name)
+			n = snprintf(left, sizeof(left), "  -%c, --%s",
+				     e->short_name, e->name);
+		else
+			n = snprintf(left, sizeof(left), "      --%s", e->name);
+		if (e->arg)
+			snprintf(left + n, sizeof(left) - n, " %s", e->arg);
+		snprintf(help, sizeof(help), e->help, e->def);
+		xlb_usage_row(stdout, left, help);
+	}
+	fputs("\nMap sizes apply when the maps are created; pinned maps keep theirs.\n",
+	      stdout);
+}
+
+/* Stores one option's argument; 0, or -EINVAL with the reason printed:
+ * every rejection reads "--NAME "ARG": not ...". */
+static int set_option(const struct opt *e, struct args *g, const char *arg)
+{
+	void *field = (char *)g + e->off;
+	int rc = 0;
+	__u32 v;
+
+	switch (e->kind) {
+	case OPT_STR:
+		*(const char **)field = arg;
+		break;
+	case OPT_TRUE:
+		*(bool *)field = true;
+		break;
+	case OPT_COUNT:
+		++*(int *)field;
+		break;
+	case OPT_U32:
+		rc = parse_u32(arg, field);
+		break;
+	case OPT_SIZE:
+		rc = parse_u32(arg, &v);
+		if (!rc)
+			*(size_t *)field = v;
+		break;
+	case OPT_FN:
+		rc = e->set(g, arg);
+		break;
+	case OPT_HELP:	/* parse_args() prints the usage */
+		break;
+	}
+	if (rc)
+		fprintf(stderr, "xlbd: --%s \"%s\": %s\n", e->name, arg, e->bad);
+	return rc;
 }
 
 /* Reads the options into g. Returns -1 to go on, else the exit status:
  * 0 after --help, 2 for a bad option or argument. */
 static int parse_args(int argc, char **argv, struct args *g)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "iface", required_argument, NULL, 'i' },
-		{ "xdp-mode", required_argument, NULL, 'm' },
-		{ "bpffs", required_argument, NULL, 'b' },
-		{ "fib-redirect", no_argument, NULL, 'F' },
-		{ "ring-slots", required_argument, NULL, 'R' },
-		{ "max-services", required_argument, NULL, 'S' },
-		{ "max-backends", required_argument, NULL, 'B' },
-		{ "ct-entries", required_argument, NULL, 'C' },
-		{ "hairpin-address", required_argument, NULL, 'H' },
-		{ "metrics-address", required_argument, NULL, 'M' },
-		{ "metrics-max-services", required_argument, NULL, 'X' },
-		{ "metrics-max-backends", required_argument, NULL, 'Y' },
-		{ "kubeconfig", required_argument, NULL, 'K' },
-		{ "in-cluster", no_argument, NULL, 'U' },
-		{ "node-name", required_argument, NULL, 'N' },
-		{ "k8s-server", required_argument, NULL, 'A' },
-		{ "k8s-insecure-skip-tls-verify", no_argument, NULL, 'Z' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct xlb_agent_opts *o = &g->o;
-	__u32 u32v;
+	struct option lopts[N_OPTIONS + 1] = {};
+	char shorts[2 * N_OPTIONS + 1], *s = shorts;
+	size_t i;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:i:m:b:vqh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'i':
-			o->ifaces = optarg;
-			break;
-		case 'm':
-			if (xlb_parse_mode(optarg, &o->mode)) {
-				fprintf(stderr, "xlbd: --xdp-mode \"%s\": not native, generic, best-effort or tc\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'b':
-			o->lo.bpffs = optarg;
-			break;
-		case 'F':
-			o->lo.fib_redirect = true;
-			break;
-		case 'R':
-			if (parse_u32("--ring-slots", optarg, &o->lo.ring_slots))
-				return 2;
-			break;
-		case 'S':
-			if (parse_u32("--max-services", optarg, &o->lo.max_services))
-				return 2;
-			o->lo.max_frontends = o->lo.max_services;
-			break;
-		case 'B':
-			if (parse_u32("--max-backends", optarg, &o->lo.max_backends))
-				return 2;
-			break;
-		case 'C':
-			if (parse_u32("--ct-entries", optarg, &o->lo.ct_entries))
-				return 2;
-			break;
-		case 'H': {
-			union xlb_addr ha;
-			__u8 hf;
+	for (i = 0; i < N_OPTIONS; i++) {
+		const struct opt *e = &options[i];
 
-			if (xlb_addr_parse(optarg, &ha, &hf)) {
-				fprintf(stderr, "xlbd: --hairpin-address \"%s\": not an IPv4 or IPv6 address\n",
-					optarg);
-				return 2;
-			}
-			o->hairpin[hf == XLB_AF_INET6].addr = ha;
-			o->hairpin[hf == XLB_AF_INET6].family = hf;
-			break;
+		lopts[i].name = e->name;
+		lopts[i].has_arg = e->arg ? required_argument : no_argument;
+		/* Long-only options answer with a value no char has. */
+		lopts[i].val = e->short_name ? e->short_name : 256 + (int)i;
+		if (e->short_name) {
+			*s++ = e->short_name;
+			if (e->arg)
+				*s++ = ':';
 		}
-		case 'M': {
-			struct sockaddr_storage ss;
-			bool off;
-
-			if (xlb_metrics_parse_address(optarg, &ss, &off)) {
-				fprintf(stderr, "xlbd: --metrics-address \"%s\": not ADDR:PORT, [IPV6]:PORT or none\n",
-					optarg);
-				return 2;
-			}
-			o->mo.address = optarg;
-			break;
-		}
-		case 'X':
-			if (parse_u32("--metrics-max-services", optarg, &u32v))
-				return 2;
-			o->mo.max_services = u32v;
-			break;
-		case 'Y':
-			if (parse_u32("--metrics-max-backends", optarg, &u32v))
-				return 2;
-			o->mo.max_backends = u32v;
-			break;
-		case 'K':
-			g->kubeconfig = optarg;
-			break;
-		case 'U':
-			g->in_cluster = true;
-			break;
-		case 'N':
-			o->node_name = optarg;
-			break;
-		case 'A':
-			g->k8s_server = optarg;
-			break;
-		case 'Z':
-			g->k8s_insecure = true;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case 'h':
-			printf(usage, XLB_DEF_RING_SLOTS, XLB_DEF_MAX_SERVICES,
-			       XLB_DEF_MAX_BACKENDS, XLB_DEF_CT_ENTRIES,
-			       XLB_METRICS_DEF_MAX_SERVICES,
-			       XLB_METRICS_DEF_MAX_BACKENDS);
-			return 0;
-		default:
+	}
+	*s = '\0';
+	while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
+		for (i = 0; i < N_OPTIONS && lopts[i].val != c; i++)
+			;
+		if (i == N_OPTIONS) {
 			fprintf(stderr, "Try 'xlbd --help'.\n");
 			return 2;
 		}
+		if (options[i].kind == OPT_HELP) {
+			usage();
+			return 0;
+		}
+		if (set_option(&options[i], g, optarg))
+			return 2;
 	}
 	return -1;
 }
