@@ -370,12 +370,44 @@ static int cmd_maglev_show(struct ctl *c)
 	return 0;
 }
 
+/* One conntrack entry as listed: direction, destination and NAT. */
+struct ct_row {
+	const char *dir;
+	char da[XLB_ADDR_STRLEN], na[XLB_ADDR_STRLEN];
+	__be16 dport, nport;
+};
+
+static void ct_row(const struct snapshot *s, const struct xlb_ct_key *k,
+		   const struct xlb_ct_val *v, struct ct_row *r)
+{
+	if (k->dir == XLB_CT_CLIENT) {
+		/* One entry for both ways: client -> frontend, balanced to
+		 * the backend its id names. */
+		const struct xlb_backend *be =
+			v->backend_id < s->m.max_backends ?
+				&s->bes[v->backend_id] : NULL;
+		union xlb_addr none = {};
+
+		r->dir = "flow";
+		xlb_addr_str(&v->nat_addr, k->family, r->da);
+		r->dport = v->nat_port;
+		xlb_addr_str(be ? &be->addr : &none, k->family, r->na);
+		r->nport = be ? be->port : 0;
+	} else {
+		r->dir = k->dir == XLB_CT_FWD ? "fwd" : "rev";
+		xlb_addr_str(&k->daddr, k->family, r->da);
+		r->dport = k->dport;
+		xlb_addr_str(&v->nat_addr, k->family, r->na);
+		r->nport = v->nat_port;
+	}
+}
+
 static int cmd_conntrack_list(struct ctl *c)
 {
 	struct snapshot *s = &c->s;
 	struct xlb_ct_key k, next;
 	struct xlb_ct_val v;
-	char sa[XLB_ADDR_STRLEN], da[XLB_ADDR_STRLEN], na[XLB_ADDR_STRLEN];
+	char sa[XLB_ADDR_STRLEN];
 	uint64_t now = xlb_now_coarse_ns();
 	cJSON *arr = cJSON_CreateArray();
 	void *prev = NULL;
@@ -384,8 +416,7 @@ static int cmd_conntrack_list(struct ctl *c)
 		printf("%-4s %-5s %-45s %-45s %-45s %-16s %s\n", "DIR", "PROTO",
 		       "SOURCE", "DESTINATION", "NAT", "SERVICE", "AGE");
 	while (!bpf_map_get_next_key(s->m.ct, prev, &next)) {
-		__be16 dport, nport;
-		const char *dir;
+		struct ct_row r;
 		double age;
 
 		k = next;
@@ -393,49 +424,30 @@ static int cmd_conntrack_list(struct ctl *c)
 		if (bpf_map_lookup_elem(s->m.ct, &k, &v))
 			continue;
 		xlb_addr_str(&k.saddr, k.family, sa);
-		if (k.dir == XLB_CT_CLIENT) {
-			/* One entry for both ways: client -> frontend,
-			 * balanced to the backend its id names. */
-			const struct xlb_backend *be =
-				v.backend_id < s->m.max_backends ?
-					&s->bes[v.backend_id] : NULL;
-			union xlb_addr none = {};
-
-			dir = "flow";
-			xlb_addr_str(&v.nat_addr, k.family, da);
-			dport = v.nat_port;
-			xlb_addr_str(be ? &be->addr : &none, k.family, na);
-			nport = be ? be->port : 0;
-		} else {
-			dir = k.dir == XLB_CT_FWD ? "fwd" : "rev";
-			xlb_addr_str(&k.daddr, k.family, da);
-			dport = k.dport;
-			xlb_addr_str(&v.nat_addr, k.family, na);
-			nport = v.nat_port;
-		}
+		ct_row(s, &k, &v, &r);
 		age = v.last_seen && now > v.last_seen ?
 			      (now - v.last_seen) / 1e9 : 0;
 		if (!json_out) {
 			char src[64], dst[64], nat[64];
 
 			printf("%-4s %-5s %-45s %-45s %-45s %-16s %.0fs\n",
-			       dir, xlb_proto_str(k.proto),
+			       r.dir, xlb_proto_str(k.proto),
 			       ep_str(src, sizeof(src), sa, k.family, k.sport),
-			       ep_str(dst, sizeof(dst), da, k.family, dport),
-			       ep_str(nat, sizeof(nat), na, k.family, nport),
+			       ep_str(dst, sizeof(dst), r.da, k.family, r.dport),
+			       ep_str(nat, sizeof(nat), r.na, k.family, r.nport),
 			       svc_name(s, v.svc_id), age);
 			continue;
 		}
 		cJSON *o = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(o, "dir", dir);
+		cJSON_AddStringToObject(o, "dir", r.dir);
 		cJSON_AddStringToObject(o, "protocol", xlb_proto_str(k.proto));
 		cJSON_AddStringToObject(o, "src", sa);
 		cJSON_AddNumberToObject(o, "sport", ntohs(k.sport));
-		cJSON_AddStringToObject(o, "dst", da);
-		cJSON_AddNumberToObject(o, "dport", ntohs(dport));
-		cJSON_AddStringToObject(o, "nat_ip", na);
-		cJSON_AddNumberToObject(o, "nat_port", ntohs(nport));
+		cJSON_AddStringToObject(o, "dst", r.da);
+		cJSON_AddNumberToObject(o, "dport", ntohs(r.dport));
+		cJSON_AddStringToObject(o, "nat_ip", r.na);
+		cJSON_AddNumberToObject(o, "nat_port", ntohs(r.nport));
 		cJSON_AddStringToObject(o, "service", svc_name(s, v.svc_id));
 		cJSON_AddNumberToObject(o, "backend_id", v.backend_id);
 		cJSON_AddNumberToObject(o, "age_s", age);
