@@ -130,3 +130,15 @@ int xlb_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 	}
 	return rc;
 }
+
+void xlb_usage_row(FILE *out, const char *left, const char *help)
+{
+	const char *nl;
+
+	fprintf(out, "%-23s  ", left);
+	while ((nl = strchr(help, '\n'))) {
+		fprintf(out, "%.*s\n%25s", (int)(nl - help), help, "");
+		help = nl + 1;
+	}
+	fprintf(out, "%s\n", help);
+}

@@ -4,6 +4,7 @@
 #define XLB_UTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <linux/types.h>
 
@@ -27,5 +28,8 @@ int xlb_mkdir_p(const char *path);
  * rc, so a failure reads `return xlb_errf(err, errlen, -EINVAL, ...)`. */
 int xlb_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* One row of xlbd's and xlbctl's --help: left ("  -c, --config PATH")
+ * padded to 23 columns, then help, whose further lines start at 25. */
+void xlb_usage_row(FILE *out, const char *left, const char *help);
 
 #endif /* XLB_UTIL_H */

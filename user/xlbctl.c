@@ -18,30 +18,6 @@
 #include "maps.h"
 #include "util.h"
 
-static const char usage[] =
-	"Usage: xlbctl [--bpffs DIR] [-o json] COMMAND\n"
-	"\n"
-	"Reads the maps xlbd pinned under DIR (default " XLB_DEFAULT_BPFFS "),\n"
-	"whether xlbd runs or not.\n"
-	"\n"
-	"Commands:\n"
-	"  service list           services with frontend, table size, backends\n"
-	"  backend list           backends with service, weight and state\n"
-	"  maglev show SERVICE    table size and slots per backend\n"
-	"                         (-o json adds the full slot table)\n"
-	"  conntrack list         tracked flows: \"flow\" (one entry for both\n"
-	"                         ways), or \"fwd\" and \"rev\" entries\n"
-	"  conntrack flush        forgets every tracked flow\n"
-	"  stats                  packets and bytes per service, per backend\n"
-	"                         and per outcome, summed over CPUs\n"
-	"  detach [--iface LIST]  removes the programs from the interfaces in\n"
-	"                         LIST and the pins under DIR\n"
-	"\n"
-	"Options:\n"
-	"  -b, --bpffs DIR        pin directory\n"
-	"  -o, --output FORMAT    table (default) or json\n"
-	"  -h, --help             this text\n";
-
 static bool json_out;
 
 struct snapshot {
@@ -57,6 +33,15 @@ struct snapshot {
 };
 
 static struct snapshot *snap_ref;
+
+/* What a command runs with. */
+struct ctl {
+	const char *bpffs;
+	char *ifaces;		/* -i/--iface LIST, for detach */
+	const char *sub;	/* the word after the command, or "" */
+	char *arg;		/* the word after that, or NULL */
+	struct snapshot s;	/* the maps, for the commands that read them */
+};
 
 static int row_cmp(const void *a, const void *b)
 {
@@ -168,6 +153,15 @@ static const char *fe_kind_str(__u32 flags)
 	return kinds[flags & XLB_FE_KIND_MASK];
 }
 
+/* "10.0.0.1:80" or "[fd00::1]:80" from a formatted address. */
+static const char *ep_str(char *buf, size_t len, const char *a, __u8 family,
+			  __be16 port)
+{
+	snprintf(buf, len, family == XLB_AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+		 ntohs(port));
+	return buf;
+}
+
 /* "affinity=10800s,source-ranges,local" or "-". */
 static const char *fe_flags_str(const struct xlb_svc *v, char *buf,
 				size_t len)
@@ -188,8 +182,9 @@ static const char *fe_flags_str(const struct xlb_svc *v, char *buf,
 	return buf;
 }
 
-static int cmd_service_list(struct snapshot *s)
+static int cmd_service_list(struct ctl *c)
 {
+	struct snapshot *s = &c->s;
 	cJSON *arr = cJSON_CreateArray();
 	char a[XLB_ADDR_STRLEN], fl[96];
 	size_t i;
@@ -238,8 +233,9 @@ static int cmd_service_list(struct snapshot *s)
 	return 0;
 }
 
-static int cmd_backend_list(struct snapshot *s)
+static int cmd_backend_list(struct ctl *c)
 {
+	struct snapshot *s = &c->s;
 	cJSON *arr = cJSON_CreateArray();
 	char a[XLB_ADDR_STRLEN];
 	__u32 i;
@@ -274,28 +270,30 @@ static int cmd_backend_list(struct snapshot *s)
 	return 0;
 }
 
-static int cmd_maglev_show(struct snapshot *s, const char *name)
+/* The cluster-wide ring of a service: from a frontend that is not
+ * node-local, if it has one. */
+static const struct svc_row *ring_row(const struct snapshot *s,
+				      const char *name)
 {
 	const struct svc_row *r = NULL;
-	char a[XLB_ADDR_STRLEN], ep[XLB_ADDR_STRLEN + 10];
-	__u32 *slots, i;
-	cJSON *o, *arr, *tab;
 	size_t k;
 
-	/* The cluster-wide ring: from a frontend that is not node-local. */
 	for (k = 0; k < s->n_rows; k++)
 		if (!strcmp(svc_name(s, s->rows[k].svc.svc_id), name) &&
 		    (!r || ((r->svc.flags & XLB_SVC_F_LOCAL) &&
 			    !(s->rows[k].svc.flags & XLB_SVC_F_LOCAL))))
 			r = &s->rows[k];
-	if (!r) {
-		pr_err("maglev show: service \"%s\": not found", name);
-		return -ENOENT;
-	}
-	slots = calloc(s->m.max_backends, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	tab = cJSON_CreateArray();
+	return r;
+}
+
+/* Counts the ring's slots per backend id into slots; with -o json, the
+ * ring's endpoints in slot order go to tab. */
+static void ring_slots(const struct snapshot *s, const struct svc_row *r,
+		       __u32 *slots, cJSON *tab)
+{
+	char a[XLB_ADDR_STRLEN], ep[XLB_ADDR_STRLEN + 10];
+	__u32 i;
+
 	for (i = 0; i < r->svc.ring_size; i++) {
 		__u32 id = s->m.ring_mem[r->svc.ring_off + i];
 		const struct xlb_backend *b;
@@ -306,11 +304,29 @@ static int cmd_maglev_show(struct snapshot *s, const char *name)
 			continue;
 		b = &s->bes[id];
 		xlb_addr_str(&b->addr, b->family, a);
-		snprintf(ep, sizeof(ep),
-			 b->family == XLB_AF_INET6 ? "[%s]:%u" : "%s:%u", a,
-			 ntohs(b->port));
+		ep_str(ep, sizeof(ep), a, b->family, b->port);
 		cJSON_AddItemToArray(tab, cJSON_CreateString(ep));
 	}
+}
+
+static int cmd_maglev_show(struct ctl *c)
+{
+	struct snapshot *s = &c->s;
+	const char *name = c->arg;
+	const struct svc_row *r = ring_row(s, name);
+	char a[XLB_ADDR_STRLEN];
+	__u32 *slots, i;
+	cJSON *o, *arr, *tab;
+
+	if (!r) {
+		pr_err("maglev show: service \"%s\": not found", name);
+		return -ENOENT;
+	}
+	slots = calloc(s->m.max_backends, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	tab = cJSON_CreateArray();
+	ring_slots(s, r, slots, tab);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "service", name);
 	cJSON_AddNumberToObject(o, "table_size", r->svc.ring_size);
@@ -354,11 +370,44 @@ static int cmd_maglev_show(struct snapshot *s, const char *name)
 	return 0;
 }
 
-static int cmd_conntrack_list(struct snapshot *s)
+/* One conntrack entry as listed: direction, destination and NAT. */
+struct ct_row {
+	const char *dir;
+	char da[XLB_ADDR_STRLEN], na[XLB_ADDR_STRLEN];
+	__be16 dport, nport;
+};
+
+static void ct_row(const struct snapshot *s, const struct xlb_ct_key *k,
+		   const struct xlb_ct_val *v, struct ct_row *r)
 {
+	if (k->dir == XLB_CT_CLIENT) {
+		/* One entry for both ways: client -> frontend, balanced to
+		 * the backend its id names. */
+		const struct xlb_backend *be =
+			v->backend_id < s->m.max_backends ?
+				&s->bes[v->backend_id] : NULL;
+		union xlb_addr none = {};
+
+		r->dir = "flow";
+		xlb_addr_str(&v->nat_addr, k->family, r->da);
+		r->dport = v->nat_port;
+		xlb_addr_str(be ? &be->addr : &none, k->family, r->na);
+		r->nport = be ? be->port : 0;
+	} else {
+		r->dir = k->dir == XLB_CT_FWD ? "fwd" : "rev";
+		xlb_addr_str(&k->daddr, k->family, r->da);
+		r->dport = k->dport;
+		xlb_addr_str(&v->nat_addr, k->family, r->na);
+		r->nport = v->nat_port;
+	}
+}
+
+static int cmd_conntrack_list(struct ctl *c)
+{
+	struct snapshot *s = &c->s;
 	struct xlb_ct_key k, next;
 	struct xlb_ct_val v;
-	char sa[XLB_ADDR_STRLEN], da[XLB_ADDR_STRLEN], na[XLB_ADDR_STRLEN];
+	char sa[XLB_ADDR_STRLEN];
 	uint64_t now = xlb_now_coarse_ns();
 	cJSON *arr = cJSON_CreateArray();
 	void *prev = NULL;
@@ -367,8 +416,7 @@ static int cmd_conntrack_list(struct snapshot *s)
 		printf("%-4s %-5s %-45s %-45s %-45s %-16s %s\n", "DIR", "PROTO",
 		       "SOURCE", "DESTINATION", "NAT", "SERVICE", "AGE");
 	while (!bpf_map_get_next_key(s->m.ct, prev, &next)) {
-		__be16 dport, nport;
-		const char *dir;
+		struct ct_row r;
 		double age;
 
 		k = next;
@@ -376,52 +424,30 @@ static int cmd_conntrack_list(struct snapshot *s)
 		if (bpf_map_lookup_elem(s->m.ct, &k, &v))
 			continue;
 		xlb_addr_str(&k.saddr, k.family, sa);
-		if (k.dir == XLB_CT_CLIENT) {
-			/* One entry for both ways: client -> frontend,
-			 * balanced to the backend its id names. */
-			const struct xlb_backend *be =
-				v.backend_id < s->m.max_backends ?
-					&s->bes[v.backend_id] : NULL;
-			union xlb_addr none = {};
-
-			dir = "flow";
-			xlb_addr_str(&v.nat_addr, k.family, da);
-			dport = v.nat_port;
-			xlb_addr_str(be ? &be->addr : &none, k.family, na);
-			nport = be ? be->port : 0;
-		} else {
-			dir = k.dir == XLB_CT_FWD ? "fwd" : "rev";
-			xlb_addr_str(&k.daddr, k.family, da);
-			dport = k.dport;
-			xlb_addr_str(&v.nat_addr, k.family, na);
-			nport = v.nat_port;
-		}
+		ct_row(s, &k, &v, &r);
 		age = v.last_seen && now > v.last_seen ?
 			      (now - v.last_seen) / 1e9 : 0;
 		if (!json_out) {
 			char src[64], dst[64], nat[64];
 
-			const char *f = k.family == XLB_AF_INET6 ? "[%s]:%u" :
-								     "%s:%u";
-
-			snprintf(src, sizeof(src), f, sa, ntohs(k.sport));
-			snprintf(dst, sizeof(dst), f, da, ntohs(dport));
-			snprintf(nat, sizeof(nat), f, na, ntohs(nport));
 			printf("%-4s %-5s %-45s %-45s %-45s %-16s %.0fs\n",
-			       dir, xlb_proto_str(k.proto), src, dst, nat,
+			       r.dir, xlb_proto_str(k.proto),
+			       ep_str(src, sizeof(src), sa, k.family, k.sport),
+			       ep_str(dst, sizeof(dst), r.da, k.family, r.dport),
+			       ep_str(nat, sizeof(nat), r.na, k.family, r.nport),
 			       svc_name(s, v.svc_id), age);
 			continue;
 		}
 		cJSON *o = cJSON_CreateObject();
 
-		cJSON_AddStringToObject(o, "dir", dir);
+		cJSON_AddStringToObject(o, "dir", r.dir);
 		cJSON_AddStringToObject(o, "protocol", xlb_proto_str(k.proto));
 		cJSON_AddStringToObject(o, "src", sa);
 		cJSON_AddNumberToObject(o, "sport", ntohs(k.sport));
-		cJSON_AddStringToObject(o, "dst", da);
-		cJSON_AddNumberToObject(o, "dport", ntohs(dport));
-		cJSON_AddStringToObject(o, "nat_ip", na);
-		cJSON_AddNumberToObject(o, "nat_port", ntohs(nport));
+		cJSON_AddStringToObject(o, "dst", r.da);
+		cJSON_AddNumberToObject(o, "dport", ntohs(r.dport));
+		cJSON_AddStringToObject(o, "nat_ip", r.na);
+		cJSON_AddNumberToObject(o, "nat_port", ntohs(r.nport));
 		cJSON_AddStringToObject(o, "service", svc_name(s, v.svc_id));
 		cJSON_AddNumberToObject(o, "backend_id", v.backend_id);
 		cJSON_AddNumberToObject(o, "age_s", age);
@@ -431,8 +457,9 @@ static int cmd_conntrack_list(struct snapshot *s)
 	return 0;
 }
 
-static int cmd_conntrack_flush(struct snapshot *s)
+static int cmd_conntrack_flush(struct ctl *c)
 {
+	struct snapshot *s = &c->s;
 	struct xlb_ct_key k;
 	size_t n = 0;
 
@@ -458,20 +485,14 @@ static void add_counter(cJSON *o, const struct xlb_counter *c)
 	cJSON_AddNumberToObject(o, "bytes", c->bytes);
 }
 
-static int cmd_stats(struct snapshot *s)
+static void stats_outcomes(const struct snapshot *s, cJSON *outc)
 {
 	static const char *const names[] = XLB_STAT_NAMES;
-	cJSON *root = cJSON_CreateObject(), *outc, *svcs, *bes;
-	char a[XLB_ADDR_STRLEN];
 	struct xlb_counter c;
 	__u32 i;
-	size_t k;
 
 	_Static_assert(sizeof(names) / sizeof(names[0]) == XLB_STAT_MAX,
 		       "a name per outcome");
-	outc = cJSON_AddObjectToObject(root, "outcomes");
-	svcs = cJSON_AddArrayToObject(root, "services");
-	bes = cJSON_AddArrayToObject(root, "backends");
 	if (!json_out)
 		printf("%-14s %14s %16s\n", "OUTCOME", "PACKETS", "BYTES");
 	for (i = 0; i < XLB_STAT_MAX; i++) {
@@ -482,6 +503,13 @@ static int cmd_stats(struct snapshot *s)
 			       (unsigned long long)c.bytes);
 		add_counter(cJSON_AddObjectToObject(outc, names[i]), &c);
 	}
+}
+
+static void stats_services(const struct snapshot *s, cJSON *svcs)
+{
+	struct xlb_counter c;
+	size_t k;
+
 	if (!json_out)
 		printf("\n%-24s %14s %16s\n", "SERVICE", "PACKETS", "BYTES");
 	for (k = 0; k < s->n_rows; k++) {
@@ -502,6 +530,14 @@ static int cmd_stats(struct snapshot *s)
 		add_counter(o, &c);
 		cJSON_AddItemToArray(svcs, o);
 	}
+}
+
+static void stats_backends(const struct snapshot *s, cJSON *bes)
+{
+	char a[XLB_ADDR_STRLEN], ep[64];
+	struct xlb_counter c;
+	__u32 i;
+
 	if (!json_out)
 		printf("\n%-7s %-24s %-46s %14s %16s\n", "ID", "SERVICE",
 		       "BACKEND", "PACKETS", "BYTES");
@@ -514,13 +550,9 @@ static int cmd_stats(struct snapshot *s)
 		xlb_counter_read(&s->m, s->m.be_stats, i, &c);
 		xlb_addr_str(&b->addr, b->family, a);
 		if (!json_out) {
-			char ep[64];
-
-			snprintf(ep, sizeof(ep),
-				 b->family == XLB_AF_INET6 ? "[%s]:%u" : "%s:%u",
-				 a, ntohs(b->port));
 			printf("%-7u %-24s %-46s %14llu %16llu\n", i,
-			       svc_name(s, b->svc_id), ep,
+			       svc_name(s, b->svc_id),
+			       ep_str(ep, sizeof(ep), a, b->family, b->port),
 			       (unsigned long long)c.packets,
 			       (unsigned long long)c.bytes);
 			continue;
@@ -533,15 +565,33 @@ static int cmd_stats(struct snapshot *s)
 		add_counter(o, &c);
 		cJSON_AddItemToArray(bes, o);
 	}
+}
+
+/* Outcomes, services and backends: a table each, or one JSON object. */
+static int cmd_stats(struct ctl *c)
+{
+	cJSON *root = cJSON_CreateObject(), *outc, *svcs, *bes;
+
+	outc = cJSON_AddObjectToObject(root, "outcomes");
+	svcs = cJSON_AddArrayToObject(root, "services");
+	bes = cJSON_AddArrayToObject(root, "backends");
+	stats_outcomes(&c->s, outc);
+	stats_services(&c->s, svcs);
+	stats_backends(&c->s, bes);
 	finish_json(root);
 	return 0;
 }
 
-static int cmd_detach(const char *bpffs, char *ifaces)
+/* detach [--iface LIST]: options may follow the command. */
+static int cmd_detach(struct ctl *c)
 {
-	char *save, *ifn;
+	char *ifaces = c->ifaces, *save, *ifn;
 	int rc = 0;
 
+	if (!strcmp(c->sub, "--iface") || !strcmp(c->sub, "-i"))
+		ifaces = c->arg;
+	else if (!strncmp(c->sub, "--iface=", 8))
+		ifaces = (char *)c->sub + 8;
 	for (ifn = ifaces ? strtok_r(ifaces, ",", &save) : NULL; ifn;
 	     ifn = strtok_r(NULL, ",", &save)) {
 		if (xlb_detach_iface(ifn)) {
@@ -551,16 +601,96 @@ static int cmd_detach(const char *bpffs, char *ifaces)
 			printf("detached from %s\n", ifn);
 		}
 	}
-	if (xlb_unpin_all(bpffs)) {
-		pr_err("detach: removing pins under %s failed", bpffs);
+	if (xlb_unpin_all(c->bpffs)) {
+		pr_err("detach: removing pins under %s failed", c->bpffs);
 		rc = -EIO;
 	} else {
-		printf("pins under %s removed\n", bpffs);
+		printf("pins under %s removed\n", c->bpffs);
 	}
 	return rc;
 }
 
-int main(int argc, char **argv)
+/*
+ * The commands, in the order --help lists them (iproute2's ip/ip.c
+ * cmds[]). sub NULL takes any word after the command, or none.
+ */
+static const struct cmd {
+	const char *name;
+	const char *sub;
+	const char *args;	/* what follows, in --help */
+	bool needs_arg;		/* args is required: no match without it */
+	bool reads_maps;	/* runs on a snapshot of the pinned maps */
+	int (*run)(struct ctl *c);
+	const char *help;
+} cmds[] = {
+	{ "service", "list", NULL, false, true, cmd_service_list,
+	  "services with frontend, table size, backends" },
+	{ "backend", "list", NULL, false, true, cmd_backend_list,
+	  "backends with service, weight and state" },
+	{ "maglev", "show", "SERVICE", true, true, cmd_maglev_show,
+	  "table size and slots per backend\n"
+	  "(-o json adds the full slot table)" },
+	{ "conntrack", "list", NULL, false, true, cmd_conntrack_list,
+	  "tracked flows: \"flow\" (one entry for both\n"
+	  "ways), or \"fwd\" and \"rev\" entries" },
+	{ "conntrack", "flush", NULL, false, true, cmd_conntrack_flush,
+	  "forgets every tracked flow" },
+	{ "stats", NULL, NULL, false, true, cmd_stats,
+	  "packets and bytes per service, per backend\n"
+	  "and per outcome, summed over CPUs" },
+	{ "detach", NULL, "[--iface LIST]", false, false, cmd_detach,
+	  "removes the programs from the interfaces in\n"
+	  "LIST and the pins under DIR" },
+};
+
+#define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void usage(FILE *out)
+{
+	char left[64];
+	size_t i;
+
+	fputs("Usage: xlbctl [--bpffs DIR] [-o json] COMMAND\n"
+	      "\n"
+	      "Reads the maps xlbd pinned under DIR (default " XLB_DEFAULT_BPFFS "),\n"
+	      "whether xlbd runs or not.\n"
+	      "\n"
+	      "Commands:\n",
+	      out);
+	for (i = 0; i < N_CMDS; i++) {
+		const struct cmd *e = &cmds[i];
+
+		snprintf(left, sizeof(left), "  %s%s%s%s%s", e->name,
+			 e->sub ? " " : "", e->sub ? e->sub : "",
+			 e->args ? " " : "", e->args ? e->args : "");
+		xlb_usage_row(out, left, e->help);
+	}
+	fputs("\n"
+	      "Options:\n"
+	      "  -b, --bpffs DIR        pin directory\n"
+	      "  -o, --output FORMAT    table (default) or json\n"
+	      "  -h, --help             this text\n",
+	      out);
+}
+
+static const struct cmd *find_cmd(const struct ctl *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_CMDS; i++) {
+		const struct cmd *e = &cmds[i];
+
+		if (!strcmp(e->name, name) &&
+		    (!e->sub || !strcmp(e->sub, c->sub)) &&
+		    (!e->needs_arg || c->arg))
+			return e;
+	}
+	return NULL;
+}
+
+/* The options before the command. Returns -1 to go on, else the exit
+ * status: 0 after --help, 2 for a bad option. */
+static int parse_opts(int argc, char **argv, struct ctl *c)
 {
 	static const struct option opts[] = {
 		{ "bpffs", required_argument, NULL, 'b' },
@@ -569,18 +699,12 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *bpffs = XLB_DEFAULT_BPFFS, *cmd, *sub;
-	char *ifaces = NULL;
-	struct snapshot s;
-	int c, rc;
+	int o;
 
-	xlb_log_set_prefix("xlbctl");
-	xlb_log_set_level(XLB_LOG_WARN);
-	xlb_log_libbpf();
-	while ((c = getopt_long(argc, argv, "+b:o:i:h", opts, NULL)) != -1) {
-		switch (c) {
+	while ((o = getopt_long(argc, argv, "+b:o:i:h", opts, NULL)) != -1) {
+		switch (o) {
 		case 'b':
-			bpffs = optarg;
+			c->bpffs = optarg;
 			break;
 		case 'o':
 			if (strcmp(optarg, "json") && strcmp(optarg, "table")) {
@@ -591,56 +715,56 @@ int main(int argc, char **argv)
 			json_out = !strcmp(optarg, "json");
 			break;
 		case 'i':
-			ifaces = optarg;
+			c->ifaces = optarg;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			usage(stdout);
 			return 0;
 		default:
-			fputs(usage, stderr);
+			usage(stderr);
 			return 2;
 		}
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = { .bpffs = XLB_DEFAULT_BPFFS };
+	const struct cmd *e;
+	const char *name;
+	int i, rc;
+
+	xlb_log_set_prefix("xlbctl");
+	xlb_log_set_level(XLB_LOG_WARN);
+	xlb_log_libbpf();
+	rc = parse_opts(argc, argv, &c);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc) {
-		fputs(usage, stderr);
+		usage(stderr);
 		return 2;
 	}
-	cmd = argv[optind++];
-	sub = optind < argc ? argv[optind++] : "";
-
-	if (!strcmp(cmd, "detach")) {
-		/* detach [--iface LIST]: options may follow the command */
-		optind--;
-		if (!strcmp(sub, "--iface") || !strcmp(sub, "-i"))
-			ifaces = optind + 1 < argc ? argv[optind + 1] : NULL;
-		else if (!strncmp(sub, "--iface=", 8))
-			ifaces = (char *)sub + 8;
-		return cmd_detach(bpffs, ifaces) ? 1 : 0;
-	}
+	name = argv[optind++];
+	c.sub = optind < argc ? argv[optind++] : "";
+	c.arg = optind < argc ? argv[optind] : NULL;
+	e = find_cmd(&c, name);
+	if (e && !e->reads_maps)
+		return e->run(&c) ? 1 : 0;
 	/* Trailing -o json after the command is accepted too. */
-	for (c = optind; c < argc; c++)
-		if (!strcmp(argv[c], "-o") && c + 1 < argc)
-			json_out = !strcmp(argv[c + 1], "json");
-
-	if (snap_open(&s, bpffs))
+	for (i = optind; i < argc; i++)
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			json_out = !strcmp(argv[i + 1], "json");
+	if (snap_open(&c.s, c.bpffs))
 		return 1;
-	if (!strcmp(cmd, "service") && !strcmp(sub, "list"))
-		rc = cmd_service_list(&s);
-	else if (!strcmp(cmd, "backend") && !strcmp(sub, "list"))
-		rc = cmd_backend_list(&s);
-	else if (!strcmp(cmd, "maglev") && !strcmp(sub, "show") && optind < argc)
-		rc = cmd_maglev_show(&s, argv[optind]);
-	else if (!strcmp(cmd, "conntrack") && !strcmp(sub, "list"))
-		rc = cmd_conntrack_list(&s);
-	else if (!strcmp(cmd, "conntrack") && !strcmp(sub, "flush"))
-		rc = cmd_conntrack_flush(&s);
-	else if (!strcmp(cmd, "stats"))
-		rc = cmd_stats(&s);
-	else {
-		fprintf(stderr, "xlbctl: unknown command \"%s %s\"\n", cmd, sub);
-		fputs(usage, stderr);
+	if (e) {
+		rc = e->run(&c);
+	} else {
+		fprintf(stderr, "xlbctl: unknown command \"%s %s\"\n", name,
+			c.sub);
+		usage(stderr);
 		rc = -EINVAL;
 	}
-	snap_close(&s);
+	snap_close(&c.s);
 	return rc ? 1 : 0;
 }
