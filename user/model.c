@@ -60,3 +60,16 @@ void xlb_model_sort(struct xlb_model *m)
 	qsort(m->services, m->n_services, sizeof(struct xlb_model_service),
 	      svc_cmp);
 }
+
+void xlb_model_names(const struct xlb_model *m, char ***names, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		free((*names)[i]);
+	free(*names);
+	*names = calloc(m->n_services + 1, sizeof(**names));
+	*n = 0;
+	for (i = 0; *names && i < m->n_services; i++)
+		(*names)[(*n)++] = strdup(m->services[i].name);
+}

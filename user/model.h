@@ -70,5 +70,10 @@ void xlb_model_free(struct xlb_model *m);
 void xlb_model_sort(struct xlb_model *m);
 int xlb_be_identity_cmp(const union xlb_addr *a1, __be16 p1, __u8 f1,
 			const union xlb_addr *a2, __be16 p2, __u8 f2);
+/* Replaces the name list *names (*n entries, freed here) with copies of
+ * m's service names: which services a source's unit (a config file, a
+ * Kubernetes Service) made, so that its next change can retire them.
+ * On allocation failure the list is empty or shorter. */
+void xlb_model_names(const struct xlb_model *m, char ***names, size_t *n);
 
 #endif /* XLB_MODEL_H */

@@ -100,15 +100,7 @@ static struct cfgfile *file_slot(struct xlb_file *f, const char *name)
 
 static void file_set_svcs(struct cfgfile *cf, const struct xlb_model *m)
 {
-	size_t i;
-
-	for (i = 0; i < cf->n_svcs; i++)
-		free(cf->svcs[i]);
-	free(cf->svcs);
-	cf->svcs = calloc(m->n_services + 1, sizeof(*cf->svcs));
-	cf->n_svcs = 0;
-	for (i = 0; cf->svcs && i < m->n_services; i++)
-		cf->svcs[cf->n_svcs++] = strdup(m->services[i].name);
+	xlb_model_names(m, &cf->svcs, &cf->n_svcs);
 }
 
 static int load_file(struct xlb_file *f, struct cfgfile *cf,

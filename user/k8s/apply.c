@@ -136,15 +136,7 @@ static void update_hc(struct svc_ent *e, const struct xlb_model *m)
 
 static void set_names(struct svc_ent *e, const struct xlb_model *m)
 {
-	size_t i;
-
-	for (i = 0; i < e->n_names; i++)
-		free(e->names[i]);
-	free(e->names);
-	e->names = calloc(m->n_services + 1, sizeof(*e->names));
-	e->n_names = 0;
-	for (i = 0; e->names && i < m->n_services; i++)
-		e->names[e->n_names++] = strdup(m->services[i].name);
+	xlb_model_names(m, &e->names, &e->n_names);
 }
 
 static bool in_model(const struct xlb_model *m, const char *name)
