@@ -83,11 +83,14 @@ __u32 xlb_idpool_alloc(struct xlb_idpool *p, bool *dirty)
 
 void xlb_idpool_free(struct xlb_idpool *p, __u32 id)
 {
-	size_t n = p->held_tail - p->held_head;
+	size_t n;
 
 	if (!id || id >= p->max || (p->state[id] & ID_MASK) != ID_USED)
 		return;
 	idpool_reclaim(p, xlb_now_ns());
+	/* Counted after the reclaim: the ids it let go must not be copied
+	 * into a grown FIFO, where they would be freed a second time. */
+	n = p->held_tail - p->held_head;
 	if (n + 1 > p->held_cap) {
 		size_t cap = p->held_cap ? p->held_cap * 2 : 64, k;
 		struct xlb_held_id *h = malloc(cap * sizeof(*h));
