@@ -3,7 +3,8 @@
  * Map sync: diffs the desired model against what is programmed and
  * writes only what changed. Service and backend ids are stable: a
  * service keeps its id by name, a backend by (service, address, port),
- * across syncs and, through the pinned maps, across restarts.
+ * across syncs and, through the pinned maps, across restarts. The code
+ * is in user/sync/, one file per step (listed in sync/internal.h).
  */
 #ifndef XLB_SYNC_H
 #define XLB_SYNC_H

@@ -34,19 +34,19 @@ static int svc_by_id_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static int extent_cmp(const void *a, const void *b)
+{
+	const struct extent *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
 static int pbe_cmp(const void *a, const void *b)
 {
 	const struct xlb_prog_backend *x = a, *y = b;
 
 	return xlb_be_identity_cmp(&x->addr, x->port, x->family, &y->addr,
 				   y->port, y->family);
-}
-
-static int extent_cmp(const void *a, const void *b)
-{
-	const struct extent *x = a, *y = b;
-
-	return x->off < y->off ? -1 : x->off > y->off;
 }
 
 static struct xlb_prog_service *by_id(struct adopt *a, __u32 id)
@@ -149,17 +149,22 @@ static int adopt_ranges(struct adopt *a)
 	return 0;
 }
 
+/* The service of backend id, if the id is in use by a known one. */
+static struct xlb_prog_service *backend_owner(struct adopt *a, size_t id)
+{
+	if (a->bes[id].state == XLB_BE_UNUSED)
+		return NULL;
+	return by_id(a, a->bes[id].svc_id);
+}
+
 /* Backends in use are counted for their service; their ids are taken. */
 static void adopt_backends(struct adopt *a)
 {
-	struct xlb_maps *m = a->s->maps;
 	struct xlb_prog_service *ps;
 	size_t i;
 
-	for (i = 1; i < m->max_backends; i++) {
-		if (a->bes[i].state == XLB_BE_UNUSED)
-			continue;
-		ps = by_id(a, a->bes[i].svc_id);
+	for (i = 1; i < a->s->maps->max_backends; i++) {
+		ps = backend_owner(a, i);
 		if (!ps)
 			continue;
 		ps->n_backends++;
@@ -196,7 +201,6 @@ static int alloc_array(void **v, size_t *n, size_t esz)
 /* Gives each service its arrays, at the sizes counted, and fills them. */
 static int fill_services(struct adopt *a)
 {
-	struct xlb_maps *m = a->s->maps;
 	struct xlb_prog_service *ps;
 	size_t i;
 
@@ -218,10 +222,8 @@ static int fill_services(struct adopt *a)
 		ps = by_id(a, a->ranges[i].svc_id);
 		ps->ranges[ps->n_ranges++] = a->ranges[i];
 	}
-	for (i = 1; i < m->max_backends; i++) {
-		if (a->bes[i].state == XLB_BE_UNUSED)
-			continue;
-		ps = by_id(a, a->bes[i].svc_id);
+	for (i = 1; i < a->s->maps->max_backends; i++) {
+		ps = backend_owner(a, i);
 		if (ps)
 			add_backend(ps, &a->bes[i], i);
 	}

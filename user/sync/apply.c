@@ -67,10 +67,7 @@ void xlb_sync_remove_service(struct xlb_sync *s, struct xlb_prog_service *ps,
 		bpf_map_delete_elem(s->maps->src_ranges, &ps->ranges[i]);
 	for (i = 0; i < ps->n_backends; i++) {
 		struct xlb_prog_backend *pb = &ps->backends[i];
-		struct xlb_backend v = { .addr = pb->addr, .port = pb->port,
-					 .family = pb->family,
-					 .state = XLB_BE_UNUSED,
-					 .svc_id = ps->id };
+		struct xlb_backend v = xlb_sync_unused_backend(ps->id, pb);
 
 		bpf_map_update_elem(s->maps->backends, &pb->id, &v, BPF_ANY);
 		xlb_idpool_free(&s->be_ids, pb->id);
@@ -105,6 +102,18 @@ static bool changed(const struct change *c)
 	return c->svc_dirty || c->n_add || c->n_del || c->n_chg;
 }
 
+/* An id from p, or 0; its counters in stats_fd are zeroed when an
+ * earlier owner of the id left some (*dirty). */
+static __u32 fresh_id(struct xlb_sync *s, struct xlb_idpool *p, int stats_fd,
+		      bool *dirty)
+{
+	__u32 id = xlb_idpool_alloc(p, dirty);
+
+	if (id && *dirty)
+		xlb_counter_reset(s->maps, stats_fd, id);
+	return id;
+}
+
 /* Id, digest, frontends, source ranges and group shares. */
 static int service_identity(struct xlb_sync *s, struct change *c)
 {
@@ -126,11 +135,9 @@ static int service_identity(struct xlb_sync *s, struct change *c)
 	} else {
 		bool dirty;
 
-		ps->id = xlb_idpool_alloc(&s->svc_ids, &dirty);
+		ps->id = fresh_id(s, &s->svc_ids, s->maps->svc_stats, &dirty);
 		if (!ps->id)
 			return -ENOSPC;
-		if (dirty)
-			xlb_counter_reset(s->maps, s->maps->svc_stats, ps->id);
 	}
 	c->dirty_all = !c->old || c->old->digest != ps->digest;
 	rc = xlb_sync_model_frontends(s, ms, &ps->fes, &ps->n_fes);
@@ -156,18 +163,15 @@ static int service_identity(struct xlb_sync *s, struct change *c)
 	return 0;
 }
 
-/* A backend the service did not have: a fresh id, whose counters are
- * zeroed if an earlier backend used it. */
+/* A backend the service did not have gets a fresh id. */
 static int add_backend(struct xlb_sync *s, struct txn *t, struct change *c,
 		       struct xlb_prog_backend *nb)
 {
 	bool dirty;
 
-	nb->id = xlb_idpool_alloc(&s->be_ids, &dirty);
+	nb->id = fresh_id(s, &s->be_ids, s->maps->be_stats, &dirty);
 	if (!nb->id)
 		return -ENOSPC;
-	if (dirty)
-		xlb_counter_reset(s->maps, s->maps->be_stats, nb->id);
 	c->n_add++;
 	return xlb_txn_write_backend(t, nb->id, c->ps->id, nb, dirty);
 }

@@ -73,6 +73,20 @@ static inline int svc_by_name_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* A backend entry at state UNUSED: what a retired or not yet usable id
+ * holds (see xlb_txn_write_backend()). */
+static inline struct xlb_backend
+xlb_sync_unused_backend(__u32 svc_id, const struct xlb_prog_backend *pb)
+{
+	return (struct xlb_backend){
+		.addr = pb->addr,
+		.port = pb->port,
+		.family = pb->family,
+		.state = XLB_BE_UNUSED,
+		.svc_id = svc_id,
+	};
+}
+
 /* ---- state.c ----------------------------------------------------------- */
 
 void xlb_sync_free_service(struct xlb_prog_service *ps);

@@ -159,17 +159,11 @@ int xlb_txn_commit(struct xlb_sync *s, struct txn *t)
 int xlb_txn_write_backend(struct txn *t, __u32 id, __u32 svc_id,
 			  const struct xlb_prog_backend *pb, bool dirty)
 {
-	struct xlb_backend v = {
-		.addr = pb->addr,
-		.port = pb->port,
-		.family = pb->family,
-		.state = XLB_BE_UNUSED,
-		.svc_id = svc_id,
-		.weight = pb->weight,
-		.flags = pb->local ? XLB_BE_F_LOCAL : 0,
-	};
+	struct xlb_backend v = xlb_sync_unused_backend(svc_id, pb);
 	int rc = 0;
 
+	v.weight = pb->weight;
+	v.flags = pb->local ? XLB_BE_F_LOCAL : 0;
 	if (dirty)
 		rc = batch_add(&t->be_pre, &id, &v);
 	v.state = pb->state;
@@ -179,13 +173,7 @@ int xlb_txn_write_backend(struct txn *t, __u32 id, __u32 svc_id,
 int xlb_txn_clear_backend(struct txn *t, __u32 id, __u32 svc_id,
 			  const struct xlb_prog_backend *pb)
 {
-	struct xlb_backend v = {
-		.addr = pb->addr,
-		.port = pb->port,
-		.family = pb->family,
-		.state = XLB_BE_UNUSED,
-		.svc_id = svc_id,
-	};
+	struct xlb_backend v = xlb_sync_unused_backend(svc_id, pb);
 
 	return batch_add(&t->be_clear, &id, &v);
 }
