@@ -21,9 +21,9 @@ struct adopt {
 	struct adopt_fe {
 		__u32 svc_id;
 		struct xlb_prog_frontend fe;
-	} *fes;				/* every frontend of a service */
+	} *fes;				/* frontends of known services */
 	size_t n_fes, cap_fes;
-	struct xlb_src_range_key *ranges; /* every range of a service */
+	struct xlb_src_range_key *ranges; /* ranges of known services */
 	size_t n_ranges, cap_ranges;
 };
 
