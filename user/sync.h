@@ -3,7 +3,8 @@
  * Map sync: diffs the desired model against what is programmed and
  * writes only what changed. Service and backend ids are stable: a
  * service keeps its id by name, a backend by (service, address, port),
- * across syncs and, through the pinned maps, across restarts.
+ * across syncs and, through the pinned maps, across restarts. The code
+ * is in user/sync/, one file per step (listed in sync/internal.h).
  */
 #ifndef XLB_SYNC_H
 #define XLB_SYNC_H
@@ -16,6 +17,7 @@
 #include "model.h"
 #include "nodeaddr.h"
 #include "ringalloc.h"
+#include "sync/idpool.h"
 
 struct xlb_prog_backend {
 	union xlb_addr addr;
@@ -56,21 +58,6 @@ struct xlb_prog_service {
 	size_t n_groups;
 	struct xlb_prog_backend *backends; /* sorted by identity */
 	size_t n_backends;
-};
-
-/* Ids 1 .. max-1. A freed id is held back for a grace period: a packet
- * that read it from a ring or flow just before it was freed must still
- * find the old entry, not a half-written new one. */
-struct xlb_idpool {
-	__u8 *state;		/* ID_FREE, ID_USED or ID_HELD, | ID_DIRTY */
-	__u32 max;
-	__u32 hint;
-	__u32 n_used;		/* used or held */
-	struct xlb_held_id {
-		__u32 id;
-		uint64_t at;
-	} *held;		/* FIFO of held ids */
-	size_t held_head, held_tail, held_cap;
 };
 
 struct xlb_sync {
