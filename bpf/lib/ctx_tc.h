@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Kernel side only: what the tc hook does its own way, for the handler
+ * both entry programs share (handle.h), as cilium's bpf/ctx/skb.h does.
+ * Include either this or ctx_xdp.h, never both, before handle.h.
+ *
+ * A locally generated skb may be CHECKSUM_PARTIAL: the rewrite goes
+ * through the kernel's store and csum_replace helpers, which know, and
+ * those invalidate every packet pointer taken before them.
+ */
+#ifndef XLB_BPF_CTX_TC_H
+#define XLB_BPF_CTX_TC_H
+
+#define XLB_CTX_HOOK		"tc"
+
+#include "common.h"
+
+/* The program's context, as handle.h and reject.h name it. */
+#define xlb_ctx			__sk_buff
+
+#define XLB_ACT_PASS		TC_ACT_OK
+#define XLB_ACT_DROP		TC_ACT_SHOT
+
+static __always_inline void *xlb_ctx_data(const struct __sk_buff *skb)
+{
+	return (void *)(long)skb->data;
+}
+
+static __always_inline void *xlb_ctx_data_end(const struct __sk_buff *skb)
+{
+	return (void *)(long)skb->data_end;
+}
+
+/* The packet's length for the counters, L2 included (also the bytes
+ * outside the linear part data_end ends). */
+static __always_inline __u32 xlb_ctx_len(const struct __sk_buff *skb)
+{
+	return skb->len;
+}
+
+/* The interface the packet came in on (the fib lookup's start). */
+static __always_inline __u32 xlb_ctx_ifindex(const struct __sk_buff *skb)
+{
+	return skb->ingress_ifindex;
+}
+
+/* Sends the packet, turned into its answer, back where it came from: tc
+ * has no XDP_TX, the device's own egress does it. */
+static __always_inline int xlb_ctx_reflect(struct __sk_buff *skb)
+{
+	return bpf_redirect(skb->ifindex, 0);
+}
+
+/* After the rewrite: the helpers invalidated every packet pointer. */
+static __always_inline void xlb_ctx_reload(struct __sk_buff *skb,
+					   void **data, void **data_end)
+{
+	*data = xlb_ctx_data(skb);
+	*data_end = xlb_ctx_data_end(skb);
+}
+
+#include "nat.h"
+#include "reject.h"
+
+static __always_inline int xlb_ctx_nat(struct __sk_buff *skb, void *data,
+				       void *data_end, const struct xlb_pkt *p,
+				       const struct xlb_nat *n)
+{
+	return xlb_nat_tc(skb, p, n);
+}
+
+static __always_inline int xlb_ctx_reject(struct __sk_buff *skb,
+					  const struct xlb_pkt *p)
+{
+	return p->proto == IPPROTO_TCP ? xlb_reject_tcp_tc(skb, p) :
+					 xlb_reject_udp_tc(skb, p);
+}
+
+#endif /* XLB_BPF_CTX_TC_H */
