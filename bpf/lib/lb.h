@@ -105,6 +105,33 @@ xlb_hairpin_of(const struct xlb_pkt *p, const struct xlb_backend *be)
 	return h;
 }
 
+/*
+ * Sends p's flow to backend be (id), which serves it: the rewrite to its
+ * address and port, and to the hairpin address as the source when the
+ * backend is its own client (else it would answer itself directly).
+ */
+static __always_inline int xlb_nat_to_backend(const struct xlb_pkt *p,
+					      const struct xlb_backend *be,
+					      __u32 id, struct xlb_nat *n,
+					      __u32 len)
+{
+	const union xlb_addr *h = xlb_hairpin_of(p, be);
+
+	__builtin_memcpy(&n->addr, &be->addr, 16);
+	n->port = be->port;
+	n->side = XLB_NAT_DST;
+	if (h) {
+		__builtin_memcpy(&n->addr2, h, 16);
+		n->has_addr2 = 1;
+		xlb_stat(XLB_STAT_HAIRPIN, len);
+	}
+	n->svc_id = be->svc_id;
+	n->backend_id = id;
+	xlb_count(&xlb_svc_stats, be->svc_id, len);
+	xlb_count(&xlb_be_stats, id, len);
+	return XLB_STAT_DNAT;
+}
+
 /* A TCP SYN without ACK: the first packet of a new connection. */
 static __always_inline int xlb_is_tcp_syn(const struct xlb_pkt *p)
 {
@@ -187,25 +214,7 @@ insert_ct:
 	xlb_ct_insert(p, be, id, xlb_hairpin_of(p, be), n);
 	xlb_stat(XLB_STAT_CT_NEW, len);
 found:
-	__builtin_memcpy(&n->addr, &be->addr, 16);
-	n->port = be->port;
-	n->side = XLB_NAT_DST;
-	{
-		const union xlb_addr *h = xlb_hairpin_of(p, be);
-
-		if (h) {
-			/* The backend reaches itself: it must see another
-			 * source, or it would answer itself directly. */
-			__builtin_memcpy(&n->addr2, h, 16);
-			n->has_addr2 = 1;
-			xlb_stat(XLB_STAT_HAIRPIN, len);
-		}
-	}
-	n->svc_id = svc->svc_id;
-	n->backend_id = id;
-	xlb_count(&xlb_svc_stats, svc->svc_id, len);
-	xlb_count(&xlb_be_stats, id, len);
-	return XLB_STAT_DNAT;
+	return xlb_nat_to_backend(p, be, id, n, len);
 }
 
 /* Whether a frontend (backend = 0) or a backend (1) uses this port. */
@@ -276,7 +285,6 @@ XLB_SUBPROG int xlb_lb_established(const struct xlb_pkt *p,
 					      struct xlb_nat *n, __u32 len)
 {
 	const struct xlb_backend *be;
-	const union xlb_addr *h;
 	struct xlb_ct_key k;
 	struct xlb_ct_val *ct;
 	__u8 kind;
@@ -290,20 +298,7 @@ XLB_SUBPROG int xlb_lb_established(const struct xlb_pkt *p,
 	if (!be || (be->state != XLB_BE_ACTIVE && xlb_is_tcp_syn(p)))
 		return 0;
 	xlb_hop_take(n, ct, xlb_ct_touch(ct), kind, 0);
-	__builtin_memcpy(&n->addr, &be->addr, 16);
-	n->port = be->port;
-	n->side = XLB_NAT_DST;
-	n->svc_id = ct->svc_id;
-	n->backend_id = ct->backend_id;
-	h = xlb_hairpin_of(p, be);
-	if (h) {
-		__builtin_memcpy(&n->addr2, h, 16);
-		n->has_addr2 = 1;
-		xlb_stat(XLB_STAT_HAIRPIN, len);
-	}
-	xlb_count(&xlb_svc_stats, ct->svc_id, len);
-	xlb_count(&xlb_be_stats, ct->backend_id, len);
-	return XLB_STAT_DNAT;
+	return xlb_nat_to_backend(p, be, ct->backend_id, n, len);
 }
 
 /* Decides what to do with a packet; returns an XLB_STAT_* outcome.
