@@ -46,7 +46,8 @@ static __always_inline int xlb_exit(struct xlb_ctx *ctx, __u32 outcome,
 /* A rewritten packet: forwarded here with fib_redirect, else passed. */
 static __always_inline int xlb_forward(struct xlb_ctx *ctx, void *data,
 				       void *data_end, const struct xlb_pkt *p,
-				       struct xlb_nat *n, __u32 outcome,
+				       const struct xlb_nat *n,
+				       struct xlb_flow *f, __u32 outcome,
 				       __u32 len)
 {
 	__u32 ifindex;
@@ -61,11 +62,11 @@ static __always_inline int xlb_forward(struct xlb_ctx *ctx, void *data,
 	 * rewrite (a fifth more verified instructions in XDP). */
 	xlb_stat(outcome, len);
 	xlb_ctx_reload(ctx, &data, &data_end);
-	ifindex = xlb_fib_forward(ctx, data, data_end, p, n,
+	ifindex = xlb_fib_forward(ctx, data, data_end, p, f,
 				  xlb_ctx_ifindex(ctx));
 	if (!ifindex)
 		return xlb_exit(ctx, XLB_STAT_FIB_MISS, len, 0);
-	if (n->hop_dir == XLB_CT_LOOKED_UP)
+	if (f->hop_dir == XLB_CT_LOOKED_UP)
 		xlb_stat(XLB_STAT_FIB_LOOKUP, len);
 	return xlb_exit(ctx, XLB_STAT_FIB_FWD, len, ifindex);
 }
@@ -76,14 +77,16 @@ static __always_inline int xlb_handle(struct xlb_ctx *ctx)
 	void *data_end = xlb_ctx_data_end(ctx);
 	__u32 len = xlb_ctx_len(ctx);
 	struct xlb_pkt p = {};
+	struct xlb_flow f = {};
 	struct xlb_nat n = {};
 	int outcome;
 
-	outcome = xlb_decide(data, data_end, len, &p, &n);
+	outcome = xlb_decide(data, data_end, len, &p, &n, &f);
 	switch (outcome) {
 	case XLB_STAT_DNAT:
 	case XLB_STAT_RNAT:
-		return xlb_forward(ctx, data, data_end, &p, &n, outcome, len);
+		return xlb_forward(ctx, data, data_end, &p, &n, &f, outcome,
+				   len);
 	case XLB_STAT_REJECTED:
 		/* A packet that cannot be answered is the drop it was. */
 		if (xlb_ctx_reject(ctx, &p) < 0)
