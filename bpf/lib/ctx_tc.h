@@ -59,6 +59,52 @@ static __always_inline void xlb_ctx_reload(struct __sk_buff *skb,
 	*data_end = xlb_ctx_data_end(skb);
 }
 
+static __always_inline int xlb_ctx_load_bytes(struct __sk_buff *skb,
+					      __u32 off, void *to, __u32 len)
+{
+	return bpf_skb_load_bytes(skb, off, to, len);
+}
+
+static __always_inline int xlb_ctx_store_bytes(struct __sk_buff *skb,
+					       __u32 off, const void *from,
+					       __u32 len)
+{
+	return bpf_skb_store_bytes(skb, off, from, len, 0);
+}
+
+/*
+ * Whether the L4 checksum at csum_off is partial (1), complete (0), or
+ * the helpers failed (< 0). bpf_l4_csum_replace without BPF_F_PSEUDO_HDR
+ * leaves a partial checksum alone and changes a complete one (then put
+ * back).
+ */
+static __always_inline int xlb_ctx_csum_partial(struct __sk_buff *skb,
+						__u32 csum_off)
+{
+	__u16 c0, c1, one = bpf_htons(1);
+
+	if (bpf_skb_load_bytes(skb, csum_off, &c0, 2) ||
+	    bpf_l4_csum_replace(skb, csum_off, 0, one, 2) ||
+	    bpf_skb_load_bytes(skb, csum_off, &c1, 2))
+		return -1;
+	if (c0 == c1)
+		return 1;
+	if (bpf_skb_store_bytes(skb, csum_off, &c0, 2, 0))
+		return -1;
+	return 0;
+}
+
+/* Makes the packet ETH_HLEN + 2 * room bytes long, with room more after
+ * the MAC header. Returns 0: the room is inside what follows (after the
+ * IP header), which the caller writes again; or < 0. */
+static __always_inline int xlb_ctx_grow(struct __sk_buff *skb, __u32 room)
+{
+	if (bpf_skb_adjust_room(skb, room, BPF_ADJ_ROOM_NET, 0) ||
+	    bpf_skb_change_tail(skb, ETH_HLEN + 2 * room, 0))
+		return -1;
+	return 0;
+}
+
 #include "nat.h"
 #include "reject.h"
 
@@ -73,7 +119,7 @@ static __always_inline int xlb_ctx_reject(struct __sk_buff *skb,
 					  const struct xlb_pkt *p)
 {
 	return p->proto == IPPROTO_TCP ? xlb_reject_tcp_tc(skb, p) :
-					 xlb_reject_udp_tc(skb, p);
+					 xlb_reject_udp(skb, p);
 }
 
 #endif /* XLB_BPF_CTX_TC_H */
