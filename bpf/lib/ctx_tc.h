@@ -21,27 +21,11 @@
 #define XLB_ACT_PASS		TC_ACT_OK
 #define XLB_ACT_DROP		TC_ACT_SHOT
 
-static __always_inline void *xlb_ctx_data(const struct __sk_buff *skb)
-{
-	return (void *)(long)skb->data;
-}
-
-static __always_inline void *xlb_ctx_data_end(const struct __sk_buff *skb)
-{
-	return (void *)(long)skb->data_end;
-}
-
 /* The packet's length for the counters, L2 included (also the bytes
  * outside the linear part data_end ends). */
 static __always_inline __u32 xlb_ctx_len(const struct __sk_buff *skb)
 {
 	return skb->len;
-}
-
-/* The interface the packet came in on (the fib lookup's start). */
-static __always_inline __u32 xlb_ctx_ifindex(const struct __sk_buff *skb)
-{
-	return skb->ingress_ifindex;
 }
 
 /* Sends the packet, turned into its answer, back where it came from: tc

@@ -21,26 +21,10 @@
 #define XLB_ACT_PASS		XDP_PASS
 #define XLB_ACT_DROP		XDP_DROP
 
-static __always_inline void *xlb_ctx_data(const struct xdp_md *ctx)
-{
-	return (void *)(long)ctx->data;
-}
-
-static __always_inline void *xlb_ctx_data_end(const struct xdp_md *ctx)
-{
-	return (void *)(long)ctx->data_end;
-}
-
 /* The packet's length for the counters, L2 included. */
 static __always_inline __u32 xlb_ctx_len(const struct xdp_md *ctx)
 {
 	return ctx->data_end - ctx->data;
-}
-
-/* The interface the packet came in on (the fib lookup's start). */
-static __always_inline __u32 xlb_ctx_ifindex(const struct xdp_md *ctx)
-{
-	return ctx->ingress_ifindex;
 }
 
 /* Sends the packet, turned into its answer, back where it came from. */

@@ -59,7 +59,7 @@ static __always_inline int xlb_forward(struct xlb_ctx *ctx, void *data,
 	/* Forwarding gives the packet a second outcome (fib_redirect or
 	 * fib_miss). The rewrite's is counted now: carried through the
 	 * lookup, it would make the verifier walk the lookup once for each
-	 * rewrite (a fifth more verified instructions in XDP). */
+	 * rewrite (a sixth more verified instructions in XDP). */
 	xlb_stat(outcome, len);
 	xlb_ctx_reload(ctx, &data, &data_end);
 	ifindex = xlb_fib_forward(ctx, data, data_end, p, f,
@@ -71,6 +71,7 @@ static __always_inline int xlb_forward(struct xlb_ctx *ctx, void *data,
 	return xlb_exit(ctx, XLB_STAT_FIB_FWD, len, ifindex);
 }
 
+/* The whole ingress path of both programs. */
 static __always_inline int xlb_handle(struct xlb_ctx *ctx)
 {
 	void *data = xlb_ctx_data(ctx);
