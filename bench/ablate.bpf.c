@@ -197,6 +197,7 @@ int xb_n2_insert(struct xdp_md *ctx)
 	const struct xlb_backend *be;
 	struct xlb_vip_key vk = {};
 	struct xlb_pkt p = {};
+	struct xlb_flow f = {};
 	struct xlb_nat n = {};
 	struct xlb_svc *svc;
 	struct xlb_ct_key k;
@@ -214,7 +215,7 @@ int xb_n2_insert(struct xdp_md *ctx)
 	be = xlb_backend_usable(id, svc->svc_id);
 	if (!be)
 		return XDP_DROP;
-	xlb_ct_insert(&p, be, id, NULL, &n);
+	xlb_ct_insert(&p, be, id, NULL, &f);
 	__builtin_memcpy(&n.addr, &be->addr, 16);
 	n.port = be->port;
 	n.side = XLB_NAT_DST;

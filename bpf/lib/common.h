@@ -41,6 +41,13 @@ enum {
 /* Load-time settings, set by the loader before load. */
 const volatile struct xlb_cfg xlb_cfg = {};
 
+/* The packet's bounds and the interface it came in on, from either
+ * hook's context (xdp_md and __sk_buff name the fields alike); the rest
+ * of what differs is in ctx_xdp.h and ctx_tc.h. */
+#define xlb_ctx_data(ctx)	((void *)(long)(ctx)->data)
+#define xlb_ctx_data_end(ctx)	((void *)(long)(ctx)->data_end)
+#define xlb_ctx_ifindex(ctx)	((ctx)->ingress_ifindex)
+
 /* Offsets into the packet are masked with this before use so that the
  * verifier can bound them; no header xlb touches lies beyond it. */
 #define XLB_OFF_MASK 0x3fff

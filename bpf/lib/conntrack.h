@@ -13,8 +13,30 @@
 #define XLB_BPF_CONNTRACK_H
 
 #include "maps.h"
-#include "nat.h"
 #include "parse.h"
+
+/*
+ * What the decision learns about a packet's flow, for the steps after it
+ * (the rewrite itself is struct xlb_nat): its service and backend, how
+ * its conntrack lookups went, and with fib_redirect its cached next hop.
+ */
+struct xlb_flow {
+	__u32 svc_id;		/* DNAT: the flow's service */
+	__u32 backend_id;	/* DNAT: the flow's backend */
+	__u8 ct_missed;		/* the flow's entry was just looked up and is
+				 * not there */
+	__u8 ct_taken;		/* the client's key belongs to another flow
+				 * (use FWD and REV entries) */
+	__u8 hop_dir;		/* XLB_CT_CLIENT/FWD/REV: the flow's entry,
+				 * whose hop[hop_slot] a lookup refreshes;
+				 * 0: none */
+	__u8 hop_slot;
+	__u32 hop_ifindex;	/* cached next hop (hop_ifindex != 0) */
+	__u16 hop_len;
+	__u8 hop_dmac[6];
+	__u8 hop_smac[6];
+	__u8 pad[2];
+};
 
 static __always_inline void xlb_ct_key_of(struct xlb_ct_key *k,
 					  const struct xlb_pkt *p, __u8 dir)
@@ -69,11 +91,11 @@ xlb_ct_backend_at(const struct xlb_ct_val *ct, const union xlb_addr *addr,
 /*
  * The entry of p's flow, p going from its client to a frontend: the
  * client entry when it names p's frontend, else the forward entry (*kind
- * says which). n->ct_taken: the client key belongs to another flow.
+ * says which). f->ct_taken: the client key belongs to another flow.
  */
 static __always_inline struct xlb_ct_val *
 xlb_ct_fwd_lookup(struct xlb_ct_key *k, const struct xlb_pkt *p,
-		  struct xlb_nat *n, __u8 *kind)
+		  struct xlb_flow *f, __u8 *kind)
 {
 	struct xlb_ct_val *ct;
 
@@ -84,7 +106,7 @@ xlb_ct_fwd_lookup(struct xlb_ct_key *k, const struct xlb_pkt *p,
 		return NULL;
 	if (ct->nat_port == p->dport && xlb_addr_eq(&ct->nat_addr, &p->daddr))
 		return ct;
-	n->ct_taken = 1;
+	f->ct_taken = 1;
 	*kind = XLB_CT_FWD;
 	xlb_ct_key_of(k, p, XLB_CT_FWD);
 	return bpf_map_lookup_elem(&xlb_ct, k);
@@ -128,7 +150,7 @@ static __always_inline __u64 xlb_ct_touch(struct xlb_ct_val *v)
 /* With fib_redirect: the next hop of this direction of the flow (entry
  * kind dir, slot), if fresh, for the forwarding step, and which entry a
  * new lookup refreshes. */
-static __always_inline void xlb_hop_take(struct xlb_nat *n,
+static __always_inline void xlb_hop_take(struct xlb_flow *f,
 					 const struct xlb_ct_val *ct,
 					 __u64 now, __u8 dir, __u8 slot)
 {
@@ -136,50 +158,50 @@ static __always_inline void xlb_hop_take(struct xlb_nat *n,
 
 	if (!xlb_cfg.fib_redirect)
 		return;
-	n->hop_dir = dir;
-	n->hop_slot = slot;
+	f->hop_dir = dir;
+	f->hop_slot = slot;
 	if (!h->ifindex || now - h->stamp >= XLB_CT_HOP_NS)
 		return;
-	n->hop_ifindex = h->ifindex;
-	n->hop_len = h->len;
-	__builtin_memcpy(n->hop_dmac, h->dmac, ETH_ALEN);
-	__builtin_memcpy(n->hop_smac, h->smac, ETH_ALEN);
+	f->hop_ifindex = h->ifindex;
+	f->hop_len = h->len;
+	__builtin_memcpy(f->hop_dmac, h->dmac, ETH_ALEN);
+	__builtin_memcpy(f->hop_smac, h->smac, ETH_ALEN);
 }
 
 /* A lookup resolved the next hop in n for a packet of tot_len bytes (L3)
  * of p's flow: keep it in the flow's entry. */
 static __always_inline int xlb_hop_store(const struct xlb_pkt *p,
-					 const struct xlb_nat *n, __u32 tot_len)
+					 const struct xlb_flow *f, __u32 tot_len)
 {
 	struct xlb_ct_key k;
 	struct xlb_ct_val *ct;
 	struct xlb_ct_hop *h;
 	__u64 now = bpf_ktime_get_coarse_ns();
 
-	if (n->hop_dir != XLB_CT_CLIENT)
-		xlb_ct_key_of(&k, p, n->hop_dir);
-	else if (n->hop_slot)	/* a reply: the client is its destination */
+	if (f->hop_dir != XLB_CT_CLIENT)
+		xlb_ct_key_of(&k, p, f->hop_dir);
+	else if (f->hop_slot)	/* a reply: the client is its destination */
 		xlb_ct_client_key(&k, &p->daddr, p->dport, p->proto, p->family);
 	else
 		xlb_ct_client_key(&k, &p->saddr, p->sport, p->proto, p->family);
 	ct = bpf_map_lookup_elem(&xlb_ct, &k);
 	if (!ct)
 		return 0;
-	h = &ct->hop[n->hop_slot & 1];
+	h = &ct->hop[f->hop_slot & 1];
 	/* The same egress, still fresh: the longer packet checked fits. */
-	if (h->ifindex == n->hop_ifindex && now - h->stamp < XLB_CT_HOP_NS &&
+	if (h->ifindex == f->hop_ifindex && now - h->stamp < XLB_CT_HOP_NS &&
 	    h->len > tot_len)
 		tot_len = h->len;
-	__builtin_memcpy(h->dmac, n->hop_dmac, ETH_ALEN);
-	__builtin_memcpy(h->smac, n->hop_smac, ETH_ALEN);
+	__builtin_memcpy(h->dmac, f->hop_dmac, ETH_ALEN);
+	__builtin_memcpy(h->smac, f->hop_smac, ETH_ALEN);
 	h->len = tot_len;
-	h->ifindex = n->hop_ifindex;
+	h->ifindex = f->hop_ifindex;
 	h->stamp = now;
 	return 0;
 }
 
 /*
- * The client port's entry belongs to another flow (n->ct_taken): whether
+ * The client port's entry belongs to another flow (f->ct_taken): whether
  * that flow may still live. Not when it went to be's address and port
  * too: the backend would see both as one connection, so it has ended, and
  * the new flow takes the client entry (else the other's would answer its
@@ -198,19 +220,19 @@ XLB_SUBPROG int xlb_ct_other_lives(const struct xlb_pkt *p,
 
 /*
  * Records a new flow p -> backend be (id be_id; its service is the
- * flow's): its client entry, or (n->ct_taken) a forward and a reverse entry. A
+ * flow's): its client entry, or (f->ct_taken) a forward and a reverse entry. A
  * hairpinned flow's reply is matched by a reverse entry either way: it
  * goes to the hairpin address, not to its client.
  */
 XLB_SUBPROG int xlb_ct_insert(const struct xlb_pkt *p,
 			      const struct xlb_backend *be, __u32 be_id,
 			      const union xlb_addr *hairpin,
-			      const struct xlb_nat *n)
+			      const struct xlb_flow *f)
 {
 	struct xlb_ct_key k;
 	struct xlb_ct_val v = {};
 	__u64 now = bpf_ktime_get_coarse_ns();
-	int taken = n->ct_taken;
+	int taken = f->ct_taken;
 
 	v.backend_id = be_id;
 	v.svc_id = be->svc_id;

@@ -13,25 +13,24 @@
 #include "common.h"
 #include "conntrack.h"
 #include "csum.h"
-#include "nat.h"
 #include "parse.h"
 
 #define XLB_AF_INET_KERNEL	2
 #define XLB_AF_INET6_KERNEL	10
 
 /*
- * Looks the next hop up for the rewritten packet, in: n->hop_ifindex the
- * ingress interface; out: n->hop_* (and the flow's entry, n->hop_dir, is
+ * Looks the next hop up for the rewritten packet, in: f->hop_ifindex the
+ * ingress interface; out: f->hop_* (and the flow's entry, f->hop_dir, is
  * refreshed). Returns 1 when it resolved, 0 to pass. A subprogram: the
  * lookup's parameters stay off the entry program's stack.
  */
 XLB_SUBPROG int xlb_fib_lookup_hop(void *ctx, void *data, void *data_end,
-				   const struct xlb_pkt *p, struct xlb_nat *n)
+				   const struct xlb_pkt *p, struct xlb_flow *f)
 {
 	struct bpf_fib_lookup fib = {};
 	__u32 l3 = p->l3_off & XLB_OFF_MASK, tot_len;
 
-	fib.ifindex = n->hop_ifindex;
+	fib.ifindex = f->hop_ifindex;
 	fib.l4_protocol = p->proto;
 	if (p->family == XLB_AF_INET) {
 		struct iphdr *iph = data + l3;
@@ -59,23 +58,23 @@ XLB_SUBPROG int xlb_fib_lookup_hop(void *ctx, void *data, void *data_end,
 	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) !=
 	    BPF_FIB_LKUP_RET_SUCCESS)
 		return 0;
-	n->hop_ifindex = fib.ifindex;
-	__builtin_memcpy(n->hop_dmac, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(n->hop_smac, fib.smac, ETH_ALEN);
-	if (n->hop_dir)
-		xlb_hop_store(p, n, tot_len);
-	n->hop_dir = XLB_CT_LOOKED_UP;
+	f->hop_ifindex = fib.ifindex;
+	__builtin_memcpy(f->hop_dmac, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(f->hop_smac, fib.smac, ETH_ALEN);
+	if (f->hop_dir)
+		xlb_hop_store(p, f, tot_len);
+	f->hop_dir = XLB_CT_LOOKED_UP;
 	return 1;
 }
 
 /* Returns the egress ifindex to redirect to, or 0 to pass. The flow's
- * cached next hop in n (xlb_hop_take) saves the lookup; after a lookup
- * n->hop_dir is XLB_CT_LOOKED_UP (the caller counts it). Re-derives
+ * cached next hop in f (xlb_hop_take) saves the lookup; after a lookup
+ * f->hop_dir is XLB_CT_LOOKED_UP (the caller counts it). Re-derives
  * packet pointers itself: callers may have invalidated theirs. */
 static __always_inline __u32 xlb_fib_forward(void *ctx, void *data,
 					     void *data_end,
 					     const struct xlb_pkt *p,
-					     struct xlb_nat *n, __u32 ifindex)
+					     struct xlb_flow *f, __u32 ifindex)
 {
 	struct ethhdr *eth = data;
 	__u32 l3 = p->l3_off & XLB_OFF_MASK, tot_len;
@@ -101,9 +100,9 @@ static __always_inline __u32 xlb_fib_forward(void *ctx, void *data,
 			return 0;
 		tot_len = bpf_ntohs(ip6h->payload_len);
 	}
-	if (!n->hop_ifindex || tot_len > n->hop_len) {
-		n->hop_ifindex = ifindex;
-		if (!xlb_fib_lookup_hop(ctx, data, data_end, p, n))
+	if (!f->hop_ifindex || tot_len > f->hop_len) {
+		f->hop_ifindex = ifindex;
+		if (!xlb_fib_lookup_hop(ctx, data, data_end, p, f))
 			return 0;
 	}
 
@@ -127,9 +126,9 @@ static __always_inline __u32 xlb_fib_forward(void *ctx, void *data,
 			return 0;
 		ip6h->hop_limit--;
 	}
-	__builtin_memcpy(eth->h_dest, n->hop_dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, n->hop_smac, ETH_ALEN);
-	return n->hop_ifindex;
+	__builtin_memcpy(eth->h_dest, f->hop_dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, f->hop_smac, ETH_ALEN);
+	return f->hop_ifindex;
 }
 
 #endif /* XLB_BPF_FIB_H */

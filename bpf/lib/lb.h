@@ -105,17 +105,64 @@ xlb_hairpin_of(const struct xlb_pkt *p, const struct xlb_backend *be)
 	return h;
 }
 
+/*
+ * Sends p's flow to backend be (id), which serves it: the rewrite to its
+ * address and port, and to the hairpin address as the source when the
+ * backend is its own client (else it would answer itself directly).
+ */
+static __always_inline int xlb_nat_to_backend(const struct xlb_pkt *p,
+					      const struct xlb_backend *be,
+					      __u32 id, struct xlb_nat *n,
+					      struct xlb_flow *f, __u32 len)
+{
+	const union xlb_addr *h = xlb_hairpin_of(p, be);
+
+	__builtin_memcpy(&n->addr, &be->addr, 16);
+	n->port = be->port;
+	n->side = XLB_NAT_DST;
+	if (h) {
+		__builtin_memcpy(&n->addr2, h, 16);
+		n->has_addr2 = 1;
+		xlb_stat(XLB_STAT_HAIRPIN, len);
+	}
+	f->svc_id = be->svc_id;
+	f->backend_id = id;
+	xlb_count(&xlb_svc_stats, be->svc_id, len);
+	xlb_count(&xlb_be_stats, id, len);
+	return XLB_STAT_DNAT;
+}
+
 /* A TCP SYN without ACK: the first packet of a new connection. */
 static __always_inline int xlb_is_tcp_syn(const struct xlb_pkt *p)
 {
 	return p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02;
 }
 
+/* The service key of p's destination. */
+static __always_inline void xlb_vip_key_of(struct xlb_vip_key *vk,
+					   const struct xlb_pkt *p)
+{
+	__builtin_memcpy(&vk->addr, &p->daddr, 16);
+	vk->port = p->dport;
+	vk->proto = p->proto;
+	vk->family = p->family;
+}
+
+/* The service at p's destination, read again (a subprogram: its key stays
+ * off the stack of xlb_lb_forward's deeper calls). */
+XLB_SUBPROG const struct xlb_svc *xlb_svc_reread(const struct xlb_pkt *p)
+{
+	struct xlb_vip_key vk = {};
+
+	xlb_vip_key_of(&vk, p);
+	return bpf_map_lookup_elem(&xlb_svc, &vk);
+}
+
 /* Forward direction: packet p to the frontend of service svc. */
 XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
-					  const struct xlb_vip_key *vk,
 					  const struct xlb_svc *svc,
-					  struct xlb_nat *n, __u32 len)
+					  struct xlb_nat *n, struct xlb_flow *f,
+					  __u32 len)
 {
 	const struct xlb_backend *be;
 	struct xlb_ct_key k;
@@ -124,13 +171,13 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 	__u32 id;
 
 	/* A new flow's entry was just looked up (xlb_lb_established). */
-	if (!n->ct_missed)
-		ct = xlb_ct_fwd_lookup(&k, p, n, &kind);
+	if (!f->ct_missed)
+		ct = xlb_ct_fwd_lookup(&k, p, f, &kind);
 	if (ct) {
 		be = xlb_backend_usable(ct->backend_id, ct->svc_id);
 		if (be && ct->svc_id == svc->svc_id &&
 		    (be->state == XLB_BE_ACTIVE || !xlb_is_tcp_syn(p))) {
-			xlb_hop_take(n, ct, xlb_ct_touch(ct), kind, 0);
+			xlb_hop_take(f, ct, xlb_ct_touch(ct), kind, 0);
 			id = ct->backend_id;
 			goto found;
 		}
@@ -165,7 +212,7 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 		 * that swap, reading it again gives the new ring. An empty
 		 * ring needs no second look. */
 		if (svc->ring_size) {
-			svc = bpf_map_lookup_elem(&xlb_svc, vk);
+			svc = xlb_svc_reread(p);
 			if (!svc)
 				return XLB_STAT_NO_BACKEND;
 			id = xlb_maglev_pick(svc, p);
@@ -182,30 +229,12 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 	if (svc->flags & XLB_SVC_F_AFFINITY)
 		xlb_affinity_set(p, svc, id);
 insert_ct:
-	if (n->ct_taken && !xlb_ct_other_lives(p, be))
-		n->ct_taken = 0;
-	xlb_ct_insert(p, be, id, xlb_hairpin_of(p, be), n);
+	if (f->ct_taken && !xlb_ct_other_lives(p, be))
+		f->ct_taken = 0;
+	xlb_ct_insert(p, be, id, xlb_hairpin_of(p, be), f);
 	xlb_stat(XLB_STAT_CT_NEW, len);
 found:
-	__builtin_memcpy(&n->addr, &be->addr, 16);
-	n->port = be->port;
-	n->side = XLB_NAT_DST;
-	{
-		const union xlb_addr *h = xlb_hairpin_of(p, be);
-
-		if (h) {
-			/* The backend reaches itself: it must see another
-			 * source, or it would answer itself directly. */
-			__builtin_memcpy(&n->addr2, h, 16);
-			n->has_addr2 = 1;
-			xlb_stat(XLB_STAT_HAIRPIN, len);
-		}
-	}
-	n->svc_id = svc->svc_id;
-	n->backend_id = id;
-	xlb_count(&xlb_svc_stats, svc->svc_id, len);
-	xlb_count(&xlb_be_stats, id, len);
-	return XLB_STAT_DNAT;
+	return xlb_nat_to_backend(p, be, id, n, f, len);
 }
 
 /* Whether a frontend (backend = 0) or a backend (1) uses this port. */
@@ -273,43 +302,32 @@ XLB_SUBPROG int xlb_frag_follow(const struct xlb_pkt *p,
  * is new or must be balanced again (xlb_lb_forward then decides).
  */
 XLB_SUBPROG int xlb_lb_established(const struct xlb_pkt *p,
-					      struct xlb_nat *n, __u32 len)
+					      struct xlb_nat *n,
+					      struct xlb_flow *f, __u32 len)
 {
 	const struct xlb_backend *be;
-	const union xlb_addr *h;
 	struct xlb_ct_key k;
 	struct xlb_ct_val *ct;
 	__u8 kind;
 
-	ct = xlb_ct_fwd_lookup(&k, p, n, &kind);
+	ct = xlb_ct_fwd_lookup(&k, p, f, &kind);
 	if (!ct) {
-		n->ct_missed = 1;
+		f->ct_missed = 1;
 		return 0;
 	}
 	be = xlb_backend_usable(ct->backend_id, ct->svc_id);
 	if (!be || (be->state != XLB_BE_ACTIVE && xlb_is_tcp_syn(p)))
 		return 0;
-	xlb_hop_take(n, ct, xlb_ct_touch(ct), kind, 0);
-	__builtin_memcpy(&n->addr, &be->addr, 16);
-	n->port = be->port;
-	n->side = XLB_NAT_DST;
-	n->svc_id = ct->svc_id;
-	n->backend_id = ct->backend_id;
-	h = xlb_hairpin_of(p, be);
-	if (h) {
-		__builtin_memcpy(&n->addr2, h, 16);
-		n->has_addr2 = 1;
-		xlb_stat(XLB_STAT_HAIRPIN, len);
-	}
-	xlb_count(&xlb_svc_stats, ct->svc_id, len);
-	xlb_count(&xlb_be_stats, ct->backend_id, len);
-	return XLB_STAT_DNAT;
+	xlb_hop_take(f, ct, xlb_ct_touch(ct), kind, 0);
+	return xlb_nat_to_backend(p, be, ct->backend_id, n, f, len);
 }
 
 /* Decides what to do with a packet; returns an XLB_STAT_* outcome.
- * For XLB_STAT_DNAT and XLB_STAT_RNAT, n holds the rewrite to make. */
+ * For XLB_STAT_DNAT and XLB_STAT_RNAT, n holds the rewrite to make and f
+ * what the forwarding step needs to know of the flow. */
 static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
-				      struct xlb_pkt *p, struct xlb_nat *n)
+				      struct xlb_pkt *p, struct xlb_nat *n,
+				      struct xlb_flow *f)
 {
 	struct xlb_vip_key vk = {};
 	struct xlb_svc *svc;
@@ -337,22 +355,19 @@ static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
 			goto reply;
 		/* To a frontend port: most packets belong to established
 		 * flows, which conntrack resolves on its own. */
-		rc = xlb_lb_established(p, n, len);
+		rc = xlb_lb_established(p, n, f, len);
 		if (rc) {
 			if (p->frag == XLB_FRAG_FIRST)
-				xlb_frag_record(p, n, n->svc_id, n->backend_id);
+				xlb_frag_record(p, n, f->svc_id, f->backend_id);
 			return rc;
 		}
 	}
-	__builtin_memcpy(&vk.addr, &p->daddr, 16);
-	vk.port = p->dport;
-	vk.proto = p->proto;
-	vk.family = p->family;
+	xlb_vip_key_of(&vk, p);
 	svc = bpf_map_lookup_elem(&xlb_svc, &vk);
 	if (svc) {
-		rc = xlb_lb_forward(p, &vk, svc, n, len);
+		rc = xlb_lb_forward(p, svc, n, f, len);
 		if (p->frag == XLB_FRAG_FIRST && rc == XLB_STAT_DNAT)
-			xlb_frag_record(p, n, n->svc_id, n->backend_id);
+			xlb_frag_record(p, n, f->svc_id, f->backend_id);
 		return rc;
 	}
 
@@ -364,7 +379,7 @@ reply:
 	ct = xlb_ct_reply_lookup(&k, &kind);
 	if (!ct)
 		return XLB_STAT_PASS;
-	xlb_hop_take(n, ct, xlb_ct_touch(ct), kind, kind == XLB_CT_CLIENT);
+	xlb_hop_take(f, ct, xlb_ct_touch(ct), kind, kind == XLB_CT_CLIENT);
 	__builtin_memcpy(&n->addr, &ct->nat_addr, 16);
 	n->port = ct->nat_port;
 	n->side = XLB_NAT_SRC;

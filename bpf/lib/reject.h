@@ -10,13 +10,20 @@
  * extension header, no TCP payload); anything else is dropped, as before.
  *
  * The RST keeps the segment's own TCP options and length and changes
- * sequence numbers and flags with incremental checksum updates, so it is
- * right whether the checksum is complete or, for a locally sent skb,
- * partial. The ICMP error is new bytes with checksums computed in full;
- * in tc, growing the skb resets its checksum state to "none".
+ * sequence numbers and flags with incremental checksum updates, one way
+ * per hook: XDP writes the frame and the checksum directly (complete off
+ * the wire); tc goes through the helpers, which leave a locally sent
+ * skb's partial checksum alone where the device will cover the change.
+ * The ICMP error is new bytes with checksums computed in full, so one
+ * function serves both hooks through their ctx header (ctx_xdp.h,
+ * ctx_tc.h, included first).
  */
 #ifndef XLB_BPF_REJECT_H
 #define XLB_BPF_REJECT_H
+
+#ifndef XLB_CTX_HOOK
+#error "include lib/ctx_xdp.h or lib/ctx_tc.h before lib/reject.h"
+#endif
 
 #include "common.h"
 #include "csum.h"
@@ -294,119 +301,70 @@ static __always_inline int xlb_udp_plain(const struct xlb_pkt *p)
 	       p->l4_off == ETH_HLEN + (p->family == XLB_AF_INET ? 20 : 40);
 }
 
-XLB_SUBPROG int xlb_reject_udp_xdp(struct xdp_md *ctx,
-					      const struct xlb_pkt *p)
-{
-	__u32 qlen = xlb_quote_len(p), len;
-	struct xlb_icmp_hdrs h;
-	struct ethhdr eth;
-	__u8 quote[48];
-	void *data, *data_end;
-
-	if (!xlb_udp_plain(p))
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (p->family == XLB_AF_INET) {
-		if (data + ETH_HLEN + 28 > data_end)
-			return -1;
-		__builtin_memcpy(quote, data + ETH_HLEN, 28);
-	} else {
-		if (data + ETH_HLEN + 48 > data_end)
-			return -1;
-		__builtin_memcpy(quote, data + ETH_HLEN, 48);
-	}
-	__builtin_memcpy(&eth, data, ETH_HLEN);
-	len = data_end - data;
-	/* Room for the new IP and ICMP headers in front of the quote, then
-	 * nothing after it. */
-	if (bpf_xdp_adjust_head(ctx, -(int)qlen))
-		return -1;
-	if (bpf_xdp_adjust_tail(ctx, (int)(ETH_HLEN + 2 * qlen) -
-					     (int)(len + qlen)))
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + ETH_HLEN + 48 > data_end)
-		return -1;
-	xlb_swap_mac(&eth);
-	__builtin_memcpy(data, &eth, ETH_HLEN);
-	xlb_icmp_build(&h, p, quote, qlen);
-	if (p->family == XLB_AF_INET)
-		__builtin_memcpy(data + ETH_HLEN, &h.v4, 28);
-	else
-		__builtin_memcpy(data + ETH_HLEN, &h.v6, 48);
-	return 0;
-}
-
-XLB_SUBPROG int xlb_reject_udp_tc(struct __sk_buff *skb,
-					     const struct xlb_pkt *p)
+/*
+ * A UDP datagram to a service without a backend: its ICMP port
+ * unreachable, built over it in place. One function for both hooks: the
+ * ICMP error is new bytes with checksums computed in full, whatever the
+ * datagram's were; only a partial checksum in tc changes what is quoted.
+ */
+XLB_SUBPROG int xlb_reject_udp(struct xlb_ctx *ctx, const struct xlb_pkt *p)
 {
 	__u32 qlen = xlb_quote_len(p), i;
 	struct xlb_icmp_hdrs h;
-	__u8 mac[12], quote[48], sumq[48];
-	__u16 c0, c1, one = bpf_htons(1);
-	int partial;
+	struct ethhdr eth;
+	__u8 quote[48], sumq[48];
+	const void *sq = quote;
+	int partial, kept;
 
 	if (!xlb_udp_plain(p))
 		return -1;
-	if (bpf_skb_load_bytes(skb, 0, mac, 12))
+	if (xlb_ctx_load_bytes(ctx, 0, &eth, ETH_HLEN))
 		return -1;
 	if (p->family == XLB_AF_INET) {
-		if (bpf_skb_load_bytes(skb, ETH_HLEN, quote, 28))
+		if (xlb_ctx_load_bytes(ctx, ETH_HLEN, quote, 28))
 			return -1;
 	} else {
-		if (bpf_skb_load_bytes(skb, ETH_HLEN, quote, 48))
+		if (xlb_ctx_load_bytes(ctx, ETH_HLEN, quote, 48))
 			return -1;
 	}
-	/*
-	 * A locally sent datagram may be CHECKSUM_PARTIAL, and growing the
-	 * skb does not change that: its checksum position still points at
-	 * the UDP checksum, now inside our quote, and the device (or the
-	 * stack, in software) will fill it in after us. The helper tells:
-	 * bpf_l4_csum_replace without BPF_F_PSEUDO_HDR leaves a partial
-	 * checksum alone and changes a complete one (then put back).
-	 */
-	if (bpf_skb_load_bytes(skb, p->csum_off, &c0, 2) ||
-	    bpf_l4_csum_replace(skb, p->csum_off, 0, one, 2) ||
-	    bpf_skb_load_bytes(skb, p->csum_off, &c1, 2))
+	partial = xlb_ctx_csum_partial(ctx, p->csum_off);
+	if (partial < 0)
 		return -1;
-	partial = c0 == c1;
-	if (!partial && bpf_skb_store_bytes(skb, p->csum_off, &c0, 2, 0))
-		return -1;
-	/* Grow by the new headers, then write every byte after the MAC
-	 * header, the quote too: where the helper put the room does not
-	 * matter. */
-	if (bpf_skb_adjust_room(skb, qlen, BPF_ADJ_ROOM_NET, 0))
-		return -1;
-	if (bpf_skb_change_tail(skb, ETH_HLEN + 2 * qlen, 0))
+	/* Room for the new IP and ICMP headers, then nothing after the
+	 * quote. Where the hook puts the room does not matter: the quote is
+	 * written again unless it is still in its place. */
+	kept = xlb_ctx_grow(ctx, qlen);
+	if (kept < 0)
 		return -1;
 	/* The ICMP checksum covers the quote as it will leave: with a
 	 * partial checksum, its UDP checksum field becomes the fold of the
 	 * quoted UDP header's sum (the only bytes from its start to the
 	 * end), as the device will compute it. */
-	__builtin_memcpy(sumq, quote, sizeof(sumq));
 	if (partial) {
 		__u32 u = qlen - 8, sum = 0;
 
+		__builtin_memcpy(sumq, quote, sizeof(sumq));
 		for (i = 0; i < 4; i++)
 			sum += ((__u16 *)(sumq + u))[i];
 		((__u16 *)(sumq + u))[3] = ~xlb_csum_fold(sum);
+		sq = sumq;
 	}
-	xlb_icmp_build(&h, p, sumq, qlen);
+	xlb_icmp_build(&h, p, sq, qlen);
 	if (p->family == XLB_AF_INET) {
-		if (bpf_skb_store_bytes(skb, ETH_HLEN, &h.v4, 28, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN + 28, quote, 28, 0))
+		if (xlb_ctx_store_bytes(ctx, ETH_HLEN, &h.v4, 28))
+			return -1;
+		if (!kept &&
+		    xlb_ctx_store_bytes(ctx, ETH_HLEN + 28, quote, 28))
 			return -1;
 	} else {
-		if (bpf_skb_store_bytes(skb, ETH_HLEN, &h.v6, 48, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_HLEN + 48, quote, 48, 0))
+		if (xlb_ctx_store_bytes(ctx, ETH_HLEN, &h.v6, 48))
+			return -1;
+		if (!kept &&
+		    xlb_ctx_store_bytes(ctx, ETH_HLEN + 48, quote, 48))
 			return -1;
 	}
-	if (bpf_skb_store_bytes(skb, 0, mac + 6, 6, 0) ||
-	    bpf_skb_store_bytes(skb, 6, mac, 6, 0))
-		return -1;
-	return 0;
+	xlb_swap_mac(&eth);
+	return xlb_ctx_store_bytes(ctx, 0, &eth, ETH_HLEN);
 }
 
 #endif /* XLB_BPF_REJECT_H */
