@@ -369,8 +369,8 @@ _Static_assert(sizeof(struct xlb_counter) == 16, "xlb_counter size");
  * the index enum (XLB_STAT_*: an ABI, pinned maps and metrics depend on
  * the values, so append only) and XLB_STAT_NAMES, in the same order.
  *
- * kind says how a counter is counted, read off the programs (the entries
- * bpf/xdp_lb.bpf.c and bpf/tc_lb.bpf.c, and bpf/lib/lb.h):
+ * kind says how a counter is counted by the programs (the one exit,
+ * xlb_exit() in bpf/lib/handle.h, and the steps in bpf/lib/lb.h):
  * - OUTCOME: what became of the packet, counted once, at the exit. Every
  *   packet the ingress programs see lands in exactly one outcome, so the
  *   outcomes sum to the packets. (The tc egress program counts only its
