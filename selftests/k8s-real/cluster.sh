@@ -30,6 +30,13 @@
 #   xlb_k8s_add_token USER TOKEN [GROUPS]
 #                               only before xlb_k8s_start: one more user
 #                               of the static token file
+#   xlb_k8s_kcm_start [CONTROLLERS]
+#                               starts kube-controller-manager (built by
+#                               build.sh) with the admin kubeconfig and
+#                               only CONTROLLERS (default: endpointslice,
+#                               the controller that turns Services and
+#                               Pods into EndpointSlices); xlb_k8s_stop
+#                               stops it too
 #   xlb_k8s_dryrun FILE...      server-side dry run (?dryRun=All) of every
 #                               object of the multi-document YAML files
 #                               (helm template output): one PASS/FAIL line
@@ -40,13 +47,19 @@
 # (CA certificate file), XLB_K8S_TOKEN (admin token, group
 # system:masters), XLB_K8S_KUBECONFIG (admin kubeconfig), XLB_K8S_NETNS.
 # The service cluster IP ranges are $XLB_K8S_SVC_CIDRS (10.96.0.0/16 and
-# fd00:96::/108, the VIP nets of selftests/lib.sh). Only loopback is used.
+# fd00:96::/108, the VIP nets of selftests/lib.sh). Only loopback is used,
+# unless XLB_K8S_ADDRESS names another address of the namespace (a
+# control-plane host on a test network that nodes in other namespaces
+# reach): the API server then listens and is certified there too, and
+# XLB_K8S_URL uses it. etcd stays on 127.0.0.1.
 
 XLB_K8S_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$XLB_K8S_HERE/versions.sh"
 XLB_K8S_BIN="$XLB_K8S_CACHE/bin"
 XLB_K8S_SVC_CIDRS="${XLB_K8S_SVC_CIDRS:-10.96.0.0/16,fd00:96::/108}"
 XLB_K8S_START_TIMEOUT="${XLB_K8S_START_TIMEOUT:-120}"
+XLB_K8S_ADDRESS="${XLB_K8S_ADDRESS:-127.0.0.1}"
+XLB_K8S_KCM_PID=
 XLB_K8S_DIR=
 XLB_K8S_NETNS=
 XLB_K8S_URL=
@@ -82,15 +95,22 @@ _xlb_k8s_bg() {
 
 _xlb_k8s_ms() { local t="${EPOCHREALTIME/./}"; echo $((t / 1000)); }
 
-# Three free TCP ports on 127.0.0.1, held together while picked.
+# Three free TCP ports on 127.0.0.1 and XLB_K8S_ADDRESS, held together
+# while picked.
 _xlb_k8s_ports() {
 	_xlb_k8s_in /usr/bin/python3 -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
+import socket, sys
+ss = [socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+      for _ in range(3)]
 for s in ss:
-    s.bind(("127.0.0.1", 0))
+    s.bind((sys.argv[1], 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))
-'
+' "$XLB_K8S_ADDRESS"
+}
+
+# The address as it stands in a URL.
+_xlb_k8s_url_host() {
+	case "$XLB_K8S_ADDRESS" in *:*) echo "[$XLB_K8S_ADDRESS]" ;; *) echo "$XLB_K8S_ADDRESS" ;; esac
 }
 
 # Certificates: a CA, the API server's serving certificate for 127.0.0.1
@@ -108,7 +128,7 @@ _xlb_k8s_certs() {
 		printf '%s\n' "basicConstraints=CA:FALSE" \
 			"keyUsage=critical,digitalSignature,keyEncipherment" \
 			"extendedKeyUsage=serverAuth" \
-			"subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc" \
+			"subjectAltName=IP:127.0.0.1,IP:$XLB_K8S_ADDRESS,DNS:localhost,DNS:kubernetes.default.svc" \
 			>"$d/apiserver.ext" &&
 		openssl x509 -req -in "$d/apiserver.csr" -CA "$d/ca.crt" \
 			-CAkey "$d/ca.key" -CAcreateserial -days 2 \
@@ -224,7 +244,7 @@ xlb_k8s_start() {
 	etcd_c="${ports[0]}"
 	etcd_p="${ports[1]}"
 	api="${ports[2]}"
-	XLB_K8S_URL="https://127.0.0.1:$api"
+	XLB_K8S_URL="https://$(_xlb_k8s_url_host):$api"
 	XLB_K8S_ETCD_URL="http://127.0.0.1:$etcd_c"
 
 	t0=$(_xlb_k8s_ms)
@@ -237,7 +257,7 @@ xlb_k8s_start() {
 		--unsafe-no-fsync --log-level warn
 	XLB_K8S_ETCD_PID=$_xlb_k8s_pid
 	XLB_K8S_API_ARGS=(--etcd-servers "http://127.0.0.1:$etcd_c"
-		--bind-address 127.0.0.1 --advertise-address 127.0.0.1
+		--bind-address "$XLB_K8S_ADDRESS" --advertise-address "$XLB_K8S_ADDRESS"
 		--cert-dir "$d/certs"
 		--tls-cert-file "$d/apiserver.crt"
 		--tls-private-key-file "$d/apiserver.key"
@@ -265,7 +285,7 @@ xlb_k8s_apiserver_stop() {
 }
 
 xlb_k8s_apiserver_start() {
-	[ -n "${1:-}" ] && XLB_K8S_URL="https://127.0.0.1:$1"
+	[ -n "${1:-}" ] && XLB_K8S_URL="https://$(_xlb_k8s_url_host):$1"
 	_xlb_k8s_apiserver_run
 	_xlb_k8s_wait_ready "$(_xlb_k8s_ms)"
 }
@@ -290,7 +310,31 @@ xlb_k8s_etcd_compact() {
 		"$XLB_K8S_ETCD_URL/v3/kv/compaction" >/dev/null
 }
 
+xlb_k8s_kcm_start() {
+	if [ ! -x "$XLB_K8S_BIN/kube-controller-manager" ]; then
+		echo "xlb_k8s_kcm_start: no kube-controller-manager in $XLB_K8S_BIN (run build.sh)" >&2
+		return 1
+	fi
+	# No serving port (nothing scrapes it), no leader election (one
+	# instance), the admin identity instead of one per controller.
+	_xlb_k8s_bg "$XLB_K8S_DIR/kube-controller-manager.log" \
+		"$XLB_K8S_BIN/kube-controller-manager" \
+		--kubeconfig "$XLB_K8S_KUBECONFIG" \
+		--controllers "${1:-endpointslice}" \
+		--secure-port 0 --leader-elect=false \
+		--use-service-account-credentials=false
+	XLB_K8S_KCM_PID=$_xlb_k8s_pid
+	sleep 0.5
+	if ! kill -0 "$XLB_K8S_KCM_PID" 2>/dev/null; then
+		echo "xlb_k8s_kcm_start: kube-controller-manager exited:" >&2
+		tail -5 "$XLB_K8S_DIR/kube-controller-manager.log" | sed 's/^/  /' >&2
+		return 1
+	fi
+}
+
 xlb_k8s_stop() {
+	_xlb_k8s_kill "$XLB_K8S_KCM_PID"
+	XLB_K8S_KCM_PID=
 	_xlb_k8s_kill "$XLB_K8S_API_PID"
 	_xlb_k8s_kill "$XLB_K8S_ETCD_PID"
 	XLB_K8S_API_PID=

@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """Test backend: answers HTTP GETs and UDP datagrams with its name.
 
-    backend.py NAME [--http-port 8080] [--udp-port 9000]
+    backend.py NAME [--http-port 8080] [--udp-port 9000] [--say-peer]
+
+With --say-peer every answer is "NAME PEER": the name and the client
+address the server saw (IPv4 without the ::ffff: prefix), so a test can
+tell whether the client's address was preserved or translated.
 
 Both listeners are dual-stack (one IPv6 socket with V6ONLY off), so one
 process serves the IPv4 and the IPv6 address of the host. HTTP/1.1 with
@@ -17,7 +21,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
-        body = self.server.name.encode()
+        body = answer(self.server.name, self.server.say_peer,
+                      self.client_address).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
@@ -52,13 +57,22 @@ class Server(http.server.ThreadingHTTPServer):
         super().server_bind()
 
 
-def udp_echo(name, port):
+def answer(name, say_peer, peer):
+    if not say_peer:
+        return name
+    host = peer[0]
+    if host.startswith("::ffff:"):
+        host = host[7:]
+    return "%s %s" % (name, host)
+
+
+def udp_echo(name, port, say_peer):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.bind(("::", port))
     while True:
         _, peer = s.recvfrom(2048)
-        s.sendto(name.encode(), peer)
+        s.sendto(answer(name, say_peer, peer).encode(), peer)
 
 
 def main():
@@ -66,11 +80,13 @@ def main():
     ap.add_argument("name")
     ap.add_argument("--http-port", type=int, default=8080)
     ap.add_argument("--udp-port", type=int, default=9000)
+    ap.add_argument("--say-peer", action="store_true")
     a = ap.parse_args()
-    threading.Thread(target=udp_echo, args=(a.name, a.udp_port),
+    threading.Thread(target=udp_echo, args=(a.name, a.udp_port, a.say_peer),
              daemon=True).start()
     srv = Server(("::", a.http_port), Handler)
     srv.name = a.name
+    srv.say_peer = a.say_peer
     srv.serve_forever()
 
 

@@ -1,0 +1,415 @@
+#!/bin/bash
+# A two-node Kubernetes cluster built from network namespaces, with the
+# real control plane, and one xlbd per node as an operator runs it.
+#
+#   ext (client) -- router -- LAN (bridge) -- node1, node2, cp
+#
+# * cp: etcd, kube-apiserver and kube-controller-manager (built by
+#   selftests/k8s-real/build.sh), the API server on the LAN at 10.31.0.2;
+#   the EndpointSlices come from the real EndpointSlice controller, out of
+#   Services with selectors and Pods with labels.
+# * node1, node2: eth0 on the LAN; a routed pod network (each node's pod
+#   CIDR routed via that node, as flannel host-gw or Calico's BGP would
+#   set up); selftests/cluster/kubelet.py plays the kubelet: it registers
+#   the Node, attaches each Pod bound to it with the CNI reference plugins
+#   (ptp + host-local, Debian's containernetworking-plugins, invoked as a
+#   container runtime invokes them), runs its server (name and client
+#   address) and writes its status; a deleted Pod drains for its grace
+#   period before CNI DEL.
+# * xlbd on each node: --kubeconfig (a least-privilege user) --node-name
+#   and --iface as the README tells an operator.
+#
+# Checks now: the cluster itself (pods get addresses from their node's
+# CIDR and reach each other across nodes, the controller's EndpointSlices
+# list them with node and conditions) and xlbd on both nodes programming
+# what the controller publishes: ClusterIP (v4 and v6) and NodePort
+# frontends, every ready pod as a backend with the right locality,
+# readiness flipping a pod out and back in, scaling 3 -> 5 -> 1, and a
+# terminating pod kept as terminating until it is gone. Traffic through
+# the Service addresses from pods, host processes and an external client
+# needs socket-level balancing, interfaces followed as pods come, and
+# source NAT (the open issues); its checks join this file with them.
+set -u
+here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/lib.sh"
+. "$here/k8s-real/cluster.sh"
+
+if ! "$here/k8s-real/build.sh" --check >/dev/null 2>&1; then
+	if [ "${XLB_K8S_BUILD:-1}" = 0 ]; then
+		echo "SKIP: cluster test: no control plane in $XLB_K8S_BIN and XLB_K8S_BUILD=0"
+		exit 0
+	fi
+	"$here/k8s-real/build.sh" >/dev/null 2>&1 || {
+		echo "FAIL: cluster test: the control plane cannot be built (selftests/k8s-real/build.sh)"
+		exit 1
+	}
+fi
+if [ ! -x /usr/lib/cni/ptp ] || [ ! -x /usr/lib/cni/host-local ]; then
+	echo "FAIL: cluster test: no CNI plugins in /usr/lib/cni (Debian containernetworking-plugins, tools/deps.sh installs it)"
+	exit 1
+fi
+
+xlb_init
+k8s_exit() {
+	local rc=$?
+	local n
+	for n in 1 2; do
+		xlb_bg_stop "kubelet$n" TERM 2>/dev/null
+	done
+	xlb_k8s_stop
+	(exit $rc)
+	xlb_cleanup
+}
+trap k8s_exit EXIT
+
+xlb_bins_snapshot || { xlb_fail "copy xlbd and xlbctl"; exit 1; }
+
+# --- the network ----------------------------------------------------------
+LAN4=10.31.0
+LAN6=fd00:31:
+EXT4=10.41.0
+EXT6=fd00:41:
+CP4=$LAN4.2
+node4() { echo "$LAN4.$((10 + $1))"; }
+node6() { echo "${LAN6}:$((10 + $1))"; }
+pod4net() { echo "10.244.$1.0/24"; }
+pod6net() { echo "fd00:244:$1::/64"; }
+NS_R="$XLB_PFX-r"
+NS_LAN="$XLB_PFX-lan"
+NS_CP="$XLB_PFX-cp"
+NS_EXT="$XLB_PFX-ext"
+NS_N=([1]="$XLB_PFX-n1" [2]="$XLB_PFX-n2")
+
+# lan_port NS IF: a veth from NS (named IF) to the LAN bridge.
+LAN_PORTS=0
+lan_port() {
+	local port="p$((LAN_PORTS += 1))"
+	ip -n "$NS_LAN" link add "$port" type veth peer name "$2" netns "$1" &&
+		ip -n "$NS_LAN" link set "$port" master br0 up &&
+		ip -n "$1" link set "$2" up
+}
+
+# forwarding NS: routes between its interfaces, v4 and v6.
+forwarding() {
+	ip netns exec "$1" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1
+}
+
+build_network() {
+	local n m
+	for ns in "$NS_R" "$NS_LAN" "$NS_CP" "$NS_EXT" "${NS_N[1]}" "${NS_N[2]}"; do
+		xlb_ns_add "$ns" || return 1
+	done
+	ip netns exec "$NS_LAN" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 &&
+		ip -n "$NS_LAN" link add br0 type bridge &&
+		ip -n "$NS_LAN" link set br0 up || return 1
+	lan_port "$NS_R" lan0 && xlb_topo_addr "$NS_R" lan0 "$LAN4.1/24" "${LAN6}:1/64" &&
+		lan_port "$NS_CP" eth0 && xlb_topo_addr "$NS_CP" eth0 "$CP4/24" "${LAN6}:2/64" &&
+		ip -n "$NS_CP" route add default via "$LAN4.1" || return 1
+	ip -n "$NS_R" link add ext0 type veth peer name eth0 netns "$NS_EXT" &&
+		ip -n "$NS_R" link set ext0 up && ip -n "$NS_EXT" link set eth0 up &&
+		xlb_topo_addr "$NS_R" ext0 "$EXT4.1/24" "${EXT6}:1/64" &&
+		xlb_topo_addr "$NS_EXT" eth0 "$EXT4.2/24" "${EXT6}:2/64" &&
+		ip -n "$NS_EXT" route add default via "$EXT4.1" &&
+		ip -n "$NS_EXT" -6 route add default via "${EXT6}:1" &&
+		forwarding "$NS_R" || return 1
+	for n in 1 2; do
+		lan_port "${NS_N[n]}" eth0 &&
+			xlb_topo_addr "${NS_N[n]}" eth0 "$(node4 $n)/24" "$(node6 $n)/64" &&
+			ip -n "${NS_N[n]}" route add default via "$LAN4.1" &&
+			ip -n "${NS_N[n]}" -6 route add default via "${LAN6}:1" &&
+			forwarding "${NS_N[n]}" || return 1
+	done
+	for n in 1 2; do
+		# Pod CIDRs routed via their node, on the router and the
+		# other node.
+		ip -n "$NS_R" route add "$(pod4net $n)" via "$(node4 $n)" &&
+			ip -n "$NS_R" -6 route add "$(pod6net $n)" via "$(node6 $n)" || return 1
+		m=$((3 - n))
+		ip -n "${NS_N[m]}" route add "$(pod4net $n)" via "$(node4 $n)" &&
+			ip -n "${NS_N[m]}" -6 route add "$(pod6net $n)" via "$(node6 $n)" || return 1
+	done
+	# Senders keep their default offloads; the nodes' egress towards
+	# the LAN completes checksums in software, so receivers verify them.
+	for n in 1 2; do
+		ip netns exec "${NS_N[n]}" ethtool -K eth0 tx off >/dev/null || return 1
+	done
+}
+build_network || { xlb_fail "build the cluster network"; exit 1; }
+xlb_pass "cluster network: router, LAN, control-plane host, 2 nodes, external client"
+
+# --- the control plane ------------------------------------------------------
+agent_token="$(openssl rand -hex 24)"
+xlb_k8s_add_token xlb-agent "$agent_token"
+XLB_K8S_ADDRESS="$CP4"
+if ! xlb_k8s_start "$XLB_RUN/k8s" "$NS_CP"; then
+	xlb_fail "start etcd and kube-apiserver on $CP4"
+	exit 1
+fi
+xlb_pass "kube-apiserver ready at $XLB_K8S_URL ($XLB_K8S_READY_MS ms)"
+if ! xlb_k8s_kcm_start endpointslice,serviceaccount; then
+	xlb_fail "start kube-controller-manager"
+	exit 1
+fi
+xlb_pass "kube-controller-manager running (EndpointSlice and ServiceAccount controllers)"
+
+api() { xlb_k8s_api "$@" >/dev/null; }
+api_ok() {
+	local what="$1"
+	shift
+	if out="$(xlb_k8s_api "$@")"; then
+		xlb_pass "$what"
+	else
+		xlb_fail "$what: $(echo "$out" | head -c 300)"
+	fi
+}
+
+api_ok "ClusterRole xlb-agent (get/list/watch services, endpointslices, nodes)" \
+	POST /apis/rbac.authorization.k8s.io/v1/clusterroles '{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+ "metadata": {"name": "xlb-agent"},
+ "rules": [{"apiGroups": [""], "resources": ["services", "nodes"], "verbs": ["get", "list", "watch"]},
+           {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]}]}'
+api_ok "ClusterRoleBinding xlb-agent" \
+	POST /apis/rbac.authorization.k8s.io/v1/clusterrolebindings '{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+ "metadata": {"name": "xlb-agent"},
+ "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "xlb-agent"},
+ "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "xlb-agent"}]}'
+
+# --- the nodes ------------------------------------------------------------
+echo "$XLB_K8S_TOKEN" >"$XLB_RUN/admin.token"
+for n in 1 2; do
+	xlb_bg "kubelet$n" "${NS_N[n]}" "$XLB_PY" "$here/cluster/kubelet.py" \
+		--server "$XLB_K8S_URL" --ca "$XLB_K8S_CA" \
+		--token-file "$XLB_RUN/admin.token" --node "node$n" \
+		--node-ip "$(node4 $n),$(node6 $n)" \
+		--pod-cidrs "$(pod4net $n),$(pod6net $n)" --zone "zone-$n" \
+		--state-dir "$XLB_RUN/kubelet$n" --netns-prefix "$XLB_PFX" \
+		--backend "$XLB_SERVERS/backend.py"
+done
+nodes_ready() {
+	[ "$(xlb_k8s_api GET /api/v1/nodes | xlb_jq 'len([x for x in d["items"] if any(c["type"] == "Ready" and c["status"] == "True" for c in x["status"].get("conditions", []))])')" = 2 ]
+}
+if xlb_wait_until 20 nodes_ready; then
+	xlb_pass "both nodes registered and Ready"
+else
+	xlb_fail "nodes not registered: $(tail -3 "$XLB_RUN/kubelet1.log")"
+	exit 1
+fi
+
+mkdir -p "$XLB_BPFFS" && mount -t bpf bpf "$XLB_BPFFS" &&
+	mkdir "$XLB_BPFFS/n1" "$XLB_BPFFS/n2" || { xlb_fail "mount a bpffs"; exit 1; }
+xlb_k8s_kubeconfig "$XLB_RUN/agent.kubeconfig" xlb-agent "$agent_token"
+for n in 1 2; do
+	xlb_bg "xlbd$n" "${NS_N[n]}" "$XLB_XLBD" --kubeconfig "$XLB_RUN/agent.kubeconfig" \
+		--node-name "node$n" --iface eth0 --bpffs "$XLB_BPFFS/n$n" \
+		--metrics-address none "${XLB_XLBD_ARGS[@]}"
+done
+for n in 1 2; do
+	if xlb_wait_until 30 grep -q 'ready:' "$XLB_RUN/xlbd$n.log" && xlb_bg_alive "xlbd$n"; then
+		xlb_pass "xlbd on node$n ready: $(grep -m1 'ready:' "$XLB_RUN/xlbd$n.log" | cut -d' ' -f3-)"
+	else
+		xlb_fail "xlbd on node$n not ready: $(tail -3 "$XLB_RUN/xlbd$n.log")"
+		exit 1
+	fi
+done
+
+# --- workloads ------------------------------------------------------------
+api_ok "namespace shop" POST /api/v1/namespaces '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}'
+# Pods need the namespace's default ServiceAccount, which the
+# ServiceAccount controller makes.
+sa_made() { xlb_k8s_api GET /api/v1/namespaces/shop/serviceaccounts/default >/dev/null; }
+xlb_wait_until 15 sa_made
+xlb_check_eq "$?" 0 "ServiceAccount controller made shop/default"
+# pod NAME NODE [GRACE]: a Pod of app=web bound to NODE.
+pod() {
+	api_ok "pod $1 on $2" POST /api/v1/namespaces/shop/pods "{\"apiVersion\": \"v1\", \"kind\": \"Pod\",
+ \"metadata\": {\"name\": \"$1\", \"labels\": {\"app\": \"web\"}},
+ \"spec\": {\"nodeName\": \"$2\", \"terminationGracePeriodSeconds\": ${3:-1},
+  \"containers\": [{\"name\": \"web\", \"image\": \"xlb-test/backend\",
+   \"ports\": [{\"containerPort\": 8080, \"protocol\": \"TCP\"}, {\"containerPort\": 9000, \"protocol\": \"UDP\"}]}]}}"
+}
+api_ok "Service shop/web (NodePort, dual stack, selector app=web)" \
+	POST /api/v1/namespaces/shop/services '{"apiVersion": "v1", "kind": "Service",
+ "metadata": {"name": "web"},
+ "spec": {"type": "NodePort", "ipFamilyPolicy": "RequireDualStack", "selector": {"app": "web"},
+  "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"},
+            {"name": "dns", "port": 53, "targetPort": 9000, "protocol": "UDP"}]}}'
+svc="$(xlb_k8s_api GET /api/v1/namespaces/shop/services/web)"
+vip4="$(echo "$svc" | xlb_jq '[i for i in d["spec"]["clusterIPs"] if ":" not in i][0]')"
+vip6="$(echo "$svc" | xlb_jq '[i for i in d["spec"]["clusterIPs"] if ":" in i][0]')"
+nodeport="$(echo "$svc" | xlb_jq '[p["nodePort"] for p in d["spec"]["ports"] if p["name"] == "http"][0]')"
+xlb_log "cluster IPs $vip4 $vip6, NodePort $nodeport"
+
+pod web-a node1
+pod web-b node2
+pod web-c node2 6
+
+# pod_ip NAME FAMILY(4|6): the pod's address from its status.
+pod_ip() {
+	xlb_k8s_api GET "/api/v1/namespaces/shop/pods/$1" |
+		xlb_jq "([i['ip'] for i in d['status'].get('podIPs', []) if (':' in i['ip']) == ($2 == 6)] or [''])[0]"
+}
+pods_running() {
+	local p
+	for p in "$@"; do
+		[ -n "$(pod_ip "$p" 4)" ] || return 1
+	done
+}
+if xlb_wait_until 30 pods_running web-a web-b web-c; then
+	xlb_pass "3 pods running with addresses"
+else
+	xlb_fail "pods not running: $(tail -5 "$XLB_RUN/kubelet1.log")"
+	exit 1
+fi
+declare -A IP4 IP6 NODE=([web-a]=1 [web-b]=2 [web-c]=2)
+for p in web-a web-b web-c; do
+	IP4[$p]="$(pod_ip "$p" 4)"
+	IP6[$p]="$(pod_ip "$p" 6)"
+	n="${NODE[$p]}"
+	case "${IP4[$p]}" in 10.244.$n.*) xlb_pass "$p: IPv4 ${IP4[$p]} from node$n's pod CIDR" ;;
+	*) xlb_fail "$p: IPv4 ${IP4[$p]} not in $(pod4net $n)" ;; esac
+	case "${IP6[$p]}" in fd00:244:$n:*) xlb_pass "$p: IPv6 ${IP6[$p]} from node$n's pod CIDR" ;;
+	*) xlb_fail "$p: IPv6 ${IP6[$p]} not in $(pod6net $n)" ;; esac
+done
+
+# The pod network routes across nodes: node1 reaches pods on node2, and a
+# pod sees the node's address (no translation on the way).
+got="$(xlb_ns "${NS_N[1]}" curl -s --max-time 3 "http://${IP4[web-b]}:8080/")"
+xlb_check_eq "$got" "web-b $(node4 1)" "node1 -> web-b on node2 (IPv4, routed pod network): name and node1's address"
+got="$(xlb_ns "${NS_N[1]}" curl -s --max-time 3 "http://[${IP6[web-c]}]:8080/")"
+xlb_check_eq "$got" "web-c $(node6 1)" "node1 -> web-c on node2 (IPv6)"
+
+# --- what the EndpointSlice controller published --------------------------------
+ES=/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices
+# slice_eps FAMILY: "ip node ready serving terminating" of every endpoint
+# of the Service's slices of that family, sorted.
+slice_eps() {
+	xlb_k8s_api GET "$ES?labelSelector=kubernetes.io/service-name%3Dweb" | xlb_jq "
+sorted('%s %s %s %s %s' % (e['addresses'][0], e.get('nodeName'),
+  e['conditions'].get('ready'), e['conditions'].get('serving'), e['conditions'].get('terminating'))
+  for s in d['items'] if s['addressType'] == 'IPv$1' for e in s.get('endpoints') or [])"
+}
+want_eps() {
+	local fam="$1" p
+	shift
+	for p in "$@"; do
+		if [ "$fam" = 4 ]; then
+			echo "${IP4[$p]} node${NODE[$p]} True True False"
+		else
+			echo "${IP6[$p]} node${NODE[$p]} True True False"
+		fi
+	done | sort
+}
+eps_are() { [ "$(slice_eps "$1")" = "$(want_eps "$@")" ]; }
+for fam in 4 6; do
+	xlb_wait_until 15 eps_are $fam web-a web-b web-c
+	xlb_check_eq "$(slice_eps $fam | tr '\n' ';')" "$(want_eps $fam web-a web-b web-c | tr '\n' ';')" \
+		"EndpointSlice controller: IPv$fam slice lists the 3 pods with their nodes, ready"
+done
+
+# --- what xlbd programmed on each node -------------------------------------------
+# be_of NODE SVC: "ip port state local" of the service's backends in
+# node NODE's maps, sorted.
+be_of() {
+	xlb_ns "${NS_N[$1]}" timeout 10 "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/n$1" -o json backend list |
+		xlb_jq "sorted('%s %s %s %s' % (b['ip'], b['port'], b['state'], str(b['local']).lower()) for b in d if b['service'] == '$2')"
+}
+# want_be NODE FAMILY PORT [STATE:]POD...: the backends node NODE should have.
+want_be() {
+	local node="$1" fam="$2" port="$3" p st ip
+	shift 3
+	for p in "$@"; do
+		st=active
+		case "$p" in *:*) st="${p%%:*}"; p="${p#*:}" ;; esac
+		if [ "$fam" = 4 ]; then ip="${IP4[$p]}"; else ip="${IP6[$p]}"; fi
+		if [ "${NODE[$p]}" = "$node" ]; then
+			echo "$ip $port $st true"
+		else
+			echo "$ip $port $st false"
+		fi
+	done | sort
+}
+HTTP4="shop/web:http/tcp"
+HTTP6="shop/web:http/tcp/v6"
+DNS4="shop/web:dns/udp"
+be_are() {
+	local node="$1" svcname="$2" fam="$3" port="$4"
+	shift 4
+	[ "$(be_of "$node" "$svcname")" = "$(want_be "$node" "$fam" "$port" "$@")" ]
+}
+# check_be WHAT POD...: every node's http (v4, v6) and dns (v4) services
+# have exactly these backends.
+check_be() {
+	local what="$1" n
+	shift
+	for n in 1 2; do
+		xlb_wait_until 15 be_are $n "$HTTP4" 4 8080 "$@"
+		xlb_check_eq "$(be_of $n "$HTTP4" | tr '\n' ';')" "$(want_be $n 4 8080 "$@" | tr '\n' ';')" \
+			"$what: node$n's $HTTP4 backends"
+		xlb_wait_until 5 be_are $n "$HTTP6" 6 8080 "$@"
+		xlb_check_eq "$(be_of $n "$HTTP6" | tr '\n' ';')" "$(want_be $n 6 8080 "$@" | tr '\n' ';')" \
+			"$what: node$n's $HTTP6 backends"
+		xlb_wait_until 5 be_are $n "$DNS4" 4 9000 "$@"
+		xlb_check_eq "$(be_of $n "$DNS4" | tr '\n' ';')" "$(want_be $n 4 9000 "$@" | tr '\n' ';')" \
+			"$what: node$n's $DNS4 backends"
+	done
+}
+check_be "3 pods" web-a web-b web-c
+
+# Frontends: the cluster IPs and the NodePort on every address of the
+# node (as kube-proxy's default: its LAN address and the pod gateway
+# addresses ptp put on the pods' host-side veths).
+fe_of() {
+	xlb_ns "${NS_N[$1]}" timeout 10 "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/n$1" -o json service list |
+		xlb_jq "sorted('%s %s %s %s' % (s['kind'], s['vip'], s['port'], s['protocol']) for s in d if s['name'] == '$HTTP4' or s['name'] == '$HTTP6')"
+}
+for n in 1 2; do
+	got="$(fe_of $n | tr '\n' ';')"
+	want="$({
+		echo "cluster-ip $vip4 80 tcp"
+		echo "cluster-ip $vip6 80 tcp"
+		ip -n "${NS_N[n]}" -o addr show scope global |
+			awk -v p="$nodeport" '{ sub("/.*", "", $4); print "node-port " $4 " " p " tcp" }'
+	} | sort -u | tr '\n' ';')"
+	xlb_check_eq "$got" "$want" "node$n: frontends of shop/web http: cluster IPs and the NodePort on every address of node$n"
+done
+
+# --- readiness, scaling, termination ----------------------------------------------
+ready() {
+	api_ok "$1 Ready=$2" PATCH "/api/v1/namespaces/shop/pods/$1/status" \
+		"{\"status\": {\"conditions\": [{\"type\": \"Ready\", \"status\": \"$2\"}, {\"type\": \"ContainersReady\", \"status\": \"$2\"}]}}"
+}
+# A pod that is not ready takes no new flow and keeps the ones it has
+# (kube-proxy drops it from its rules, conntrack keeps its connections):
+# xlb's terminating state, not serving.
+ready web-b False
+check_be "web-b not ready" web-a terminating:web-b web-c
+ready web-b True
+check_be "web-b ready again" web-a web-b web-c
+
+pod web-d node1
+pod web-e node2
+if xlb_wait_until 30 pods_running web-d web-e; then
+	NODE[web-d]=1
+	NODE[web-e]=2
+	for p in web-d web-e; do
+		IP4[$p]="$(pod_ip "$p" 4)"
+		IP6[$p]="$(pod_ip "$p" 6)"
+	done
+	check_be "scaled to 5" web-a web-b web-c web-d web-e
+else
+	xlb_fail "web-d, web-e not running"
+fi
+
+# Scale down to 1; web-c drains for 6 s: terminating, then gone.
+api "DELETE" /api/v1/namespaces/shop/pods/web-a
+api "DELETE" /api/v1/namespaces/shop/pods/web-d
+api "DELETE" /api/v1/namespaces/shop/pods/web-e
+api "DELETE" /api/v1/namespaces/shop/pods/web-c '{"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 6}'
+check_be "web-c terminating (draining 6 s), others gone" web-b terminating:web-c
+check_be "scaled to 1" web-b
+
+xlb_log "kubelet and xlbd logs: $XLB_RUN (kept with XLB_SAVE_LOGS=DIR)"
+echo "$XLB_NPASS passed, $XLB_NFAIL failed"
+[ "$XLB_NFAIL" -eq 0 ]
