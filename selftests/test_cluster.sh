@@ -166,15 +166,9 @@ api_ok() {
 }
 
 api_ok "ClusterRole xlb-agent (get/list/watch services, endpointslices, nodes)" \
-	POST /apis/rbac.authorization.k8s.io/v1/clusterroles '{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
- "metadata": {"name": "xlb-agent"},
- "rules": [{"apiGroups": [""], "resources": ["services", "nodes"], "verbs": ["get", "list", "watch"]},
-           {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]}]}'
+	POST /apis/rbac.authorization.k8s.io/v1/clusterroles "$(xlb_k8s_agent_role)"
 api_ok "ClusterRoleBinding xlb-agent" \
-	POST /apis/rbac.authorization.k8s.io/v1/clusterrolebindings '{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
- "metadata": {"name": "xlb-agent"},
- "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "xlb-agent"},
- "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "xlb-agent"}]}'
+	POST /apis/rbac.authorization.k8s.io/v1/clusterrolebindings "$(xlb_k8s_agent_binding xlb-agent)"
 
 # --- the nodes ------------------------------------------------------------
 echo "$XLB_K8S_TOKEN" >"$XLB_RUN/admin.token"

@@ -353,7 +353,7 @@ int xlb_link_watch(void)
 	return rc;
 }
 
-int xlb_link_drain(int fd)
+int xlb_rtnl_drain(int fd, __u16 type_a, __u16 type_b)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct nlmsghdr))));
 	int changed = 0;
@@ -364,8 +364,7 @@ int xlb_link_drain(int fd)
 
 		for (h = (void *)buf; NLMSG_OK(h, (size_t)len);
 		     h = NLMSG_NEXT(h, len))
-			if (h->nlmsg_type == RTM_NEWLINK ||
-			    h->nlmsg_type == RTM_DELLINK)
+			if (h->nlmsg_type == type_a || h->nlmsg_type == type_b)
 				changed = 1;
 	}
 	/* Overrun: messages were lost; the caller re-reads the table. */
@@ -374,4 +373,9 @@ int xlb_link_drain(int fd)
 	if (len < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 		return -errno;
 	return changed;
+}
+
+int xlb_link_drain(int fd)
+{
+	return xlb_rtnl_drain(fd, RTM_NEWLINK, RTM_DELLINK);
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <net/if.h>
+#include <linux/types.h>
 
 /* An --iface selection: patterns tried in order, the last match wins
  * ("veth*,!veth-skip" takes every veth but veth-skip). */
@@ -69,5 +70,8 @@ int xlb_link_watch(void);
 /* Reads every pending message; 1 if a link came, went or changed (also
  * after an overrun, when messages were lost), 0 if not, or -errno. */
 int xlb_link_drain(int fd);
+/* The same for any rtnetlink socket: 1 if a message of type_a or type_b
+ * (RTM_*) was read or messages were lost, 0 if not, or -errno. */
+int xlb_rtnl_drain(int fd, __u16 type_a, __u16 type_b);
 
 #endif /* XLB_LINKS_H */

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "links.h"
 #include "nodeaddr.h"
 
 static int addr_cmp(const void *a, const void *b)
@@ -103,21 +104,6 @@ int xlb_nodeaddr_watch(void)
 
 int xlb_nodeaddr_drain(int fd)
 {
-	char buf[8192] __attribute__((aligned(__alignof__(struct nlmsghdr))));
-	int changed = 0;
-	ssize_t len;
-
-	while ((len = recv(fd, buf, sizeof(buf), 0)) > 0) {
-		struct nlmsghdr *h;
-
-		for (h = (void *)buf; NLMSG_OK(h, (size_t)len);
-		     h = NLMSG_NEXT(h, len))
-			if (h->nlmsg_type == RTM_NEWADDR ||
-			    h->nlmsg_type == RTM_DELADDR)
-				changed = 1;
-	}
-	/* Overrun: we may have missed some; say something changed. */
-	if (len < 0 && errno == ENOBUFS)
-		changed = 1;
-	return changed;
+	/* An error reads as a change: the caller then lists again. */
+	return xlb_rtnl_drain(fd, RTM_NEWADDR, RTM_DELADDR) != 0;
 }

@@ -37,6 +37,11 @@
 #                               the controller that turns Services and
 #                               Pods into EndpointSlices); xlb_k8s_stop
 #                               stops it too
+#   xlb_k8s_agent_role, xlb_k8s_agent_binding USER
+#                               the ClusterRole xlb-agent (what xlbd may
+#                               do: get, list and watch Services, Nodes
+#                               and EndpointSlices) and its binding to
+#                               USER, as JSON bodies for xlb_k8s_api
 #   xlb_k8s_dryrun FILE...      server-side dry run (?dryRun=All) of every
 #                               object of the multi-document YAML files
 #                               (helm template output): one PASS/FAIL line
@@ -308,6 +313,20 @@ xlb_k8s_etcd_compact() {
 	_xlb_k8s_in curl -sf --max-time 10 -X POST \
 		-d "{\"revision\": \"$rev\", \"physical\": true}" \
 		"$XLB_K8S_ETCD_URL/v3/kv/compaction" >/dev/null
+}
+
+xlb_k8s_agent_role() {
+	echo '{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+ "metadata": {"name": "xlb-agent"},
+ "rules": [{"apiGroups": [""], "resources": ["services", "nodes"], "verbs": ["get", "list", "watch"]},
+           {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]}]}'
+}
+
+xlb_k8s_agent_binding() {
+	echo '{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+ "metadata": {"name": "xlb-agent"},
+ "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "xlb-agent"},
+ "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "'"$1"'"}]}'
 }
 
 xlb_k8s_kcm_start() {
