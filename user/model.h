@@ -2,7 +2,7 @@
 /*
  * The desired state: what the JSON config (and later the Kubernetes
  * watcher) says should be programmed. Sources only build this model;
- * sync.c diffs it against what is programmed.
+ * sync/ diffs it against what is programmed.
  */
 #ifndef XLB_MODEL_H
 #define XLB_MODEL_H

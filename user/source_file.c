@@ -2,7 +2,7 @@
 /*
  * The config-file source: reads a config file or a directory of them,
  * applies it to the sync and keeps applying its changes (see
- * source_file.h). The Kubernetes source beside it is k8s.c.
+ * source_file.h). The Kubernetes source beside it is in k8s/.
  */
 #include <dirent.h>
 #include <errno.h>

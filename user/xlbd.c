@@ -6,7 +6,7 @@
  * pinned maps; the next xlbd adopts them without dropping a flow.
  *
  * This file reads the options and picks the source; agent.c runs the
- * rest (start, event loop, stop), source_file.c and k8s.c are the
+ * rest (start, event loop, stop), source_file.c and k8s/ are the
  * sources.
  */
 #include <errno.h>
