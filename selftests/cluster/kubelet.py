@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import signal
-import ssl
 import subprocess
 import sys
 import threading
@@ -38,35 +37,36 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "k8s-real"))
+import dryrun  # noqa: E402  (its API client)
+
 
 def log(msg):
     sys.stderr.write("%s kubelet: %s\n" % (time.strftime("%H:%M:%S"), msg))
     sys.stderr.flush()
 
 
-class Api:
-    def __init__(self, server, ca, token):
-        self.server = server.rstrip("/")
-        self.ctx = ssl.create_default_context(cafile=ca)
-        self.token = token
+class Api(dryrun.Api):
+    """The dry run's client, plus what a kubelet needs: raise on an
+    error status, and a watch stream."""
 
-    def req(self, method, path, body=None, ctype="application/json",
-            timeout=20):
-        data = None if body is None else json.dumps(body).encode()
-        r = urllib.request.Request(self.server + path, data=data,
-                                   method=method)
-        r.add_header("Authorization", "Bearer " + self.token)
-        r.add_header("Accept", "application/json")
-        if data is not None:
-            r.add_header("Content-Type", ctype)
-        with urllib.request.urlopen(r, context=self.ctx,
-                                    timeout=timeout) as resp:
-            return json.loads(resp.read() or b"{}")
+    def req(self, method, path, body=None, ctype="application/json"):
+        code, doc = self.request(method, path, body, ctype)
+        if code // 100 != 2:
+            raise ApiError(code, doc.get("message", ""))
+        return doc
 
     def stream(self, path, timeout):
         r = urllib.request.Request(self.server + path)
         r.add_header("Authorization", "Bearer " + self.token)
         return urllib.request.urlopen(r, context=self.ctx, timeout=timeout)
+
+
+class ApiError(Exception):
+    def __init__(self, code, msg):
+        super().__init__("HTTP %d: %s" % (code, msg))
+        self.code = code
 
 
 class Pod:
@@ -105,7 +105,7 @@ class Kubelet:
         }
         try:
             self.api.req("POST", "/api/v1/nodes", node)
-        except urllib.error.HTTPError as e:
+        except ApiError as e:
             if e.code != 409:
                 raise
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -237,7 +237,7 @@ class Kubelet:
         try:
             self.api.req("DELETE", "/api/v1/namespaces/%s/pods/%s" %
                          (pod.ns, pod.name), body)
-        except urllib.error.HTTPError as e:
+        except ApiError as e:
             if e.code not in (404, 409):
                 log("delete %s: %s" % (pod.name, e))
         with self.lock:

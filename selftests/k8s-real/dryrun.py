@@ -36,14 +36,15 @@ class Api:
         self.token = token
         self.discovery = {}
 
-    def request(self, method, path, body=None):
+    def request(self, method, path, body=None, ctype="application/json"):
+        """(status, decoded JSON answer); also for an HTTP error."""
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.server + path, data=data,
                                      method=method)
         req.add_header("Authorization", "Bearer " + self.token)
         req.add_header("Accept", "application/json")
         if data is not None:
-            req.add_header("Content-Type", "application/json")
+            req.add_header("Content-Type", ctype)
         try:
             with urllib.request.urlopen(req, context=self.ctx,
                                         timeout=20) as r:
