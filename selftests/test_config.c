@@ -69,7 +69,13 @@ struct bad_case {
 static void test_invalid(void)
 {
 	static const struct bad_case cases[] = {
-		{ "{\"services\": [", "not valid JSON" },
+		{ "{\"services\": [", "config: not valid JSON at line 1, column 15" },
+		{ "{\n  \"services\": [\n    {\"name\": \"a\",}\n  ]\n}",
+		  "config: not valid JSON at line 3, column" },
+		/* One document, or nothing: the second is not silently dropped. */
+		{ "{\"services\": []}, {\"services\": [{\"name\": \"b\"}]}",
+		  "config: line 1, column 17: text after the end of the JSON document (\", {\"services\": [{\"na\"): a config is one document" },
+		{ "{\"services\": []}\n]}", "config: line 2, column 1: text after the end of the JSON document (\"]}\")" },
 		{ "[]", "top level is not an object" },
 		{ "{}", "\"services\" is missing" },
 		{ "{\"services\": [{\"vip\": \"10.0.0.1\"}]}", "services[0].name (missing)" },

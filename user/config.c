@@ -76,16 +76,75 @@ static void hooks_install(void)
 	cJSON_InitHooks(&h);
 }
 
-/* Parses text into a tree that lives until arena_release(). */
-static cJSON *parse_in_arena(const char *text)
+/* Parses text into a tree that lives until arena_release(); *end is
+ * where the document ends, or where parsing failed. */
+static cJSON *parse_in_arena(const char *text, const char **end)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	cJSON *root;
 
 	pthread_once(&once, hooks_install);
 	arena_on = true;
-	root = cJSON_Parse(text);
+	*end = text;
+	root = cJSON_ParseWithOpts(text, end, 0);
 	arena_on = false;
+	return root;
+}
+
+/* "line L, column C" of position at in text (both counted from 1). */
+static void text_pos(const char *text, const char *at, char *buf,
+		     size_t len)
+{
+	unsigned line = 1, col = 1;
+	const char *p;
+
+	for (p = text; p < at && *p; p++) {
+		if (*p == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	snprintf(buf, len, "line %u, column %u", line, col);
+}
+
+/* How much of the text at p an error message quotes: up to 20
+ * characters, not past the end of the line. */
+static size_t near_len(const char *p)
+{
+	size_t n = strcspn(p, "\r\n");
+
+	return n < 20 ? n : 20;
+}
+
+/* Parses text as one JSON document: a syntax error or anything but
+ * white space after the document is an error naming where. */
+static cJSON *parse_document(const char *text, char *err, size_t errlen)
+{
+	const char *end, *rest;
+	char where[48];
+	cJSON *root = parse_in_arena(text, &end);
+
+	if (!root) {
+		text_pos(text, end, where, sizeof(where));
+		end = end ? end : "";
+		xlb_errf(err, errlen, -EINVAL,
+			 "config: not valid JSON at %s (near \"%.*s\")", where,
+			 (int)near_len(end), end);
+		return NULL;
+	}
+	for (rest = end; *rest == ' ' || *rest == '\t' || *rest == '\n' ||
+			 *rest == '\r';
+	     rest++)
+		;
+	if (*rest) {
+		text_pos(text, rest, where, sizeof(where));
+		xlb_errf(err, errlen, -EINVAL,
+			 "config: %s: text after the end of the JSON document (\"%.*s\"): a config is one document",
+			 where, (int)near_len(rest), rest);
+		return NULL;
+	}
 	return root;
 }
 
@@ -600,13 +659,10 @@ int xlb_config_parse(const char *text, struct xlb_model *m, char *err,
 	int rc = 0;
 
 	memset(m, 0, sizeof(*m));
-	root = parse_in_arena(text);
+	root = parse_document(text, err, errlen);
 	if (!root) {
-		const char *at = cJSON_GetErrorPtr();
-
 		arena_release();
-		return xlb_errf(err, errlen, -EINVAL, "config: not valid JSON near \"%.20s\"",
-			    at ? at : "");
+		return -EINVAL;
 	}
 	if (!cJSON_IsObject(root)) {
 		rc = xlb_errf(err, errlen, -EINVAL, "config: top level is not an object");
