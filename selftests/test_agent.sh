@@ -165,5 +165,49 @@ xlb_check "config directory: web still served after b.json went" \
 xlb_bg_stop dir TERM
 xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$dpins" detach --iface v0 >/dev/null 2>&1
 
+# --- a directory with a bad file at start, then 20 files changed at once --
+# The good files are applied and the bad one reported; /readyz waits for
+# the whole directory; fixing the file converges without a signal. No
+# change event may be lost, however many files change together.
+bdir="$XLB_RUN/bad.d"
+bpins="$XLB_BPFFS/bad"
+mkdir -p "$bdir"
+svc_file() { # svc_file I BACKEND_NET
+	printf '{"services": [{"name": "s%d", "vip": "10.96.1.%d", "port": 80, "protocol": "tcp", "backends": [{"ip": "%s.%d", "port": 8080}]}]}\n' \
+		"$1" "$1" "$2" "$1"
+}
+for i in $(seq 1 20); do svc_file "$i" 10.20.1 >"$bdir/f$i.json"; done
+echo '{"services": [{"name": "broken", "vip": "10.96.1.300", "port": 80, "protocol": "tcp"}]}' >"$bdir/zz.json"
+xlb_bg bad "$ns" "$XLB_XLBD" --config "$bdir" --iface v0 --bpffs "$bpins"
+log="$XLB_RUN/bad.log"
+readyz() { xlb_ns "$ns" curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:9477/readyz; }
+n_svcs() { timeout 10 "$XLB_XLBCTL" --bpffs "$bpins" -o json service list 2>/dev/null | xlb_jq 'len(d)'; }
+xlb_wait_until 20 grep -q 'its services are left as they are' "$log"
+xlb_check "bad file at start: reported with its name, service, field and value" \
+	grep -q 'config zz.json: service broken: vip "10.96.1.300": not an IPv4 or IPv6 address; its services are left as they are' "$log"
+xlb_check "bad file at start: xlbd keeps running" xlb_bg_alive bad
+xlb_wait_until 5 test "$(n_svcs)" = 20
+xlb_check_eq "$(n_svcs)" 20 "bad file at start: the 20 good files' services are programmed"
+xlb_check_eq "$(readyz)" 503 "bad file at start: /readyz 503 until every file reads"
+echo '{"services": [{"name": "broken", "vip": "10.96.1.30", "port": 81, "protocol": "tcp"}]}' >"$bdir/zz.json.tmp" &&
+	mv "$bdir/zz.json.tmp" "$bdir/zz.json"
+if xlb_wait_until 5 grep -q 'ready: 21 services' "$log"; then
+	xlb_pass "bad file fixed: applied and ready without a signal"
+else
+	xlb_fail "bad file fixed: not applied; log tail: $(tail -3 "$log")"
+fi
+xlb_check_eq "$(readyz)" 200 "bad file fixed: /readyz 200"
+be_moved() {
+	[ "$(timeout 10 "$XLB_XLBCTL" --bpffs "$bpins" -o json backend list |
+		xlb_jq 'len([b for b in d if b["ip"].startswith("10.20.2.")])')" = 20 ]
+}
+for i in $(seq 1 20); do
+	svc_file "$i" 10.20.2 >"$bdir/f$i.json.tmp" && mv "$bdir/f$i.json.tmp" "$bdir/f$i.json"
+done
+xlb_wait_until 5 be_moved
+xlb_check "20 files changed at once: all 20 applied (none lost)" be_moved
+xlb_bg_stop bad TERM
+xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$bpins" detach --iface v0 >/dev/null 2>&1
+
 echo "$XLB_NPASS passed, $XLB_NFAIL failed"
 [ "$XLB_NFAIL" -eq 0 ]

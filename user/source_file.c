@@ -30,6 +30,8 @@ struct cfgfile {
 	char **svcs;		/* names of the services it defines */
 	size_t n_svcs;
 	bool present;
+	bool bad;		/* its last read was rejected: its services
+				 * stay as they were programmed */
 };
 
 /*
@@ -55,6 +57,7 @@ struct xlb_file {
 	size_t n_files;
 	struct xlb_sync *sync;
 	bool synced;		/* the first full sync was made */
+	size_t n_bad;		/* directory files whose last read failed */
 	int fd;			/* inotify, or -1 */
 	struct preparse pp;
 };
@@ -163,6 +166,8 @@ static void record_owners(struct xlb_file *f, const struct xlb_model *all)
 		struct xlb_model one = { 0 };
 		size_t c = 0;
 
+		if (f->files[i].bad)
+			continue;	/* it keeps the names it had */
 		for (k = 0; k < all->n_services; k++)
 			c += all->services[k].source == i + 1;
 		one.services = calloc(c + 1, sizeof(*one.services));
@@ -190,12 +195,23 @@ static int load_dir(struct xlb_file *f, struct xlb_model *all, char *err,
 	parts = calloc(f->n_files + 1, sizeof(*parts));
 	if (!parts)
 		return -ENOMEM;
+	f->n_bad = 0;
 	for (i = 0; i < f->n_files; i++) {
-		if (!f->files[i].present)
+		struct cfgfile *cf = &f->files[i];
+
+		cf->bad = false;
+		if (!cf->present)
 			continue;
-		rc = load_file(f, &f->files[i], &parts[i], err, errlen);
-		if (rc)
-			goto out;
+		/* A bad file spoils only itself: the others are applied,
+		 * its own services stay as they are until it is fixed. */
+		if (load_file(f, cf, &parts[i], err, errlen)) {
+			pr_err("config %s; its services are left as they are", err);
+			xlb_metrics_count(XLB_METRICS_CONFIG_REJECTED);
+			cf->bad = true;
+			f->n_bad++;
+			err[0] = 0;
+			continue;
+		}
 		total += parts[i].n_services;
 	}
 	all->services = calloc(total + 1, sizeof(*all->services));
@@ -245,7 +261,8 @@ static char **removed_svcs(const struct cfgfile *cf, const struct xlb_model *m,
 
 /* One file of the directory changed (or went away): apply its services
  * only. */
-static int reload_file(struct xlb_file *f, const char *name, uint64_t since)
+static int reload_file(struct xlb_file *f, const char *name, uint64_t since,
+		       uint64_t *t0_out)
 {
 	struct xlb_sync_result res;
 	struct xlb_model m = { 0 };
@@ -263,7 +280,20 @@ static int reload_file(struct xlb_file *f, const char *name, uint64_t since)
 		if (rc) {
 			pr_err("config %s changed: %s; nothing changed", name, err);
 			xlb_metrics_count(XLB_METRICS_CONFIG_REJECTED);
+			if (!cf->bad) {
+				cf->bad = true;
+				f->n_bad++;
+			}
 			goto out;
+		}
+	}
+	if (cf->bad) {
+		cf->bad = false;
+		/* The last bad file reads again (or went): the directory is
+		 * whole, and one full sync removes what no file holds. */
+		if (!--f->n_bad) {
+			xlb_model_free(&m);
+			return xlb_file_resync(f, "config", since, t0_out);
 		}
 	}
 	rm = removed_svcs(cf, &m, &n_rm);
@@ -291,12 +321,18 @@ out:
 }
 
 /* Applies the files of a config directory that the events name. */
-static void dir_events(struct xlb_file *f, uint64_t since)
+/* Reads the directory's inotify events and reloads each file they name,
+ * once however many events it got. An overflowed queue lost some: then
+ * the whole directory is read again. 1 when that made the first full
+ * sync. */
+static int dir_events(struct xlb_file *f, uint64_t since, uint64_t *t0)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-	char names[16][NAME_MAX + 1];
-	size_t n = 0, i, k;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i, k;
+	bool overflow = false;
 	ssize_t len;
+	int rc = 0;
 
 	while ((len = read(f->fd, buf, sizeof(buf))) > 0) {
 		char *p = buf;
@@ -305,18 +341,46 @@ static void dir_events(struct xlb_file *f, uint64_t since)
 			struct inotify_event *ev = (void *)p;
 
 			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW)
+				overflow = true;
 			if (!ev->len || !is_json_name(ev->name) ||
 			    (ev->mask & IN_CREATE))
 				continue; /* created: wait for its close */
 			for (k = 0; k < n && strcmp(names[k], ev->name); k++)
 				;
-			if (k == n && n < 16)
-				snprintf(names[n++], NAME_MAX + 1, "%s",
-					 ev->name);
+			if (k < n)
+				continue;
+			if (n == cap) {
+				char **v = realloc(names, (cap ? cap * 2 : 16) *
+							   sizeof(*v));
+
+				if (!v) {
+					overflow = true; /* read them all */
+					continue;
+				}
+				names = v;
+				cap = cap ? cap * 2 : 16;
+			}
+			names[n] = strdup(ev->name);
+			if (names[n])
+				n++;
+			else
+				overflow = true;
 		}
 	}
+	if (overflow) {
+		pr_warn("config %s: change events were lost; reading every file",
+			f->path);
+		rc = xlb_file_resync(f, "config", since, t0);
+	} else {
+		for (i = 0; i < n; i++)
+			if (reload_file(f, names[i], since, t0) == 1)
+				rc = 1;
+	}
 	for (i = 0; i < n; i++)
-		reload_file(f, names[i], since);
+		free(names[i]);
+	free(names);
+	return rc == 1;
 }
 
 /* ---- the whole config ------------------------------------------------ */
@@ -343,7 +407,14 @@ static int apply_config(struct xlb_file *f, const char *why, uint64_t since,
 		xlb_metrics_count(XLB_METRICS_CONFIG_REJECTED);
 		return rc;
 	}
-	rc = xlb_sync_apply(f->sync, m, &res, err, sizeof(err));
+	/* With a bad file in the directory, what it programmed must stay:
+	 * the good files are applied without removing anything, and the
+	 * first full sync waits until every file reads. */
+	if (f->n_bad)
+		rc = xlb_sync_apply_partial(f->sync, m, NULL, 0, &res, err,
+					    sizeof(err));
+	else
+		rc = xlb_sync_apply(f->sync, m, &res, err, sizeof(err));
 	if (rc) {
 		pr_err("%s: %s", why, err);
 		xlb_metrics_count(XLB_METRICS_CONFIG_REJECTED);
@@ -356,6 +427,12 @@ static int apply_config(struct xlb_file *f, const char *why, uint64_t since,
 		res.be_added, res.be_removed, res.be_changed, res.rings_written,
 		(xlb_now_ns() - t0) / 1e6);
 	xlb_model_free(m);
+	if (f->n_bad) {
+		pr_warn("%s: %zu file%s rejected: not ready until %s read%s",
+			why, f->n_bad, f->n_bad > 1 ? "s" : "",
+			f->n_bad > 1 ? "they" : "it", f->n_bad > 1 ? "" : "s");
+		return 0;
+	}
 	if (f->synced)
 		return 0;
 	f->synced = true;
@@ -468,10 +545,8 @@ static bool config_touched(int fd, const char *path)
 
 int xlb_file_process(struct xlb_file *f, uint64_t since, uint64_t *t0)
 {
-	if (f->is_dir) {
-		dir_events(f, since);
-		return 0;
-	}
+	if (f->is_dir)
+		return dir_events(f, since, t0);
 	if (!config_touched(f->fd, f->path))
 		return 0;
 	/* Let a writer finish: reload once things settle. */
