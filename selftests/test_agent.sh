@@ -37,6 +37,27 @@ xlb_check "start error names service, field and value: $(tail -1 <<<"$out")" \
 	grep -q 'service web: vip "10.96.0.300": not an IPv4 or IPv6 address' <<<"$out"
 "$XLB_XLBCTL" --bpffs "$pins" detach >/dev/null 2>&1
 
+# --- a pin directory someone else controls --------------------------------
+# Whoever can write to it can remove the pins: refused, naming the path.
+refuse_pins() { # refuse_pins WHAT DIR WANT
+	local out st
+	out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" --config "$conf" --iface v0 --bpffs "$2" 2>&1)"
+	st=$?
+	xlb_check "$1: xlbd refuses to start (status $st)" test "$st" -ne 0 -a "$st" -ne 124
+	xlb_check "$1: the message names it: $(grep -m1 'bpffs' <<<"$out")" grep -qF "$3" <<<"$out"
+}
+echo "$good" >"$conf"
+mkdir -m 0700 "$XLB_BPFFS/other" && chown 65534 "$XLB_BPFFS/other"
+refuse_pins "pin directory of another user" "$XLB_BPFFS/other" \
+	"bpffs $XLB_BPFFS/other: $XLB_BPFFS/other belongs to uid 65534, not to xlbd's (uid 0) or root"
+mkdir -m 0777 "$XLB_BPFFS/open" && chmod 0777 "$XLB_BPFFS/open"
+refuse_pins "pin directory writable by others" "$XLB_BPFFS/open" \
+	"bpffs $XLB_BPFFS/open: $XLB_BPFFS/open is writable by others (mode 0777)"
+refuse_pins "pins made in a parent writable by others" "$XLB_BPFFS/open/xlb" \
+	"bpffs $XLB_BPFFS/open/xlb: $XLB_BPFFS/open is writable by others (mode 0777)"
+rmdir "$XLB_BPFFS/open/xlb" 2>/dev/null
+rmdir "$XLB_BPFFS/other" "$XLB_BPFFS/open"
+
 # --- a good start, then bad reloads --------------------------------------
 echo "$good" >"$conf"
 xlb_bg agent "$ns" "$XLB_XLBD" --config "$conf" --iface v0,v1 --bpffs "$pins"

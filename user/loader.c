@@ -51,6 +51,51 @@ static bool on_bpffs(const char *path)
 	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
 }
 
+/*
+ * Whoever can write to the pin directory can remove or replace the pins,
+ * and with them the datapath's state: the directory must be xlbd's own
+ * user's and writable by nobody else, and every directory above it
+ * xlbd's or root's, writable by others only if sticky (a bpffs mounted
+ * without mode= is 1777, root's and sticky: others cannot remove what is
+ * ours in it). 0, or -EPERM with a message naming the path.
+ */
+static int pins_trusted(const char *dir)
+{
+	char path[PATH_MAX], *slash;
+	uid_t me = geteuid();
+	struct stat st;
+	bool leaf = true;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (;;) {
+		if (lstat(path, &st)) {
+			pr_err("bpffs %s: %s: %s", dir, path, strerror(errno));
+			return -errno;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			pr_err("bpffs %s: %s is not a directory (a link?): refusing it",
+			       dir, path);
+			return -EPERM;
+		}
+		if (leaf ? st.st_uid != me : st.st_uid != me && st.st_uid != 0) {
+			pr_err("bpffs %s: %s belongs to uid %u, not to xlbd's (uid %u) or root: that user could remove the pins",
+			       dir, path, (unsigned)st.st_uid, (unsigned)me);
+			return -EPERM;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    (leaf || !(st.st_mode & S_ISVTX))) {
+			pr_err("bpffs %s: %s is writable by others (mode %04o): they could remove the pins",
+			       dir, path, (unsigned)(st.st_mode & 07777));
+			return -EPERM;
+		}
+		leaf = false;
+		slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			return 0;
+		*slash = '\0';
+	}
+}
+
 int xlb_bpffs_prepare(const char *dir)
 {
 	char parent[PATH_MAX];
@@ -63,7 +108,7 @@ int xlb_bpffs_prepare(const char *dir)
 			       dir, dir);
 			return -EINVAL;
 		}
-		return 0;
+		return pins_trusted(dir);
 	}
 	snprintf(parent, sizeof(parent), "%s", dir);
 	slash = strrchr(parent, '/');
@@ -83,9 +128,11 @@ int xlb_bpffs_prepare(const char *dir)
 		return -EINVAL;
 	}
 	rc = xlb_mkdir_p(dir);
-	if (rc)
+	if (rc) {
 		pr_err("bpffs %s: mkdir: %s", dir, strerror(-rc));
-	return rc;
+		return rc;
+	}
+	return pins_trusted(dir);
 }
 
 /* Sets a map's pin path and, when a pin is already there, its size to
