@@ -23,7 +23,9 @@
 #   reject     no usable backend: TCP is refused (RST) and a connected
 #              UDP socket gets ECONNREFUSED (ICMP/ICMPv6 port
 #              unreachable), both within 1 s; an external frontend with
-#              a Local policy and no local backend drops instead;
+#              a Local policy whose endpoints are all on other nodes
+#              drops instead (a service with no endpoint at all is
+#              rejected whatever its policy);
 #   icmp       a backend's port unreachable about client -> backend is
 #              restored to client -> VIP: the client's connected UDP
 #              socket gets ECONNREFUSED; a router's fragmentation
@@ -909,19 +911,20 @@ check_reject() {
 			xlb_fail "$m v$f: stats rejected/no_backend grew by ${d[0]}/${d[1]}, want >= 3/3"
 		fi
 
-		# Under a Local policy the external frontends drop: a
-		# client there cannot tell "no local backend" from "nothing".
+		# A service with no endpoint at all is rejected whatever its
+		# traffic policy (kube-proxy's REJECT); only "endpoints exist,
+		# none on this node" drops under Local (section policy).
 		for a in "$(ext "$f" 82) 80 external IP" \
 			"$(xlb_lbc"$f" 1) $(nodeport 30081 "$f") NodePort"; do
 			read -r a port what <<<"$a"
-			what="$m v$f: rejlocal$f $what $(hostport "$a" "$port"), external policy local, no local backend"
+			what="$m v$f: rejlocal$f $what $(hostport "$a" "$port"), external policy local, no endpoint at all"
 			s0=$(outcomes rejected no_backend)
 			read -r rc ms body <<<"$(curl_rc_ms "$XLB_NS_C" "$a" "$port" 2)"
 			d=($(delta "$s0" "$(outcomes rejected no_backend)"))
-			if [ "$rc" = 28 ] && [ "${d[0]}" = 0 ] && [ "${d[1]}" -ge 1 ]; then
-				xlb_pass "$what: dropped, not rejected (curl status 28 after $ms ms; stats rejected +0, no_backend +${d[1]})"
+			if [ "$rc" = 7 ] && [ "${d[0]}" -ge 1 ] && [ "${d[1]}" -ge 1 ]; then
+				xlb_pass "$what: rejected (curl status 7, refused, after $ms ms; stats rejected +${d[0]}, no_backend +${d[1]})"
 			else
-				xlb_fail "$what: got curl status $rc after $ms ms, stats rejected +${d[0]}, no_backend +${d[1]}; want 28 (timed out), +0, >= +1"
+				xlb_fail "$what: got curl status $rc after $ms ms, stats rejected +${d[0]}, no_backend +${d[1]}; want 7 (refused), >= +1, >= +1"
 			fi
 		done
 	done

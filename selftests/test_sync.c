@@ -22,6 +22,7 @@
 #include "log.h"
 #include "maglev.h"
 #include "pkt.h"
+#include "nodeaddr.h"
 #include "sync.h"
 #include "testlib.h"
 #include "util.h"
@@ -674,6 +675,68 @@ static void test_loader_maps(void)
 	xlb_dp_close(&dp2);
 }
 
+/* The frontend flags Kubernetes' rules for external frontends give:
+ * source ranges on load-balancer IPs only; a Local frontend drops only
+ * while the service has usable endpoints somewhere, and with none at all
+ * is rejected like any other (it loses XLB_SVC_F_LOCAL). */
+static void test_external_rules(void)
+{
+	const char *fmt =
+		"{\"services\": [{\"name\": \"ext\", \"vip\": \"10.96.0.30\", \"port\": 80, \"protocol\": \"tcp\","
+		" \"external_ips\": [\"192.0.2.30\"], \"load_balancer_ips\": [\"198.51.100.30\"], \"node_port\": 30030,"
+		" \"external_traffic_policy\": \"local\", \"load_balancer_source_ranges\": [\"203.0.113.0/24\"],"
+		" \"backends\": [%s]}]}";
+	struct xlb_nodeaddr na = { .family = XLB_AF_INET };
+	struct xlb_vip_key ext = vip4("192.0.2.30", 80, IPPROTO_TCP);
+	struct xlb_vip_key lb = vip4("198.51.100.30", 80, IPPROTO_TCP);
+	struct xlb_vip_key np = vip4("10.0.0.30", 30030, IPPROTO_TCP);
+	char doc[1024], err[256] = "";
+	struct xlb_sync_result r;
+	struct xlb_svc sv;
+	struct xlb_sync s;
+
+	xlb_addr_parse("10.0.0.30", &na.addr, &na.family);
+	xlb_sync_init(&s, &dp.maps);
+	s.quiet = 1;
+	ASSERT_OK(xlb_sync_set_node_addrs(&s, &na, 1), "node address 10.0.0.30");
+	snprintf(doc, sizeof(doc), fmt,
+		 "{\"ip\": \"10.244.2.5\", \"port\": 8080}");
+	ASSERT_OK(apply(&s, doc, &r, err, sizeof(err)), "Local, one remote endpoint (%s)", err);
+	ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &lb, &sv), "LB IP frontend");
+	ASSERT_EQ(sv.flags & XLB_SVC_F_SRC_RANGES, XLB_SVC_F_SRC_RANGES,
+		  "LB IP: checks the source ranges");
+	ASSERT_EQ(sv.flags & XLB_SVC_F_LOCAL, XLB_SVC_F_LOCAL,
+		  "LB IP: Local with a remote endpoint drops (local flag)");
+	ASSERT_EQ(sv.ring_size, 0, "LB IP: its node-local ring is empty");
+	ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &ext, &sv), "external IP frontend");
+	ASSERT_EQ(sv.flags & XLB_SVC_F_SRC_RANGES, 0,
+		  "external IP: no source ranges (they are the load balancer's)");
+	ASSERT_EQ(sv.flags & XLB_SVC_F_LOCAL, XLB_SVC_F_LOCAL, "external IP: local");
+	ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &np, &sv), "NodePort frontend");
+	ASSERT_EQ(sv.flags & XLB_SVC_F_SRC_RANGES, 0, "NodePort: no source ranges");
+
+	snprintf(doc, sizeof(doc), fmt, "");
+	ASSERT_OK(apply(&s, doc, &r, err, sizeof(err)), "Local, no endpoint at all (%s)", err);
+	ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &lb, &sv), "LB IP frontend, no endpoints");
+	ASSERT_EQ(sv.flags & XLB_SVC_F_LOCAL, 0,
+		  "no endpoint at all: the LB IP rejects (no local flag)");
+	ASSERT_EQ(sv.ring_size, 0, "no endpoint at all: empty ring");
+	ASSERT_EQ(sv.flags & XLB_SVC_F_SRC_RANGES, XLB_SVC_F_SRC_RANGES,
+		  "no endpoint at all: source ranges kept");
+	ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &np, &sv), "NodePort, no endpoints");
+	ASSERT_EQ(sv.flags & XLB_SVC_F_LOCAL, 0, "no endpoint at all: the NodePort rejects");
+
+	snprintf(doc, sizeof(doc), fmt,
+		 "{\"ip\": \"10.244.2.5\", \"port\": 8080, \"local\": true}");
+	ASSERT_OK(apply(&s, doc, &r, err, sizeof(err)), "Local, a local endpoint (%s)", err);
+	ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &lb, &sv), "LB IP frontend, local endpoint");
+	ASSERT_EQ(sv.flags & XLB_SVC_F_LOCAL, XLB_SVC_F_LOCAL, "local endpoint: local again");
+	ASSERT_TRUE(sv.ring_size > 0, "local endpoint: a node-local ring (%u slots)", sv.ring_size);
+
+	ASSERT_OK(apply(&s, "{\"services\": []}", &r, err, sizeof(err)), "apply empty");
+	xlb_sync_fini(&s);
+}
+
 int main(void)
 {
 	int rc;
@@ -687,6 +750,7 @@ int main(void)
 	test_capacity();
 	test_partial();
 	test_split_and_states();
+	test_external_rules();
 	test_swap_under_traffic();
 	xlb_dp_close(&dp);
 	return test_done();

@@ -32,17 +32,19 @@ int xlb_sync_model_frontends(const struct xlb_sync *s,
 	v[k].key = ms->vip;
 	v[k++].flags = XLB_FE_CLUSTER_IP | common |
 		       (ms->internal_local ? XLB_SVC_F_LOCAL : 0);
-	common |= (ms->external_local ? XLB_SVC_F_LOCAL : 0) |
-		  (ms->n_source_ranges ? XLB_SVC_F_SRC_RANGES : 0);
+	common |= ms->external_local ? XLB_SVC_F_LOCAL : 0;
 	for (i = 0; i < ms->n_external_ips; i++) {
 		v[k].key = ms->vip;
 		v[k].key.addr = ms->external_ips[i];
 		v[k++].flags = XLB_FE_EXTERNAL_IP | common;
 	}
+	/* loadBalancerSourceRanges are the load balancer's: kube-proxy
+	 * filters its ingress IPs by them, not NodePorts or external IPs. */
 	for (i = 0; i < ms->n_lb_ips; i++) {
 		v[k].key = ms->vip;
 		v[k].key.addr = ms->lb_ips[i];
-		v[k++].flags = XLB_FE_LOAD_BALANCER | common;
+		v[k++].flags = XLB_FE_LOAD_BALANCER | common |
+			       (ms->n_source_ranges ? XLB_SVC_F_SRC_RANGES : 0);
 	}
 	for (i = 0; ms->node_port && i < s->n_node_addrs; i++) {
 		if (s->node_addrs[i].family != ms->vip.family)

@@ -192,20 +192,38 @@ int xlb_txn_write_info(struct txn *t, const struct xlb_prog_service *ps)
 	return batch_add(&t->info, &ps->id, &v);
 }
 
-/* Queues every frontend of ps, each pointing at its ring. */
+/* Whether any backend of ps may take new flows anywhere in the cluster
+ * (the members of the cluster-wide ring: ready ones, or the serving
+ * terminating ones when none is ready). */
+static bool any_usable(const struct xlb_prog_service *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n_backends; i++)
+		if (ps->backends[i].in_all)
+			return true;
+	return false;
+}
+
+/* Queues every frontend of ps, each pointing at its ring. A Local
+ * frontend drops what no node-local backend can serve, as Kubernetes
+ * wants, but only while the service has usable endpoints somewhere:
+ * with none at all it is rejected like any other (kube-proxy's REJECT),
+ * so it loses its Local flag and points at the empty cluster ring. */
 int xlb_txn_write_svc(struct txn *t, const struct xlb_prog_service *ps)
 {
+	bool usable = any_usable(ps);
 	size_t i;
 	int rc;
 
 	for (i = 0; i < ps->n_fes; i++) {
 		const struct xlb_prog_frontend *f = &ps->fes[i];
-		bool local = f->flags & XLB_SVC_F_LOCAL;
+		bool local = (f->flags & XLB_SVC_F_LOCAL) && usable;
 		struct xlb_svc v = {
 			.svc_id = ps->id,
 			.ring_off = local ? ps->lring_off : ps->ring_off,
 			.ring_size = local ? ps->lring_size : ps->ring_size,
-			.flags = f->flags,
+			.flags = local ? f->flags : f->flags & ~XLB_SVC_F_LOCAL,
 			.affinity_timeout = ps->affinity_timeout,
 		};
 
