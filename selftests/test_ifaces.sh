@@ -80,6 +80,18 @@ check_ms() {
 	fi
 }
 
+# start_agent NAME ARGS...: xlbd in the namespace with its metrics on
+# $murl, log $XLB_RUN/NAME.log (in $log); waits for "ready:".
+start_agent() {
+	local name="$1"
+	shift
+	xlb_bg "$name" "$ns" "$XLB_XLBD" --config "$conf" --bpffs "$pins" \
+		--metrics-address 127.0.0.1:9479 --ring-slots 65536 \
+		--max-services 64 --max-backends 256 --ct-entries 4096 "$@"
+	log="$XLB_RUN/$name.log"
+	xlb_wait_until 20 grep -q 'ready:' "$log"
+}
+
 # --- the links before xlbd starts ------------------------------------------
 veth vx0 px0 && veth vx3 px3 && veth vx-skip px-skip || { xlb_fail "create links"; exit 1; }
 # Another owner's programs (build/bpf/null.bpf.o: xlb_null, not xlbd's
@@ -91,11 +103,7 @@ ip -n "$ns" link set dev px0 xdpdrv obj "$NULL_OBJ" sec xdp &&
 	tc -n "$ns" filter add dev vx-skip ingress prio 1 handle 1 bpf bytecode "1,6 0 0 0," ||
 	{ xlb_fail "foreign programs attached"; exit 1; }
 
-xlb_bg agent "$ns" "$XLB_XLBD" --config "$conf" --iface 'vx*,!vx-skip*' \
-	--bpffs "$pins" --metrics-address 127.0.0.1:9479 --ring-slots 65536 \
-	--max-services 64 --max-backends 256 --ct-entries 4096
-log="$XLB_RUN/agent.log"
-xlb_wait_until 20 grep -q 'ready:' "$log"
+start_agent agent --iface 'vx*,!vx-skip*'
 xlb_check "xlbd --iface 'vx*,!vx-skip*' ready" xlb_bg_alive agent
 xlb_check "vx0: tc, and the log says why" \
 	grep -q 'interface vx0: tc (veth: frames sent by local sockets (pods) arrive with partial checksums)' "$log"
@@ -160,12 +168,7 @@ xlb_bg_stop agent TERM
 
 # --- native XDP where the override says so, refused elsewhere ---------------
 ip -n "$ns" link set dev vx3 xdpdrv off
-xlb_bg native "$ns" "$XLB_XLBD" --config "$conf" --iface 'vx*,wx[0-9]*' \
-	--xdp-mode native --complete-checksums 'vx*' \
-	--bpffs "$pins" --metrics-address 127.0.0.1:9479 --ring-slots 65536 \
-	--max-services 64 --max-backends 256 --ct-entries 4096
-log="$XLB_RUN/native.log"
-xlb_wait_until 20 grep -q 'ready:' "$log"
+start_agent native --iface 'vx*,wx[0-9]*' --xdp-mode native --complete-checksums 'vx*'
 xlb_check "xlbd --xdp-mode native --complete-checksums 'vx*' ready" xlb_bg_alive native
 xlb_check "vx3: native XDP on the override's word (log)" \
 	grep -q 'interface vx3: xdp-native (--complete-checksums: its senders produce complete checksums)' "$log"

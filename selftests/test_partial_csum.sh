@@ -22,24 +22,22 @@ set -u
 xlb_init
 XLB_SAVE_LOGS="$XLB_ROOT/build/test-logs/test_partial_csum.files"
 
-if ! xlb_bins_snapshot; then
-	xlb_fail "xlbd and xlbctl are built: missing $XLB_XLBD or $XLB_XLBCTL"
-	exit 1
-fi
+xlb_bins_snapshot || { xlb_fail "copy xlbd and xlbctl"; exit 1; }
 
+# conf: TCP VIP:80 and UDP VIP:53 of each family, to b1's 8080 and 9000.
 conf() {
-	cat <<EOF
-{"services": [
-  {"name": "web4", "vip": "$XLB_VIP4", "port": 80, "protocol": "tcp",
-   "backends": [{"ip": "$(xlb_be4 1)", "port": $XLB_HTTP_PORT}]},
-  {"name": "web6", "vip": "$XLB_VIP6", "port": 80, "protocol": "tcp",
-   "backends": [{"ip": "$(xlb_be6 1)", "port": $XLB_HTTP_PORT}]},
-  {"name": "udp4", "vip": "$XLB_VIP4", "port": 53, "protocol": "udp",
-   "backends": [{"ip": "$(xlb_be4 1)", "port": $XLB_UDP_PORT}]},
-  {"name": "udp6", "vip": "$XLB_VIP6", "port": 53, "protocol": "udp",
-   "backends": [{"ip": "$(xlb_be6 1)", "port": $XLB_UDP_PORT}]}
-]}
-EOF
+	local f vip be sep=
+	echo '{"services": ['
+	for f in 4 6; do
+		vip=$XLB_VIP4 be=$(xlb_be4 1)
+		[ $f = 6 ] && vip=$XLB_VIP6 be=$(xlb_be6 1)
+		printf '%s{"name": "web%s", "vip": "%s", "port": 80, "protocol": "tcp", "backends": [{"ip": "%s", "port": %s}]},\n' \
+			"$sep" "$f" "$vip" "$be" "$XLB_HTTP_PORT"
+		printf '{"name": "udp%s", "vip": "%s", "port": 53, "protocol": "udp", "backends": [{"ip": "%s", "port": %s}]}\n' \
+			"$f" "$vip" "$be" "$XLB_UDP_PORT"
+		sep=,
+	done
+	echo ']}'
 }
 
 # csum_errors NS: the TCP and UDP checksum errors its kernel counted
@@ -58,8 +56,16 @@ errors_now() {
 	echo $(($(csum_errors "${XLB_NS_BE[1]}") + $(csum_errors "$XLB_NS_C")))
 }
 
-# traffic: prints how many of 4 HTTP requests and 4 UDP exchanges (two
-# per family) were answered by b1.
+# exchange: sets got to how many of 4 HTTP requests and 4 UDP exchanges
+# (two per family) b1 answered, e to the checksum errors the receivers
+# counted meanwhile.
+exchange() {
+	local e0
+	e0=$(errors_now)
+	got=$(traffic)
+	e=$(($(errors_now) - e0))
+}
+
 traffic() {
 	local ok=0 f vip k
 	for f in 4 6; do
@@ -99,9 +105,7 @@ fi
 log="$(xlb_xlbd_log 1)"
 xlb_check "default mode: ethc got tc, and the log says why" \
 	grep -q 'interface ethc: tc (veth: frames sent by local sockets (pods) arrive with partial checksums)' "$log"
-e0=$(errors_now)
-got=$(traffic)
-e=$(($(errors_now) - e0))
+exchange
 xlb_check_eq "$got" 8 "tc: TCP and UDP through the VIP (port rewritten), v4 and v6, answered of 8"
 xlb_check_eq "$e" 0 "tc: checksum errors counted by the receivers"
 xlb_check "tc: the tc program rewrote them (dnat counted)" \
@@ -128,9 +132,7 @@ XLB_COMPLETE_CSUM=
 log="$(xlb_xlbd_log 1)"
 xlb_check "forced: ethc got native XDP on the override's word" \
 	grep -q 'interface ethc: xdp-native (--complete-checksums: its senders produce complete checksums)' "$log"
-e0=$(errors_now)
-got=$(traffic)
-e=$(($(errors_now) - e0))
+exchange
 xlb_log "native XDP on partial checksums: $got of 8 answered, $e checksum errors at the receivers"
 xlb_check_eq "$got" 0 "forced XDP: exchanges answered of 8 (partial checksums corrupted)"
 xlb_check "forced XDP: the receivers counted checksum errors ($e)" [ "$e" -ge 8 ]
