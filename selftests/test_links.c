@@ -4,7 +4,8 @@
  * lo, errors naming the item), which devices count as always delivering
  * complete checksums (real devices of the kinds this kernel can make:
  * veth, bridge, tap, vxlan, macvlan; and a synthetic table for what a
- * namespace cannot make here: physical NICs, VLANs, bonds), and
+ * namespace cannot make here: physical NICs, VLANs, bonds), which program
+ * xlbd gives each kind in each --xdp-mode (xlb_iface_choose), and
  * the netlink watch seeing a link come, change name and go within 100 ms.
  *
  * Runs in a network namespace of its own: every link it makes goes away
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include <linux/if_arp.h>
 
+#include "ifaces.h"
 #include "links.h"
 #include "testlib.h"
 
@@ -90,6 +92,67 @@ static void test_selection(void)
 }
 
 /* Physical NICs cannot be made in a namespace: a table of them. */
+/* xlb_iface_choose(): mode x device x override -> program, or refusal. */
+static void choose_is(const struct xlb_link *t, size_t n, int i,
+		      enum xlb_attach_mode mode, bool cc, int want_rc,
+		      enum xlb_attach_mode want, const char *why_want,
+		      const char *what)
+{
+	enum xlb_attach_mode use = XLB_MODE_AUTO;
+	const char *why = "";
+	int rc = xlb_iface_choose(mode, t, n, &t[i], cc, &use, &why);
+
+	ASSERT_EQ(rc, want_rc, "%s: result", what);
+	if (!rc)
+		ASSERT_EQ(use, want, "%s: mode attached with", what);
+	ASSERT_STREQ(why, why_want, "%s: reason", what);
+}
+
+static void test_choose(const struct xlb_link *t, size_t n)
+{
+	static const char nic[] = "NIC: complete checksums off the wire",
+		veth[] = "veth: frames sent by local sockets (pods) arrive with partial checksums",
+		over[] = "--complete-checksums: its senders produce complete checksums";
+
+	TEST_SUB("choose");
+	choose_is(t, n, 1, XLB_MODE_AUTO, false, 0, XLB_MODE_BEST_EFFORT, nic,
+		  "auto, NIC: native XDP (tc if the driver has none)");
+	choose_is(t, n, 7, XLB_MODE_AUTO, false, 0, XLB_MODE_TC, veth,
+		  "auto, veth: tc");
+	choose_is(t, n, 7, XLB_MODE_AUTO, true, 0, XLB_MODE_BEST_EFFORT, over,
+		  "auto, veth with the override: XDP");
+	choose_is(t, n, 13, XLB_MODE_AUTO, false, 0, XLB_MODE_TC,
+		  "bridge: forwards frames of local senders with partial checksums",
+		  "auto, bridge: tc");
+	choose_is(t, n, 3, XLB_MODE_NATIVE, false, 0, XLB_MODE_NATIVE,
+		  "VLAN over a NIC: complete checksums off the wire",
+		  "native, VLAN on a NIC: native");
+	choose_is(t, n, 5, XLB_MODE_NATIVE, false, 0, XLB_MODE_NATIVE,
+		  "bond of NICs: complete checksums off the wire",
+		  "native, bond of NICs: native");
+	choose_is(t, n, 7, XLB_MODE_NATIVE, false, -EPERM, 0, veth,
+		  "native, veth: refused");
+	choose_is(t, n, 7, XLB_MODE_NATIVE, true, 0, XLB_MODE_NATIVE, over,
+		  "native, veth with the override: native");
+	choose_is(t, n, 7, XLB_MODE_BEST_EFFORT, false, -EPERM, 0, veth,
+		  "best-effort, veth (has native XDP): refused");
+	choose_is(t, n, 8, XLB_MODE_BEST_EFFORT, false, -EPERM, 0,
+		  "bond with a port that may hand over partial checksums",
+		  "best-effort, bond with a veth port: refused");
+	choose_is(t, n, 13, XLB_MODE_BEST_EFFORT, false, 0, XLB_MODE_TC,
+		  "bridge: forwards frames of local senders with partial checksums",
+		  "best-effort, bridge (no native XDP): tc");
+	choose_is(t, n, 7, XLB_MODE_GENERIC, false, -EPERM, 0, veth,
+		  "generic, veth: refused");
+	choose_is(t, n, 1, XLB_MODE_GENERIC, false, 0, XLB_MODE_GENERIC, nic,
+		  "generic, NIC: generic");
+	choose_is(t, n, 7, XLB_MODE_TC, false, 0, XLB_MODE_TC, "--xdp-mode tc",
+		  "tc, veth: tc");
+	choose_is(t, n, 1, XLB_MODE_TC, false, 0, XLB_MODE_TC, "--xdp-mode tc",
+		  "tc, NIC: tc");
+	TEST_SUB_END();
+}
+
 static void test_synthetic(void)
 {
 	struct xlb_link t[] = {
@@ -111,6 +174,8 @@ static void test_synthetic(void)
 		{ .ifindex = 12, .name = "wg0", .type = ARPHRD_NONE },
 		{ .ifindex = 13, .name = "moved.5", .kind = "vlan",
 		  .type = ARPHRD_ETHER, .link = -1 },
+		{ .ifindex = 14, .name = "br0", .kind = "bridge",
+		  .type = ARPHRD_ETHER },
 	};
 	size_t n = sizeof(t) / sizeof(t[0]);
 	const char *why;
@@ -134,6 +199,7 @@ static void test_synthetic(void)
 	ASSERT_STREQ(why, "VLAN whose lower device is not in this namespace",
 		     "VLAN with a foreign lower: reason");
 	TEST_SUB_END();
+	test_choose(t, n);
 }
 
 /* The kind and verdict of link `name` in this namespace. */
