@@ -399,13 +399,13 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def xlbd_list_limit():
-    """The page size xlbd asks its lists for (LIST_LIMIT, user/k8s.c): a
+    """The page size xlbd asks its lists for (LIST_LIMIT, user/k8s/watch.c): a
     real API server answers limit=L with pages of L, so the fake server
     may not cut them smaller."""
-    with open(os.path.join(ROOT, "user", "k8s.c")) as f:
+    with open(os.path.join(ROOT, "user", "k8s", "watch.c")) as f:
         m = re.search(r"^#define LIST_LIMIT (\d+)", f.read(), re.M)
     if not m:
-        raise RuntimeError("user/k8s.c: no LIST_LIMIT")
+        raise RuntimeError("user/k8s/watch.c: no LIST_LIMIT")
     return int(m.group(1))
 
 
