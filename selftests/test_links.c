@@ -93,63 +93,68 @@ static void test_selection(void)
 
 /* Physical NICs cannot be made in a namespace: a table of them. */
 /* xlb_iface_choose(): mode x device x override -> program, or refusal. */
-static void choose_is(const struct xlb_link *t, size_t n, int i,
-		      enum xlb_attach_mode mode, bool cc, int want_rc,
-		      enum xlb_attach_mode want, const char *why_want,
-		      const char *what)
-{
-	enum xlb_attach_mode use = XLB_MODE_AUTO;
-	const char *why = "";
-	int rc = xlb_iface_choose(mode, t, n, &t[i], cc, &use, &why);
+static const char NIC_WHY[] = "NIC: complete checksums off the wire",
+	VETH_WHY[] = "veth: frames sent by local sockets (pods) arrive with partial checksums",
+	BRIDGE_WHY[] = "bridge: forwards frames of local senders with partial checksums",
+	OVER_WHY[] = "--complete-checksums: its senders produce complete checksums";
 
-	ASSERT_EQ(rc, want_rc, "%s: result", what);
-	if (!rc)
-		ASSERT_EQ(use, want, "%s: mode attached with", what);
-	ASSERT_STREQ(why, why_want, "%s: reason", what);
-}
+static const struct {
+	const char *what;
+	int link;			/* index in test_synthetic's table */
+	enum xlb_attach_mode mode;
+	bool cc;			/* named in --complete-checksums */
+	int rc;
+	enum xlb_attach_mode use;	/* when rc is 0 */
+	const char *why;
+} choices[] = {
+	{ "auto, NIC: native XDP (tc if the driver has none)", 1,
+	  XLB_MODE_AUTO, false, 0, XLB_MODE_BEST_EFFORT, NIC_WHY },
+	{ "auto, veth: tc", 7, XLB_MODE_AUTO, false, 0, XLB_MODE_TC, VETH_WHY },
+	{ "auto, veth with the override: XDP", 7, XLB_MODE_AUTO, true, 0,
+	  XLB_MODE_BEST_EFFORT, OVER_WHY },
+	{ "auto, bridge: tc", 13, XLB_MODE_AUTO, false, 0, XLB_MODE_TC,
+	  BRIDGE_WHY },
+	{ "native, VLAN on a NIC: native", 3, XLB_MODE_NATIVE, false, 0,
+	  XLB_MODE_NATIVE, "VLAN over a NIC: complete checksums off the wire" },
+	{ "native, bond of NICs: native", 5, XLB_MODE_NATIVE, false, 0,
+	  XLB_MODE_NATIVE, "bond of NICs: complete checksums off the wire" },
+	{ "native, veth: refused", 7, XLB_MODE_NATIVE, false, -EPERM, 0,
+	  VETH_WHY },
+	{ "native, veth with the override: native", 7, XLB_MODE_NATIVE, true,
+	  0, XLB_MODE_NATIVE, OVER_WHY },
+	{ "best-effort, veth (has native XDP): refused", 7,
+	  XLB_MODE_BEST_EFFORT, false, -EPERM, 0, VETH_WHY },
+	{ "best-effort, bond with a veth port: refused", 8,
+	  XLB_MODE_BEST_EFFORT, false, -EPERM, 0,
+	  "bond with a port that may hand over partial checksums" },
+	{ "best-effort, bridge (no native XDP): tc", 13, XLB_MODE_BEST_EFFORT,
+	  false, 0, XLB_MODE_TC, BRIDGE_WHY },
+	{ "generic, veth: refused", 7, XLB_MODE_GENERIC, false, -EPERM, 0,
+	  VETH_WHY },
+	{ "generic, NIC: generic", 1, XLB_MODE_GENERIC, false, 0,
+	  XLB_MODE_GENERIC, NIC_WHY },
+	{ "tc, veth: tc", 7, XLB_MODE_TC, false, 0, XLB_MODE_TC, "--xdp-mode tc" },
+	{ "tc, NIC: tc", 1, XLB_MODE_TC, false, 0, XLB_MODE_TC, "--xdp-mode tc" },
+};
 
 static void test_choose(const struct xlb_link *t, size_t n)
 {
-	static const char nic[] = "NIC: complete checksums off the wire",
-		veth[] = "veth: frames sent by local sockets (pods) arrive with partial checksums",
-		over[] = "--complete-checksums: its senders produce complete checksums";
+	size_t i;
 
 	TEST_SUB("choose");
-	choose_is(t, n, 1, XLB_MODE_AUTO, false, 0, XLB_MODE_BEST_EFFORT, nic,
-		  "auto, NIC: native XDP (tc if the driver has none)");
-	choose_is(t, n, 7, XLB_MODE_AUTO, false, 0, XLB_MODE_TC, veth,
-		  "auto, veth: tc");
-	choose_is(t, n, 7, XLB_MODE_AUTO, true, 0, XLB_MODE_BEST_EFFORT, over,
-		  "auto, veth with the override: XDP");
-	choose_is(t, n, 13, XLB_MODE_AUTO, false, 0, XLB_MODE_TC,
-		  "bridge: forwards frames of local senders with partial checksums",
-		  "auto, bridge: tc");
-	choose_is(t, n, 3, XLB_MODE_NATIVE, false, 0, XLB_MODE_NATIVE,
-		  "VLAN over a NIC: complete checksums off the wire",
-		  "native, VLAN on a NIC: native");
-	choose_is(t, n, 5, XLB_MODE_NATIVE, false, 0, XLB_MODE_NATIVE,
-		  "bond of NICs: complete checksums off the wire",
-		  "native, bond of NICs: native");
-	choose_is(t, n, 7, XLB_MODE_NATIVE, false, -EPERM, 0, veth,
-		  "native, veth: refused");
-	choose_is(t, n, 7, XLB_MODE_NATIVE, true, 0, XLB_MODE_NATIVE, over,
-		  "native, veth with the override: native");
-	choose_is(t, n, 7, XLB_MODE_BEST_EFFORT, false, -EPERM, 0, veth,
-		  "best-effort, veth (has native XDP): refused");
-	choose_is(t, n, 8, XLB_MODE_BEST_EFFORT, false, -EPERM, 0,
-		  "bond with a port that may hand over partial checksums",
-		  "best-effort, bond with a veth port: refused");
-	choose_is(t, n, 13, XLB_MODE_BEST_EFFORT, false, 0, XLB_MODE_TC,
-		  "bridge: forwards frames of local senders with partial checksums",
-		  "best-effort, bridge (no native XDP): tc");
-	choose_is(t, n, 7, XLB_MODE_GENERIC, false, -EPERM, 0, veth,
-		  "generic, veth: refused");
-	choose_is(t, n, 1, XLB_MODE_GENERIC, false, 0, XLB_MODE_GENERIC, nic,
-		  "generic, NIC: generic");
-	choose_is(t, n, 7, XLB_MODE_TC, false, 0, XLB_MODE_TC, "--xdp-mode tc",
-		  "tc, veth: tc");
-	choose_is(t, n, 1, XLB_MODE_TC, false, 0, XLB_MODE_TC, "--xdp-mode tc",
-		  "tc, NIC: tc");
+	for (i = 0; i < sizeof(choices) / sizeof(choices[0]); i++) {
+		enum xlb_attach_mode use = XLB_MODE_AUTO;
+		const char *why = "";
+		int rc = xlb_iface_choose(choices[i].mode, t, n,
+					  &t[choices[i].link], choices[i].cc,
+					  &use, &why);
+
+		ASSERT_EQ(rc, choices[i].rc, "%s: result", choices[i].what);
+		if (!rc)
+			ASSERT_EQ(use, choices[i].use, "%s: mode attached with",
+				  choices[i].what);
+		ASSERT_STREQ(why, choices[i].why, "%s: reason", choices[i].what);
+	}
 	TEST_SUB_END();
 }
 
