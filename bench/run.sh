@@ -199,8 +199,12 @@ start_xlbd() {
 	fi
 	mkdir -p "$dir"
 	python3 bench/synth.py xlb "$n_xlb" >"$work/xlb-$n_xlb.json" || return 1
+	# lb0's only sender is the generator, which writes complete
+	# checksums: --complete-checksums lets xlbd's default mode give that
+	# veth native XDP (bench/README.md, "Live rate"); lb1 gets tc.
 	nsenter --net="/run/netns/$L" "$XLBD" --config "$work/xlb-$n_xlb.json" \
-		--iface lb0,lb1 --bpffs "$dir" "$@" >"$work/xlbd-$cur.log" 2>&1 &
+		--iface lb0,lb1 --complete-checksums lb0 --bpffs "$dir" "$@" \
+		>"$work/xlbd-$cur.log" 2>&1 &
 	xlbd_pid=$!
 	for i in $(seq 1 600); do
 		if grep -q 'ready:' "$work/xlbd-$cur.log"; then

@@ -308,8 +308,14 @@ xlb_topo_route_via() {
 # program (veth_xdp_flush), so they wait for the next ordinary packet
 # (seen here: curl timed out on the RST with GRO on). A real NIC has no
 # such condition.
+# XLB_COMPLETE_CSUM names the LB veths whose senders then produce
+# complete checksums ("ethc,ethb" in "xdp" mode, none in "tc" mode):
+# xlb_xlbd_start passes it as --complete-checksums, without which xlbd
+# refuses XDP on a veth (and in its default mode gives it tc).
+XLB_COMPLETE_CSUM=
 xlb_topo_offload() {
 	local ns i
+	XLB_COMPLETE_CSUM=
 	for ns in "${XLB_NS_LB[@]}"; do
 		ip netns exec "$ns" ethtool -K ethc tx off >/dev/null &&
 			ip netns exec "$ns" ethtool -K ethb tx off >/dev/null ||
@@ -326,6 +332,7 @@ xlb_topo_offload() {
 	for ns in "$XLB_NS_C" "${XLB_NS_BE[@]}"; do
 		ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null || return 1
 	done
+	XLB_COMPLETE_CSUM=ethc,ethb
 }
 
 # Mounts the run's bpffs, with one directory per LB.
@@ -414,6 +421,9 @@ xlb_bins_snapshot() {
 
 # xlb_xlbd_start I MODE CONFIG [ARGS...]: starts xlbd in LB I on both its
 # veths with the bpffs directory of LB I, and waits for its "ready:" line.
+# MODE is xlbd's --xdp-mode (auto: the default, tc on these veths). With
+# XLB_COMPLETE_CSUM set (xlb_topo_offload xdp: every sender's tx offload
+# off) it is passed as --complete-checksums, so XDP may attach there.
 XLB_XLBD_ARGS=(--ring-slots 65536 --max-services 64 --max-backends 1024
 	--ct-entries 65536)
 declare -A XLB_XLBD_N=()
@@ -425,6 +435,7 @@ xlb_xlbd_start() {
 	log="xlbd-lb$i.$n"
 	xlb_bg "$log" "${XLB_NS_LB[i]}" "$XLB_XLBD" --config "$conf" \
 		--iface ethc,ethb --xdp-mode "$mode" --bpffs "$XLB_BPFFS/lb$i" \
+		${XLB_COMPLETE_CSUM:+--complete-checksums "$XLB_COMPLETE_CSUM"} \
 		"${XLB_XLBD_ARGS[@]}" "$@"
 	XLB_BG[xlbd$i]="${XLB_BG[$log]}"
 	unset "XLB_BG[$log]"

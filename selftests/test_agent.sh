@@ -2,7 +2,8 @@
 # xlbd and xlbctl as a user meets them, without traffic: help texts, bad
 # configs at start and at reload (rejected with a message naming service,
 # field and value; nothing programmed changes), one agent per pin
-# directory, best-effort attach, the map-size limit, and detach.
+# directory, which program a veth gets (tc by default; XDP refused
+# unless --complete-checksums; lo never), the map-size limit, and detach.
 set -u
 . "$(dirname "$0")/lib.sh"
 xlb_init
@@ -116,34 +117,48 @@ xlb_check "too many backends changed nothing" test "$before" = "$(ctl -o json ba
 out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" --config "$conf" --iface v1 --bpffs "$pins" 2>&1)"
 xlb_check "a second xlbd on the same pins is refused: $(tail -1 <<<"$out")" \
 	grep -q "another xlbd is using it" <<<"$out"
+xlb_check "default mode: the veth v0 got the tc program, and the log says why" \
+	grep -q 'interface v0: tc (veth: frames sent by local sockets (pods) arrive with partial checksums)' "$log"
 xlb_bg_stop small TERM
 xlb_check "programs stay attached after SIGTERM" \
-	sh -c "ip -n $ns link show v0 | grep -q xdp"
+	sh -c "tc -n $ns filter show dev v0 ingress | grep -q xlb_tc"
 xlb_check "pins stay after SIGTERM" test -e "$pins/xlb_svc"
 xlb_check "xlbctl reads the maps while no xlbd runs" \
 	sh -c "$XLB_XLBCTL --bpffs $pins service list | grep -q 10.96.0.10"
 
-# --- best-effort: XDP where it attaches, tc elsewhere ----------------------
+# --- XDP on a veth: refused, unless --complete-checksums -----------------
 xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$pins" detach --iface v0,v1 >/dev/null 2>&1
 echo "$good" >"$conf"
+for m in native best-effort generic; do
+	out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" --config "$conf" --iface v0 \
+		--bpffs "$pins" --xdp-mode "$m" --metrics-address none 2>&1)"
+	st=$?
+	xlb_check "--xdp-mode $m on a veth: refused at start (status $st)" \
+		test "$st" -ne 0 -a "$st" -ne 124
+	xlb_check "--xdp-mode $m on a veth: the error names the device and the reason" \
+		grep -q "interface v0: --xdp-mode $m refused: veth: frames sent by local sockets (pods) arrive with partial checksums" <<<"$out"
+	xlb_check "--xdp-mode $m refused: nothing attached to v0" \
+		sh -c "! ip -n $ns link show v0 | grep -q xdp && ! tc -n $ns filter show dev v0 ingress | grep -q xlb_tc"
+done
 xlb_bg be "$ns" "$XLB_XLBD" --config "$conf" --iface v0,lo --bpffs "$pins" \
-	--xdp-mode best-effort
+	--xdp-mode best-effort --complete-checksums 'v*'
 log="$XLB_RUN/be.log"
 xlb_wait_until 20 grep -q 'ready:' "$log"
-xlb_check "best-effort: v0 got native XDP" grep -q "interface v0: attached (xdp-native)" "$log"
-# The loopback device has no native XDP: it must get the tc program.
-xlb_check "best-effort: lo fell back to tc" grep -q "interface lo: attached (tc)" "$log"
-xlb_check "best-effort: tc filter present on lo" \
-	sh -c "tc -n $ns filter show dev lo ingress | grep -q xlb_tc"
+xlb_check "best-effort with --complete-checksums: v0 got native XDP, and the log says why" \
+	grep -q "interface v0: xdp-native (--complete-checksums: its senders produce complete checksums)" "$log"
+xlb_check "lo named in --iface is never attached (and the log says so)" \
+	grep -q "interface lo: never attached (loopback)" "$log"
+xlb_check "nothing on lo" \
+	sh -c "! tc -n $ns filter show dev lo ingress 2>/dev/null | grep -q xlb && ! ip -n $ns link show lo | grep -q xdp"
 xlb_bg_stop be TERM
 
 # --- detach -------------------------------------------------------------
-out="$(xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$pins" detach --iface v0,lo 2>&1)"
+out="$(xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$pins" detach --iface v0 2>&1)"
 xlb_check "detach reports the pins removed" grep -q "pins under $pins removed" <<<"$out"
 xlb_check "detach removed the XDP program" \
 	sh -c "! ip -n $ns link show v0 | grep -q 'xdp'"
-xlb_check "detach removed the tc filter" \
-	sh -c "! tc -n $ns filter show dev lo ingress | grep -q xlb_tc"
+xlb_check "detach removed the tc egress filter" \
+	sh -c "! tc -n $ns filter show dev v0 egress | grep -q xlb_tc"
 xlb_check "detach removed the pins" test ! -e "$pins/xlb_svc"
 out="$("$XLB_XLBCTL" --bpffs "$pins" service list 2>&1)"
 xlb_check "xlbctl without pins says what is missing" \

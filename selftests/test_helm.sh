@@ -178,7 +178,7 @@ def env(c, name):
 exp = {
     "default": dict(ns="kube-system", name="xlb", sa="xlb", rbac=True,
                     image="xlb:" + app_version, pull="IfNotPresent",
-                    iface="eth0", mode="best-effort", pins="/sys/fs/bpf/xlb",
+                    iface="eth0", mode="auto", pins="/sys/fs/bpf/xlb",
                     maddr="0.0.0.0:9477", port=9477, host=None,
                     prom=True, priv=False, caps=["BPF", "NET_ADMIN", "PERFMON"],
                     init=True, api=None, extra=[],
@@ -195,7 +195,7 @@ exp = {
                         "limits": {"cpu": "1", "memory": "2Gi"}}),
     "fallback": dict(ns="kube-system", name="xlb", sa="xlb-existing",
                      rbac=False, image="xlb:" + app_version,
-                     pull="IfNotPresent", iface="eth0", mode="best-effort",
+                     pull="IfNotPresent", iface="eth0", mode="auto",
                      pins="/sys/fs/bpf/xlb", maddr="127.0.0.1:9477",
                      port=9477, host="127.0.0.1", prom=False, priv=False,
                      caps=["NET_ADMIN", "SYS_ADMIN"], init=True, api=None,

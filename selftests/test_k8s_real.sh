@@ -71,7 +71,11 @@ agent_token="$(openssl rand -hex 24)"
 xlb_k8s_add_token xlb-agent "$agent_token"
 if [ $with_watcher = 1 ]; then
 	xlb_bins_snapshot || { xlb_fail "copy xlbd and xlbctl"; exit 1; }
-	xlb_topo_create 1 4 || { xlb_fail "create the topology"; exit 1; }
+	# xlbd's default mode (tc on these veths) with the senders' default
+	# offloads (partial checksums) and the LB's own tx offload off, so
+	# that the receivers verify what it rewrote (lib.sh).
+	xlb_topo_create 1 4 && xlb_topo_offload tc ||
+		{ xlb_fail "create the topology"; exit 1; }
 	apins="${XLB_NS_LB[1]}"
 else
 	apins="$XLB_PFX-k8s"
@@ -294,7 +298,7 @@ xlb_bpffs_mount || { xlb_fail "mount bpffs"; exit 1; }
 start_xlbd() {
 	local log="$XLB_RUN/xlbd$1.log"
 	xlb_bg "xlbd$1" "${XLB_NS_LB[1]}" "$XLB_XLBD" --kubeconfig "$kubeconfig" \
-		--node-name node-1 --iface ethc,ethb --xdp-mode native \
+		--node-name node-1 --iface ethc,ethb \
 		--bpffs "$XLB_BPFFS/lb1" "${XLB_XLBD_ARGS[@]}"
 	xlb_wait_until 30 grep -q 'ready:' "$log"
 	if xlb_bg_alive "xlbd$1" && grep -q 'ready:' "$log"; then

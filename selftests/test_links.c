@@ -4,7 +4,8 @@
  * lo, errors naming the item), which devices count as always delivering
  * complete checksums (real devices of the kinds this kernel can make:
  * veth, bridge, tap, vxlan, macvlan; and a synthetic table for what a
- * namespace cannot make here: physical NICs, VLANs, bonds), and
+ * namespace cannot make here: physical NICs, VLANs, bonds), which program
+ * xlbd gives each kind in each --xdp-mode (xlb_iface_choose), and
  * the netlink watch seeing a link come, change name and go within 100 ms.
  *
  * Runs in a network namespace of its own: every link it makes goes away
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include <linux/if_arp.h>
 
+#include "ifaces.h"
 #include "links.h"
 #include "testlib.h"
 
@@ -90,6 +92,72 @@ static void test_selection(void)
 }
 
 /* Physical NICs cannot be made in a namespace: a table of them. */
+/* xlb_iface_choose(): mode x device x override -> program, or refusal. */
+static const char NIC_WHY[] = "NIC: complete checksums off the wire",
+	VETH_WHY[] = "veth: frames sent by local sockets (pods) arrive with partial checksums",
+	BRIDGE_WHY[] = "bridge: forwards frames of local senders with partial checksums",
+	OVER_WHY[] = "--complete-checksums: its senders produce complete checksums";
+
+static const struct {
+	const char *what;
+	int link;			/* index in test_synthetic's table */
+	enum xlb_attach_mode mode;
+	bool cc;			/* named in --complete-checksums */
+	int rc;
+	enum xlb_attach_mode use;	/* when rc is 0 */
+	const char *why;
+} choices[] = {
+	{ "auto, NIC: native XDP (tc if the driver has none)", 1,
+	  XLB_MODE_AUTO, false, 0, XLB_MODE_BEST_EFFORT, NIC_WHY },
+	{ "auto, veth: tc", 7, XLB_MODE_AUTO, false, 0, XLB_MODE_TC, VETH_WHY },
+	{ "auto, veth with the override: XDP", 7, XLB_MODE_AUTO, true, 0,
+	  XLB_MODE_BEST_EFFORT, OVER_WHY },
+	{ "auto, bridge: tc", 13, XLB_MODE_AUTO, false, 0, XLB_MODE_TC,
+	  BRIDGE_WHY },
+	{ "native, VLAN on a NIC: native", 3, XLB_MODE_NATIVE, false, 0,
+	  XLB_MODE_NATIVE, "VLAN over a NIC: complete checksums off the wire" },
+	{ "native, bond of NICs: native", 5, XLB_MODE_NATIVE, false, 0,
+	  XLB_MODE_NATIVE, "bond of NICs: complete checksums off the wire" },
+	{ "native, veth: refused", 7, XLB_MODE_NATIVE, false, -EPERM, 0,
+	  VETH_WHY },
+	{ "native, veth with the override: native", 7, XLB_MODE_NATIVE, true,
+	  0, XLB_MODE_NATIVE, OVER_WHY },
+	{ "best-effort, veth (has native XDP): refused", 7,
+	  XLB_MODE_BEST_EFFORT, false, -EPERM, 0, VETH_WHY },
+	{ "best-effort, bond with a veth port: refused", 8,
+	  XLB_MODE_BEST_EFFORT, false, -EPERM, 0,
+	  "bond with a port that may hand over partial checksums" },
+	{ "best-effort, bridge (no native XDP): tc", 13, XLB_MODE_BEST_EFFORT,
+	  false, 0, XLB_MODE_TC, BRIDGE_WHY },
+	{ "generic, veth: refused", 7, XLB_MODE_GENERIC, false, -EPERM, 0,
+	  VETH_WHY },
+	{ "generic, NIC: generic", 1, XLB_MODE_GENERIC, false, 0,
+	  XLB_MODE_GENERIC, NIC_WHY },
+	{ "tc, veth: tc", 7, XLB_MODE_TC, false, 0, XLB_MODE_TC, "--xdp-mode tc" },
+	{ "tc, NIC: tc", 1, XLB_MODE_TC, false, 0, XLB_MODE_TC, "--xdp-mode tc" },
+};
+
+static void test_choose(const struct xlb_link *t, size_t n)
+{
+	size_t i;
+
+	TEST_SUB("choose");
+	for (i = 0; i < sizeof(choices) / sizeof(choices[0]); i++) {
+		enum xlb_attach_mode use = XLB_MODE_AUTO;
+		const char *why = "";
+		int rc = xlb_iface_choose(choices[i].mode, t, n,
+					  &t[choices[i].link], choices[i].cc,
+					  &use, &why);
+
+		ASSERT_EQ(rc, choices[i].rc, "%s: result", choices[i].what);
+		if (!rc)
+			ASSERT_EQ(use, choices[i].use, "%s: mode attached with",
+				  choices[i].what);
+		ASSERT_STREQ(why, choices[i].why, "%s: reason", choices[i].what);
+	}
+	TEST_SUB_END();
+}
+
 static void test_synthetic(void)
 {
 	struct xlb_link t[] = {
@@ -111,6 +179,8 @@ static void test_synthetic(void)
 		{ .ifindex = 12, .name = "wg0", .type = ARPHRD_NONE },
 		{ .ifindex = 13, .name = "moved.5", .kind = "vlan",
 		  .type = ARPHRD_ETHER, .link = -1 },
+		{ .ifindex = 14, .name = "br0", .kind = "bridge",
+		  .type = ARPHRD_ETHER },
 	};
 	size_t n = sizeof(t) / sizeof(t[0]);
 	const char *why;
@@ -134,6 +204,7 @@ static void test_synthetic(void)
 	ASSERT_STREQ(why, "VLAN whose lower device is not in this namespace",
 		     "VLAN with a foreign lower: reason");
 	TEST_SUB_END();
+	test_choose(t, n);
 }
 
 /* The kind and verdict of link `name` in this namespace. */

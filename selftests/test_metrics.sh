@@ -276,7 +276,8 @@ cat >"$conf" <<'EOF'
  {"name": "q\"uo\\te", "vip": "fd00:96::10", "port": 443, "protocol": "tcp",
   "backends": [{"ip": "fd00:20::11", "port": 8443}, {"ip": "fd00:20::12", "port": 8443}]}]}
 EOF
-# Datagrams sent out of v1 enter v0, where xlb_xdp balances them. (Set
+# Datagrams sent out of v1 enter v0, where xlb_tc balances them (the
+# default mode gives a veth the tc program). (Set
 # up before xlbd starts: a node address change is a sync of its own.)
 v0mac="$(ip -n "$ns" -o link show v0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)"
 ip -n "$ns" addr add 10.30.0.1/24 dev v1 &&

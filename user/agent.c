@@ -86,29 +86,6 @@ static int refresh_node_addrs(struct xlb_agent *a)
 	return changed;
 }
 
-/*
- * A reply reverse-NATed on its way in may carry one of this node's own
- * addresses as its source (a NodePort on a node address): IPv4 drops
- * such packets as martians unless accept_local is set on the interface.
- */
-static void accept_local(const char *ifname)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local",
-		 ifname);
-	f = fopen(path, "w");
-	if (!f || fputs("1\n", f) < 0) {
-		pr_warn("interface %s: cannot set accept_local (%s): NodePort replies on IPv4 node addresses may be dropped as martians",
-			ifname, strerror(errno));
-	} else {
-		pr_debug("interface %s: accept_local=1", ifname);
-	}
-	if (f)
-		fclose(f);
-}
-
 /* Applies the whole of the source again. */
 static void reload(struct xlb_agent *a, const char *why)
 {
@@ -149,41 +126,31 @@ static int signals_open(struct xlb_agent *a)
 }
 
 /* Loads the datapath (adopting pinned maps and their bookkeeping) and
- * attaches it to every interface of --iface. */
+ * attaches it to every interface --iface selects (ifaces.c follows
+ * them from then on). */
 static int datapath_open(struct xlb_agent *a)
 {
-	char *list = NULL, *saveptr, *ifn;
+	char err[256];
 	int rc;
 
 	rc = xlb_dp_load(&a->dp, &a->o->lo);
 	if (!rc)
 		rc = xlb_sync_init(&a->sync, &a->dp.maps);
 	if (rc)
-		goto out;
+		return rc;
 	a->sync.quiet = a->o->quiet;
 	if (a->dp.adopted) {
 		rc = xlb_sync_adopt(&a->sync);
 		if (rc)
-			goto out;
+			return rc;
 	}
-	list = strdup(a->o->ifaces);
-	if (!list) {
-		rc = -ENOMEM;
-		goto out;
+	rc = xlb_ifaces_init(&a->ifaces, &a->dp, a->o->mode, a->o->ifaces,
+			     a->o->complete_csum, err, sizeof(err));
+	if (rc) {
+		pr_err("%s", err);
+		return rc;
 	}
-	for (ifn = strtok_r(list, ",", &saveptr); ifn;
-	     ifn = strtok_r(NULL, ",", &saveptr)) {
-		const char *where = "?";
-
-		rc = xlb_dp_attach(&a->dp, ifn, a->o->mode, &where);
-		if (rc)
-			goto out;
-		pr_info("interface %s: attached (%s)", ifn, where);
-		accept_local(ifn);
-	}
-out:
-	free(list);
-	return rc;
+	return xlb_ifaces_start(&a->ifaces);
 }
 
 /* The first sync. Kubernetes: it comes from the event loop, once the
@@ -213,7 +180,7 @@ int xlb_agent_start(struct xlb_agent *a, struct xlb_agent_opts *o)
 
 	memset(a, 0, sizeof(*a));
 	a->o = o;
-	a->sfd = a->nfd = a->dp.lock_fd = -1;
+	a->sfd = a->nfd = a->dp.lock_fd = a->ifaces.fd = -1;
 	log_setup(o);
 	rc = signals_open(a);
 	if (rc)
@@ -276,6 +243,11 @@ static void on_nodeaddr(struct xlb_agent *a)
 		reload(a, "node addresses changed");
 }
 
+static void on_links(struct xlb_agent *a)
+{
+	xlb_ifaces_process(&a->ifaces);
+}
+
 static void on_config(struct xlb_agent *a)
 {
 	uint64_t t0;
@@ -289,32 +261,35 @@ int xlb_agent_run(struct xlb_agent *a)
 	/* In this order: one ready descriptor is handled per wakeup, and a
 	 * signal goes before everything else. */
 	static void (*const handler[])(struct xlb_agent *) = {
-		on_signal, on_k8s, on_nodeaddr, on_config,
+		on_signal, on_k8s, on_nodeaddr, on_links, on_config,
 	};
-	struct pollfd pfd[4] = {};
+#define N_HANDLERS (sizeof(handler) / sizeof(handler[0]))
+	struct pollfd pfd[N_HANDLERS] = {};
 	size_t i;
 
 	pfd[0].fd = a->sfd;
 	pfd[1].fd = a->k8s ? xlb_k8s_fd(a->k8s) : -1;
 	pfd[2].fd = a->nfd;
-	pfd[3].fd = xlb_file_fd(a->file);
-	for (i = 0; i < 4; i++)
+	pfd[3].fd = xlb_ifaces_fd(&a->ifaces);
+	pfd[4].fd = xlb_file_fd(a->file);
+	for (i = 0; i < N_HANDLERS; i++)
 		pfd[i].events = POLLIN;
 	while (!a->stop) {
-		if (poll(pfd, 4, -1) < 0) {
+		if (poll(pfd, N_HANDLERS, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			pr_err("poll: %s", strerror(errno));
 			return 1;
 		}
 		a->event_ns = xlb_now_ns();
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < N_HANDLERS; i++)
 			if (pfd[i].fd >= 0 && (pfd[i].revents & POLLIN))
 				break;
-		if (i < 4)
+		if (i < N_HANDLERS)
 			handler[i](a);
 	}
 	return 0;
+#undef N_HANDLERS
 }
 
 /* ---- stop ------------------------------------------------------------- */
@@ -326,6 +301,7 @@ void xlb_agent_stop(struct xlb_agent *a)
 	xlb_k8s_auth_free(&a->o->k8s_auth);
 	xlb_hc_fini();
 	xlb_metrics_stop();
+	xlb_ifaces_fini(&a->ifaces);
 	if (a->nfd >= 0)
 		close(a->nfd);
 	if (a->sfd >= 0)

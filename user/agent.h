@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ifaces.h"
 #include "k8s.h"
 #include "loader.h"
 #include "metrics.h"
@@ -22,7 +23,8 @@
 /* What xlbd's options ask for (see xlbd --help). */
 struct xlb_agent_opts {
 	const char *config;		/* --config: file or directory */
-	const char *ifaces;		/* --iface: comma separated */
+	const char *ifaces;		/* --iface: names, patterns, !excl. */
+	const char *complete_csum;	/* --complete-checksums, or NULL */
 	enum xlb_attach_mode mode;	/* --xdp-mode */
 	struct xlb_loader_opts lo;	/* --bpffs, --fib-redirect, sizes */
 	struct xlb_metrics_opts mo;	/* --metrics-* */
@@ -38,6 +40,7 @@ struct xlb_agent_opts {
 struct xlb_agent {
 	struct xlb_agent_opts *o;
 	struct xlb_dp dp;
+	struct xlb_ifaces ifaces;	/* attached and followed links */
 	struct xlb_sync sync;
 	struct xlb_file *file;		/* the config-file source, or */
 	struct xlb_k8s *k8s;		/* the Kubernetes source */

@@ -31,7 +31,9 @@
 
 int xlb_parse_mode(const char *s, enum xlb_attach_mode *mode)
 {
-	if (!strcmp(s, "native"))
+	if (!strcmp(s, "auto"))
+		*mode = XLB_MODE_AUTO;
+	else if (!strcmp(s, "native"))
 		*mode = XLB_MODE_NATIVE;
 	else if (!strcmp(s, "generic"))
 		*mode = XLB_MODE_GENERIC;
@@ -364,14 +366,16 @@ fail:
 	return rc;
 }
 
-/* The id of the program named name attached in XDP mode mode, or 0. */
-static __u32 xdp_prog_named(int ifindex, __u32 flags, const char *name)
+/* The id of the program attached in XDP mode flags (0: none), its name
+ * in name[BPF_OBJ_NAME_LEN] ("" if it cannot be read). */
+static __u32 xdp_attached(int ifindex, __u32 flags, char *name)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info), id;
 	int fd;
 
+	name[0] = '\0';
 	if (bpf_xdp_query(ifindex, flags, &q))
 		return 0;
 	id = flags == XDP_FLAGS_DRV_MODE ? q.drv_prog_id : q.skb_prog_id;
@@ -379,12 +383,20 @@ static __u32 xdp_prog_named(int ifindex, __u32 flags, const char *name)
 		return 0;
 	fd = bpf_prog_get_fd_by_id(id);
 	if (fd < 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-	    strcmp(info.name, name))
-		id = 0;
+		return id;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		snprintf(name, BPF_OBJ_NAME_LEN, "%s", info.name);
 	close(fd);
 	return id;
+}
+
+/* The id of the program named name attached in XDP mode flags, or 0. */
+static __u32 xdp_prog_named(int ifindex, __u32 flags, const char *name)
+{
+	char got[BPF_OBJ_NAME_LEN];
+	__u32 id = xdp_attached(ifindex, flags, got);
+
+	return id && !strcmp(got, name) ? id : 0;
 }
 
 static void detach_xdp_ours(int ifindex)
@@ -422,6 +434,24 @@ static int attach_tc_egress(struct xlb_dp *dp, int ifindex)
 	return bpf_tc_attach(&hook, &opts);
 }
 
+/* Whether program id is one of xlb's tc programs (xlb_tc, xlb_tc_egress):
+ * another owner's filter at xlb's handle and priority stays. */
+static bool prog_is_xlb_tc(__u32 id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	bool ours;
+	int fd;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return false;
+	ours = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	       !strncmp(info.name, "xlb_tc", 6);
+	close(fd);
+	return ours;
+}
+
 static void detach_tc_at(int ifindex, enum bpf_tc_attach_point where)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
@@ -433,7 +463,7 @@ static void detach_tc_at(int ifindex, enum bpf_tc_attach_point where)
 	xlb_log_libbpf_mute(1);
 	rc = bpf_tc_query(&hook, &opts);
 	xlb_log_libbpf_mute(0);
-	if (rc)
+	if (rc || !prog_is_xlb_tc(opts.prog_id))
 		return;
 	opts.prog_fd = 0;
 	opts.prog_id = 0;
@@ -441,11 +471,35 @@ static void detach_tc_at(int ifindex, enum bpf_tc_attach_point where)
 	bpf_tc_detach(&hook, &opts);
 }
 
-static int attach_xdp(struct xlb_dp *dp, int ifindex, __u32 flags)
+/* Another owner's XDP program on the device (either mode) is left
+ * alone: -EBUSY, and a message naming it. */
+static int xdp_foreign(int ifindex, const char *ifname)
+{
+	__u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 id;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		id = xdp_attached(ifindex, modes[i], name);
+		if (id && strcmp(name, "xlb_xdp")) {
+			pr_err("interface %s: another XDP program is attached (id %u, \"%s\"): not replacing it",
+			       ifname, id, name);
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+static int attach_xdp(struct xlb_dp *dp, int ifindex, const char *ifname,
+		      __u32 flags)
 {
 	int fd = bpf_program__fd(dp->xdp->progs.xlb_xdp);
 	int rc;
 
+	rc = xdp_foreign(ifindex, ifname);
+	if (rc)
+		return rc;
 	/* Without UPDATE_IF_NOEXIST this atomically replaces the program a
 	 * previous xlbd attached in the same mode. */
 	rc = bpf_xdp_attach(ifindex, fd, flags, NULL);
@@ -458,7 +512,8 @@ static int attach_xdp(struct xlb_dp *dp, int ifindex, __u32 flags)
 }
 
 static int attach_ingress(struct xlb_dp *dp, const char *ifname, int ifindex,
-			  enum xlb_attach_mode mode, const char **where);
+			  enum xlb_attach_mode mode, const char **where,
+			  char *note, size_t notelen);
 
 static int attach_tc(struct xlb_dp *dp, int ifindex)
 {
@@ -475,17 +530,19 @@ static int attach_tc(struct xlb_dp *dp, int ifindex)
 	return bpf_tc_attach(&hook, &opts);
 }
 
-int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
-		  enum xlb_attach_mode mode, const char **where)
+int xlb_dp_attach(struct xlb_dp *dp, int ifindex, const char *ifname,
+		  enum xlb_attach_mode mode, const char **where, char *note,
+		  size_t notelen)
 {
-	int ifindex = if_nametoindex(ifname);
+	char dummy[1];
 	int rc;
 
-	if (!ifindex) {
-		pr_err("interface %s: %s", ifname, strerror(errno));
-		return -ENODEV;
+	if (!note) {
+		note = dummy;
+		notelen = sizeof(dummy);
 	}
-	rc = attach_ingress(dp, ifname, ifindex, mode, where);
+	note[0] = '\0';
+	rc = attach_ingress(dp, ifname, ifindex, mode, where, note, notelen);
 	if (rc)
 		return rc;
 	rc = attach_tc_egress(dp, ifindex);
@@ -496,26 +553,29 @@ int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
 }
 
 static int attach_ingress(struct xlb_dp *dp, const char *ifname, int ifindex,
-			  enum xlb_attach_mode mode, const char **where)
+			  enum xlb_attach_mode mode, const char **where,
+			  char *note, size_t notelen)
 {
 	int rc;
 
 	switch (mode) {
+	case XLB_MODE_AUTO:
 	case XLB_MODE_NATIVE:
 	case XLB_MODE_BEST_EFFORT:
-		rc = attach_xdp(dp, ifindex, XDP_FLAGS_DRV_MODE);
+		rc = attach_xdp(dp, ifindex, ifname, XDP_FLAGS_DRV_MODE);
 		if (!rc) {
 			*where = "xdp-native";
 			detach_tc_ours(ifindex);
 			return 0;
 		}
-		if (mode == XLB_MODE_NATIVE) {
-			pr_err("interface %s: native XDP attach: %s (try --xdp-mode best-effort)",
-			       ifname, strerror(-rc));
+		if (mode == XLB_MODE_NATIVE || rc == -EBUSY) {
+			if (rc != -EBUSY)
+				pr_err("interface %s: native XDP attach: %s (try --xdp-mode auto)",
+				       ifname, strerror(-rc));
 			return rc;
 		}
-		pr_info("interface %s: native XDP not available (%s), using tc",
-			ifname, strerror(-rc));
+		snprintf(note, notelen, "native XDP not available: %s",
+			 strerror(-rc));
 		/* fall through */
 	case XLB_MODE_TC:
 		rc = attach_tc(dp, ifindex);
@@ -528,10 +588,11 @@ static int attach_ingress(struct xlb_dp *dp, const char *ifname, int ifindex,
 		detach_xdp_ours(ifindex);
 		return 0;
 	case XLB_MODE_GENERIC:
-		rc = attach_xdp(dp, ifindex, XDP_FLAGS_SKB_MODE);
+		rc = attach_xdp(dp, ifindex, ifname, XDP_FLAGS_SKB_MODE);
 		if (rc) {
-			pr_err("interface %s: generic XDP attach: %s", ifname,
-			       strerror(-rc));
+			if (rc != -EBUSY)
+				pr_err("interface %s: generic XDP attach: %s",
+				       ifname, strerror(-rc));
 			return rc;
 		}
 		*where = "xdp-generic";
@@ -553,15 +614,20 @@ void xlb_dp_close(struct xlb_dp *dp)
 	dp->xdp = NULL;
 }
 
+void xlb_dp_detach(int ifindex)
+{
+	detach_xdp_ours(ifindex);
+	detach_tc_ours(ifindex);
+	detach_tc_at(ifindex, BPF_TC_EGRESS);
+}
+
 int xlb_detach_iface(const char *ifname)
 {
 	int ifindex = if_nametoindex(ifname);
 
 	if (!ifindex)
 		return -ENODEV;
-	detach_xdp_ours(ifindex);
-	detach_tc_ours(ifindex);
-	detach_tc_at(ifindex, BPF_TC_EGRESS);
+	xlb_dp_detach(ifindex);
 	return 0;
 }
 

@@ -8,12 +8,17 @@
 #define XLB_LOADER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #include "maps.h"
 
 enum xlb_attach_mode {
-	XLB_MODE_NATIVE = 0,	/* XDP in the driver, fail otherwise */
+	XLB_MODE_AUTO = 0,	/* xlbd's default: native XDP on devices that
+				 * always deliver complete checksums, tc on
+				 * every other (see ifaces.h); the loader
+				 * takes it as BEST_EFFORT */
+	XLB_MODE_NATIVE,	/* XDP in the driver, fail otherwise */
 	XLB_MODE_GENERIC,	/* XDP on the skb path */
 	XLB_MODE_BEST_EFFORT,	/* native XDP where it attaches, tc elsewhere */
 	XLB_MODE_TC,		/* tc clsact ingress only */
@@ -72,12 +77,22 @@ int xlb_parse_mode(const char *s, enum xlb_attach_mode *mode);
  * /sys/fs/bpf if that is the missing piece). */
 int xlb_bpffs_prepare(const char *dir);
 int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o);
-/* Attaches to one interface; *where says "xdp-native", "xdp-generic" or
- * "tc". Replaces a program a previous xlbd attached, atomically. */
-int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
-		  enum xlb_attach_mode mode, const char **where);
+/*
+ * Attaches to one interface; *where says "xdp-native", "xdp-generic" or
+ * "tc". Replaces a program a previous xlbd attached, atomically, and
+ * never one of another owner: an XDP program not named xlb_xdp on the
+ * device is an error (-EBUSY). When best-effort falls back to tc, note
+ * (if not NULL) says why ("native XDP not available: ..."), else it is
+ * set to "". ifname is for messages only.
+ */
+int xlb_dp_attach(struct xlb_dp *dp, int ifindex, const char *ifname,
+		  enum xlb_attach_mode mode, const char **where, char *note,
+		  size_t notelen);
 void xlb_dp_close(struct xlb_dp *dp);
-/* Removes xlb's XDP program and tc filter from an interface, if there. */
+/* Removes xlb's XDP program and tc filters (ingress and egress) from an
+ * interface, if there; nothing of another owner. */
+void xlb_dp_detach(int ifindex);
+/* The same by name: 0, or -ENODEV. */
 int xlb_detach_iface(const char *ifname);
 /* Removes the pins under dir (and dir itself if empty). */
 int xlb_unpin_all(const char *dir);

@@ -56,6 +56,12 @@ struct snapshot {
 	uint64_t count;
 	double sum;
 	uint64_t counters[XLB_METRICS_COUNTER_MAX];
+	size_t ifaces[3];		/* by program: iface_programs[] */
+	uint64_t attach[2];		/* attaches tried: [0] error, [1] ok */
+};
+
+static const char *const iface_programs[3] = {
+	"xdp-native", "xdp-generic", "tc",
 };
 
 static pthread_mutex_t pub_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -110,6 +116,23 @@ void xlb_metrics_count(enum xlb_metrics_counter c)
 		return;
 	pthread_mutex_lock(&pub_lock);
 	pub.counters[c]++;
+	pthread_mutex_unlock(&pub_lock);
+}
+
+void xlb_metrics_set_interfaces(size_t xdp_native, size_t xdp_generic,
+				size_t tc)
+{
+	pthread_mutex_lock(&pub_lock);
+	pub.ifaces[0] = xdp_native;
+	pub.ifaces[1] = xdp_generic;
+	pub.ifaces[2] = tc;
+	pthread_mutex_unlock(&pub_lock);
+}
+
+void xlb_metrics_count_attach(bool ok)
+{
+	pthread_mutex_lock(&pub_lock);
+	pub.attach[ok]++;
 	pthread_mutex_unlock(&pub_lock);
 }
 
@@ -451,6 +474,17 @@ static int render_metrics(struct sbuf *b)
 		sb_printf(b, "%s %llu\n", counter_info[i].name,
 			  (unsigned long long)sn.counters[i]);
 	}
+	family(b, "xlb_interfaces_attached", "gauge",
+	       "Interfaces xlbd has attached, by ingress program (README: which device gets which).");
+	for (i = 0; i < 3; i++)
+		sb_printf(b, "xlb_interfaces_attached{program=\"%s\"} %zu\n",
+			  iface_programs[i], sn.ifaces[i]);
+	family(b, "xlb_interface_attach_total", "counter",
+	       "Attaches of a selected interface, at start and as links come: ok, or error (refused or failed).");
+	sb_printf(b, "xlb_interface_attach_total{result=\"ok\"} %llu\n",
+		  (unsigned long long)sn.attach[1]);
+	sb_printf(b, "xlb_interface_attach_total{result=\"error\"} %llu\n",
+		  (unsigned long long)sn.attach[0]);
 	render_maps(b, &s);
 	if (b->oom)
 		rc = -ENOMEM;

@@ -61,6 +61,12 @@ void xlb_metrics_set_ready(void);
  * maps being updated. */
 void xlb_metrics_observe_sync(double seconds);
 void xlb_metrics_count(enum xlb_metrics_counter c);
+/* Main thread: the interfaces xlbd has attached, by program
+ * (xlb_interfaces_attached), and one attach tried
+ * (xlb_interface_attach_total{result="ok|error"}). */
+void xlb_metrics_set_interfaces(size_t xdp_native, size_t xdp_generic,
+				size_t tc);
+void xlb_metrics_count_attach(bool ok);
 
 /* Appends v to buf escaped as a Prometheus label value (\\, \", \n);
  * returns the bytes written, at most 2 * strlen(v), not counting a NUL

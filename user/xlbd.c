@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "links.h"
 #include "util.h"
 
 /* Everything the options set: what the agent runs with, and what picks
@@ -81,6 +82,31 @@ static int set_mode(struct args *g, const char *arg)
 	return xlb_parse_mode(arg, &g->o.mode);
 }
 
+/* A selection is checked now, so that a typo stops xlbd before it
+ * loads anything; the agent parses it again. */
+static int check_ifsel(const char *arg)
+{
+	struct xlb_ifsel s;
+	char err[128];
+
+	if (xlb_ifsel_parse(&s, arg, err, sizeof(err)))
+		return -EINVAL;
+	xlb_ifsel_free(&s);
+	return 0;
+}
+
+static int set_iface(struct args *g, const char *arg)
+{
+	g->o.ifaces = arg;
+	return check_ifsel(arg);
+}
+
+static int set_complete_csum(struct args *g, const char *arg)
+{
+	g->o.complete_csum = arg;
+	return check_ifsel(arg);
+}
+
 /* Frontends are as many as services unless said otherwise. */
 static int set_max_services(struct args *g, const char *arg)
 {
@@ -136,13 +162,33 @@ static const struct opt options[] = {
 	  FIELD(k8s_insecure), NULL,
 	  "do not verify the API server's\n"
 	  "certificate (tests only)" },
-	{ "iface", 'i', "LIST", OPT_STR, FIELD(o.ifaces), NULL,
-	  "interfaces to attach to, comma separated" },
+	{ "iface", 'i', "LIST", OPT_FN, 0, set_iface,
+	  "interfaces to attach to, comma separated:\n"
+	  "names and shell patterns (eth0,ens*,veth*),\n"
+	  "!PATTERN excludes, the last match wins; lo\n"
+	  "never. Links that appear or are renamed\n"
+	  "into the list later are attached, those\n"
+	  "renamed out detached", 0,
+	  "not a list of interface names and patterns" },
 	{ "xdp-mode", 'm', "MODE", OPT_FN, 0, set_mode,
-	  "native (default), generic, best-effort\n"
-	  "(native XDP where possible, tc elsewhere)\n"
-	  "or tc (tc clsact ingress only)", 0,
-	  "not native, generic, best-effort or tc" },
+	  "which program each device gets:\n"
+	  "auto (default): native XDP on devices that\n"
+	  "always deliver complete checksums (a NIC, a\n"
+	  "VLAN or bond over NICs; tc where the driver\n"
+	  "has no XDP), the tc program on every other\n"
+	  "(veth, tun/tap, bridge, ...: frames of local\n"
+	  "senders may carry partial checksums, which\n"
+	  "XDP would corrupt); native, best-effort\n"
+	  "(native where the driver has it, else tc)\n"
+	  "and generic refuse XDP on such devices;\n"
+	  "tc: tc clsact ingress everywhere", 0,
+	  "not auto, native, generic, best-effort or tc" },
+	{ "complete-checksums", 0, "LIST", OPT_FN, 0, set_complete_csum,
+	  "interfaces (names, patterns) whose senders\n"
+	  "produce complete checksums (a traffic\n"
+	  "generator's veth, senders with tx checksum\n"
+	  "offload off): XDP allowed there", 0,
+	  "not a list of interface names and patterns" },
 	{ "bpffs", 'b', "DIR", OPT_STR, FIELD(o.lo.bpffs), NULL,
 	  "pin directory (default " XLB_DEFAULT_BPFFS ")" },
 	{ "fib-redirect", 0, NULL, OPT_TRUE, FIELD(o.lo.fib_redirect), NULL,
@@ -188,9 +234,9 @@ static void usage(void)
 	char left[64], help[512];
 	size_t i;
 
-	fputs("Usage: xlbd --config FILE --iface IF[,IF...] [options]\n"
+	fputs("Usage: xlbd --config FILE --iface LIST [options]\n"
 	      "       xlbd --kubeconfig FILE | --in-cluster  [--node-name NAME]\n"
-	      "            --iface IF[,IF...] [options]\n"
+	      "            --iface LIST [options]\n"
 	      "\n"
 	      "Loads the xlb datapath, attaches it to the interfaces and programs\n"
 	      "the services of FILE. Reloads FILE on SIGHUP and when it changes.\n"
@@ -351,7 +397,7 @@ int main(int argc, char **argv)
 {
 	struct args g = {
 		.o = {
-			.mode = XLB_MODE_NATIVE,
+			.mode = XLB_MODE_AUTO,
 			.lo = { .bpffs = XLB_DEFAULT_BPFFS },
 			.mo = {
 				.address = XLB_METRICS_DEF_ADDRESS,
