@@ -92,7 +92,11 @@ class Env:
         namespace)."""
         self.ns = "xbcp%d%s" % (os.getpid(), tag)
         self.dir = tempfile.mkdtemp(prefix="xlb-cp.", dir="/run")
-        self.bpffs = os.path.join(self.dir, "bpffs")
+        # xlbd pins in a directory of its own under the mount: the
+        # mount's root is writable by everyone (sticky), and xlbd
+        # refuses a pin directory others may write to.
+        self.mnt = os.path.join(self.dir, "bpffs")
+        self.bpffs = os.path.join(self.mnt, "xlb")
         self.mounted = False
         self.created = False
         try:
@@ -109,8 +113,8 @@ class Env:
             raise
 
     def mount_bpffs(self):
-        os.makedirs(self.bpffs, exist_ok=True)
-        run(["mount", "-t", "bpf", "bpf", self.bpffs])
+        os.makedirs(self.mnt, exist_ok=True)
+        run(["mount", "-t", "bpf", "bpf", self.mnt])
         self.mounted = True
 
     def close(self):
@@ -119,7 +123,7 @@ class Env:
                            stderr=subprocess.DEVNULL)
             self.created = False
         if self.mounted:
-            subprocess.run(["umount", self.bpffs], stderr=subprocess.DEVNULL)
+            subprocess.run(["umount", self.mnt], stderr=subprocess.DEVNULL)
             self.mounted = False
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -367,8 +367,11 @@ expect "after dropped connections the watch resumes (slice deletion applied)" 40
 	no_be "test/echo:http/tcp" 10.244.1.1
 expect "xlbd re-opened its three watches" 20 fge watches $((n0 + 3))
 expect "healthCheckNodePort: 503 once the local endpoint is gone" 10 hc_is 503
-xlb_check "the Service without endpoints stays programmed (it rejects)" \
-	has_svc "test/echo:http/tcp cluster-ip 10.96.50.104 80 local"
+# Its Local policy drops only while endpoints exist elsewhere: with none
+# at all the frontend rejects (kube-proxy's REJECT), so it shows no
+# local flag.
+xlb_check "the Service without endpoints stays programmed (it rejects: no local flag)" \
+	has_svc "test/echo:http/tcp cluster-ip 10.96.50.104 80 "
 xlb_check "xlbd still running" xlb_bg_alive xlbd
 xlb_check "no apply errors in the log" sh -c "! grep -q 'k8s: service .*: .*already used\|programming failed' $log"
 

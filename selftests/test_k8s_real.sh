@@ -416,6 +416,30 @@ api_ok "create EndpointSlice team-b/web-2 (b1)" POST "$ES/namespaces/team-b/endp
 check_fe "second slice" "10.96.0.11:8081/tcp=$(b 1),$(b 3),$(b 4)"
 check_lands "second slice: team-b/web" 10.96.0.11 8081 "b1 b3 b4"
 
+# Two Services asking for one external IP and port (the API allows it;
+# one address and port can lead to one place): the first owner keeps
+# it, the second loses only that frontend (its cluster IP is
+# programmed), with a message naming both and a count.
+fe_owner() {
+	xlb_ctl 1 -o json service list |
+		xlb_jq "([s['name'] for s in d if s['vip'] == '$1' and s['port'] == $2] or [''])[0]"
+}
+shared_svc() { # shared_svc NS NAME CLUSTER_IP
+	svc_json "$1" "$3" 80 | sed "s/\"name\": \"web\"/\"name\": \"$2\"/; s/\"type\": \"ClusterIP\",/\"type\": \"ClusterIP\", \"externalIPs\": [\"192.0.2.7\"],/"
+}
+api_ok "create Service team-b/ext1 (10.96.0.41, external IP 192.0.2.7)" \
+	POST /api/v1/namespaces/team-b/services "$(shared_svc team-b ext1 10.96.0.41)"
+check_fe "external IP: its Service" "10.96.0.41:80/tcp=" "192.0.2.7:80/tcp="
+api_ok "create Service team-a/ext2 (10.96.0.42, the same external IP and port)" \
+	POST /api/v1/namespaces/team-a/services "$(shared_svc team-a ext2 10.96.0.42)"
+check_fe "external IP shared: the second Service's cluster IP is programmed" \
+	"10.96.0.42:80/tcp=" "10.96.0.41:80/tcp=" "192.0.2.7:80/tcp="
+xlb_check_eq "$(fe_owner 192.0.2.7 80)" "team-b/ext1:http/tcp" \
+	"external IP shared: the first owner keeps 192.0.2.7:80"
+xlb_check "external IP shared: xlbd names the frontend and both Services" \
+	grep -q "service team-a/ext2:http/tcp: frontend 192.0.2.7:80/tcp: already used by service team-b/ext1:http/tcp; left out" \
+	"$XLB_RUN/xlbd1.log"
+
 # Topology: team-c/zoned prefers its zone (trafficDistribution) and its
 # endpoints carry zone hints; the Node's zone label decides.
 api_ok "create namespace team-c" POST /api/v1/namespaces \
@@ -510,6 +534,14 @@ api_ok "while xlbd is stopped: replace EndpointSlice team-b/web-2 (b1 -> b2)" PU
 	"$ES/namespaces/team-b/endpointslices/web-2" "$(slice_json team-b web-2 "$(xlb_be4 2)")"
 start_xlbd 2 || exit 1
 check_fe "restarted" "10.96.0.11:8081/tcp=$(b 2),$(b 3),$(b 4)" -- "10.96.0.12:"
+# The restarted xlbd keeps the shared external IP with its owner, though
+# team-a/ext2 comes first by name.
+xlb_check_eq "$(fe_owner 192.0.2.7 80)" "team-b/ext1:http/tcp" \
+	"restarted: the shared external IP stays with its first owner"
+xlb_check "restarted: the second Service's cluster IP still programmed" fe_has "10.96.0.42:80/tcp="
+xlb_check "restarted: the conflict is reported again" \
+	grep -q "k8s: service team-a/ext2:http/tcp: frontend 192.0.2.7:80/tcp already used by service team-b/ext1:http/tcp; left out, the rest" \
+	"$XLB_RUN/xlbd2.log"
 xlb_check_eq "$(n_be 10.96.0.14:80/tcp)" 505 "restarted: paginated list: team-e/web has 505 backends"
 check_lands "restarted: team-b/web" 10.96.0.11 8081 "b2 b3 b4"
 

@@ -733,6 +733,24 @@ static void test_external_rules(void)
 	ASSERT_EQ(sv.flags & XLB_SVC_F_LOCAL, XLB_SVC_F_LOCAL, "local endpoint: local again");
 	ASSERT_TRUE(sv.ring_size > 0, "local endpoint: a node-local ring (%u slots)", sv.ring_size);
 
+	/* Who has a frontend, as the Kubernetes source asks to keep a
+	 * shared one with its first owner, here and after a restart. */
+	ASSERT_TRUE(xlb_sync_has_frontend(&s, "ext", &ext, false),
+		    "ext has its external IP");
+	ASSERT_TRUE(!xlb_sync_has_frontend(&s, "other", &ext, false),
+		    "another service does not");
+	ASSERT_TRUE(xlb_sync_has_frontend(&s, "ext", &np, true), "ext has its NodePort");
+	{
+		struct xlb_sync s2;
+
+		xlb_sync_init(&s2, &dp.maps);
+		ASSERT_OK(xlb_sync_adopt(&s2), "adopt");
+		ASSERT_TRUE(xlb_sync_has_frontend(&s2, "ext", &ext, false),
+			    "adopted: ext has its external IP");
+		ASSERT_TRUE(xlb_sync_has_frontend(&s2, "ext", &np, true),
+			    "adopted: ext has its NodePort");
+		xlb_sync_fini(&s2);
+	}
 	ASSERT_OK(apply(&s, "{\"services\": []}", &r, err, sizeof(err)), "apply empty");
 	xlb_sync_fini(&s);
 }

@@ -46,6 +46,8 @@ static const struct {
 		"Full lists of a Kubernetes resource (at start and after 410 Gone)." },
 	[XLB_METRICS_WATCH_ERRORS] = { "xlb_watch_errors_total",
 		"Kubernetes API errors: HTTP errors, broken streams, undecodable objects." },
+	[XLB_METRICS_FRONTEND_CONFLICTS] = { "xlb_frontend_conflicts_total",
+		"Frontends (external IPs, load-balancer IPs, NodePorts) a Service asked for that another Service already had: left to that one." },
 };
 
 /* What the main thread publishes; see metrics.h. */

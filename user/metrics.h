@@ -32,6 +32,7 @@ enum xlb_metrics_counter {
 	XLB_METRICS_WATCH_RESTARTS,	/* API watch re-established */
 	XLB_METRICS_RELISTS,		/* full relist (start, 410 Gone) */
 	XLB_METRICS_WATCH_ERRORS,	/* API errors: HTTP, stream, decode */
+	XLB_METRICS_FRONTEND_CONFLICTS,	/* frontends left to another owner */
 	XLB_METRICS_COUNTER_MAX,
 };
 

@@ -94,6 +94,19 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
  * service stays as it is, and the cost is that of the change, not of the
  * whole model. up must be sorted and unique (xlb_config_parse makes it
  * so). Conflicts with other services are rejected before any write. */
+/* Before a partial apply: takes out of ms every external IP,
+ * load-balancer IP and NodePort that a service outside the change (not
+ * ms, not in up, not in rm) programs now, each with a warning, so that
+ * one frontend shared by two Services does not keep the second's others
+ * out. Returns how many it took out, or -EEXIST if the cluster IP itself
+ * is taken (then the apply rejects the service), or -ENOMEM. */
+int xlb_sync_strip_taken(struct xlb_sync *s, struct xlb_model_service *ms,
+			 const struct xlb_model *up, char *const *rm,
+			 size_t n_rm);
+/* Whether the programmed service name has frontend k (with node_port:
+ * a NodePort of k's port, protocol and family on any node address). */
+bool xlb_sync_has_frontend(const struct xlb_sync *s, const char *name,
+			   const struct xlb_vip_key *k, bool node_port);
 int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 			   char *const *rm, size_t n_rm,
 			   struct xlb_sync_result *res, char *err, size_t errlen);

@@ -171,6 +171,9 @@ static int model_append(struct xlb_model *dst, struct xlb_model *src)
 }
 
 /* Applies one or more dirty services in one partial apply. */
+static void drop_conflicts(struct xlb_k8s *k, struct xlb_model *m,
+			   bool owned);
+
 static int apply_ents(struct xlb_k8s *k, struct svc_ent **v, size_t n,
 		      struct xlb_model *ms)
 {
@@ -204,6 +207,19 @@ static int apply_ents(struct xlb_k8s *k, struct svc_ent **v, size_t n,
 		free(copy.services);	/* NULL once moved into up */
 	}
 	xlb_model_sort(&up);
+	/* A frontend another Service has keeps its owner; the rest of
+	 * these services is programmed (see drop_conflicts): first between
+	 * the services of this change (a node change brings them all), then
+	 * against those it leaves as they are. up only borrows the
+	 * services: ms frees what drop_conflicts leaves out. */
+	drop_conflicts(k, &up, false);
+	for (i = 0; i < up.n_services; i++) {
+		int taken = xlb_sync_strip_taken(k->sync, &up.services[i], &up,
+						 rm, n_rm);
+
+		while (taken-- > 0)
+			xlb_metrics_count(XLB_METRICS_FRONTEND_CONFLICTS);
+	}
 	rc = xlb_sync_apply_partial(k->sync, &up, rm, n_rm, &res, err,
 				    sizeof(err));
 	STAT_INC(applies);
@@ -274,62 +290,158 @@ static void fe_key(char *buf, size_t len, const struct xlb_vip_key *k,
 	char ab[XLB_ADDR_STRLEN];
 
 	if (node_port)
-		snprintf(buf, len, "np/%u/%u/%u", k->family, node_port, k->proto);
+		snprintf(buf, len, "NodePort %u/%s (IPv%u)", node_port,
+			 xlb_proto_str(k->proto), k->family);
 	else
-		snprintf(buf, len, "%s/%u/%u", xlb_addr_str(a, k->family, ab),
-			 ntohs(k->port), k->proto);
+		snprintf(buf, len, k->family == XLB_AF_INET6 ? "[%s]:%u/%s" :
+							       "%s:%u/%s",
+			 xlb_addr_str(a, k->family, ab), ntohs(k->port),
+			 xlb_proto_str(k->proto));
 }
 
-/* Drops (with a message) every service whose frontend another,
- * earlier-named service already has: Kubernetes does not allow this,
- * but one such pair must not keep every other Service out. */
-static void drop_conflicts(struct xlb_model *m)
+/* One frontend of a model service, for the conflict check. */
+struct fe_ref {
+	char key[96];
+	struct xlb_vip_key vk;	/* the frontend (node_port: any address) */
+	int kind;		/* XLB_FE_*: what to take out if it clashes */
+	size_t idx;		/* which external or LB IP */
+};
+
+static size_t fe_refs(const struct xlb_model_service *s, struct fe_ref *r,
+		      size_t max)
+{
+	size_t j, n = 0;
+
+	r[n].vk = s->vip;
+	r[n].kind = XLB_FE_CLUSTER_IP;
+	fe_key(r[n++].key, sizeof(r->key), &s->vip, &s->vip.addr, 0);
+	for (j = 0; j < s->n_external_ips && n < max - 1; j++, n++) {
+		r[n].vk = s->vip;
+		r[n].vk.addr = s->external_ips[j];
+		r[n].kind = XLB_FE_EXTERNAL_IP;
+		r[n].idx = j;
+		fe_key(r[n].key, sizeof(r->key), &s->vip, &s->external_ips[j], 0);
+	}
+	for (j = 0; j < s->n_lb_ips && n < max - 1; j++, n++) {
+		r[n].vk = s->vip;
+		r[n].vk.addr = s->lb_ips[j];
+		r[n].kind = XLB_FE_LOAD_BALANCER;
+		r[n].idx = j;
+		fe_key(r[n].key, sizeof(r->key), &s->vip, &s->lb_ips[j], 0);
+	}
+	if (s->node_port) {
+		r[n].vk = s->vip;
+		r[n].vk.port = htons(s->node_port);
+		r[n].kind = XLB_FE_NODE_PORT;
+		fe_key(r[n++].key, sizeof(r->key), &s->vip, NULL, s->node_port);
+	}
+	return n;
+}
+
+static void seen_claim(struct xlb_htab *seen, const char *key,
+		       const char *name)
+{
+	char *o;
+
+	if (xlb_htab_get(seen, key))
+		return;
+	o = strdup(name);
+	if (o && xlb_htab_put(seen, key, o))
+		free(o);
+}
+
+/* Takes the clashing external IPs, LB IPs and NodePort out of s (marked
+ * in drop[]), keeping the order of the rest. */
+static void strip_refs(struct xlb_model_service *s, const struct fe_ref *r,
+		       const bool *drop, size_t n)
+{
+	size_t i, we = 0, wl = 0, j;
+
+	for (j = 0; j < s->n_external_ips; j++) {
+		for (i = 0; i < n; i++)
+			if (drop[i] && r[i].kind == XLB_FE_EXTERNAL_IP &&
+			    r[i].idx == j)
+				break;
+		if (i == n)
+			s->external_ips[we++] = s->external_ips[j];
+	}
+	for (j = 0; j < s->n_lb_ips; j++) {
+		for (i = 0; i < n; i++)
+			if (drop[i] && r[i].kind == XLB_FE_LOAD_BALANCER &&
+			    r[i].idx == j)
+				break;
+		if (i == n)
+			s->lb_ips[wl++] = s->lb_ips[j];
+	}
+	s->n_external_ips = we;
+	s->n_lb_ips = wl;
+	for (i = 0; i < n; i++)
+		if (drop[i] && r[i].kind == XLB_FE_NODE_PORT)
+			s->node_port = 0;
+}
+
+/*
+ * Two Services may ask for the same frontend (Kubernetes lets two share
+ * an external IP and port); only one can have it. Its first owner keeps
+ * it: the service that programs it now, else the earliest by name. The
+ * other loses that frontend only, with a message and a count; its other
+ * frontends are programmed. A service whose cluster IP clashes (which
+ * the API server does not allow) is left out whole.
+ */
+static void drop_conflicts(struct xlb_k8s *k, struct xlb_model *m,
+			   bool owned)
 {
 	struct xlb_htab seen = { 0 };
-	size_t i, j, k = 0, n;
+	struct fe_ref refs[64];
+	bool drop[64];
+	size_t i, j, w = 0, n, nr;
 	void **owners;
 
+	/* First the frontends each service already has. */
+	for (i = 0; i < m->n_services; i++) {
+		nr = fe_refs(&m->services[i], refs, 64);
+		for (j = 0; j < nr; j++)
+			if (xlb_sync_has_frontend(k->sync, m->services[i].name,
+						  &refs[j].vk,
+						  refs[j].kind == XLB_FE_NODE_PORT))
+				seen_claim(&seen, refs[j].key,
+					   m->services[i].name);
+	}
 	for (i = 0; i < m->n_services; i++) {
 		struct xlb_model_service *s = &m->services[i];
-		const char *clash = NULL;
-		char keys[64][96];
-		size_t nk = 0;
+		bool any = false;
+		const char *o;
 
-		fe_key(keys[nk++], sizeof(keys[0]), &s->vip, &s->vip.addr, 0);
-		for (j = 0; j < s->n_external_ips && nk < 62; j++)
-			fe_key(keys[nk++], sizeof(keys[0]), &s->vip,
-			       &s->external_ips[j], 0);
-		for (j = 0; j < s->n_lb_ips && nk < 62; j++)
-			fe_key(keys[nk++], sizeof(keys[0]), &s->vip,
-			       &s->lb_ips[j], 0);
-		if (s->node_port)
-			fe_key(keys[nk++], sizeof(keys[0]), &s->vip, NULL,
-			       s->node_port);
-		for (j = 0; j < nk && !clash; j++)
-			clash = xlb_htab_get(&seen, keys[j]);
-		if (clash) {
-			pr_err("k8s: service %s: a frontend is already used by service %s; left out",
-			       s->name, clash);
-			STAT_INC(errors);
-			free(s->backends);
-			free(s->external_ips);
-			free(s->lb_ips);
-			free(s->source_ranges);
-			free(s->groups);
+		nr = fe_refs(s, refs, 64);
+		for (j = 0; j < nr; j++) {
+			o = xlb_htab_get(&seen, refs[j].key);
+			drop[j] = o && strcmp(o, s->name);
+			if (!drop[j])
+				continue;
+			pr_err("k8s: service %s: frontend %s already used by service %s; left out%s",
+			       s->name, refs[j].key, o,
+			       j ? ", the rest of the service is programmed" : "");
+			xlb_metrics_count(XLB_METRICS_FRONTEND_CONFLICTS);
+			any = true;
+		}
+		if (drop[0]) {
+			if (owned) {
+				free(s->backends);
+				free(s->external_ips);
+				free(s->lb_ips);
+				free(s->source_ranges);
+				free(s->groups);
+			}
 			continue;
 		}
-		for (j = 0; j < nk; j++) {
-			char *o;
-
-			if (xlb_htab_get(&seen, keys[j]))
-				continue;	/* repeated within s */
-			o = strdup(s->name);
-			if (o && xlb_htab_put(&seen, keys[j], o))
-				free(o);
-		}
-		m->services[k++] = *s;
+		if (any)
+			strip_refs(s, refs, drop, nr);
+		for (j = 0; j < nr; j++)
+			if (!drop[j])
+				seen_claim(&seen, refs[j].key, s->name);
+		m->services[w++] = *s;
 	}
-	m->n_services = k;
+	m->n_services = w;
 	owners = xlb_htab_values(&seen, &n);
 	for (i = 0; owners && i < n; i++)
 		free(owners[i]);
@@ -366,7 +478,7 @@ static int full_apply(struct xlb_k8s *k, const char *why)
 	for (i = 0; i < n; i++)
 		model_append(&all, &ms[i]);
 	xlb_model_sort(&all);
-	drop_conflicts(&all);
+	drop_conflicts(k, &all, true);
 	rc = xlb_sync_apply(k->sync, &all, &res, err, sizeof(err));
 	if (rc) {
 		pr_err("k8s: %s: %s", why, err);

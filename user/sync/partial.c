@@ -5,6 +5,7 @@
 
 #include <bpf/bpf.h>
 
+#include "log.h"
 #include "sync/internal.h"
 #include "util.h"
 
@@ -40,44 +41,145 @@ static bool name_in(const char *name, char *const *v, size_t n)
 	return false;
 }
 
+/* Whether frontend k is programmed, and for which service (its name in
+ * owner): read from the maps, so it costs two lookups, not a scan. */
+static bool owner_of(struct xlb_sync *s, const struct xlb_vip_key *k,
+		     char owner[XLB_SVC_NAME_LEN])
+{
+	struct xlb_svc_info info;
+	struct xlb_svc sv;
+
+	if (bpf_map_lookup_elem(s->maps->svc, k, &sv) ||
+	    bpf_map_lookup_elem(s->maps->svc_info, &sv.svc_id, &info))
+		return false;
+	memcpy(owner, info.name, XLB_SVC_NAME_LEN);
+	owner[XLB_SVC_NAME_LEN - 1] = '\0';
+	return true;
+}
+
+/* Whether service name is ms itself, goes away (rm) or is part of this
+ * change (up, which the parser checked as a whole). */
+static bool ours(const char *name, const struct xlb_model_service *ms,
+		 const struct xlb_model *up, char *const *rm, size_t n_rm)
+{
+	size_t k;
+
+	if (!strcmp(name, ms->name) || name_in(name, rm, n_rm))
+		return true;
+	for (k = 0; k < up->n_services; k++)
+		if (!strcmp(up->services[k].name, name))
+			return true;
+	return false;
+}
+
 /* Every programmed frontend of ms belongs to ms, to a service that goes
- * away, or to a service of this change (which the parser checked as a
- * whole). */
+ * away, or to a service of this change. */
 static int check_owners(struct xlb_sync *s, const struct xlb_model_service *ms,
 			const struct xlb_model *up, char *const *rm,
 			size_t n_rm, char *err, size_t errlen)
 {
-	const struct xlb_maps *mp = s->maps;
 	struct xlb_prog_frontend *fes;
-	size_t nf, f, k;
-	char vb[96];
+	char vb[96], owner[XLB_SVC_NAME_LEN];
+	size_t nf, f;
 	int rc = 0;
 
 	if (xlb_sync_model_frontends(s, ms, &fes, &nf))
 		return -ENOMEM;
-	for (f = 0; f < nf && !rc; f++) {
-		struct xlb_svc sv;
-		struct xlb_svc_info info;
-		bool ours;
-
-		if (bpf_map_lookup_elem(mp->svc, &fes[f].key, &sv) ||
-		    bpf_map_lookup_elem(mp->svc_info, &sv.svc_id, &info))
-			continue;
-		info.name[XLB_SVC_NAME_LEN - 1] = '\0';
-		ours = !strcmp(info.name, ms->name) ||
-		       name_in(info.name, rm, n_rm);
-		for (k = 0; !ours && k < up->n_services; k++)
-			ours = !strcmp(up->services[k].name, info.name);
-		if (!ours)
+	for (f = 0; f < nf && !rc; f++)
+		if (owner_of(s, &fes[f].key, owner) &&
+		    !ours(owner, ms, up, rm, n_rm))
 			rc = xlb_errf(err, errlen, -E2BIG,
 				      "service %s: frontend %s: already used by service %s",
 				      ms->name,
 				      xlb_sync_vip_str(&fes[f].key, vb,
 						       sizeof(vb)),
-				      info.name);
-	}
+				      owner);
 	free(fes);
 	return rc;
+}
+
+/* Drops address a from the list v of *n. */
+static void drop_addr(union xlb_addr *v, size_t *n, const union xlb_addr *a)
+{
+	size_t i, w = 0;
+
+	for (i = 0; i < *n; i++)
+		if (memcmp(&v[i], a, sizeof(*a)))
+			v[w++] = v[i];
+	*n = w;
+}
+
+int xlb_sync_strip_taken(struct xlb_sync *s, struct xlb_model_service *ms,
+			 const struct xlb_model *up, char *const *rm,
+			 size_t n_rm)
+{
+	struct xlb_prog_frontend *fes;
+	char vb[96], owner[XLB_SVC_NAME_LEN];
+	size_t nf, f;
+	int n = 0;
+
+	if (xlb_sync_model_frontends(s, ms, &fes, &nf))
+		return -ENOMEM;
+	for (f = 0; f < nf && n >= 0; f++) {
+		const struct xlb_vip_key *k = &fes[f].key;
+
+		if (!owner_of(s, k, owner) || ours(owner, ms, up, rm, n_rm))
+			continue;
+		switch (fes[f].flags & XLB_FE_KIND_MASK) {
+		case XLB_FE_CLUSTER_IP:
+			n = -EEXIST;	/* the service itself: not ours */
+			continue;
+		case XLB_FE_EXTERNAL_IP:
+			drop_addr(ms->external_ips, &ms->n_external_ips,
+				  &k->addr);
+			break;
+		case XLB_FE_LOAD_BALANCER:
+			drop_addr(ms->lb_ips, &ms->n_lb_ips, &k->addr);
+			break;
+		case XLB_FE_NODE_PORT:
+			if (!ms->node_port)
+				continue;	/* already dropped */
+			ms->node_port = 0;
+			break;
+		}
+		pr_warn("service %s: frontend %s: already used by service %s; left out, the rest of the service is programmed",
+			ms->name, xlb_sync_vip_str(k, vb, sizeof(vb)), owner);
+		n++;
+	}
+	free(fes);
+	return n;
+}
+
+bool xlb_sync_has_frontend(const struct xlb_sync *s, const char *name,
+			   const struct xlb_vip_key *k, bool node_port)
+{
+	size_t lo = 0, hi = s->n_svcs, i;
+	const struct xlb_prog_service *ps = NULL;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(s->svcs[mid].name, name);
+
+		if (!c) {
+			ps = &s->svcs[mid];
+			break;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = 0; ps && i < ps->n_fes; i++) {
+		const struct xlb_vip_key *f = &ps->fes[i].key;
+
+		if (node_port ? ((ps->fes[i].flags & XLB_FE_KIND_MASK) ==
+					 XLB_FE_NODE_PORT &&
+				 f->port == k->port && f->proto == k->proto &&
+				 f->family == k->family) :
+				!memcmp(f, k, sizeof(*f)))
+			return true;
+	}
+	return false;
 }
 
 /* Conflicts with services not in this change, and capacity: checked
