@@ -200,7 +200,8 @@ start_xlbd() {
 	mkdir -p "$dir"
 	python3 bench/synth.py xlb "$n_xlb" >"$work/xlb-$n_xlb.json" || return 1
 	nsenter --net="/run/netns/$L" "$XLBD" --config "$work/xlb-$n_xlb.json" \
-		--iface lb0,lb1 --bpffs "$dir" "$@" >"$work/xlbd-$cur.log" 2>&1 &
+		--iface lb0,lb1 --bpffs "$dir" --socket-lb off "$@" \
+		>"$work/xlbd-$cur.log" 2>&1 &
 	xlbd_pid=$!
 	for i in $(seq 1 600); do
 		if grep -q 'ready:' "$work/xlbd-$cur.log"; then

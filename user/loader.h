@@ -77,6 +77,8 @@ int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o);
 int xlb_dp_attach(struct xlb_dp *dp, const char *ifname,
 		  enum xlb_attach_mode mode, const char **where);
 void xlb_dp_close(struct xlb_dp *dp);
+/* Makes another object (the socket hooks) use dp's maps; before load. */
+int xlb_dp_share_maps(struct bpf_object *obj, const struct xlb_dp *dp);
 /* Removes xlb's XDP program and tc filter from an interface, if there. */
 int xlb_detach_iface(const char *ifname);
 /* Removes the pins under dir (and dir itself if empty). */
