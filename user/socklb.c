@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -24,6 +27,7 @@ struct xlb_socklb {
 	struct xlb_sock_lb *skel;
 	const struct xlb_dp *dp;
 	struct bpf_link *reap_tcp, *reap_udp;
+	bool host;		/* --socket-lb host: one network namespace */
 };
 
 /* The hooks and where each goes. */
@@ -100,9 +104,9 @@ static int cgroup_open(const char *path, char *name, size_t len)
 	return fd;
 }
 
-/* Whether program id is one of the hooks over the map svc_map_id;
+/* Whether program id is one of the hooks over the map sock_map_id;
  * with *fd its fd (else -1). */
-static int prog_is_ours(__u32 id, __u32 svc_map_id, int *fd)
+static int prog_is_ours(__u32 id, __u32 sock_map_id, int *fd)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info), maps[64], i;
@@ -117,7 +121,7 @@ static int prog_is_ours(__u32 id, __u32 svc_map_id, int *fd)
 	if (!bpf_obj_get_info_by_fd(pfd, &info, &len) &&
 	    !strncmp(info.name, "xlb_sock_", 9))
 		for (i = 0; i < info.nr_map_ids && i < 64; i++)
-			ours |= maps[i] == svc_map_id;
+			ours |= maps[i] == sock_map_id;
 	if (ours)
 		*fd = pfd;
 	else
@@ -125,8 +129,8 @@ static int prog_is_ours(__u32 id, __u32 svc_map_id, int *fd)
 	return ours;
 }
 
-/* The fd of the hook over svc_map_id attached to cg at type, or -1. */
-static int find_ours(int cg, enum bpf_attach_type type, __u32 svc_map_id)
+/* The fd of the hook over sock_map_id attached to cg at type, or -1. */
+static int find_ours(int cg, enum bpf_attach_type type, __u32 sock_map_id)
 {
 	__u32 ids[64], cnt = 64, flags = 0, i;
 	int fd;
@@ -134,7 +138,7 @@ static int find_ours(int cg, enum bpf_attach_type type, __u32 svc_map_id)
 	if (bpf_prog_query(cg, type, 0, &flags, ids, &cnt))
 		return -1;
 	for (i = 0; i < cnt && i < 64; i++)
-		if (prog_is_ours(ids[i], svc_map_id, &fd))
+		if (prog_is_ours(ids[i], sock_map_id, &fd))
 			return fd;
 	return -1;
 }
@@ -147,7 +151,7 @@ static __u32 map_id(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
-int xlb_socklb_detach(const char *path, __u32 svc_map_id)
+int xlb_socklb_detach(const char *path, __u32 sock_map_id)
 {
 	char name[PATH_MAX];
 	int cg, i, fd, n = 0;
@@ -156,7 +160,7 @@ int xlb_socklb_detach(const char *path, __u32 svc_map_id)
 	if (cg < 0)
 		return cg;
 	for (i = 0; i < N_HOOKS; i++)
-		while ((fd = find_ours(cg, hook_type[i], svc_map_id)) >= 0) {
+		while ((fd = find_ours(cg, hook_type[i], sock_map_id)) >= 0) {
 			int rc = bpf_prog_detach2(fd, cg, hook_type[i]);
 
 			close(fd);
@@ -177,11 +181,11 @@ int xlb_socklb_detach(const char *path, __u32 svc_map_id)
  * in one step (BPF_F_REPLACE), so that no connect() goes unbalanced. */
 static int attach_all(struct xlb_socklb *s, int cg, const char *name)
 {
-	__u32 svc_id = map_id(s->dp->maps.svc);
+	__u32 sock_id = map_id(s->dp->maps.sock);
 	int i, rc;
 
 	for (i = 0; i < N_HOOKS; i++) {
-		int old = find_ours(cg, hook_type[i], svc_id);
+		int old = find_ours(cg, hook_type[i], sock_id);
 		LIBBPF_OPTS(bpf_prog_attach_opts, o,
 			    .flags = BPF_F_ALLOW_MULTI |
 				     (old >= 0 ? BPF_F_REPLACE : 0),
@@ -226,13 +230,14 @@ int xlb_socklb_start(struct xlb_socklb **out, const struct xlb_dp *dp,
 	*out = NULL;
 	if (mode == XLB_SOCKLB_OFF) {
 		/* Hooks a previous xlbd over these maps attached go. */
-		xlb_socklb_detach(path, map_id(dp->maps.svc));
+		xlb_socklb_detach(path, map_id(dp->maps.sock));
 		return 0;
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->dp = dp;
+	s->host = mode == XLB_SOCKLB_HOST;
 	cg = cgroup_open(path, name, sizeof(name));
 	if (cg < 0) {
 		rc = cg;
@@ -301,6 +306,82 @@ static int run_iter(struct bpf_link *link)
 	return n < 0 ? -errno : 0;
 }
 
+static int reap_here(struct xlb_socklb *s)
+{
+	int rc = run_iter(s->reap_tcp);
+
+	return rc ? rc : run_iter(s->reap_udp);
+}
+
+/*
+ * A socket iterator walks the sockets of the network namespace its fd is
+ * created in, and the hooks balance every namespace's: the iterators run
+ * in each namespace a process of the node is in (found through
+ * /proc/PID/ns/net, each once), this thread entering it for the
+ * creation and coming back.
+ */
+static int reap_every_netns(struct xlb_socklb *s)
+{
+	struct { dev_t dev; ino_t ino; } *seen = NULL, *n;
+	size_t n_seen = 0, i;
+	char path[64];
+	struct dirent *e;
+	struct stat st;
+	int self, fd, rc = 0, ns = 0;
+	DIR *d;
+
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	d = opendir("/proc");
+	if (self < 0 || !d) {
+		rc = -errno;
+		goto out;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/ns/net", e->d_name);
+		if (stat(path, &st))
+			continue;
+		for (i = 0; i < n_seen; i++)
+			if (seen[i].dev == st.st_dev && seen[i].ino == st.st_ino)
+				break;
+		if (i < n_seen)
+			continue;
+		n = realloc(seen, (n_seen + 1) * sizeof(*seen));
+		if (!n) {
+			rc = -ENOMEM;
+			break;
+		}
+		seen = n;
+		seen[n_seen].dev = st.st_dev;
+		seen[n_seen++].ino = st.st_ino;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!setns(fd, CLONE_NEWNET)) {
+			int r = reap_here(s);
+
+			if (r && !rc)
+				rc = r;
+			ns++;
+		}
+		close(fd);
+	}
+	if (setns(self, CLONE_NEWNET)) {
+		rc = -errno;
+		pr_err("socket-lb: cannot return to xlbd's network namespace: %s",
+		       strerror(errno));
+	}
+	pr_debug("socket-lb: socket iterators ran in %d network namespaces", ns);
+out:
+	if (d)
+		closedir(d);
+	if (self >= 0)
+		close(self);
+	free(seen);
+	return rc;
+}
+
 int xlb_socklb_reap(struct xlb_socklb *s)
 {
 	struct xlb_counter before, after;
@@ -308,9 +389,7 @@ int xlb_socklb_reap(struct xlb_socklb *s)
 
 	xlb_counter_read(&s->dp->maps, s->dp->maps.stats,
 			 XLB_STAT_SOCK_DESTROYED, &before);
-	rc = run_iter(s->reap_tcp);
-	if (!rc)
-		rc = run_iter(s->reap_udp);
+	rc = s->host ? reap_here(s) : reap_every_netns(s);
 	if (rc) {
 		pr_warn("socket-lb: socket iterator: %s", strerror(-rc));
 		return rc;

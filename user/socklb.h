@@ -43,9 +43,9 @@ void xlb_socklb_backends_left(void *ctx);
 void xlb_socklb_close(struct xlb_socklb *s);
 /*
  * Removes the hooks attached to the cgroup at path (NULL: the v2 root)
- * by programs that use the map svc_map_id (xlb_svc of one datapath).
+ * by programs that use the map sock_map_id (xlb_sock of one datapath, which every hook uses).
  * Returns how many were removed, or -errno.
  */
-int xlb_socklb_detach(const char *path, __u32 svc_map_id);
+int xlb_socklb_detach(const char *path, __u32 sock_map_id);
 
 #endif /* XLB_SOCKLB_H */
