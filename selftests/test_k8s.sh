@@ -168,7 +168,7 @@ xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/w" detach --iface v1 >/dev/null 2
 # --- in-cluster: service account files, KUBERNETES_SERVICE_HOST/PORT ------
 # In a private mount namespace, a tmpfs on /run holds the pod's view:
 # /var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt}, and a
-# bpffs of its own.
+# bpffs of its own. Its /run hides the run's cgroup: no socket hooks.
 sa="$XLB_RUN/sa"
 mkdir -p "$sa" && cp "$tokfile" "$sa/token" && cp "$XLB_RUN/api.crt" "$sa/ca.crt"
 xlb_bg incluster "$ns" unshare -m --propagation private sh -c '
@@ -178,7 +178,8 @@ xlb_bg incluster "$ns" unshare -m --propagation private sh -c '
 	printf "%s\n" "$t" >"$d/token" && printf "%s\n" "$c" >"$d/ca.crt" &&
 	mount -t bpf bpf /run/pins &&
 	KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT='"$api"' \
-		exec "$@" --in-cluster --node-name testnode --iface v1 --bpffs /run/pins/i' \
+		exec "$@" --in-cluster --node-name testnode --iface v1 --bpffs /run/pins/i \
+		--socket-lb off' \
 	sh "$sa" "$XLB_XLBD"
 expect "--in-cluster: token, CA and KUBERNETES_SERVICE_HOST/PORT reach the API server" 20 \
 	grep -q "ready: [1-9][0-9]* services" "$XLB_RUN/incluster.log"
