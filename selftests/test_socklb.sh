@@ -30,12 +30,19 @@ if ! xlb_bins_snapshot; then
 	exit 1
 fi
 
-# conf_write UDP_BACKENDS: the services; UDP_BACKENDS lists the backends
-# (1..3) of the UDP service.
+# conf_write UDP_BACKENDS [HOLD_STATES]: the services; UDP_BACKENDS lists
+# the backends (1..3) of the UDP service, HOLD_STATES the state of each
+# backend of the "hold" service (active, terminating or absent).
 conf_write() {
-	local u="" j sep=
+	local u="" h="" j sep= st=(x ${2:-active active active})
 	for j in $1; do
 		u+="$sep{\"ip\": \"$(xlb_be4 "$j")\", \"port\": $XLB_UDP_PORT}"
+		sep=", "
+	done
+	sep=
+	for j in 1 2 3; do
+		[ "${st[j]}" = absent ] && continue
+		h+="$sep{\"ip\": \"$(xlb_be4 "$j")\", \"port\": 8080, \"state\": \"${st[j]}\"}"
 		sep=", "
 	done
 	cat >"$CONF.tmp" <<EOF
@@ -49,6 +56,9 @@ conf_write() {
                {"ip": "fd00:20::13", "port": 8080}]},
  {"name": "dns", "vip": "$XLB_VIP4", "port": 53, "protocol": "udp",
   "backends": [$u]},
+ {"name": "dns6", "vip": "$XLB_VIP6", "port": 53, "protocol": "udp",
+  "backends": [{"ip": "fd00:20::11", "port": $XLB_UDP_PORT}, {"ip": "fd00:20::12", "port": $XLB_UDP_PORT}]},
+ {"name": "hold", "vip": "10.96.0.60", "port": 80, "protocol": "tcp", "backends": [$h]},
  {"name": "empty", "vip": "10.96.0.20", "port": 80, "protocol": "tcp", "backends": []},
  {"name": "empty-udp", "vip": "10.96.0.20", "port": 53, "protocol": "udp", "backends": []},
  {"name": "term", "vip": "10.96.0.30", "port": 80, "protocol": "tcp",
@@ -127,6 +137,12 @@ xlb_check "UDP connected: 20 of 20, getpeername is the VIP ($(names "$out"))" \
 out="$(in_cg "$XLB_NS_C" udpu "$XLB_VIP4" 53 10)"
 xlb_check "UDP unconnected: 10 of 10, recvfrom's source is the VIP (a resolver accepts it)" \
 	all_ok "$out" 10 10.10.0.1 "$XLB_VIP4:53"
+out="$(in_cg "$XLB_NS_C" udp "$XLB_VIP6" 53 10)"
+xlb_check "UDP v6 connected: 10 of 10, getpeername is the VIP" \
+	all_ok "$out" 10 fd00:10::1 "$XLB_VIP6:53"
+out="$(in_cg "$XLB_NS_C" udpu "$XLB_VIP6" 53 5)"
+xlb_check "UDP v6 unconnected: 5 of 5, recvfrom's source is the VIP" \
+	all_ok "$out" 5 fd00:10::1 "$XLB_VIP6:53"
 xlb_check_eq "$(stat_of dnat)" 0 "no per-packet NAT for UDP either"
 
 # --- no backend: refused at once ------------------------------------------
@@ -176,6 +192,30 @@ xlb_check "the application saw an error, reconnected and got another backend ($(
 	"$(grep -c '^ok' <<<"$after")" = 1
 xlb_check "sock_destroyed is in /metrics" \
 	grep -q 'sock_destroyed' <(ip netns exec "${XLB_NS_LB[1]}" curl -s http://127.0.0.1:9477/metrics)
+
+# --- a TCP connection keeps a terminating backend, not a removed one -----
+rm -f "$XLB_RUN/hold.1" "$XLB_RUN/hold.2"
+xlb_cg_exec "$CG" "$XLB_NS_C" timeout 60 "$XLB_PY" "$CLIENT" hold 10.96.0.60 80 \
+	"$XLB_RUN/hold.1" "$XLB_RUN/hold.2" >"$XLB_RUN/hold.out" 2>&1 &
+hold_pid=$!
+xlb_wait_until 10 grep -q '^ok' "$XLB_RUN/hold.out"
+first="$(awk '$1 == "ok" { print $2; exit }' "$XLB_RUN/hold.out")"
+spec=(x active active active)
+spec[${first#b}]=terminating
+conf_write "$rest" "${spec[*]:1}"
+xlb_wait_until 10 grep -q "service hold updated" "$(xlb_xlbd_log 1)"
+touch "$XLB_RUN/hold.1"
+xlb_wait_until 10 test "$(grep -c . "$XLB_RUN/hold.out")" -ge 2
+xlb_check "TCP connection to $first kept while $first terminates ($(sed -n 2p "$XLB_RUN/hold.out"))" \
+	test "$(sed -n 2p "$XLB_RUN/hold.out" | cut -d' ' -f1-2)" = "ok $first"
+destroyed0="$(stat_of sock_destroyed)"
+spec[${first#b}]=absent
+conf_write "$rest" "${spec[*]:1}"
+xlb_wait_until 10 test "$(stat_of sock_destroyed)" -gt "$destroyed0"
+touch "$XLB_RUN/hold.2"
+wait "$hold_pid"
+xlb_check "TCP connection to $first destroyed once $first is removed ($(sed -n 3p "$XLB_RUN/hold.out"))" \
+	test "$(sed -n 3p "$XLB_RUN/hold.out" | cut -d' ' -f1)" = err
 
 # --- host mode: only xlbd's own network namespace ------------------------
 xlb_xlbd_stop 1

@@ -7,6 +7,9 @@
     socklb_client.py stale HOST PORT FILE  one connected UDP socket kept: asks,
                                            waits for FILE, asks again (reconnects
                                            after an error)
+    socklb_client.py hold HOST PORT FILE...
+                                           one keep-alive TCP connection: a GET
+                                           now and after each FILE appears
 
 One line per request: "ok ANSWER peer=ADDR:PORT ms=T" (ANSWER is the
 backend's "NAME CLIENT" from backend.py --say-peer; peer is getpeername()
@@ -37,6 +40,25 @@ def err(e, t0):
           flush=True)
 
 
+def http_get(s, close):
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n%s\r\n" %
+              (b"Connection: close\r\n" if close else b""))
+    data = b""
+    while b"\r\n\r\n" not in data:
+        b = s.recv(4096)
+        if not b:
+            raise OSError(errno.ECONNRESET, "closed before the answer")
+        data += b
+    head, body = data.split(b"\r\n\r\n", 1)
+    n = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    while len(body) < n:
+        b = s.recv(4096)
+        if not b:
+            break
+        body += b
+    return body.decode()
+
+
 def tcp(host, port):
     t0 = time.monotonic()
     s = socket.socket(fam(host), socket.SOCK_STREAM)
@@ -44,26 +66,36 @@ def tcp(host, port):
     try:
         s.connect((host, port))
         peer = s.getpeername()
-        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        data = b""
-        while b"\r\n\r\n" not in data:
-            b = s.recv(4096)
-            if not b:
-                raise OSError(errno.ECONNRESET, "closed before the answer")
-            data += b
-        head, body = data.split(b"\r\n\r\n", 1)
-        n = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
-        while len(body) < n:
-            b = s.recv(4096)
-            if not b:
-                break
-            body += b
-        body = body.decode()
+        body = http_get(s, True)
         print("ok %s peer=%s %s" % (body, hp(peer), now_ms(t0)), flush=True)
     except OSError as e:
         err(e, t0)
     finally:
         s.close()
+
+
+def wait_for(flag):
+    for _ in range(300):
+        if os.path.exists(flag):
+            return
+        time.sleep(0.1)
+
+
+def hold(host, port, flags):
+    """One keep-alive connection: a request now and after each flag."""
+    s = socket.socket(fam(host), socket.SOCK_STREAM)
+    s.settimeout(3)
+    s.connect((host, port))
+    for i in range(len(flags) + 1):
+        if i:
+            wait_for(flags[i - 1])
+        t0 = time.monotonic()
+        try:
+            print("ok %s peer=%s %s" % (http_get(s, False), hp(s.getpeername()),
+                                        now_ms(t0)), flush=True)
+        except OSError as e:
+            err(e, t0)
+            return
 
 
 def udp_ask(s, dest=None):
@@ -111,10 +143,7 @@ def stale(host, port, flag):
     ans, _ = udp_ask(s)
     print("ok %s peer=%s %s" % (ans, hp(s.getpeername()), now_ms(t0)),
           flush=True)
-    for _ in range(300):
-        if os.path.exists(flag):
-            break
-        time.sleep(0.1)
+    wait_for(flag)
     for _ in range(3):
         t0 = time.monotonic()
         try:
@@ -134,6 +163,9 @@ def main():
     cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if cmd == "stale":
         stale(host, port, sys.argv[4])
+        return
+    if cmd == "hold":
+        hold(host, port, sys.argv[4:])
         return
     n = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     if cmd == "udpu":
