@@ -65,38 +65,10 @@ xlb_sock_internal(const struct xlb_svc *svc, struct xlb_pkt *p)
 XLB_SUBPROG const struct xlb_backend *
 xlb_sock_pick(const struct xlb_svc *svc, struct xlb_pkt *p, __u32 *idp)
 {
-	const struct xlb_backend *be;
-	__u32 id;
+	int hit = 0;
 
 	svc = xlb_sock_internal(svc, p);
-	if (svc->flags & XLB_SVC_F_AFFINITY) {
-		id = xlb_affinity_get(p, svc);
-		if (id) {
-			be = xlb_backend_usable(id, svc->svc_id);
-			if (be && be->state == XLB_BE_ACTIVE &&
-			    (!(svc->flags & XLB_SVC_F_LOCAL) ||
-			     (be->flags & XLB_BE_F_LOCAL))) {
-				*idp = id;
-				return be;
-			}
-		}
-	}
-	id = xlb_maglev_pick(svc, p);
-	be = xlb_backend_usable(id, svc->svc_id);
-	if ((!be || be->state != XLB_BE_ACTIVE) && svc->ring_size) {
-		/* Read just before a ring swap: the new ring is there. */
-		svc = xlb_svc_reread(p);
-		if (!svc)
-			return NULL;
-		id = xlb_maglev_pick(svc, p);
-		be = xlb_backend_usable(id, svc->svc_id);
-	}
-	if (!be || be->state != XLB_BE_ACTIVE)
-		return NULL;
-	if (svc->flags & XLB_SVC_F_AFFINITY)
-		xlb_affinity_set(p, svc, id);
-	*idp = id;
-	return be;
+	return xlb_pick_new(p, &svc, idp, &hit);
 }
 
 /*
