@@ -71,6 +71,36 @@ xlb_sock_pick(const struct xlb_svc *svc, struct xlb_pkt *p, __u32 *idp)
 	return xlb_pick_new(p, &svc, idp, &hit);
 }
 
+/* The address of a sock_addr context (user_ip4 / user_ip6). */
+static __always_inline void xlb_ctx_addr(const struct bpf_sock_addr *ctx,
+					 __u8 family, union xlb_addr *a)
+{
+	if (family == XLB_AF_INET) {
+		a->v4 = ctx->user_ip4;
+		return;
+	}
+	a->v6[0] = ctx->user_ip6[0];
+	a->v6[1] = ctx->user_ip6[1];
+	a->v6[2] = ctx->user_ip6[2];
+	a->v6[3] = ctx->user_ip6[3];
+}
+
+/* Rewrites the context's address and port (4-byte stores only). */
+static __always_inline void xlb_ctx_set(struct bpf_sock_addr *ctx,
+					__u8 family, const union xlb_addr *a,
+					__be16 port)
+{
+	if (family == XLB_AF_INET) {
+		ctx->user_ip4 = a->v4;
+	} else {
+		ctx->user_ip6[0] = a->v6[0];
+		ctx->user_ip6[1] = a->v6[1];
+		ctx->user_ip6[2] = a->v6[2];
+		ctx->user_ip6[3] = a->v6[3];
+	}
+	ctx->user_port = port;
+}
+
 /*
  * connect() and sendmsg() of both families: rewrites the destination of
  * ctx when it is a frontend. Returns the hook's verdict: 1 goes on (to
@@ -93,14 +123,7 @@ static __always_inline int xlb_sock_balance(struct bpf_sock_addr *ctx,
 	ns = bpf_get_netns_cookie(ctx);
 	if (xlb_sock_cfg.netns_cookie && ns != xlb_sock_cfg.netns_cookie)
 		return 1;
-	if (family == XLB_AF_INET) {
-		vk.addr.v4 = ctx->user_ip4;
-	} else {
-		vk.addr.v6[0] = ctx->user_ip6[0];
-		vk.addr.v6[1] = ctx->user_ip6[1];
-		vk.addr.v6[2] = ctx->user_ip6[2];
-		vk.addr.v6[3] = ctx->user_ip6[3];
-	}
+	xlb_ctx_addr(ctx, family, &vk.addr);
 	vk.port = (__be16)ctx->user_port;
 	vk.proto = ctx->protocol;
 	vk.family = family;
@@ -126,15 +149,7 @@ static __always_inline int xlb_sock_balance(struct bpf_sock_addr *ctx,
 		bpf_set_retval(-ECONNREFUSED);
 		return 0;
 	}
-	if (family == XLB_AF_INET) {
-		ctx->user_ip4 = be->addr.v4;
-	} else {
-		ctx->user_ip6[0] = be->addr.v6[0];
-		ctx->user_ip6[1] = be->addr.v6[1];
-		ctx->user_ip6[2] = be->addr.v6[2];
-		ctx->user_ip6[3] = be->addr.v6[3];
-	}
-	ctx->user_port = be->port;
+	xlb_ctx_set(ctx, family, &be->addr, be->port);
 
 	sk.cookie = cookie;
 	__builtin_memcpy(&sk.addr, &be->addr, 16);
@@ -160,78 +175,32 @@ static __always_inline int xlb_sock_restore(struct bpf_sock_addr *ctx,
 	struct xlb_sock_val *sv;
 
 	sk.cookie = bpf_get_socket_cookie(ctx);
-	if (family == XLB_AF_INET) {
-		sk.addr.v4 = ctx->user_ip4;
-	} else {
-		sk.addr.v6[0] = ctx->user_ip6[0];
-		sk.addr.v6[1] = ctx->user_ip6[1];
-		sk.addr.v6[2] = ctx->user_ip6[2];
-		sk.addr.v6[3] = ctx->user_ip6[3];
-	}
+	xlb_ctx_addr(ctx, family, &sk.addr);
 	sk.port = (__be16)ctx->user_port;
 	sk.family = family;
 	sv = bpf_map_lookup_elem(&xlb_sock, &sk);
 	if (!sv)
 		return 1;
-	if (family == XLB_AF_INET) {
-		ctx->user_ip4 = sv->addr.v4;
-	} else {
-		ctx->user_ip6[0] = sv->addr.v6[0];
-		ctx->user_ip6[1] = sv->addr.v6[1];
-		ctx->user_ip6[2] = sv->addr.v6[2];
-		ctx->user_ip6[3] = sv->addr.v6[3];
-	}
-	ctx->user_port = sv->port;
+	xlb_ctx_set(ctx, family, &sv->addr, sv->port);
 	return 1;
 }
 
-SEC("cgroup/connect4")
-int xlb_sock_connect4(struct bpf_sock_addr *ctx)
-{
-	return xlb_sock_balance(ctx, XLB_AF_INET);
-}
+/* One hook: SEC("cgroup/HOOK") xlb_sock_HOOK() calling fn for family. */
+#define XLB_SOCK_HOOK(hook, fn, family)                                        \
+	SEC("cgroup/" #hook)                                                   \
+	int xlb_sock_##hook(struct bpf_sock_addr *ctx)                         \
+	{                                                                      \
+		return fn(ctx, family);                                        \
+	}
 
-SEC("cgroup/connect6")
-int xlb_sock_connect6(struct bpf_sock_addr *ctx)
-{
-	return xlb_sock_balance(ctx, XLB_AF_INET6);
-}
-
-SEC("cgroup/sendmsg4")
-int xlb_sock_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	return xlb_sock_balance(ctx, XLB_AF_INET);
-}
-
-SEC("cgroup/sendmsg6")
-int xlb_sock_sendmsg6(struct bpf_sock_addr *ctx)
-{
-	return xlb_sock_balance(ctx, XLB_AF_INET6);
-}
-
-SEC("cgroup/recvmsg4")
-int xlb_sock_recvmsg4(struct bpf_sock_addr *ctx)
-{
-	return xlb_sock_restore(ctx, XLB_AF_INET);
-}
-
-SEC("cgroup/recvmsg6")
-int xlb_sock_recvmsg6(struct bpf_sock_addr *ctx)
-{
-	return xlb_sock_restore(ctx, XLB_AF_INET6);
-}
-
-SEC("cgroup/getpeername4")
-int xlb_sock_getpeername4(struct bpf_sock_addr *ctx)
-{
-	return xlb_sock_restore(ctx, XLB_AF_INET);
-}
-
-SEC("cgroup/getpeername6")
-int xlb_sock_getpeername6(struct bpf_sock_addr *ctx)
-{
-	return xlb_sock_restore(ctx, XLB_AF_INET6);
-}
+XLB_SOCK_HOOK(connect4, xlb_sock_balance, XLB_AF_INET)
+XLB_SOCK_HOOK(connect6, xlb_sock_balance, XLB_AF_INET6)
+XLB_SOCK_HOOK(sendmsg4, xlb_sock_balance, XLB_AF_INET)
+XLB_SOCK_HOOK(sendmsg6, xlb_sock_balance, XLB_AF_INET6)
+XLB_SOCK_HOOK(recvmsg4, xlb_sock_restore, XLB_AF_INET)
+XLB_SOCK_HOOK(recvmsg6, xlb_sock_restore, XLB_AF_INET6)
+XLB_SOCK_HOOK(getpeername4, xlb_sock_restore, XLB_AF_INET)
+XLB_SOCK_HOOK(getpeername6, xlb_sock_restore, XLB_AF_INET6)
 
 /* ---- closing sockets whose backend left ---------------------------------
  *

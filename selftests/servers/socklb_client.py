@@ -35,6 +35,10 @@ def now_ms(t0):
     return "ms=%.1f" % ((time.monotonic() - t0) * 1000)
 
 
+def ok(ans, peer, t0):
+    print("ok %s peer=%s %s" % (ans, hp(peer), now_ms(t0)), flush=True)
+
+
 def err(e, t0):
     print("err %s %s" % (errno.errorcode.get(e.errno, e.errno), now_ms(t0)),
           flush=True)
@@ -67,7 +71,7 @@ def tcp(host, port):
         s.connect((host, port))
         peer = s.getpeername()
         body = http_get(s, True)
-        print("ok %s peer=%s %s" % (body, hp(peer), now_ms(t0)), flush=True)
+        ok(body, peer, t0)
     except OSError as e:
         err(e, t0)
     finally:
@@ -91,8 +95,7 @@ def hold(host, port, flags):
             wait_for(flags[i - 1])
         t0 = time.monotonic()
         try:
-            print("ok %s peer=%s %s" % (http_get(s, False), hp(s.getpeername()),
-                                        now_ms(t0)), flush=True)
+            ok(http_get(s, False), s.getpeername(), t0)
         except OSError as e:
             err(e, t0)
             return
@@ -114,8 +117,7 @@ def udp(host, port):
     try:
         s.connect((host, port))
         ans, _ = udp_ask(s)
-        print("ok %s peer=%s %s" % (ans, hp(s.getpeername()), now_ms(t0)),
-              flush=True)
+        ok(ans, s.getpeername(), t0)
     except OSError as e:
         err(e, t0)
     finally:
@@ -129,7 +131,7 @@ def udpu(host, port, n):
         t0 = time.monotonic()
         try:
             ans, src = udp_ask(s, (host, port))
-            print("ok %s peer=%s %s" % (ans, hp(src), now_ms(t0)), flush=True)
+            ok(ans, src, t0)
         except OSError as e:
             err(e, t0)
     s.close()
@@ -141,15 +143,13 @@ def stale(host, port, flag):
     s.connect((host, port))
     t0 = time.monotonic()
     ans, _ = udp_ask(s)
-    print("ok %s peer=%s %s" % (ans, hp(s.getpeername()), now_ms(t0)),
-          flush=True)
+    ok(ans, s.getpeername(), t0)
     wait_for(flag)
     for _ in range(3):
         t0 = time.monotonic()
         try:
             ans, _ = udp_ask(s)
-            print("ok %s peer=%s %s" % (ans, hp(s.getpeername()), now_ms(t0)),
-                  flush=True)
+            ok(ans, s.getpeername(), t0)
             return
         except OSError as e:
             err(e, t0)
