@@ -600,9 +600,15 @@ for ic in pod.get("initContainers", []):
         path, " ".join(q("%s=%s" % kv) for kv in env.items()),
         " ".join(q(expand(a, env)) for a in ic["command"] + ic.get("args", []))))
 env = environ(c)
+args = [expand(a, env) for a in c["args"]]
+# The socket hooks must not attach to this machine's root cgroup: the
+# test's cgroup through the chart's value when the chart has one
+# (cgroupRoot, not yet), else none.
+if not any(a.startswith("--cgroup") for a in args):
+    args.append("--socket-lb=off")
 lines.append("exec env -i %s %s %s %s" % (
     path, " ".join(q("%s=%s" % kv) for kv in env.items()), q(xlbd),
-    " ".join(q(expand(a, env)) for a in c["args"])))
+    " ".join(q(a) for a in args)))
 open(script, "w").write("\n".join(lines) + "\n")
 lp, rp = c["livenessProbe"]["httpGet"], c["readinessProbe"]["httpGet"]
 open(probe, "w").write("live_port=%d live_path=%s ready_port=%d ready_path=%s\n" % (
