@@ -5,9 +5,12 @@
 # - helm lint --strict with default and non-default values;
 # - helm template with default values, non-default values (privileged,
 #   other interfaces, API server address, resources, metrics address,
-#   extra args and env, no bpffs init container) and a third set (the
-#   SYS_ADMIN fallback, loopback metrics, no RBAC/ServiceAccount
-#   created), each rendered object checked field by field;
+#   extra args and env, no bpffs init container, interface patterns and
+#   exclusions, socketLB host, a hybrid node's cgroup2 path), a third set
+#   (the SYS_ADMIN fallback, loopback metrics, no RBAC/ServiceAccount
+#   created, socketLB off) and socketLB host alone, each rendered object
+#   checked field by field (args, volumes, mounts, capabilities,
+#   hostPID); unquoted on/off (YAML booleans);
 # - values the chart refuses, with their messages;
 # - with a real kube-apiserver, when selftests/k8s-real has one built:
 #   a server-side dry run of every rendered object, two invalid
@@ -15,7 +18,11 @@
 #   and asked (SubjectAccessReview) what the ServiceAccount may do, helm
 #   install / upgrade / uninstall of a release, and the rendered pod run
 #   without a container (init command, then xlbd with the DaemonSet's
-#   args and env): probes answer, Services arrive.
+#   args and env, exactly its capabilities, its hostPaths mapped to the
+#   test's: the cgroup one to a cgroup of the run): probes answer,
+#   Services arrive, the socket hooks balance a pod's connect() and
+#   destroy its stale UDP socket, nothing touches the machine's root
+#   cgroup.
 # helm and the control plane are built by selftests/run.sh before the
 # tests (or here, when run alone); when either cannot be built the test
 # fails. XLB_K8S_BUILD=0 (a machine without Go; never in CI) turns those
@@ -560,6 +567,12 @@ if grep -q 'STATUS: deployed' <<<"$o"; then
 	xlb_pass "helm install: release xlb-helm deployed"
 	xlb_check "helm install: NOTES name the DaemonSet and the interfaces" \
 		grep -q 'runs as DaemonSet xlb-system/xlb-helm on interfaces eth0' <<<"$o"
+	xlb_check "helm install: NOTES say the socket-level balancing mode and cgroup" \
+		grep -q 'Socket-level balancing: on (hooks on the node.s cgroup v2 hierarchy, /sys/fs/cgroup)' <<<"$o"
+	xlb_check "helm install: NOTES tell how to replace kube-proxy (delete it, --skip-phases, --cleanup)" \
+		bash -c 'grep -q "delete daemonset kube-proxy" <<<"$1" && grep -q "skip-phases=addon/kube-proxy" <<<"$1" && grep -q "kube-proxy --cleanup" <<<"$1"' _ "$o"
+	xlb_check "helm install: NOTES say traffic to other nodes' backends needs the next issue's source NAT" \
+		bash -c 'grep -q "needs source NAT (the next issue)" <<<"$1" && grep -q "externalTrafficPolicy: Local" <<<"$1"' _ "$o"
 	xlb_check "helm install: NOTES do not warn when k8sServiceHost is set" \
 		bash -c "! grep -q WARNING <<<\"\$1\"" _ "$o"
 	xlb_check_eq "$(ds_field '"%s %s" % (d["spec"]["template"]["spec"]["hostNetwork"], d["spec"]["template"]["spec"]["containers"][0]["args"][4])')" \
