@@ -577,8 +577,11 @@ if grep -q 'STATUS: deployed' <<<"$o"; then
 		bash -c "! grep -q WARNING <<<\"\$1\"" _ "$o"
 	xlb_check_eq "$(ds_field '"%s %s" % (d["spec"]["template"]["spec"]["hostNetwork"], d["spec"]["template"]["spec"]["containers"][0]["args"][4])')" \
 		"True eth0" "helm install: the stored DaemonSet (hostNetwork, --iface)"
-	o="$(hk upgrade xlb-helm "$chart" --reuse-values --set 'interfaces={eth1,eth2}')"
+	o="$(hk upgrade xlb-helm "$chart" --reuse-values --set 'interfaces={eth1,eth2}' \
+		--set socketLB=off)"
 	xlb_check "helm upgrade: revision 2 deployed" grep -q 'REVISION: 2' <<<"$o"
+	xlb_check "helm upgrade: NOTES say socket-level balancing is off" \
+		grep -q '^Socket-level balancing: off (xlbd removes hooks a previous xlbd attached' <<<"$o"
 	xlb_check_eq "$(ds_field 'd["spec"]["template"]["spec"]["containers"][0]["args"][4]')" \
 		"eth1,eth2" "helm upgrade: the stored DaemonSet has the new interfaces"
 	o="$(hk uninstall xlb-helm)"
