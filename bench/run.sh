@@ -203,7 +203,7 @@ start_xlbd() {
 	# checksums: --complete-checksums lets xlbd's default mode give that
 	# veth native XDP (bench/README.md, "Live rate"); lb1 gets tc.
 	nsenter --net="/run/netns/$L" "$XLBD" --config "$work/xlb-$n_xlb.json" \
-		--iface lb0,lb1 --complete-checksums lb0 --bpffs "$dir" "$@" \
+		--iface lb0,lb1 --complete-checksums lb0 --bpffs "$dir" --socket-lb off "$@" \
 		>"$work/xlbd-$cur.log" 2>&1 &
 	xlbd_pid=$!
 	for i in $(seq 1 600); do

@@ -19,7 +19,8 @@
 # These addresses exist only inside the namespaces.
 #
 # Everything made here (namespaces, veths, bridges, the bpffs mount under
-# /run/$XLB_PFX, background processes) is removed by xlb_cleanup, which
+# /run/$XLB_PFX, the run's cgroup $XLB_CGROUP, background processes) is
+# removed by xlb_cleanup, which
 # xlb_init installs as the EXIT trap; INT, TERM and HUP exit through it.
 # If XLB_SAVE_LOGS names a directory, the run's logs are copied there
 # first.
@@ -116,6 +117,7 @@ xlb_init() {
 	XLB_RUN="/run/$XLB_PFX"
 	XLB_BPFFS="$XLB_RUN/bpffs"
 	trap xlb_cleanup EXIT
+	xlb_cgroup_init || exit 1
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap 'exit 129' HUP
@@ -178,12 +180,74 @@ xlb_topo_destroy() {
 	fi
 }
 
+# --- the run's cgroup ----------------------------------------------------
+#
+# xlbd's socket hooks see every process of the cgroup they are attached
+# to, in every network namespace: a test attaches them only to a cgroup
+# of its own, $XLB_CGROUP, made under the cgroup2 mount (not at
+# /sys/fs/cgroup on every machine) and removed, with what is attached to
+# it, by xlb_cleanup. A test puts the processes that play a node's pods
+# and host processes into it (xlb_cg_exec); nothing else is balanced by
+# the hooks. Every xlbd a test starts gets --cgroup: XLB_XLBD_CG.
+
+xlb_cgroup_init() {
+	local root
+	root="$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)"
+	if [ -z "$root" ]; then
+		echo "error: no cgroup2 mount in /proc/mounts" >&2
+		return 1
+	fi
+	# `ip netns exec` mounts a fresh /sys, hiding the cgroup2 mount
+	# under it: the run mounts the hierarchy again under /run, which
+	# every namespace's processes see.
+	mkdir -p "$XLB_RUN/cgroup2" &&
+		mount -t cgroup2 none "$XLB_RUN/cgroup2" || return 1
+	XLB_CGROUP="$XLB_RUN/cgroup2/$XLB_PFX"
+	mkdir "$XLB_CGROUP" || return 1
+	XLB_XLBD_CG=(--cgroup "$XLB_CGROUP")
+}
+
+# xlb_cg_exec CGROUP NS CMD...: runs CMD in namespace NS as a member of
+# CGROUP (a directory under $XLB_CGROUP); it joins before entering NS.
+xlb_cg_exec() {
+	local cg="$1" ns="$2"
+	shift 2
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec ip netns exec "$@"' \
+		"$cg" "$ns" "$@"
+}
+
+# Moves what is left in the run's cgroups to the root, then removes them
+# (deepest first); the programs attached to them go with them.
+xlb_cgroup_destroy() {
+	local d p try
+	[ -n "${XLB_CGROUP:-}" ] && [ -d "$XLB_CGROUP" ] || { xlb_cgroup_umount; return 0; }
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		while read -r d; do
+			while read -r p; do
+				echo "$p" >"${XLB_CGROUP%/*}/cgroup.procs"
+			done <"$d/cgroup.procs" 2>/dev/null
+			rmdir "$d" 2>/dev/null
+		done < <(find "$XLB_CGROUP" -depth -type d 2>/dev/null)
+		[ -d "$XLB_CGROUP" ] || break
+		sleep 0.2
+	done
+	[ -d "$XLB_CGROUP" ] && echo "warning: cgroup $XLB_CGROUP not removed" >&2
+	xlb_cgroup_umount
+}
+
+xlb_cgroup_umount() {
+	[ -n "${XLB_RUN:-}" ] && mountpoint -q "$XLB_RUN/cgroup2" &&
+		umount "$XLB_RUN/cgroup2"
+	return 0
+}
+
 xlb_cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM HUP
 	set +e
 	[ -z "${XLB_PFX:-}" ] && exit "$rc"
 	xlb_topo_destroy
+	xlb_cgroup_destroy
 	if [ -n "${XLB_SAVE_LOGS:-}" ]; then
 		rm -rf "$XLB_SAVE_LOGS" "/run/$XLB_PFX/bin"
 		mkdir -p "$XLB_SAVE_LOGS" &&
@@ -436,7 +500,7 @@ xlb_xlbd_start() {
 	xlb_bg "$log" "${XLB_NS_LB[i]}" "$XLB_XLBD" --config "$conf" \
 		--iface ethc,ethb --xdp-mode "$mode" --bpffs "$XLB_BPFFS/lb$i" \
 		${XLB_COMPLETE_CSUM:+--complete-checksums "$XLB_COMPLETE_CSUM"} \
-		"${XLB_XLBD_ARGS[@]}" "$@"
+		"${XLB_XLBD_CG[@]}" "${XLB_XLBD_ARGS[@]}" "$@"
 	XLB_BG[xlbd$i]="${XLB_BG[$log]}"
 	unset "XLB_BG[$log]"
 	xlb_wait_until 20 xlb_xlbd_settled "$i" "$XLB_RUN/$log.log"

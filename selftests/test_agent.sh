@@ -22,16 +22,16 @@ good='{"services": [{"name": "web", "vip": "10.96.0.10", "port": 80, "protocol":
   "backends": [{"ip": "10.20.0.11", "port": 8080}, {"ip": "10.20.0.12", "port": 8080}]}]}'
 
 # --- help ---------------------------------------------------------------
-out="$("$XLB_XLBD" --help)"
+out="$("$XLB_XLBD" "${XLB_XLBD_CG[@]}" --help)"
 xlb_check "xlbd --help exits 0 and documents --xdp-mode" grep -q -- "--xdp-mode" <<<"$out"
 out="$("$XLB_XLBCTL" --help)"
 xlb_check "xlbctl --help documents conntrack flush" grep -q "conntrack flush" <<<"$out"
-"$XLB_XLBD" --config /nonexistent >/dev/null 2>&1
+"$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config /nonexistent >/dev/null 2>&1
 xlb_check_eq "$?" 2 "xlbd without --iface: usage error status"
 
 # --- a bad config at start ----------------------------------------------
 echo '{"services": [{"name": "web", "vip": "10.96.0.300", "port": 80, "protocol": "tcp"}]}' >"$conf"
-out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" --config "$conf" --iface v0 --bpffs "$pins" 2>&1)"
+out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0 --bpffs "$pins" 2>&1)"
 st=$?
 xlb_check "xlbd refuses a bad config at first start (status $st)" test "$st" -ne 0 -a "$st" -ne 124
 xlb_check "start error names service, field and value: $(tail -1 <<<"$out")" \
@@ -42,7 +42,7 @@ xlb_check "start error names service, field and value: $(tail -1 <<<"$out")" \
 # Whoever can write to it can remove the pins: refused, naming the path.
 refuse_pins() { # refuse_pins WHAT DIR WANT
 	local out st
-	out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" --config "$conf" --iface v0 --bpffs "$2" 2>&1)"
+	out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0 --bpffs "$2" 2>&1)"
 	st=$?
 	xlb_check "$1: xlbd refuses to start (status $st)" test "$st" -ne 0 -a "$st" -ne 124
 	xlb_check "$1: the message names it: $(grep -m1 'bpffs' <<<"$out")" grep -qF "$3" <<<"$out"
@@ -61,7 +61,7 @@ rmdir "$XLB_BPFFS/other" "$XLB_BPFFS/open"
 
 # --- a good start, then bad reloads --------------------------------------
 echo "$good" >"$conf"
-xlb_bg agent "$ns" "$XLB_XLBD" --config "$conf" --iface v0,v1 --bpffs "$pins"
+xlb_bg agent "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0,v1 --bpffs "$pins"
 log="$XLB_RUN/agent.log"
 xlb_wait_until 20 grep -q 'ready:' "$log"
 xlb_check "xlbd ready" grep -q 'ready: 1 services, 2 backends' "$log"
@@ -96,7 +96,7 @@ xlb_bg_stop agent TERM
 "$XLB_XLBCTL" --bpffs "$pins" detach >/dev/null 2>&1
 xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$pins" detach --iface v0,v1 >/dev/null 2>&1
 echo "$good" >"$conf"
-xlb_bg small "$ns" "$XLB_XLBD" --config "$conf" --iface v0 --bpffs "$pins" --max-backends 4
+xlb_bg small "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0 --bpffs "$pins" --max-backends 4
 log="$XLB_RUN/small.log"
 xlb_wait_until 20 grep -q 'ready:' "$log"
 before="$(ctl -o json backend list)"
@@ -114,7 +114,7 @@ fi
 xlb_check "too many backends changed nothing" test "$before" = "$(ctl -o json backend list)"
 
 # --- one agent per pin directory ----------------------------------------
-out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" --config "$conf" --iface v1 --bpffs "$pins" 2>&1)"
+out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v1 --bpffs "$pins" 2>&1)"
 xlb_check "a second xlbd on the same pins is refused: $(tail -1 <<<"$out")" \
 	grep -q "another xlbd is using it" <<<"$out"
 xlb_check "default mode: the veth v0 got the tc program, and the log says why" \
@@ -130,7 +130,7 @@ xlb_check "xlbctl reads the maps while no xlbd runs" \
 xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$pins" detach --iface v0,v1 >/dev/null 2>&1
 echo "$good" >"$conf"
 for m in native best-effort generic; do
-	out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" --config "$conf" --iface v0 \
+	out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0 \
 		--bpffs "$pins" --xdp-mode "$m" --metrics-address none 2>&1)"
 	st=$?
 	xlb_check "--xdp-mode $m on a veth: refused at start (status $st)" \
@@ -140,7 +140,7 @@ for m in native best-effort generic; do
 	xlb_check "--xdp-mode $m refused: nothing attached to v0" \
 		sh -c "! ip -n $ns link show v0 | grep -q xdp && ! tc -n $ns filter show dev v0 ingress | grep -q xlb_tc"
 done
-xlb_bg be "$ns" "$XLB_XLBD" --config "$conf" --iface v0,lo --bpffs "$pins" \
+xlb_bg be "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0,lo --bpffs "$pins" \
 	--xdp-mode best-effort --complete-checksums 'v*'
 log="$XLB_RUN/be.log"
 xlb_wait_until 20 grep -q 'ready:' "$log"
@@ -171,7 +171,7 @@ mkdir -p "$cdir"
 echo "$good" >"$cdir/a.json"
 echo '{"services": [{"name": "dns", "vip": "10.96.0.53", "port": 53, "protocol": "udp",
   "backends": [{"ip": "10.20.0.11", "port": 53}]}]}' >"$cdir/b.json"
-xlb_bg dir "$ns" "$XLB_XLBD" --config "$cdir" --iface v0 --bpffs "$dpins"
+xlb_bg dir "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$cdir" --iface v0 --bpffs "$dpins"
 log="$XLB_RUN/dir.log"
 xlb_wait_until 20 grep -q 'ready:' "$log"
 xlb_check "config directory: both files programmed" grep -q 'ready: 2 services, 3 backends' "$log"

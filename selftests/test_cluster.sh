@@ -194,9 +194,13 @@ fi
 mkdir -p "$XLB_BPFFS" && mount -t bpf bpf "$XLB_BPFFS" &&
 	mkdir "$XLB_BPFFS/n1" "$XLB_BPFFS/n2" || { xlb_fail "mount a bpffs"; exit 1; }
 xlb_k8s_kubeconfig "$XLB_RUN/agent.kubeconfig" xlb-agent "$agent_token"
+# One cgroup per node for its socket hooks; no process is moved into them
+# yet, so this test exercises the per-packet path.
+mkdir "$XLB_CGROUP/node1" "$XLB_CGROUP/node2" || { xlb_fail "node cgroups"; exit 1; }
 for n in 1 2; do
 	xlb_bg "xlbd$n" "${NS_N[n]}" "$XLB_XLBD" --kubeconfig "$XLB_RUN/agent.kubeconfig" \
 		--node-name "node$n" --iface eth0 --bpffs "$XLB_BPFFS/n$n" \
+		--cgroup "$XLB_CGROUP/node$n" \
 		--metrics-address none "${XLB_XLBD_ARGS[@]}"
 done
 for n in 1 2; do

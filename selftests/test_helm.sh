@@ -5,9 +5,12 @@
 # - helm lint --strict with default and non-default values;
 # - helm template with default values, non-default values (privileged,
 #   other interfaces, API server address, resources, metrics address,
-#   extra args and env, no bpffs init container) and a third set (the
-#   SYS_ADMIN fallback, loopback metrics, no RBAC/ServiceAccount
-#   created), each rendered object checked field by field;
+#   extra args and env, no bpffs init container, interface patterns and
+#   exclusions, socketLB host, a hybrid node's cgroup2 path), a third set
+#   (the SYS_ADMIN fallback, loopback metrics, no RBAC/ServiceAccount
+#   created, socketLB off) and socketLB host alone, each rendered object
+#   checked field by field (args, volumes, mounts, capabilities,
+#   hostPID); unquoted on/off (YAML booleans);
 # - values the chart refuses, with their messages;
 # - with a real kube-apiserver, when selftests/k8s-real has one built:
 #   a server-side dry run of every rendered object, two invalid
@@ -15,7 +18,11 @@
 #   and asked (SubjectAccessReview) what the ServiceAccount may do, helm
 #   install / upgrade / uninstall of a release, and the rendered pod run
 #   without a container (init command, then xlbd with the DaemonSet's
-#   args and env): probes answer, Services arrive.
+#   args and env, exactly its capabilities, its hostPaths mapped to the
+#   test's: the cgroup one to a cgroup of the run): probes answer,
+#   Services arrive, the socket hooks balance a pod's connect() and
+#   destroy its stale UDP socket, nothing touches the machine's root
+#   cgroup.
 # helm and the control plane are built by selftests/run.sh before the
 # tests (or here, when run alone); when either cannot be built the test
 # fails. XLB_K8S_BUILD=0 (a machine without Go; never in CI) turns those
@@ -65,8 +72,11 @@ image:
   pullPolicy: Always
 k8sServiceHost: 192.0.2.10
 k8sServicePort: 8443
-interfaces: [ens5, ens6]
+interfaces: ["ens*", eth0, "!ens9"]
 xdpMode: native
+socketLB: host
+cgroup:
+  hostPath: /sys/fs/cgroup/unified
 securityContext:
   privileged: true
 bpffs:
@@ -83,6 +93,7 @@ extraEnv:
   - {name: XLB_TEST_ENV, value: "on"}
 EOF
 fallback_set=(--set 'securityContext.capabilities={NET_ADMIN,SYS_ADMIN}'
+	--set socketLB=off
 	--set metrics.bindAddress=127.0.0.1
 	--set metrics.prometheusAnnotations=false
 	--set rbac.create=false --set serviceAccount.create=false
@@ -180,13 +191,17 @@ exp = {
                     image="xlb:" + app_version, pull="IfNotPresent",
                     iface="eth0", mode="auto", pins="/sys/fs/bpf/xlb",
                     maddr="0.0.0.0:9477", port=9477, host=None,
-                    prom=True, priv=False, caps=["BPF", "NET_ADMIN", "PERFMON"],
+                    prom=True, priv=False,
+                    caps=["BPF", "NET_ADMIN", "PERFMON", "SYS_ADMIN",
+                          "SYS_PTRACE"],
+                    sock="on", cg="/sys/fs/cgroup", hostpid=True,
                     init=True, api=None, extra=[],
                     res={"requests": {"cpu": "100m", "memory": "128Mi"},
                          "limits": {"memory": "1Gi"}}),
     "custom": dict(ns="xlb-system", name="lb-xlb", sa="lb-xlb", rbac=True,
                    image="registry.example/xlb:1.2.3", pull="Always",
-                   iface="ens5,ens6", mode="native",
+                   iface="ens*,eth0,!ens9", mode="native",
+                   sock="host", cg="/sys/fs/cgroup/unified", hostpid=None,
                    pins="/sys/fs/bpf/xlb-test", maddr="[::]:9500",
                    port=9500, host=None, prom=True, priv=True, caps=None,
                    init=False, api=("192.0.2.10", "8443"),
@@ -199,10 +214,16 @@ exp = {
                      pins="/sys/fs/bpf/xlb", maddr="127.0.0.1:9477",
                      port=9477, host="127.0.0.1", prom=False, priv=False,
                      caps=["NET_ADMIN", "SYS_ADMIN"], init=True, api=None,
+                     sock="off", cg="/sys/fs/cgroup", hostpid=None,
                      extra=[],
                      res={"requests": {"cpu": "100m", "memory": "128Mi"},
                           "limits": {"memory": "1Gi"}}),
-}[mode]
+}
+# socketLB host: no SYS_ADMIN/SYS_PTRACE, no hostPID (iterators in the
+# node's namespace only).
+exp["host"] = dict(exp["default"], sock="host", hostpid=None,
+                   caps=["BPF", "NET_ADMIN", "PERFMON"])
+exp = exp[mode]
 
 kinds = sorted(d["kind"] for d in docs)
 check("kinds rendered", kinds,
@@ -233,6 +254,8 @@ check("priorityClassName", pod.get("priorityClassName"),
 check("tolerations: every taint", pod.get("tolerations"),
       [{"operator": "Exists"}])
 check("serviceAccountName", pod.get("serviceAccountName"), exp["sa"])
+check("hostPID (socketLB on: the iterators find pods' namespaces in /proc)",
+      pod.get("hostPID"), exp["hostpid"])
 ann = tpl["metadata"].get("annotations") or {}
 if exp["prom"]:
     check("Prometheus annotations",
@@ -255,9 +278,12 @@ check("--iface", arg(args, "--iface"), exp["iface"])
 check("--xdp-mode", arg(args, "--xdp-mode"), exp["mode"])
 check("--bpffs", arg(args, "--bpffs"), exp["pins"])
 check("--metrics-address", arg(args, "--metrics-address"), exp["maddr"])
+check("--socket-lb", arg(args, "--socket-lb"), exp["sock"])
+check("--cgroup", arg(args, "--cgroup"), "/run/xlb/cgroupv2")
 check("args, all of them", args,
       ["--in-cluster", "--node-name", "$(K8S_NODE_NAME)",
        "--iface", exp["iface"], "--xdp-mode", exp["mode"],
+       "--socket-lb", exp["sock"], "--cgroup", "/run/xlb/cgroupv2",
        "--bpffs", exp["pins"], "--metrics-address", exp["maddr"]] +
       exp["extra"])
 check("env K8S_NODE_NAME from spec.nodeName",
@@ -288,10 +314,11 @@ else:
           exp["caps"])
     check("capabilities dropped", sc.get("capabilities", {}).get("drop"),
           ["ALL"])
-    sysadmin = "SYS_ADMIN" in exp["caps"]
-    check("SYS_ADMIN only in the fallback",
-          "SYS_ADMIN" in (sc.get("capabilities", {}).get("add") or []),
-          sysadmin)
+    add = sc.get("capabilities", {}).get("add") or []
+    check("SYS_ADMIN only in the fallback or with socketLB on",
+          "SYS_ADMIN" in add, mode == "fallback" or exp["sock"] == "on")
+    check("SYS_PTRACE only with socketLB on", "SYS_PTRACE" in add,
+          exp["sock"] == "on")
     check("allowPrivilegeEscalation", sc.get("allowPrivilegeEscalation"),
           False)
 check("readOnlyRootFilesystem", sc.get("readOnlyRootFilesystem"), True)
@@ -304,6 +331,14 @@ check("xlbd mounts bpffs HostToContainer",
       [(m["mountPath"], m.get("mountPropagation"))
        for m in c.get("volumeMounts", []) if m["name"] == "bpffs"],
       [("/sys/fs/bpf", "HostToContainer")])
+check("cgroup hostPath (the node's cgroup2 hierarchy)",
+      vols.get("cgroup", {}).get("hostPath"),
+      {"path": exp["cg"], "type": "Directory"})
+check("xlbd mounts the cgroup hierarchy read-only at --cgroup",
+      [(m["mountPath"], m.get("readOnly"), m.get("mountPropagation"))
+       for m in c.get("volumeMounts", []) if m["name"] == "cgroup"],
+      [(arg(args, "--cgroup"), True, None)])
+check("volumes, all of them", sorted(vols), ["bpffs", "cgroup"])
 inits = pod.get("initContainers") or []
 if exp["init"]:
     check("one init container", [i["name"] for i in inits], ["mount-bpffs"])
@@ -358,6 +393,19 @@ render "non-default values" "$out/custom.yaml" lb --namespace xlb-system \
 render "SYS_ADMIN fallback, no RBAC" "$out/fallback.yaml" xlb \
 	--namespace kube-system "${fallback_set[@]}" &&
 	check_render fallback "$out/fallback.yaml"
+render "socketLB host" "$out/host.yaml" xlb --namespace kube-system \
+	--set socketLB=host && check_render host "$out/host.yaml"
+
+# YAML 1.1 reads an unquoted on/off as a boolean: the chart maps it back.
+for v in on off; do
+	printf 'socketLB: %s\n' "$v" >"$out/bool-$v.yaml"
+	"$helm" template xlb "$chart" -f "$out/bool-$v.yaml" >"$out/bool-$v.out" 2>&1
+	got="$(python3 -c 'import sys, yaml
+ds = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "DaemonSet"][0]
+a = ds["spec"]["template"]["spec"]["containers"][0]["args"]
+print(a[a.index("--socket-lb") + 1])' "$out/bool-$v.out" 2>&1 | tail -n 1)"
+	xlb_check_eq "$got" "$v" "socketLB: $v unquoted (a YAML boolean): --socket-lb $v"
+done
 
 # --- values the chart refuses ------------------------------------------------
 refuse() {
@@ -375,6 +423,18 @@ refuse "interfaces as a string" "must be a list of interface names" \
 	--set interfaces=eth0
 refuse "a port out of range" "metrics.port: 70000: not a TCP port" \
 	--set metrics.port=70000
+refuse "an interface entry with a comma" \
+	'interfaces: "eth0,eth1": each entry is one name or pattern (no comma, no white space)' \
+	--set-json 'interfaces=["eth0,eth1"]'
+refuse "an interface entry with a space" \
+	'interfaces: "eth0 eth1": each entry is one name or pattern' \
+	--set-json 'interfaces=["eth0 eth1"]'
+refuse "an empty interface entry" 'interfaces: "": each entry is one name or pattern' \
+	--set-json 'interfaces=["eth0", ""]'
+refuse "socketLB not on, off or host" "socketLB: maybe: must be on, off or host" \
+	--set socketLB=maybe
+refuse "no cgroup.hostPath" "cgroup.hostPath is required" \
+	--set cgroup.hostPath=null
 refuse "no capability and not privileged" \
 	"securityContext.capabilities: empty while securityContext.privileged is false" \
 	--set 'securityContext.capabilities=null'
@@ -396,7 +456,7 @@ if ! xlb_k8s_start "$XLB_RUN/k8s" "$ns"; then
 	exit 1
 fi
 xlb_log "kube-apiserver $XLB_K8S_VERSION ready in $XLB_K8S_READY_MS ms"
-for f in default custom fallback; do
+for f in default custom fallback host; do
 	[ -s "$out/$f.yaml" ] || continue
 	xlb_k8s_dryrun --prefix "dry run ($f values): " "$out/$f.yaml" ||
 		xlb_log "dry run ($f values): some objects rejected"
@@ -507,12 +567,21 @@ if grep -q 'STATUS: deployed' <<<"$o"; then
 	xlb_pass "helm install: release xlb-helm deployed"
 	xlb_check "helm install: NOTES name the DaemonSet and the interfaces" \
 		grep -q 'runs as DaemonSet xlb-system/xlb-helm on interfaces eth0' <<<"$o"
+	xlb_check "helm install: NOTES say the socket-level balancing mode and cgroup" \
+		grep -q 'Socket-level balancing: on (hooks on the node.s cgroup v2 hierarchy, /sys/fs/cgroup)' <<<"$o"
+	xlb_check "helm install: NOTES tell how to replace kube-proxy (delete it, --skip-phases, --cleanup)" \
+		bash -c 'grep -q "delete daemonset kube-proxy" <<<"$1" && grep -q "skip-phases=addon/kube-proxy" <<<"$1" && grep -q "kube-proxy --cleanup" <<<"$1"' _ "$o"
+	xlb_check "helm install: NOTES say traffic to other nodes' backends needs the next issue's source NAT" \
+		bash -c 'grep -q "needs source NAT (the next issue)" <<<"$1" && grep -q "externalTrafficPolicy: Local" <<<"$1"' _ "$o"
 	xlb_check "helm install: NOTES do not warn when k8sServiceHost is set" \
 		bash -c "! grep -q WARNING <<<\"\$1\"" _ "$o"
 	xlb_check_eq "$(ds_field '"%s %s" % (d["spec"]["template"]["spec"]["hostNetwork"], d["spec"]["template"]["spec"]["containers"][0]["args"][4])')" \
 		"True eth0" "helm install: the stored DaemonSet (hostNetwork, --iface)"
-	o="$(hk upgrade xlb-helm "$chart" --reuse-values --set 'interfaces={eth1,eth2}')"
+	o="$(hk upgrade xlb-helm "$chart" --reuse-values --set 'interfaces={eth1,eth2}' \
+		--set socketLB=off)"
 	xlb_check "helm upgrade: revision 2 deployed" grep -q 'REVISION: 2' <<<"$o"
+	xlb_check "helm upgrade: NOTES say socket-level balancing is off" \
+		grep -q '^Socket-level balancing: off (xlbd removes hooks a previous xlbd attached' <<<"$o"
 	xlb_check_eq "$(ds_field 'd["spec"]["template"]["spec"]["containers"][0]["args"][4]')" \
 		"eth1,eth2" "helm upgrade: the stored DaemonSet has the new interfaces"
 	o="$(hk uninstall xlb-helm)"
@@ -555,14 +624,31 @@ fi
 mkdir -p "$out/sa" && printf '%s' "$tok" >"$out/sa/token" &&
 	cp "$XLB_K8S_CA" "$out/sa/ca.crt"
 
+# The node's cgroup hierarchy, as the pod's hostPath shows it, is a cgroup
+# this run made (under lib.sh's per-run cgroup, removed with it): the
+# socket hooks attach there, never to this machine's cgroup root.
+node_cg="$XLB_CGROUP/helm-node"
+mkdir "$node_cg" || { xlb_fail "make the run's node cgroup $node_cg"; exit 1; }
+cg_root="$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)"
+root_hooks() { bpftool cgroup show "$cg_root" 2>/dev/null | grep -c xlb; }
+root_hooks_before="$(root_hooks)"
+
 # pod.sh: generated from the render; probe.env: the probes' port and paths.
+# Each hostPath volume is mapped to what the test gives for its path
+# (HOSTPATH=DIR, or =tmpfs for a fresh empty one): mounted at the
+# container's mountPath, read-only where the mount says so; a hostPath
+# the test does not map fails the run. xlbd runs with exactly the
+# capabilities the container is granted (setpriv: bounding set, no
+# inheritable or ambient ones, no_new_privs when privilege escalation is
+# off), as the container runtime starts it.
 python3 - "$out/run.yaml" "$node" "$out/sa" "$XLB_XLBD" "$out/pod.sh" \
-	"$out/probe.env" <<'EOF'
+	"$out/probe.env" /sys/fs/bpf=tmpfs "/sys/fs/cgroup=$node_cg" <<'EOF'
 import re
 import shlex
 import sys
 import yaml
 src, node, sa, xlbd, script, probe = sys.argv[1:7]
+hostmap = dict(a.split("=", 1) for a in sys.argv[7:])
 ds = [d for d in yaml.safe_load_all(open(src))
       if d and d["kind"] == "DaemonSet"][0]
 pod = ds["spec"]["template"]["spec"]
@@ -587,28 +673,68 @@ def expand(s, env):
 q = shlex.quote
 path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 sadir = "/var/run/secrets/kubernetes.io/serviceaccount"
+vols = {v["name"]: v for v in pod.get("volumes", [])}
+mounts = {}
+for ctr in pod.get("initContainers", []) + pod["containers"]:
+    for m in ctr.get("volumeMounts", []):
+        hp = vols[m["name"]].get("hostPath", {}).get("path")
+        if hp is None:
+            continue
+        if hp not in hostmap:
+            sys.exit("hostPath %s (volume %s): not mapped by the test" %
+                     (hp, m["name"]))
+        mounts[m["mountPath"]] = (hostmap[hp], bool(m.get("readOnly")))
+# Directories to bind are staged under a tmpfs at /mnt before /run (where
+# they may live) is hidden by the pod's own tmpfs, then moved in place.
 lines = ["set -e",
          "tok=\"$(cat %s/token)\"; ca=\"$(cat %s/ca.crt)\"" % (q(sa), q(sa)),
-         "mount -t tmpfs xlb-test /run",
-         "mkdir -p %s" % sadir,
-         "printf '%%s' \"$tok\" >%s/token" % sadir,
-         "printf '%%s\\n' \"$ca\" >%s/ca.crt" % sadir,
-         "mount -t tmpfs xlb-test /sys/fs/bpf"]
+         "mount -t tmpfs xlb-test /mnt"]
+for i, (mp, (what, ro)) in enumerate(sorted(mounts.items())):
+    if what != "tmpfs":
+        lines += ["mkdir /mnt/%d" % i, "mount --bind %s /mnt/%d" % (q(what), i)]
+lines += ["mount -t tmpfs xlb-test /run",
+          "mkdir -p %s" % sadir,
+          "printf '%%s' \"$tok\" >%s/token" % sadir,
+          "printf '%%s\\n' \"$ca\" >%s/ca.crt" % sadir]
+for i, (mp, (what, ro)) in enumerate(sorted(mounts.items())):
+    lines.append("mkdir -p %s" % q(mp))
+    if what == "tmpfs":
+        lines.append("mount -t tmpfs xlb-test %s" % q(mp))
+    else:
+        lines.append("mount --move /mnt/%d %s" % (i, q(mp)))
+        if ro:
+            lines.append("mount -o remount,bind,ro %s" % q(mp))
 for ic in pod.get("initContainers", []):
     env = environ(ic)
     lines.append("env -i %s %s %s" % (
         path, " ".join(q("%s=%s" % kv) for kv in env.items()),
         " ".join(q(expand(a, env)) for a in ic["command"] + ic.get("args", []))))
 env = environ(c)
-lines.append("exec env -i %s %s %s %s" % (
-    path, " ".join(q("%s=%s" % kv) for kv in env.items()), q(xlbd),
-    " ".join(q(expand(a, env)) for a in c["args"])))
+args = [expand(a, env) for a in c["args"]]
+sc = c.get("securityContext", {})
+priv = []
+if not sc.get("privileged"):
+    caps = sc["capabilities"]["add"]
+    priv = ["setpriv", "--inh-caps=-all", "--ambient-caps=-all",
+            "--bounding-set=-all," + ",".join("+" + x.lower() for x in caps)]
+    if sc.get("allowPrivilegeEscalation") is False:
+        priv.append("--no-new-privs")
+    priv.append("--")
+lines.append("exec env -i %s %s %s %s %s" % (
+    path, " ".join(q("%s=%s" % kv) for kv in env.items()),
+    " ".join(priv), q(xlbd), " ".join(q(a) for a in args)))
 open(script, "w").write("\n".join(lines) + "\n")
 lp, rp = c["livenessProbe"]["httpGet"], c["readinessProbe"]["httpGet"]
-open(probe, "w").write("live_port=%d live_path=%s ready_port=%d ready_path=%s\n" % (
-    lp["port"], q(lp["path"]), rp["port"], q(rp["path"])))
+open(probe, "w").write("live_port=%d live_path=%s ready_port=%d ready_path=%s "
+                       "caps=%s hostpid=%s\n" % (
+    lp["port"], q(lp["path"]), rp["port"], q(rp["path"]),
+    q(",".join(sc.get("capabilities", {}).get("add", []))),
+    q(str(pod.get("hostPID", False)))))
 EOF
+[ -s "$out/pod.sh" ] || { xlb_fail "rendered pod: generate its script"; exit 1; }
 . "$out/probe.env"
+# The run shares this machine's PID namespace, as hostPID does.
+xlb_check_eq "$hostpid" True "rendered pod: hostPID, which the run reproduces"
 
 svc_json() {
 	echo "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"$1\", \"namespace\": \"default\"},
@@ -670,5 +796,82 @@ xlb_check_eq "$(vips)" "10.96.0.1:443 10.96.0.50:80 10.96.0.51:80" \
 	"rendered pod: a Service created afterwards arrives through the watch"
 xlb_check "rendered pod: no request refused (HTTP 403) in xlbd's log" \
 	bash -c "! grep -qE 'HTTP 403|[Ff]orbidden' '$pod_log'"
+
+# The socket hooks, loaded and attached with exactly the granted
+# capabilities through the read-only cgroup mount: attached to the run's
+# node cgroup only, and balancing a pod's connect() there. The pod is a
+# network namespace of its own (a veth to the node, as a CNI makes it),
+# its process a member of the node cgroup running as another user.
+cap_names() { # cap_names HEX: the capability names, upper case, sorted
+	capsh --decode="$1" | sed 's/^[^=]*=//; s/cap_//g' | tr 'a-z,' 'A-Z\n' | sort | paste -sd,
+}
+xlb_check_eq "$(cap_names "$(awk '$1 == "CapEff:" { print $2 }' "/proc/$pid/status")")" \
+	"$(tr , '\n' <<<"$caps" | sort | paste -sd,)" \
+	"rendered pod: xlbd's effective capabilities are exactly the granted ones"
+xlb_check "rendered pod: socket hooks attached to the run's node cgroup (log: $(grep -m1 'socket-lb' "$pod_log" | cut -c1-100))" \
+	sh -c "bpftool cgroup show '$node_cg' | grep -q connect4 && bpftool cgroup show '$node_cg' | grep -q sendmsg4"
+xlb_check_eq "$(root_hooks)" "$root_hooks_before" \
+	"rendered pod: nothing of xlb attached to this machine's cgroup root $cg_root"
+pns="${ns}p"
+xlb_ns_add "$pns" &&
+	ip -n "$ns" link add hp0 type veth peer name eth0 netns "$pns" &&
+	ip -n "$ns" addr add 10.244.0.1/24 dev hp0 && ip -n "$ns" link set hp0 up &&
+	ip -n "$ns" addr add 10.20.0.11/32 dev lo &&
+	ip -n "$ns" route replace 10.244.0.0/24 dev hp0 src 10.20.0.11 &&
+	ip -n "$pns" addr add 10.244.0.2/24 dev eth0 && ip -n "$pns" link set eth0 up &&
+	ip -n "$pns" link set lo up && ip -n "$pns" route add default via 10.244.0.1 ||
+	xlb_fail "rendered pod: make a pod network namespace"
+xlb_bg backend "$ns" "$XLB_PY" "$XLB_SERVERS/backend.py" web --http-port 8080 \
+	--udp-port 9000 --say-peer
+xlb_bg backend2 "$ns" "$XLB_PY" "$XLB_SERVERS/backend.py" web2 --http-port 8081 \
+	--udp-port 9001 --say-peer
+xlb_wait_until 10 ip netns exec "$ns" curl -s -o /dev/null --max-time 1 http://10.20.0.11:8080/
+as_pod() {
+	xlb_cg_exec "$node_cg" "$pns" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		timeout 30 "$XLB_PY" "$XLB_SERVERS/socklb_client.py" "$@"
+}
+o="$(as_pod tcp 10.96.0.50 80 1)"
+xlb_check "rendered pod: a pod's connect() to ClusterIP 10.96.0.50:80 gets backend 10.20.0.11:8080 in the socket hook ($o)" \
+	grep -q '^ok web 10.244.0.2 peer=10.96.0.50:80' <<<"$o"
+# A stale UDP socket in the pod's namespace is closed when its backend
+# leaves: the iterators entered a namespace found through the /proc of
+# another user's process (hostPID, SYS_PTRACE, SYS_ADMIN).
+api_ok "create Service default/dns" POST /api/v1/namespaces/default/services \
+	'{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "dns", "namespace": "default"},
+	  "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.53",
+	   "ports": [{"name": "dns", "protocol": "UDP", "port": 53, "targetPort": 9000}]}}'
+dns_slice() {
+	echo "{\"apiVersion\": \"discovery.k8s.io/v1\", \"kind\": \"EndpointSlice\",
+	 \"metadata\": {\"name\": \"dns-$1\", \"namespace\": \"default\",
+	  \"labels\": {\"kubernetes.io/service-name\": \"dns\"}},
+	 \"addressType\": \"IPv4\",
+	 \"ports\": [{\"name\": \"dns\", \"protocol\": \"UDP\", \"port\": $3}],
+	 \"endpoints\": [{\"addresses\": [\"$2\"], \"conditions\": {\"ready\": true}, \"nodeName\": \"$node\"}]}"
+}
+api_ok "create EndpointSlice default/dns-1" POST \
+	/apis/discovery.k8s.io/v1/namespaces/default/endpointslices "$(dns_slice 1 10.20.0.11 9000)"
+xlb_wait_until 10 vips_are "10.96.0.1:443 10.96.0.50:80 10.96.0.51:80 10.96.0.53:53"
+destroyed() {
+	nsenter -t "$pid" -m -n "$XLB_XLBCTL" -o json stats |
+		xlb_jq "d['outcomes']['sock_destroyed']['packets']"
+}
+d0="$(destroyed)"
+rm -f "$out/stale.go"
+as_pod stale 10.96.0.53 53 "$out/stale.go" >"$out/stale.out" 2>&1 &
+stale_pid=$!
+xlb_wait_until 10 grep -q '^ok' "$out/stale.out"
+api_ok "delete EndpointSlice default/dns-1" DELETE \
+	/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/dns-1
+api_ok "create EndpointSlice default/dns-2" POST \
+	/apis/discovery.k8s.io/v1/namespaces/default/endpointslices "$(dns_slice 2 10.20.0.11 9001)"
+destroyed_more() { [ "$(destroyed)" -gt "$d0" ]; }
+xlb_wait_until 10 destroyed_more
+touch "$out/stale.go"
+wait "$stale_pid"
+xlb_check "rendered pod: the pod's stale UDP socket was destroyed when its backend left, the application reconnected (sock_destroyed $d0 -> $(destroyed); $(paste -sd'|' "$out/stale.out"))" \
+	test "$(destroyed)" -gt "$d0" -a "$(sed -n 2p "$out/stale.out" | cut -d' ' -f1)" = err -a \
+	"$(sed -n 3p "$out/stale.out" | cut -d' ' -f1)" = ok
+xlb_bg_stop backend TERM
+xlb_bg_stop backend2 TERM
 xlb_bg_stop pod TERM
 xlb_check_eq "$?" 0 "rendered pod: xlbd stops on SIGTERM with status 0"

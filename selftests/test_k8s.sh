@@ -140,24 +140,24 @@ expect() {	# WHAT TIMEOUT CMD...
 }
 
 # --- flags ----------------------------------------------------------------
-out="$("$XLB_XLBD" --config /dev/null --kubeconfig "$kc" --iface v0 2>&1)"
+out="$("$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config /dev/null --kubeconfig "$kc" --iface v0 2>&1)"
 st=$?
 xlb_check "a config file and Kubernetes together are refused (status $st)" \
 	test "$st" -eq 2
 xlb_check "... saying why" grep -q "different sources" <<<"$out"
-out="$(KUBERNETES_SERVICE_HOST= "$XLB_XLBD" --in-cluster --iface v0 2>&1)"
+out="$(KUBERNETES_SERVICE_HOST= "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --in-cluster --iface v0 2>&1)"
 xlb_check "--in-cluster without a service account names the token file" \
 	grep -q "in-cluster: token /var/run/secrets/kubernetes.io/serviceaccount/token" <<<"$out"
 
 # --- TLS verification -----------------------------------------------------
 write_kc "$XLB_RUN/kc-wrong-ca" "$XLB_RUN/other.crt"
-xlb_bg wrongca "$ns" "$XLB_XLBD" --kubeconfig "$XLB_RUN/kc-wrong-ca" \
+xlb_bg wrongca "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --kubeconfig "$XLB_RUN/kc-wrong-ca" \
 	--node-name testnode --iface v1 --bpffs "$XLB_BPFFS/w"
 expect "a server certificate the CA did not sign is refused" 10 \
 	grep -q "SSL certificate problem\|certificate verify failed" "$XLB_RUN/wrongca.log"
 xlb_check "... and nothing is programmed" sh -c "! grep -q 'ready:' $XLB_RUN/wrongca.log"
 xlb_bg_stop wrongca TERM
-xlb_bg insecure "$ns" "$XLB_XLBD" --kubeconfig "$XLB_RUN/kc-wrong-ca" \
+xlb_bg insecure "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --kubeconfig "$XLB_RUN/kc-wrong-ca" \
 	--node-name testnode --iface v1 --bpffs "$XLB_BPFFS/w" \
 	--k8s-insecure-skip-tls-verify
 expect "--k8s-insecure-skip-tls-verify: the same server is accepted" 20 \
@@ -168,7 +168,7 @@ xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/w" detach --iface v1 >/dev/null 2
 # --- in-cluster: service account files, KUBERNETES_SERVICE_HOST/PORT ------
 # In a private mount namespace, a tmpfs on /run holds the pod's view:
 # /var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt}, and a
-# bpffs of its own.
+# bpffs of its own. Its /run hides the run's cgroup: no socket hooks.
 sa="$XLB_RUN/sa"
 mkdir -p "$sa" && cp "$tokfile" "$sa/token" && cp "$XLB_RUN/api.crt" "$sa/ca.crt"
 xlb_bg incluster "$ns" unshare -m --propagation private sh -c '
@@ -178,7 +178,8 @@ xlb_bg incluster "$ns" unshare -m --propagation private sh -c '
 	printf "%s\n" "$t" >"$d/token" && printf "%s\n" "$c" >"$d/ca.crt" &&
 	mount -t bpf bpf /run/pins &&
 	KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT='"$api"' \
-		exec "$@" --in-cluster --node-name testnode --iface v1 --bpffs /run/pins/i' \
+		exec "$@" --in-cluster --node-name testnode --iface v1 --bpffs /run/pins/i \
+		--socket-lb off' \
 	sh "$sa" "$XLB_XLBD"
 expect "--in-cluster: token, CA and KUBERNETES_SERVICE_HOST/PORT reach the API server" 20 \
 	grep -q "ready: [1-9][0-9]* services" "$XLB_RUN/incluster.log"
@@ -205,7 +206,7 @@ users:
     client-certificate-data: $(b64 "$XLB_RUN/client.crt")
     client-key-data: $(b64 "$XLB_RUN/client.key")
 EOF
-xlb_bg certuser "$ns" "$XLB_XLBD" --kubeconfig "$XLB_RUN/kc-cert" \
+xlb_bg certuser "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --kubeconfig "$XLB_RUN/kc-cert" \
 	--node-name testnode --iface v1 --bpffs "$XLB_BPFFS/c"
 expect "kubeconfig *-data: embedded CA and client certificate authenticate" 20 \
 	grep -q "ready: [1-9][0-9]* services" "$XLB_RUN/certuser.log"
@@ -214,7 +215,7 @@ xlb_bg_stop certuser TERM
 xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/c" detach --iface v1 >/dev/null 2>&1
 
 # --- first sync: paginated lists ------------------------------------------
-xlb_bg xlbd "$ns" "$XLB_XLBD" --kubeconfig "$kc" --node-name testnode \
+xlb_bg xlbd "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --kubeconfig "$kc" --node-name testnode \
 	--iface v0 --bpffs "$pins" -vv
 log="$XLB_RUN/xlbd.log"
 expect "xlbd ready after the first list of Services, EndpointSlices and Node" 20 \
@@ -404,7 +405,7 @@ xlb_check "xlbd logged the 429s" grep -q "HTTP 429: slow down; retrying in" "$lo
 # --- restart: adopt pins, converge ------------------------------------------------
 xlb_bg_stop xlbd TERM
 fctl "/delete?res=services&key=default/echo-dualstack"
-xlb_bg xlbd2 "$ns" "$XLB_XLBD" --kubeconfig "$kc" --node-name testnode \
+xlb_bg xlbd2 "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --kubeconfig "$kc" --node-name testnode \
 	--iface v0 --bpffs "$pins"
 log="$XLB_RUN/xlbd2.log"
 expect "restarted xlbd ready" 20 grep -q 'ready:' "$log"

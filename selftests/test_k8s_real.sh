@@ -60,7 +60,7 @@ k8s_exit() {
 trap k8s_exit EXIT
 
 with_watcher=0
-if [ -x "$XLB_XLBD" ] && "$XLB_XLBD" --help 2>&1 | grep -q -- --kubeconfig; then
+if [ -x "$XLB_XLBD" ] && "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --help 2>&1 | grep -q -- --kubeconfig; then
 	with_watcher=1
 else
 	echo "SKIP: real API server test: watcher part: xlbd has no --kubeconfig option; only the API server part runs"
@@ -297,7 +297,7 @@ xlb_bpffs_mount || { xlb_fail "mount bpffs"; exit 1; }
 # start_xlbd N: xlbd number N (its log xlbdN.log) as the agent user.
 start_xlbd() {
 	local log="$XLB_RUN/xlbd$1.log"
-	xlb_bg "xlbd$1" "${XLB_NS_LB[1]}" "$XLB_XLBD" --kubeconfig "$kubeconfig" \
+	xlb_bg "xlbd$1" "${XLB_NS_LB[1]}" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --kubeconfig "$kubeconfig" \
 		--node-name node-1 --iface ethc,ethb \
 		--bpffs "$XLB_BPFFS/lb1" "${XLB_XLBD_ARGS[@]}"
 	xlb_wait_until 30 grep -q 'ready:' "$log"

@@ -285,7 +285,7 @@ ip -n "$ns" addr add 10.30.0.1/24 dev v1 &&
 	ip -n "$ns" neigh replace 10.30.0.2 lladdr "$v0mac" dev v1 nud permanent ||
 	xlb_fail "route to the VIPs through v1"
 small=(--ring-slots 65536 --ct-entries 4096 --max-services 64 --max-backends 256)
-xlb_bg agent "$ns" "$XLB_XLBD" --config "$conf" --iface v0 --bpffs "$pins" "${small[@]}"
+xlb_bg agent "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0 --bpffs "$pins" "${small[@]}"
 log="$XLB_RUN/agent.log"
 xlb_wait_until 20 grep -q 'ready:' "$log"
 xlb_check "xlbd ready" grep -q 'ready: 3 services, 5 backends' "$log"
@@ -396,7 +396,7 @@ fi
 # An agent that adopts pinned maps but cannot apply its config keeps the
 # datapath as it was and runs, healthy but not ready.
 xlb_bg_stop agent TERM
-xlb_bg agent2 "$ns" "$XLB_XLBD" --config "$conf" --iface v0 --bpffs "$pins" "${small[@]}"
+xlb_bg agent2 "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0 --bpffs "$pins" "${small[@]}"
 log="$XLB_RUN/agent2.log"
 xlb_wait_until 20 grep -q 'config: config: not valid JSON' "$log"
 xlb_wait_until 5 test "$(http_code /healthz)" = 200
@@ -428,7 +428,7 @@ cat >"$conf" <<'EOF'
  {"name": "b", "vip": "10.96.0.2", "port": 80, "protocol": "tcp", "backends": [{"ip": "10.20.0.11", "port": 80}]},
  {"name": "c", "vip": "10.96.0.3", "port": 80, "protocol": "tcp", "backends": [{"ip": "10.20.0.11", "port": 80}]}]}
 EOF
-xlb_bg agent3 "$ns" "$XLB_XLBD" --config "$conf" --iface v0 --bpffs "$pins" "${small[@]}" \
+xlb_bg agent3 "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0 --bpffs "$pins" "${small[@]}" \
 	--metrics-address '[::1]:9478' --metrics-max-services 2 --metrics-max-backends 1
 log="$XLB_RUN/agent3.log"
 xlb_wait_until 20 grep -q 'ready:' "$log"
@@ -442,7 +442,7 @@ if scrape s8 'http://[::1]:9478'; then
 	xlb_check_eq "$(mval s8 'xlb_services_programmed{}')" 3 "the gauge still counts every service"
 fi
 xlb_bg_stop agent3 TERM
-xlb_bg agent4 "$ns" "$XLB_XLBD" --config "$conf" --iface v0 --bpffs "$pins" "${small[@]}" \
+xlb_bg agent4 "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0 --bpffs "$pins" "${small[@]}" \
 	--metrics-address none
 log="$XLB_RUN/agent4.log"
 xlb_wait_until 20 grep -q 'ready:' "$log"
@@ -455,7 +455,7 @@ cdir="$XLB_RUN/conf.d"
 mkdir -p "$cdir"
 echo '{"services": [{"name": "a", "vip": "10.96.0.1", "port": 80, "protocol": "tcp", "backends": [{"ip": "10.20.0.11", "port": 80}]}]}' >"$cdir/a.json"
 echo '{"services": [{"name": "b", "vip": "10.96.0.2", "port": 80, "protocol": "tcp", "backends": [{"ip": "10.20.0.11", "port": 80}]}]}' >"$cdir/b.json"
-xlb_bg agent5 "$ns" "$XLB_XLBD" --config "$cdir" --iface v0 --bpffs "$pins" "${small[@]}"
+xlb_bg agent5 "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$cdir" --iface v0 --bpffs "$pins" "${small[@]}"
 log="$XLB_RUN/agent5.log"
 xlb_wait_until 20 grep -q 'ready:' "$log"
 scrape d1
@@ -480,7 +480,7 @@ else
 fi
 xlb_bg_stop agent5 TERM
 
-out="$("$XLB_XLBD" --config "$conf" --iface v0 --metrics-address 127.0.0.1 2>&1)"
+out="$("$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0 --metrics-address 127.0.0.1 2>&1)"
 xlb_check_eq "$?" 2 "--metrics-address without a port: usage error"
 xlb_check "its message names the value: $out" grep -q -- '--metrics-address "127.0.0.1": not ADDR:PORT' <<<"$out"
 # A taken port: xlbd refuses to start and says why.
@@ -488,7 +488,7 @@ xlb_bg blocker "$ns" $XLB_PY -c 'import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 9477)); s.listen(); time.sleep(60)'
 xlb_wait_until 5 sh -c "ip netns exec $ns ss -ltn | grep -q 127.0.0.1:9477"
-out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" --config "$conf" --iface v0 --bpffs "$pins" "${small[@]}" 2>&1)"
+out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface v0 --bpffs "$pins" "${small[@]}" 2>&1)"
 st=$?
 xlb_check "port taken: xlbd exits with an error (status $st)" test "$st" -ne 0 -a "$st" -ne 124
 xlb_check "port taken: message names the address: $(grep metrics: <<<"$out" | tail -1)" \

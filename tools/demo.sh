@@ -98,6 +98,14 @@ for vip in "$XLB_VIP4" "$XLB_VIP6"; do
 	fi
 done
 
+echo "== socket-level balancing: the same client as a member of the cgroup xlbd's"
+echo "   socket hooks are attached to ($XLB_CGROUP, made for this demo)"
+for i in 1 2 3 4 5 6; do
+	xlb_cg_exec "$XLB_CGROUP" "$XLB_NS_C" "$XLB_PY" \
+		"$XLB_SERVERS/socklb_client.py" tcp "$XLB_VIP4" 80
+done | awk '{ print "   connect() to the VIP went straight to " $2 ", getpeername() says " $3 }'
+echo "   (no per-packet NAT for these: xlbctl stats counts them as sock_balanced)"
+
 echo "== xlbctl service list"
 xlb_ctl 1 service list | sed 's/^/   /'
 echo "== xlbctl maglev show web (the share of the table each backend holds)"

@@ -153,6 +153,20 @@ static int datapath_open(struct xlb_agent *a)
 	return xlb_ifaces_start(&a->ifaces);
 }
 
+/* The socket hooks, over the datapath's maps; the sync tells them when
+ * backends leave. */
+static int socklb_open(struct xlb_agent *a)
+{
+	int rc = xlb_socklb_start(&a->sock, &a->dp, a->o->socket_lb,
+				  a->o->cgroup);
+
+	if (!rc && a->sock) {
+		a->sync.backends_left = xlb_socklb_backends_left;
+		a->sync.backends_left_ctx = a->sock;
+	}
+	return rc;
+}
+
 /* The first sync. Kubernetes: it comes from the event loop, once the
  * watchers have listed everything. A config that is rejected stops
  * xlbd unless it adopted a datapath, which keeps what it was given. */
@@ -193,6 +207,8 @@ int xlb_agent_start(struct xlb_agent *a, struct xlb_agent_opts *o)
 			return rc;
 	}
 	rc = datapath_open(a);
+	if (!rc)
+		rc = socklb_open(a);
 	if (rc)
 		return rc;
 	o->mo.maps = &a->dp.maps;
@@ -307,5 +323,6 @@ void xlb_agent_stop(struct xlb_agent *a)
 	if (a->sfd >= 0)
 		close(a->sfd);
 	xlb_sync_fini(&a->sync);
+	xlb_socklb_close(a->sock);
 	xlb_dp_close(&a->dp);
 }

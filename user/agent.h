@@ -17,6 +17,7 @@
 #include "loader.h"
 #include "metrics.h"
 #include "nodeaddr.h"
+#include "socklb.h"
 #include "source_file.h"
 #include "sync.h"
 
@@ -29,6 +30,8 @@ struct xlb_agent_opts {
 	struct xlb_loader_opts lo;	/* --bpffs, --fib-redirect, sizes */
 	struct xlb_metrics_opts mo;	/* --metrics-* */
 	struct xlb_nodeaddr hairpin[2];	/* --hairpin-address, v4 and v6 */
+	enum xlb_socklb_mode socket_lb;	/* --socket-lb */
+	const char *cgroup;		/* --cgroup; NULL: the v2 root */
 	/* The Kubernetes source, used when k8s_auth.server is set (then
 	 * config is NULL); moved into the source at start. */
 	struct xlb_k8s_auth k8s_auth;
@@ -42,6 +45,7 @@ struct xlb_agent {
 	struct xlb_dp dp;
 	struct xlb_ifaces ifaces;	/* attached and followed links */
 	struct xlb_sync sync;
+	struct xlb_socklb *sock;	/* socket-level balancing, or NULL */
 	struct xlb_file *file;		/* the config-file source, or */
 	struct xlb_k8s *k8s;		/* the Kubernetes source */
 	int sfd;			/* signalfd: SIGHUP, SIGTERM, SIGINT */

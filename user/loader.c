@@ -178,6 +178,7 @@ static __u32 want_size(const struct xlb_loader_opts *o, enum xlb_map_index i)
 		return (o->ring_slots + 1) / XLB_RING_SLOTS_PER_ENTRY;
 	case XLB_MAPI_SVC_INFO:
 	case XLB_MAPI_SVC_STATS:
+	case XLB_MAPI_SVC_VIP:
 		return o->max_services;
 	case XLB_MAPI_BACKENDS:
 	case XLB_MAPI_BE_STATS:
@@ -364,6 +365,11 @@ int xlb_dp_load(struct xlb_dp *dp, const struct xlb_loader_opts *o)
 fail:
 	xlb_dp_close(dp);
 	return rc;
+}
+
+int xlb_dp_share_maps(struct bpf_object *obj, const struct xlb_dp *dp)
+{
+	return share_maps(obj, dp->maps.fd);
 }
 
 /* The id of the program attached in XDP mode flags (0: none), its name

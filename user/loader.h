@@ -89,6 +89,8 @@ int xlb_dp_attach(struct xlb_dp *dp, int ifindex, const char *ifname,
 		  enum xlb_attach_mode mode, const char **where, char *note,
 		  size_t notelen);
 void xlb_dp_close(struct xlb_dp *dp);
+/* Makes another object (the socket hooks) use dp's maps; before load. */
+int xlb_dp_share_maps(struct bpf_object *obj, const struct xlb_dp *dp);
 /* Removes xlb's XDP program and tc filters (ingress and egress) from an
  * interface, if there; nothing of another owner. */
 void xlb_dp_detach(int ifindex);

@@ -73,6 +73,12 @@ struct xlb_sync {
 	__u32 *port_fe, *port_be;	/* xlb_ports as published */
 	struct xlb_nodeaddr *node_addrs;	/* where NodePorts listen */
 	size_t n_node_addrs;
+	/* Called after an apply that removed services or backends or
+	 * changed backends (a backend going terminating is a change): the
+	 * socket-level balancer closes the sockets still connected to one
+	 * that left (user/socklb.c). NULL: nobody to tell. */
+	void (*backends_left)(void *ctx);
+	void *backends_left_ctx;
 };
 
 struct xlb_sync_result {

@@ -6,14 +6,17 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <cjson/cJSON.h>
 
 #include "loader.h"
+#include "socklb.h"
 #include "log.h"
 #include "maps.h"
 #include "util.h"
@@ -38,6 +41,7 @@ static struct snapshot *snap_ref;
 struct ctl {
 	const char *bpffs;
 	char *ifaces;		/* -i/--iface LIST, for detach */
+	const char *cgroup;	/* --cgroup PATH, for detach; NULL: v2 root */
 	const char *sub;	/* the word after the command, or "" */
 	char *arg;		/* the word after that, or NULL */
 	struct snapshot s;	/* the maps, for the commands that read them */
@@ -582,16 +586,34 @@ static int cmd_stats(struct ctl *c)
 	return 0;
 }
 
-/* detach [--iface LIST]: options may follow the command. */
+/* The socket hooks over the pinned maps, from the cgroup. */
+static int detach_socklb(struct ctl *c)
+{
+	char path[PATH_MAX];
+	struct bpf_map_info info = {};
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/" XLB_MAP_SOCK, c->bpffs);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	rc = xlb_map_info(fd, &info);
+	close(fd);
+	if (rc)
+		return rc;
+	rc = xlb_socklb_detach(c->cgroup, info.id);
+	if (rc > 0)
+		printf("socket hooks removed from %s (%d)\n",
+		       c->cgroup ? c->cgroup : "the cgroup v2 root", rc);
+	return rc < 0 ? rc : 0;
+}
+
+/* detach [--iface LIST] [--cgroup PATH]: options may follow the command. */
 static int cmd_detach(struct ctl *c)
 {
 	char *ifaces = c->ifaces, *save, *ifn;
 	int rc = 0;
 
-	if (!strcmp(c->sub, "--iface") || !strcmp(c->sub, "-i"))
-		ifaces = c->arg;
-	else if (!strncmp(c->sub, "--iface=", 8))
-		ifaces = (char *)c->sub + 8;
 	for (ifn = ifaces ? strtok_r(ifaces, ",", &save) : NULL; ifn;
 	     ifn = strtok_r(NULL, ",", &save)) {
 		if (xlb_detach_iface(ifn)) {
@@ -600,6 +622,10 @@ static int cmd_detach(struct ctl *c)
 		} else {
 			printf("detached from %s\n", ifn);
 		}
+	}
+	if (detach_socklb(c)) {
+		pr_err("detach: socket hooks: removing them failed");
+		rc = -EIO;
 	}
 	if (xlb_unpin_all(c->bpffs)) {
 		pr_err("detach: removing pins under %s failed", c->bpffs);
@@ -638,9 +664,12 @@ static const struct cmd {
 	{ "stats", NULL, NULL, false, true, cmd_stats,
 	  "packets and bytes per service, per backend\n"
 	  "and per outcome, summed over CPUs" },
-	{ "detach", NULL, "[--iface LIST]", false, false, cmd_detach,
+	{ "detach", NULL, "[--iface LIST] [--cgroup PATH]", false, false,
+	  cmd_detach,
 	  "removes the programs from the interfaces in\n"
-	  "LIST and the pins under DIR" },
+	  "LIST, the socket hooks from the cgroup PATH\n"
+	  "(default: the cgroup v2 root) and the pins\n"
+	  "under DIR" },
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -696,12 +725,13 @@ static int parse_opts(int argc, char **argv, struct ctl *c)
 		{ "bpffs", required_argument, NULL, 'b' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "iface", required_argument, NULL, 'i' },
+		{ "cgroup", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	int o;
 
-	while ((o = getopt_long(argc, argv, "+b:o:i:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+b:o:i:g:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'b':
 			c->bpffs = optarg;
@@ -716,6 +746,9 @@ static int parse_opts(int argc, char **argv, struct ctl *c)
 			break;
 		case 'i':
 			c->ifaces = optarg;
+			break;
+		case 'g':
+			c->cgroup = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -733,7 +766,7 @@ int main(int argc, char **argv)
 	struct ctl c = { .bpffs = XLB_DEFAULT_BPFFS };
 	const struct cmd *e;
 	const char *name;
-	int i, rc;
+	int i, rc, cmd_i;
 
 	xlb_log_set_prefix("xlbctl");
 	xlb_log_set_level(XLB_LOG_WARN);
@@ -745,10 +778,22 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	cmd_i = optind;
 	name = argv[optind++];
 	c.sub = optind < argc ? argv[optind++] : "";
 	c.arg = optind < argc ? argv[optind] : NULL;
 	e = find_cmd(&c, name);
+	/* detach's options may follow it. */
+	for (i = cmd_i; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--iface") || !strcmp(argv[i], "-i"))
+			c.ifaces = argv[i + 1];
+		else if (!strcmp(argv[i], "--cgroup"))
+			c.cgroup = argv[i + 1];
+	for (i = cmd_i; i < argc; i++)
+		if (!strncmp(argv[i], "--iface=", 8))
+			c.ifaces = argv[i] + 8;
+		else if (!strncmp(argv[i], "--cgroup=", 9))
+			c.cgroup = argv[i] + 9;
 	if (e && !e->reads_maps)
 		return e->run(&c) ? 1 : 0;
 	/* Trailing -o json after the command is accepted too. */

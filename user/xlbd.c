@@ -128,6 +128,11 @@ static int set_hairpin(struct args *g, const char *arg)
 	return 0;
 }
 
+static int set_socket_lb(struct args *g, const char *arg)
+{
+	return xlb_socklb_parse_mode(arg, &g->o.socket_lb);
+}
+
 /* Checked now, so that a typo stops xlbd before it loads anything. */
 static int set_metrics_address(struct args *g, const char *arg)
 {
@@ -209,6 +214,14 @@ static const struct opt options[] = {
 	  "to its own service when balanced to itself\n"
 	  "(once per family; default: the node's first\n"
 	  "address of that family)", 0, "not an IPv4 or IPv6 address" },
+	{ "socket-lb", 0, "MODE", OPT_FN, 0, set_socket_lb,
+	  "on (default): connect()/sendmsg() to a frontend\n"
+	  "get a backend in the socket hooks, no NAT;\n"
+	  "host: only in xlbd's network namespace; off", 0,
+	  "not on, off or host" },
+	{ "cgroup", 0, "PATH", OPT_STR, FIELD(o.cgroup), NULL,
+	  "cgroup v2 the socket hooks attach to (default:\n"
+	  "the root of the cgroup2 mount in /proc/mounts)" },
 	{ "metrics-address", 0, "ADDR:PORT", OPT_FN, 0, set_metrics_address,
 	  "serve /metrics, /healthz and\n"
 	  "/readyz there (default " XLB_METRICS_DEF_ADDRESS ";\n"

@@ -158,6 +158,58 @@ XLB_SUBPROG const struct xlb_svc *xlb_svc_reread(const struct xlb_pkt *p)
 	return bpf_map_lookup_elem(&xlb_svc, &vk);
 }
 
+/*
+ * The backend of a new flow to *svcp, for the per-packet path and the
+ * socket hooks alike: the client's affinity backend while it still
+ * serves (*hit set), else the Maglev pick; ACTIVE backends only. Returns
+ * NULL without one; *svcp is then the entry the choice was last tried on,
+ * or NULL if the frontend went away meanwhile.
+ */
+static __always_inline const struct xlb_backend *
+xlb_pick_new(const struct xlb_pkt *p, const struct xlb_svc **svcp,
+	     __u32 *idp, int *hit)
+{
+	const struct xlb_svc *svc = *svcp;
+	const struct xlb_backend *be;
+	__u32 id;
+
+	if (svc->flags & XLB_SVC_F_AFFINITY) {
+		id = xlb_affinity_get(p, svc);
+		if (id) {
+			be = xlb_backend_usable(id, svc->svc_id);
+			if (be && be->state == XLB_BE_ACTIVE &&
+			    (!(svc->flags & XLB_SVC_F_LOCAL) ||
+			     (be->flags & XLB_BE_F_LOCAL))) {
+				*hit = 1;
+				*idp = id;
+				return be;
+			}
+		}
+	}
+	id = xlb_maglev_pick(svc, p);
+	be = xlb_backend_usable(id, svc->svc_id);
+	if (!be || be->state != XLB_BE_ACTIVE) {
+		/* The agent retires a backend only after the service points
+		 * at a ring without it; if we read the service just before
+		 * that swap, reading it again gives the new ring. An empty
+		 * ring needs no second look. */
+		if (svc->ring_size) {
+			svc = xlb_svc_reread(p);
+			*svcp = svc;
+			if (!svc)
+				return NULL;
+			id = xlb_maglev_pick(svc, p);
+			be = xlb_backend_usable(id, svc->svc_id);
+		}
+		if (!be || be->state != XLB_BE_ACTIVE)
+			return NULL;
+	}
+	if (svc->flags & XLB_SVC_F_AFFINITY)
+		xlb_affinity_set(p, svc, id);
+	*idp = id;
+	return be;
+}
+
 /* Forward direction: packet p to the frontend of service svc. */
 XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 					  const struct xlb_svc *svc,
@@ -168,6 +220,7 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 	struct xlb_ct_key k;
 	struct xlb_ct_val *ct = NULL;
 	__u8 kind = XLB_CT_CLIENT;
+	int hit = 0;
 	__u32 id;
 
 	/* A new flow's entry was just looked up (xlb_lb_established). */
@@ -192,43 +245,16 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 
 	if ((svc->flags & XLB_SVC_F_SRC_RANGES) && !xlb_src_allowed(p, svc))
 		return XLB_STAT_SRC_DENIED;
-	if (svc->flags & XLB_SVC_F_AFFINITY) {
-		id = xlb_affinity_get(p, svc);
-		if (id) {
-			be = xlb_backend_usable(id, svc->svc_id);
-			if (be && be->state == XLB_BE_ACTIVE &&
-			    (!(svc->flags & XLB_SVC_F_LOCAL) ||
-			     (be->flags & XLB_BE_F_LOCAL))) {
-				xlb_stat(XLB_STAT_AFFINITY_HIT, len);
-				goto insert_ct;
-			}
-		}
+	be = xlb_pick_new(p, &svc, &id, &hit);
+	if (!be) {
+		/* Kubernetes drops what a Local traffic policy cannot serve;
+		 * otherwise clients get told at once. */
+		return !svc || (svc->flags & XLB_SVC_F_LOCAL) ?
+			       XLB_STAT_NO_BACKEND :
+			       XLB_STAT_REJECTED;
 	}
-	id = xlb_maglev_pick(svc, p);
-	be = xlb_backend_usable(id, svc->svc_id);
-	if (!be || be->state != XLB_BE_ACTIVE) {
-		/* The agent retires a backend only after the service points
-		 * at a ring without it; if we read the service just before
-		 * that swap, reading it again gives the new ring. An empty
-		 * ring needs no second look. */
-		if (svc->ring_size) {
-			svc = xlb_svc_reread(p);
-			if (!svc)
-				return XLB_STAT_NO_BACKEND;
-			id = xlb_maglev_pick(svc, p);
-			be = xlb_backend_usable(id, svc->svc_id);
-		}
-		if (!be || be->state != XLB_BE_ACTIVE) {
-			/* Kubernetes drops what a Local traffic policy
-			 * cannot serve; otherwise clients get told at once. */
-			return svc->flags & XLB_SVC_F_LOCAL ?
-				       XLB_STAT_NO_BACKEND :
-				       XLB_STAT_REJECTED;
-		}
-	}
-	if (svc->flags & XLB_SVC_F_AFFINITY)
-		xlb_affinity_set(p, svc, id);
-insert_ct:
+	if (hit)
+		xlb_stat(XLB_STAT_AFFINITY_HIT, len);
 	if (f->ct_taken && !xlb_ct_other_lives(p, be))
 		f->ct_taken = 0;
 	xlb_ct_insert(p, be, id, xlb_hairpin_of(p, be), f);

@@ -123,4 +123,22 @@ struct {
 	__type(value, union xlb_addr);
 } xlb_hairpin SEC(".maps");
 
+/* (socket, backend) -> the frontend it was balanced from, written by the
+ * socket hooks: abi.h struct xlb_sock_key/_val. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_DEF_SOCKS);
+	__type(key, struct xlb_sock_key);
+	__type(value, struct xlb_sock_val);
+} xlb_sock SEC(".maps");
+
+/* svc_id -> the key of its ClusterIP frontend, for the socket hooks:
+ * abi.h struct xlb_vip_key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_DEF_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_key);
+} xlb_svc_vip SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

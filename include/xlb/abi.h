@@ -36,7 +36,9 @@
 	X(AFFINITY, affinity)                                                  \
 	X(SRC_RANGES, src_ranges)                                              \
 	X(FRAGS, frags)                                                        \
-	X(HAIRPIN, hairpin)
+	X(HAIRPIN, hairpin)                                                    \
+	X(SOCK, sock)                                                          \
+	X(SVC_VIP, svc_vip)
 
 #define XLB_MAP_NAME(lc) "xlb_" #lc
 
@@ -63,6 +65,8 @@ enum xlb_map_index {
 #define XLB_MAP_SRC_RANGES	"xlb_src_ranges"
 #define XLB_MAP_FRAGS		"xlb_frags"
 #define XLB_MAP_HAIRPIN		"xlb_hairpin"
+#define XLB_MAP_SOCK		"xlb_sock"
+#define XLB_MAP_SVC_VIP		"xlb_svc_vip"
 
 /* A name macro missing for a listed map fails to compile; a misspelt one
  * fails here (gcc and clang fold strcmp of two literals). */
@@ -83,6 +87,8 @@ XLB_MAPS(XLB_MAP_NAME_CHECK)
 #define XLB_DEF_AFFINITY	65536	/* (service, client) pairs */
 #define XLB_DEF_SRC_RANGES	16384	/* CIDRs of all services */
 #define XLB_DEF_FRAGS		16384	/* datagrams being fragmented */
+#define XLB_DEF_SOCKS		262144	/* (socket, backend) pairs balanced
+					 * by the socket hooks */
 
 /* Maglev table sizes. The agent picks the smallest prime in this range at
  * or above XLB_RING_PER_BACKEND times the backend count. */
@@ -427,7 +433,16 @@ _Static_assert(sizeof(struct xlb_counter) == 16, "xlb_counter size");
 	X(HAIRPIN, "hairpin", EVENT)                                           \
 	/* redirected after a bpf_fib_lookup; the other fib_redirect           \
 	 * packets used the flow's cached next hop */                          \
-	X(FIB_LOOKUP, "fib_lookup", EVENT)
+	X(FIB_LOOKUP, "fib_lookup", EVENT)                                     \
+	/* socket hooks (bpf/sock_lb.bpf.c; packets = calls, bytes 0):         \
+	 * a connect() or sendmsg() to a frontend given a backend */           \
+	X(SOCK_BALANCED, "sock_balanced", EVENT)                               \
+	/* a connect() or sendmsg() to a frontend without a usable             \
+	 * backend: failed with ECONNREFUSED */                                \
+	X(SOCK_REJECTED, "sock_rejected", EVENT)                               \
+	/* a socket connected to a backend that left, destroyed by the         \
+	 * socket iterator (the application sees ECONNABORTED) */              \
+	X(SOCK_DESTROYED, "sock_destroyed", EVENT)
 
 #define XLB_STAT_ENUM(UC, name, kind) XLB_STAT_##UC,
 enum {
@@ -458,11 +473,56 @@ struct xlb_port_use {
 };
 _Static_assert(sizeof(struct xlb_port_use) == 8, "xlb_port_use size");
 
+/*
+ * xlb_sock: LRU_HASH written by the socket hooks (bpf/sock_lb.bpf.c).
+ * A connect() or sendmsg() to a frontend is given a backend's address
+ * before any packet exists; this entry remembers the frontend under the
+ * socket and the backend it was sent to, so that recvmsg() gives the
+ * frontend as the source of a backend's datagram, getpeername() gives it
+ * as the peer, and the socket iterator finds the sockets connected to a
+ * backend that left. One entry per (socket, backend): an unconnected UDP
+ * socket may talk to several.
+ */
+struct xlb_sock_key {
+	__u64 cookie;		/* bpf_get_socket_cookie() of the socket */
+	union xlb_addr addr;	/* the backend's address */
+	__be16 port;		/* the backend's port */
+	__u8 family;		/* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 pad[5];		/* zero */
+};
+_Static_assert(sizeof(struct xlb_sock_key) == 32, "xlb_sock_key size");
+
+struct xlb_sock_val {
+	union xlb_addr addr;	/* the frontend's address */
+	__be16 port;		/* the frontend's port */
+	__u8 pad[2];		/* zero */
+	__u32 backend_id;	/* the backend chosen */
+	__u32 svc_id;		/* its service */
+	__u32 pad2;		/* zero */
+};
+_Static_assert(sizeof(struct xlb_sock_val) == 32, "xlb_sock_val size");
+
+/*
+ * xlb_svc_vip: ARRAY indexed by svc_id, the key of the service's ClusterIP
+ * frontend (written with xlb_svc_info). The socket hooks serve a
+ * connect() from inside the cluster to one of the service's external
+ * frontends (external IP, load-balancer IP, NodePort) as one to its
+ * ClusterIP: the internal traffic policy applies, not the external one
+ * (README, "Socket-level balancing").
+ */
+
 /* Load-time settings of the programs (const volatile rodata). */
 struct xlb_cfg {
 	__u32 fib_redirect;	/* 1: bpf_fib_lookup + redirect, else pass */
 	__u32 port_filter;	/* 1: consult xlb_ports (xlbd keeps it) */
 };
 _Static_assert(sizeof(struct xlb_cfg) == 8, "xlb_cfg size");
+
+/* Load-time settings of the socket hooks (const volatile rodata). */
+struct xlb_sock_cfg {
+	__u64 netns_cookie;	/* non-zero: balance only the sockets of this
+				 * network namespace (--socket-lb host) */
+};
+_Static_assert(sizeof(struct xlb_sock_cfg) == 8, "xlb_sock_cfg size");
 
 #endif /* XLB_ABI_H */

@@ -407,6 +407,14 @@ int xlb_sync_apply_service(struct xlb_sync *s, struct txn *t,
 	return rc;
 }
 
+void xlb_sync_notify_left(struct xlb_sync *s,
+			  const struct xlb_sync_result *res)
+{
+	if (s->backends_left &&
+	    (res->removed || res->be_removed || res->be_changed))
+		s->backends_left(s->backends_left_ctx);
+}
+
 int xlb_sync_commit(struct xlb_sync *s, struct txn *t, int rc, char *err,
 		    size_t errlen)
 {
@@ -630,6 +638,7 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 	xlb_sync_count_backends(s);
 	xlb_sync_publish_ports(s, s->svcs, s->n_svcs, false);
 	xlb_sync_log_end(s);
+	xlb_sync_notify_left(s, res);
 out:
 	free(keep);
 	return rc;

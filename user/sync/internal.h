@@ -130,7 +130,7 @@ struct ring_job {
 };
 
 struct txn {
-	struct batch be_pre, be, info, svc, be_clear;
+	struct batch be_pre, be, info, vip, svc, be_clear;
 	struct ring_job *jobs;		/* tables to build before the flush */
 	size_t n_jobs, cap_jobs;
 	/* Background building (a large full apply): workers take jobs
@@ -228,5 +228,9 @@ const char *xlb_sync_vip_str(const struct xlb_vip_key *k, char *buf,
 			     size_t len);
 enum xlb_log_level xlb_sync_log_level(struct xlb_sync *s);
 void xlb_sync_log_end(struct xlb_sync *s);
+/* After an apply: tells s->backends_left when backends left or changed
+ * (res counts them). */
+void xlb_sync_notify_left(struct xlb_sync *s,
+			  const struct xlb_sync_result *res);
 
 #endif /* XLB_SYNC_INTERNAL_H */

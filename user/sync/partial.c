@@ -325,5 +325,6 @@ int xlb_sync_apply_partial(struct xlb_sync *s, const struct xlb_model *up,
 	free(built);
 	free(keep);
 	xlb_sync_log_end(s);
+	xlb_sync_notify_left(s, res);
 	return rc ? rc : irc;
 }

@@ -66,6 +66,8 @@ void xlb_txn_init(struct txn *t, const struct xlb_maps *m)
 	t->be_clear = t->be_pre;
 	t->info = (struct batch){ .fd = m->svc_info, .ksz = 4,
 				  .vsz = sizeof(struct xlb_svc_info) };
+	t->vip = (struct batch){ .fd = m->svc_vip, .ksz = 4,
+				 .vsz = sizeof(struct xlb_vip_key) };
 	t->svc = (struct batch){ .fd = m->svc, .ksz = sizeof(struct xlb_vip_key),
 				 .vsz = sizeof(struct xlb_svc) };
 }
@@ -78,6 +80,7 @@ void xlb_txn_fini(struct txn *t)
 	batch_fini(&t->be);
 	batch_fini(&t->be_clear);
 	batch_fini(&t->info);
+	batch_fini(&t->vip);
 	batch_fini(&t->svc);
 	free(t->jobs);
 	free(t->del_ranges);
@@ -131,7 +134,8 @@ int xlb_txn_commit(struct xlb_sync *s, struct txn *t)
 
 	brc = xlb_rings_build(s, t);
 	if ((rc = batch_flush(&t->be_pre)) || (rc = batch_flush(&t->be)) ||
-	    (rc = batch_flush(&t->info)) || (rc = batch_flush(&t->svc)))
+	    (rc = batch_flush(&t->info)) || (rc = batch_flush(&t->vip)) ||
+	    (rc = batch_flush(&t->svc)))
 		return rc;
 	for (i = 0; i < t->n_del; i++)
 		bpf_map_delete_elem(s->maps->svc, &t->del[i]);
@@ -188,8 +192,13 @@ int xlb_txn_write_info(struct txn *t, const struct xlb_prog_service *ps)
 		.digest = ps->digest,
 	};
 
+	int rc;
+
 	memcpy(v.name, ps->name, sizeof(v.name));
-	return batch_add(&t->info, &ps->id, &v);
+	rc = batch_add(&t->info, &ps->id, &v);
+	/* The socket hooks' way from an external frontend to the ClusterIP
+	 * one (abi.h xlb_svc_vip). */
+	return rc ? rc : batch_add(&t->vip, &ps->id, &ps->vip);
 }
 
 /* Whether any backend of ps may take new flows anywhere in the cluster

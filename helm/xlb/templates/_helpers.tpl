@@ -70,3 +70,21 @@ binds every address, else the address it binds. */}}
 {{- define "xlb.pinDir" -}}
 {{- printf "%s/%s" (trimSuffix "/" .Values.bpffs.path) (required "bpffs.pinSubdir is required" .Values.bpffs.pinSubdir) }}
 {{- end }}
+
+{{/* xlbd --socket-lb: on, off or host. YAML 1.1 reads an unquoted on or
+off as a boolean: true and false are taken for them. */}}
+{{- define "xlb.socketLB" -}}
+{{- $m := .Values.socketLB }}
+{{- if kindIs "bool" $m }}
+{{- ternary "on" "off" $m }}
+{{- else if has (toString $m) (list "on" "off" "host") }}
+{{- toString $m }}
+{{- else }}
+{{- fail (printf "socketLB: %v: must be on, off or host" $m) }}
+{{- end }}
+{{- end }}
+
+{{/* Where the pod sees the node's cgroup v2 hierarchy (xlbd --cgroup). */}}
+{{- define "xlb.cgroupMount" -}}
+/run/xlb/cgroupv2
+{{- end }}
