@@ -145,7 +145,9 @@ class Xlbd:
                      "backends": max(524288, 4 * n + 4096)}
         cmd = ["nsenter", "--net=/run/netns/" + env.ns, XLBD]
         cmd += source if source else ["--config", config]
-        cmd += ["--iface", "cp0", "--bpffs", env.bpffs,
+        # No socket hooks: the control plane is what is measured, and
+        # they must not attach to this machine's root cgroup.
+        cmd += ["--iface", "cp0", "--bpffs", env.bpffs, "--socket-lb", "off",
                 "--ring-slots", str(sizes["ring_slots"]),
                 "--max-services", str(sizes["services"]),
                 "--max-backends", str(sizes["backends"])]

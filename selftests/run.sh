@@ -113,5 +113,14 @@ for t in "${tests[@]}"; do
 	esac
 done
 
+# Tests attach xlbd's socket hooks only to cgroups they make: one left on
+# the machine's cgroup v2 root would balance every process here.
+cgroot="$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)"
+if [ -n "$cgroot" ] && bpftool cgroup show "$cgroot" 2>/dev/null | grep -q ' xlb_sock_'; then
+	echo "== machine root cgroup"
+	echo "   FAIL: xlb socket hooks attached to $cgroot (bpftool cgroup show $cgroot)"
+	failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
