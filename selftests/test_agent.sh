@@ -214,7 +214,7 @@ svc_file() { # svc_file I BACKEND_NET
 }
 for i in $(seq 1 20); do svc_file "$i" 10.20.1 >"$bdir/f$i.json"; done
 echo '{"services": [{"name": "broken", "vip": "10.96.1.300", "port": 80, "protocol": "tcp"}]}' >"$bdir/zz.json"
-xlb_bg bad "$ns" "$XLB_XLBD" --config "$bdir" --iface v0 --bpffs "$bpins"
+xlb_bg bad "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$bdir" --iface v0 --bpffs "$bpins"
 log="$XLB_RUN/bad.log"
 readyz() { xlb_ns "$ns" curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:9477/readyz; }
 n_svcs() { timeout 10 "$XLB_XLBCTL" --bpffs "$bpins" -o json service list 2>/dev/null | xlb_jq 'len(d)'; }

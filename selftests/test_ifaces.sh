@@ -85,7 +85,7 @@ check_ms() {
 start_agent() {
 	local name="$1"
 	shift
-	xlb_bg "$name" "$ns" "$XLB_XLBD" --config "$conf" --bpffs "$pins" \
+	xlb_bg "$name" "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --bpffs "$pins" \
 		--metrics-address 127.0.0.1:9479 --ring-slots 65536 \
 		--max-services 64 --max-backends 256 --ct-entries 4096 "$@"
 	log="$XLB_RUN/$name.log"
@@ -187,7 +187,7 @@ xlb_check_eq "$(metric 'xlb_interface_attach_total{result="error"}')" 1 "/metric
 xlb_bg_stop native TERM
 
 # --- a literal name that does not exist ----------------------------------------
-out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" --config "$conf" --iface vx3,nosuch0 \
+out="$(timeout 20 ip netns exec "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$conf" --iface vx3,nosuch0 \
 	--bpffs "$pins" --metrics-address none 2>&1)"
 st=$?
 xlb_check "--iface vx3,nosuch0: refused at start (status $st)" test "$st" -ne 0 -a "$st" -ne 124

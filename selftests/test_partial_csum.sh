@@ -113,7 +113,7 @@ xlb_check "tc: the tc program rewrote them (dnat counted)" \
 xlb_xlbd_stop 1
 
 # --- native XDP on those veths: refused -------------------------------------
-out="$(timeout 20 ip netns exec "$LB" "$XLB_XLBD" --config "$XLB_RUN/xlb.json" \
+out="$(timeout 20 ip netns exec "$LB" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --config "$XLB_RUN/xlb.json" \
 	--iface ethc,ethb --xdp-mode native --bpffs "$XLB_BPFFS/lb1" \
 	--metrics-address none "${XLB_XLBD_ARGS[@]}" 2>&1)"
 st=$?
