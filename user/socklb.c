@@ -327,7 +327,7 @@ static int reap_every_netns(struct xlb_socklb *s)
 	char path[64];
 	struct dirent *e;
 	struct stat st;
-	int self, fd, rc = 0, ns = 0;
+	int self, fd, rc = 0, ns = 0, missed = 0, why = 0;
 	DIR *d;
 
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -356,14 +356,20 @@ static int reap_every_netns(struct xlb_socklb *s)
 		seen[n_seen].dev = st.st_dev;
 		seen[n_seen++].ino = st.st_ino;
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			missed++;
+			why = errno;
 			continue;
+		}
 		if (!setns(fd, CLONE_NEWNET)) {
 			int r = reap_here(s);
 
 			if (r && !rc)
 				rc = r;
 			ns++;
+		} else {
+			missed++;
+			why = errno;
 		}
 		close(fd);
 	}
@@ -373,6 +379,11 @@ static int reap_every_netns(struct xlb_socklb *s)
 		       strerror(errno));
 	}
 	pr_debug("socket-lb: socket iterators ran in %d network namespaces", ns);
+	/* Their sockets to departed backends stay: say so, and why (the
+	 * chart grants SYS_PTRACE and SYS_ADMIN and hostPID for this). */
+	if (missed)
+		pr_warn("socket-lb: %d network namespaces not searched for sockets of departed backends (%s; needs CAP_SYS_PTRACE to open another user's /proc/PID/ns/net and CAP_SYS_ADMIN to enter it)",
+			missed, strerror(why));
 out:
 	if (d)
 		closedir(d);
