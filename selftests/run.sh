@@ -2,7 +2,9 @@
 # The one test command: installs missing packages, builds, runs every
 # test and ends with "N passed, N failed". Exits non-zero on any failure.
 #
-# Every test prints one "PASS: ..." or "FAIL: ..." line per check. C tests
+# Every test prints one "PASS: ..." or "FAIL: ..." line per check, and
+# "NOTE: ..." for a measured goal it does not reach (a finding, shown
+# here, counted neither way). C tests
 # are the build/selftests/test_* binaries, shell tests selftests/test_*.sh.
 # A test that exits non-zero without printing a FAIL line counts as one
 # failure of its own. Pass test names as arguments to run only those;
@@ -57,7 +59,7 @@ run_one() {
 	end=$(date +%s)
 	p=$(grep -c '^PASS: ' "$log")
 	f=$(grep -c '^FAIL: ' "$log")
-	grep -E '^(FAIL|SKIP): ' "$log" | sed 's/^/   /'
+	grep -E '^(FAIL|SKIP|NOTE): ' "$log" | sed 's/^/   /'
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "   FAIL: $name exited with status $rc; last lines:"
 		tail -n 15 "$log" | sed 's/^/     /'
