@@ -153,22 +153,11 @@ int xlb_sync_strip_taken(struct xlb_sync *s, struct xlb_model_service *ms,
 bool xlb_sync_has_frontend(const struct xlb_sync *s, const char *name,
 			   const struct xlb_vip_key *k, bool node_port)
 {
-	size_t lo = 0, hi = s->n_svcs, i;
-	const struct xlb_prog_service *ps = NULL;
+	/* find_svc only reads the state it is given. */
+	const struct xlb_prog_service *ps =
+		find_svc((struct xlb_sync *)s, name, &(size_t){ 0 });
+	size_t i;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(s->svcs[mid].name, name);
-
-		if (!c) {
-			ps = &s->svcs[mid];
-			break;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (i = 0; ps && i < ps->n_fes; i++) {
 		const struct xlb_vip_key *f = &ps->fes[i].key;
 
