@@ -172,14 +172,22 @@ api_ok "ClusterRoleBinding xlb-agent" \
 
 # --- the nodes ------------------------------------------------------------
 echo "$XLB_K8S_TOKEN" >"$XLB_RUN/admin.token"
+# One cgroup per node, standing for its cgroup v2 root: the node's xlbd
+# attaches its socket hooks there, its host processes run in it and its
+# pods in a cgroup each below it (as a runtime puts pods under kubepods).
+mkdir "$XLB_CGROUP/node1" "$XLB_CGROUP/node2" || { xlb_fail "node cgroups"; exit 1; }
+# A kubelet runs in its node's network namespace and in the machine's
+# mount namespace (not the private one `ip netns exec` makes), so that the
+# pods' namespaces it adds under /run/netns are there for the test too.
 for n in 1 2; do
-	xlb_bg "kubelet$n" "${NS_N[n]}" "$XLB_PY" "$here/cluster/kubelet.py" \
+	xlb_bg "kubelet$n" "${NS_N[n]}" nsenter --mount="/proc/$$/ns/mnt" \
+		"$XLB_PY" "$here/cluster/kubelet.py" \
 		--server "$XLB_K8S_URL" --ca "$XLB_K8S_CA" \
 		--token-file "$XLB_RUN/admin.token" --node "node$n" \
 		--node-ip "$(node4 $n),$(node6 $n)" \
 		--pod-cidrs "$(pod4net $n),$(pod6net $n)" --zone "zone-$n" \
 		--state-dir "$XLB_RUN/kubelet$n" --netns-prefix "$XLB_PFX" \
-		--backend "$XLB_SERVERS/backend.py"
+		--backend "$XLB_SERVERS/backend.py" --cgroup "$XLB_CGROUP/node$n"
 done
 nodes_ready() {
 	[ "$(xlb_k8s_api GET /api/v1/nodes | xlb_jq 'len([x for x in d["items"] if any(c["type"] == "Ready" and c["status"] == "True" for c in x["status"].get("conditions", []))])')" = 2 ]
@@ -194,12 +202,9 @@ fi
 mkdir -p "$XLB_BPFFS" && mount -t bpf bpf "$XLB_BPFFS" &&
 	mkdir "$XLB_BPFFS/n1" "$XLB_BPFFS/n2" || { xlb_fail "mount a bpffs"; exit 1; }
 xlb_k8s_kubeconfig "$XLB_RUN/agent.kubeconfig" xlb-agent "$agent_token"
-# One cgroup per node for its socket hooks; no process is moved into them
-# yet, so this test exercises the per-packet path.
-mkdir "$XLB_CGROUP/node1" "$XLB_CGROUP/node2" || { xlb_fail "node cgroups"; exit 1; }
 for n in 1 2; do
 	xlb_bg "xlbd$n" "${NS_N[n]}" "$XLB_XLBD" --kubeconfig "$XLB_RUN/agent.kubeconfig" \
-		--node-name "node$n" --iface eth0 --bpffs "$XLB_BPFFS/n$n" \
+		--node-name "node$n" --iface 'eth0,veth*' --bpffs "$XLB_BPFFS/n$n" \
 		--cgroup "$XLB_CGROUP/node$n" \
 		--metrics-address none "${XLB_XLBD_ARGS[@]}"
 done
@@ -219,10 +224,13 @@ api_ok "namespace shop" POST /api/v1/namespaces '{"apiVersion": "v1", "kind": "N
 sa_made() { xlb_k8s_api GET /api/v1/namespaces/shop/serviceaccounts/default >/dev/null; }
 xlb_wait_until 15 sa_made
 xlb_check_eq "$?" 0 "ServiceAccount controller made shop/default"
-# pod NAME NODE [GRACE]: a Pod of app=web bound to NODE.
+# pod NAME NODE [GRACE [LABELS]]: a Pod bound to NODE, labelled app=web
+# unless LABELS (a JSON object) says otherwise.
 pod() {
+	local labels="${4:-}"
+	[ -n "$labels" ] || labels='{"app": "web"}'
 	api_ok "pod $1 on $2" POST /api/v1/namespaces/shop/pods "{\"apiVersion\": \"v1\", \"kind\": \"Pod\",
- \"metadata\": {\"name\": \"$1\", \"labels\": {\"app\": \"web\"}},
+ \"metadata\": {\"name\": \"$1\", \"labels\": $labels},
  \"spec\": {\"nodeName\": \"$2\", \"terminationGracePeriodSeconds\": ${3:-1},
   \"containers\": [{\"name\": \"web\", \"image\": \"xlb-test/backend\",
    \"ports\": [{\"containerPort\": 8080, \"protocol\": \"TCP\"}, {\"containerPort\": 9000, \"protocol\": \"UDP\"}]}]}}"
@@ -239,9 +247,13 @@ vip6="$(echo "$svc" | xlb_jq '[i for i in d["spec"]["clusterIPs"] if ":" in i][0
 nodeport="$(echo "$svc" | xlb_jq '[p["nodePort"] for p in d["spec"]["ports"] if p["name"] == "http"][0]')"
 xlb_log "cluster IPs $vip4 $vip6, NodePort $nodeport"
 
-pod web-a node1
+pod web-a node1 1 '{"app": "web", "tier": "one"}'
 pod web-b node2
 pod web-c node2 6
+# Clients: pods of their own app, on both nodes.
+pod cli-1 node1 1 '{"app": "client"}'
+pod cli-2 node2 1 '{"app": "client"}'
+pod raw-1 node1 1 '{"app": "client"}'
 
 # pod_ip NAME FAMILY(4|6): the pod's address from its status.
 pod_ip() {
@@ -254,14 +266,14 @@ pods_running() {
 		[ -n "$(pod_ip "$p" 4)" ] || return 1
 	done
 }
-if xlb_wait_until 30 pods_running web-a web-b web-c; then
-	xlb_pass "3 pods running with addresses"
+if xlb_wait_until 30 pods_running web-a web-b web-c cli-1 cli-2 raw-1; then
+	xlb_pass "6 pods running with addresses"
 else
 	xlb_fail "pods not running: $(tail -5 "$XLB_RUN/kubelet1.log")"
 	exit 1
 fi
-declare -A IP4 IP6 NODE=([web-a]=1 [web-b]=2 [web-c]=2)
-for p in web-a web-b web-c; do
+declare -A IP4 IP6 NODE=([web-a]=1 [web-b]=2 [web-c]=2 [cli-1]=1 [cli-2]=2 [raw-1]=1)
+for p in web-a web-b web-c cli-1 cli-2 raw-1; do
 	IP4[$p]="$(pod_ip "$p" 4)"
 	IP6[$p]="$(pod_ip "$p" 6)"
 	n="${NODE[$p]}"
@@ -372,6 +384,108 @@ for n in 1 2; do
 	} | sort -u | tr '\n' ';')"
 	xlb_check_eq "$got" "$want" "node$n: frontends of shop/web http: cluster IPs and the NodePort on every address of node$n"
 done
+
+# --- the programs on each device ---------------------------------------------
+# --iface 'eth0,veth*': eth0 and every pod's host-side veth, the ones ptp
+# made after xlbd started included, get the tc program (veths hand over
+# partial checksums, so auto mode gives them tc, not native XDP).
+tc_devs() {
+	ip netns exec "${NS_N[$1]}" bpftool -j net show |
+		xlb_jq "sorted(set(t['devname'] for e in d for t in e.get('tc', []) if t.get('name', '').split(':')[0] == 'xlb_tc' and t.get('kind', '').endswith('/ingress')))"
+}
+node_devs() {
+	{ echo eth0; ip -n "${NS_N[$1]}" -o link show type veth | awk -F': ' '{ sub("@.*", "", $2); print $2 }' | grep '^veth'; } | sort -u
+}
+for n in 1 2; do
+	xlb_wait_until 5 test "$(tc_devs $n)" = "$(node_devs $n)"
+	xlb_check_eq "$(tc_devs $n | paste -sd' ')" "$(node_devs $n | paste -sd' ')" \
+		"node$n: the tc program on eth0 and on every pod veth ($(node_devs $n | grep -c veth) veths, all made after xlbd started)"
+done
+
+# --- traffic from pods and host processes: socket-level balancing ---------------
+CLIENT="$XLB_SERVERS/socklb_client.py"
+# in_pod POD ARGS...: socklb_client.py ARGS run as the pod's application
+# (its network namespace and its cgroup, under its node's).
+in_pod() {
+	local p="$1" ns cg
+	shift
+	read -r ns cg <"$XLB_RUN/kubelet${NODE[$p]}/$p.env"
+	xlb_cg_exec "$cg" "$ns" timeout 60 "$XLB_PY" "$CLIENT" "$@"
+}
+# raw_pod POD ARGS...: the same in the pod's namespace from outside any
+# node's cgroup: its packets meet the tc program on the pod's veth.
+raw_pod() {
+	local p="$1" ns cg
+	shift
+	read -r ns cg <"$XLB_RUN/kubelet${NODE[$p]}/$p.env"
+	ip netns exec "$ns" timeout 60 "$XLB_PY" "$CLIENT" "$@"
+}
+# on_host N ARGS...: a process of node N itself (the node's cgroup).
+on_host() {
+	local n="$1"
+	shift
+	xlb_cg_exec "$XLB_CGROUP/node$n" "${NS_N[n]}" timeout 60 "$XLB_PY" "$CLIENT" "$@"
+}
+from_ext() { ip netns exec "$NS_EXT" timeout 60 "$XLB_PY" "$CLIENT" "$@"; }
+# Reading socklb_client.py's lines "ok NAME SEEN peer=ADDR:PORT ms=T".
+n_ok() { grep -c '^ok ' <<<"$1"; }
+names() { awk '$1 == "ok" { print $2 }' <<<"$1" | sort -u | paste -sd' '; }
+seen() { awk '$1 == "ok" { print $3 }' <<<"$1" | sort -u | paste -sd' '; }
+peers() { awk '$1 == "ok" { print $4 }' <<<"$1" | sort -u | paste -sd' '; }
+errs() { awk '$1 == "err" { print $2 }' <<<"$1" | sort | uniq -c | paste -sd' '; }
+# expect WHAT OUT N NAMES SEEN PEER: N answers, from exactly NAMES (a
+# pattern when it holds a *), the backends saw SEEN, getpeername() (or
+# recvfrom()) gave PEER.
+expect() {
+	local what="$1" out="$2" n="$3" nm="$4" sn="$5" pr="$6"
+	local got="$(n_ok "$out") answers from $(names "$out"), seen $(seen "$out"), peer $(peers "$out")"
+	local want="$n answers from $nm, seen $sn, peer peer=$pr"
+	# shellcheck disable=SC2053
+	if [[ "$got" == $want ]]; then
+		xlb_pass "$what: $got"
+	else
+		xlb_fail "$what: got $got${out:+ ($(errs "$out"))}, want $want"
+	fi
+}
+SVC3="web-a web-b web-c"
+
+out="$(in_pod cli-1 tcp "$vip4" 80 30)"
+expect "pod cli-1 (node1) -> ClusterIP $vip4:80, 30 connections: local and remote backends, the pod's own address" \
+	"$out" 30 "$SVC3" "${IP4[cli-1]}" "$vip4:80"
+out="$(in_pod cli-1 tcp "$vip6" 80 30)"
+expect "pod cli-1 -> ClusterIP [$vip6]:80 (IPv6)" "$out" 30 "$SVC3" "${IP6[cli-1]}" "$vip6:80"
+out="$(in_pod cli-2 tcp "$vip4" 80 30)"
+expect "pod cli-2 (node2) -> ClusterIP $vip4:80" "$out" 30 "$SVC3" "${IP4[cli-2]}" "$vip4:80"
+out="$(in_pod cli-2 tcp "$vip6" 80 20)"
+expect "pod cli-2 -> ClusterIP [$vip6]:80" "$out" 20 "web-*" "${IP6[cli-2]}" "$vip6:80"
+out="$(in_pod cli-1 udp "$vip4" 53 20)"
+expect "pod cli-1 -> ClusterIP $vip4:53/udp, a connected socket each" "$out" 20 "$SVC3" "${IP4[cli-1]}" "$vip4:53"
+out="$(in_pod cli-1 udpu "$vip4" 53 20)"
+expect "pod cli-1 -> $vip4:53/udp on one unconnected socket (a resolver): answers come from the ClusterIP" \
+	"$out" 20 "web-?" "${IP4[cli-1]}" "$vip4:53"
+out="$(in_pod cli-2 udpu "$vip6" 53 20)"
+expect "pod cli-2 -> [$vip6]:53/udp, unconnected" "$out" 20 "web-?" "${IP6[cli-2]}" "$vip6:53"
+for n in 1 2; do
+	out="$(on_host $n tcp "$vip4" 80 10)"
+	expect "node$n's own process -> ClusterIP $vip4:80" "$out" 10 "web-*" "*" "$vip4:80"
+	out="$(on_host $n udpu "$vip6" 53 10)"
+	expect "node$n's own process -> [$vip6]:53/udp, unconnected" "$out" 10 "web-*" "*" "$vip6:53"
+done
+out="$(in_pod web-a tcp "$vip4" 80 30)"
+expect "pod web-a -> its own Service: itself among the backends (hairpin)" "$out" 30 "$SVC3" "${IP4[web-a]}" "$vip4:80"
+
+# --- a pod's packets outside socket-level balancing: tc on its veth -------------
+# raw-1 keeps its default offloads (partial checksums); what it sends to
+# the ClusterIP is DNATed by the tc program on its veth, the replies
+# reverse-NATed where they enter its node (eth0 from node2, the backend
+# pod's veth from node1).
+out="$(raw_pod raw-1 tcp "$vip4" 80 30)"
+expect "raw-1, outside the cgroup -> ClusterIP $vip4:80 per packet (tc on its veth)" \
+	"$out" 30 "$SVC3" "${IP4[raw-1]}" "$vip4:80"
+out="$(raw_pod raw-1 tcp "$vip6" 80 20)"
+expect "raw-1 -> [$vip6]:80 per packet" "$out" 20 "web-*" "${IP6[raw-1]}" "$vip6:80"
+out="$(raw_pod raw-1 udp "$vip4" 53 20)"
+expect "raw-1 -> $vip4:53/udp per packet" "$out" 20 "web-*" "${IP4[raw-1]}" "$vip4:53"
 
 # --- readiness, scaling, termination ----------------------------------------------
 ready() {
