@@ -16,19 +16,33 @@
 #   container runtime invokes them), runs its server (name and client
 #   address) and writes its status; a deleted Pod drains for its grace
 #   period before CNI DEL.
-# * xlbd on each node: --kubeconfig (a least-privilege user) --node-name
-#   and --iface as the README tells an operator.
+# * xlbd on each node: --kubeconfig (a least-privilege user) --node-name,
+#   --iface 'eth0,veth*' as the README tells an operator, and --cgroup the
+#   node's cgroup: the node's own processes run in it, its pods in a
+#   cgroup each below it.
 #
-# Checks now: the cluster itself (pods get addresses from their node's
-# CIDR and reach each other across nodes, the controller's EndpointSlices
-# list them with node and conditions) and xlbd on both nodes programming
-# what the controller publishes: ClusterIP (v4 and v6) and NodePort
-# frontends, every ready pod as a backend with the right locality,
-# readiness flipping a pod out and back in, scaling 3 -> 5 -> 1, and a
-# terminating pod kept as terminating until it is gone. Traffic through
-# the Service addresses from pods, host processes and an external client
-# needs socket-level balancing, interfaces followed as pods come, and
-# source NAT (the open issues); its checks join this file with them.
+# Checks: the cluster itself (pods get addresses from their node's CIDR
+# and reach each other across nodes, the controller's EndpointSlices list
+# them with node and conditions); what xlbd on both nodes programs (the
+# ClusterIP, NodePort and load-balancer frontends, every ready pod as a
+# backend with the right locality, the tc program on eth0 and on every
+# pod veth as pods come); and traffic, IPv4 and IPv6, with the pods
+# keeping their default offloads (partial checksums) and the nodes'
+# egress completing checksums in software, so receivers verify them:
+# * pods and host processes to the ClusterIPs through socket-level
+#   balancing (TCP, UDP connected and unconnected, local and remote
+#   backends, hairpin), and a pod outside the node's cgroup per packet
+#   through the tc program on its veth;
+# * an external client to NodePorts and load-balancer IPs whose backend
+#   is on the node (client address preserved), externalTrafficPolicy
+#   Local (nodes without an endpoint drop, healthCheckNodePort answers),
+#   and a pod to a Local service's load-balancer IP from a node without
+#   an endpoint (balanced as its ClusterIP);
+# * readiness flipping a pod out and back in, scaling 3 -> 5 -> 1, a
+#   terminating pod keeping its long connection and taking no new one, a
+#   connected UDP socket moved off a pod that left.
+# Not here yet: external traffic to a backend on another node, which
+# needs source NAT to the node.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
@@ -249,7 +263,7 @@ xlb_log "cluster IPs $vip4 $vip6, NodePort $nodeport"
 
 pod web-a node1 1 '{"app": "web", "tier": "one"}'
 pod web-b node2
-pod web-c node2 6
+pod web-c node2 12
 # Clients: pods of their own app, on both nodes.
 pod cli-1 node1 1 '{"app": "client"}'
 pod cli-2 node2 1 '{"app": "client"}'
@@ -432,7 +446,7 @@ n_ok() { grep -c '^ok ' <<<"$1"; }
 names() { awk '$1 == "ok" { print $2 }' <<<"$1" | sort -u | paste -sd' '; }
 seen() { awk '$1 == "ok" { print $3 }' <<<"$1" | sort -u | paste -sd' '; }
 peers() { awk '$1 == "ok" { print $4 }' <<<"$1" | sort -u | paste -sd' '; }
-errs() { awk '$1 == "err" { print $2 }' <<<"$1" | sort | uniq -c | paste -sd' '; }
+errs() { awk '$1 == "err" { print $2 }' <<<"$1" | sort | uniq -c | awk '{ print $1 " " $2 }' | paste -sd' '; }
 # expect WHAT OUT N NAMES SEEN PEER: N answers, from exactly NAMES (a
 # pattern when it holds a *), the backends saw SEEN, getpeername() (or
 # recvfrom()) gave PEER.
@@ -487,6 +501,95 @@ expect "raw-1 -> [$vip6]:80 per packet" "$out" 20 "web-*" "${IP6[raw-1]}" "$vip6
 out="$(raw_pod raw-1 udp "$vip4" 53 20)"
 expect "raw-1 -> $vip4:53/udp per packet" "$out" 20 "web-*" "${IP4[raw-1]}" "$vip4:53"
 
+# --- from outside: NodePorts and load-balancer IPs with a local backend --------
+# edge and edge-local select web-a only (tier=one, on node1), with the
+# external traffic policies Cluster and Local. Their load-balancer IPs are
+# written into their status as a load-balancer controller would, and the
+# router sends them to node1, as a BGP speaker announcing them would.
+# The external client's requests reach web-a through node1's eth0 (DNAT
+# by its tc program), web-a's replies enter node1 through its veth
+# (reverse NAT there) and leave eth0 from the frontend's address; the
+# client's address is preserved. (A backend on another node needs source
+# NAT, which is not built yet.)
+LB4=10.50.0
+LB6=fd00:50:
+# lb_svc NAME POLICY N: a LoadBalancer Service over tier=one with the
+# load-balancer IPs $LB4.N and $LB6:N.
+lb_svc() {
+	api_ok "Service shop/$1 (LoadBalancer, externalTrafficPolicy $2, selector app=web tier=one)" \
+		POST /api/v1/namespaces/shop/services "{\"apiVersion\": \"v1\", \"kind\": \"Service\",
+ \"metadata\": {\"name\": \"$1\"},
+ \"spec\": {\"type\": \"LoadBalancer\", \"externalTrafficPolicy\": \"$2\", \"ipFamilyPolicy\": \"RequireDualStack\",
+  \"selector\": {\"app\": \"web\", \"tier\": \"one\"},
+  \"ports\": [{\"name\": \"http\", \"port\": 80, \"targetPort\": 8080, \"protocol\": \"TCP\"}]}}"
+	api_ok "shop/$1: load-balancer IPs $LB4.$3 ${LB6}:$3 in its status" \
+		PATCH "/api/v1/namespaces/shop/services/$1/status" \
+		"{\"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"$LB4.$3\"}, {\"ip\": \"${LB6}:$3\"}]}}}"
+}
+lb_svc edge Cluster 10
+lb_svc edge-local Local 11
+ip -n "$NS_R" route add "$LB4.0/24" via "$(node4 1)" &&
+	ip -n "$NS_R" -6 route add "${LB6}:/64" via "$(node6 1)"
+xlb_check_eq "$?" 0 "router: load-balancer IPs routed to node1"
+svc_field() {
+	xlb_k8s_api GET "/api/v1/namespaces/shop/services/$1" |
+		xlb_jq "$2"
+}
+np_edge="$(svc_field edge 'd["spec"]["ports"][0]["nodePort"]')"
+np_local="$(svc_field edge-local 'd["spec"]["ports"][0]["nodePort"]')"
+hc_local="$(svc_field edge-local 'd["spec"].get("healthCheckNodePort", "")')"
+xlb_log "NodePorts edge $np_edge, edge-local $np_local, healthCheckNodePort $hc_local"
+# lb_programmed NODE SVC IP: node NODE has the load-balancer frontend IP of SVC.
+lb_programmed() {
+	xlb_ns "${NS_N[$1]}" timeout 10 "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/n$1" -o json service list |
+		xlb_jq "any(s['kind'] == 'load-balancer' and s['vip'] == '$3' for s in d if s['name'].startswith('shop/$2:'))" |
+		grep -qx True
+}
+for n in 1 2; do
+	xlb_wait_until 15 lb_programmed $n edge-local "${LB6}:11" && lb_programmed $n edge "$LB4.10"
+	xlb_check_eq "$?" 0 "node$n: the load-balancer IPs of edge and edge-local programmed"
+done
+EXT4C="$EXT4.2"
+EXT6C="${EXT6}:2"
+out="$(from_ext tcp "$(node4 1)" "$np_edge" 20)"
+expect "external client -> node1:$np_edge (NodePort, Cluster, backend on node1): client address kept" \
+	"$out" 20 web-a "$EXT4C" "$(node4 1):$np_edge"
+out="$(from_ext tcp "$(node6 1)" "$np_edge" 20)"
+expect "external client -> [$(node6 1)]:$np_edge (IPv6 NodePort)" "$out" 20 web-a "$EXT6C" "$(node6 1):$np_edge"
+out="$(from_ext tcp "$LB4.10" 80 20)"
+expect "external client -> load-balancer IP $LB4.10:80" "$out" 20 web-a "$EXT4C" "$LB4.10:80"
+out="$(from_ext tcp "${LB6}:10" 80 20)"
+expect "external client -> load-balancer IP [${LB6}:10]:80" "$out" 20 web-a "$EXT6C" "${LB6}:10:80"
+out="$(from_ext tcp "$(node4 1)" "$np_local" 20)"
+expect "external client -> node1:$np_local (NodePort, Local, endpoint on node1)" \
+	"$out" 20 web-a "$EXT4C" "$(node4 1):$np_local"
+out="$(from_ext tcp "$LB4.11" 80 20)"
+expect "external client -> load-balancer IP $LB4.11:80 (Local)" "$out" 20 web-a "$EXT4C" "$LB4.11:80"
+out="$(from_ext tcp "${LB6}:11" 80 10)"
+expect "external client -> load-balancer IP [${LB6}:11]:80 (Local)" "$out" 10 web-a "$EXT6C" "${LB6}:11:80"
+out="$(from_ext tcp "$(node4 2)" "$np_local" 3)"
+xlb_check_eq "$(n_ok "$out") $(errs "$out")" "0 3 ETIMEDOUT" \
+	"external client -> node2:$np_local (Local, no endpoint on node2): dropped"
+out="$(from_ext tcp "$(node6 2)" "$np_local" 2)"
+xlb_check_eq "$(n_ok "$out") $(errs "$out")" "0 2 ETIMEDOUT" \
+	"external client -> [$(node6 2)]:$np_local (Local, IPv6): dropped"
+# healthCheckNodePort: what a cloud load balancer probes to send traffic
+# only to nodes with a local endpoint.
+for n in 1 2; do
+	got="$(ip netns exec "$NS_EXT" curl -s --max-time 3 -w ' %{http_code}' "http://$(node4 $n):$hc_local/" |
+		sed 's/.*"localEndpoints": *\([0-9]*\).* \([0-9]*\)$/\1 \2/')"
+	want="1 200"
+	[ $n = 2 ] && want="0 503"
+	xlb_check_eq "$got" "$want" "healthCheckNodePort $hc_local on node$n: local endpoints and status"
+done
+# From inside the cluster an external frontend is served as the
+# ClusterIP: node2 has no endpoint of edge-local, its pod still gets one.
+out="$(in_pod cli-2 tcp "$LB4.11" 80 10)"
+expect "pod cli-2 on node2 -> load-balancer IP $LB4.11 of edge-local (Local, no endpoint on node2): balanced as the ClusterIP" \
+	"$out" 10 web-a "${IP4[cli-2]}" "$LB4.11:80"
+out="$(on_host 2 tcp "$(node4 2)" "$np_local" 5)"
+expect "node2's own process -> its NodePort $np_local of edge-local" "$out" 5 web-a "*" "$(node4 2):$np_local"
+
 # --- readiness, scaling, termination ----------------------------------------------
 ready() {
 	api_ok "$1 Ready=$2" PATCH "/api/v1/namespaces/shop/pods/$1/status" \
@@ -497,8 +600,12 @@ ready() {
 # xlb's terminating state, not serving.
 ready web-b False
 check_be "web-b not ready" web-a terminating:web-b web-c
+out="$(in_pod cli-1 tcp "$vip4" 80 30)"
+expect "web-b not ready: 30 new connections from cli-1, none to web-b" "$out" 30 "web-a web-c" "${IP4[cli-1]}" "$vip4:80"
 ready web-b True
 check_be "web-b ready again" web-a web-b web-c
+out="$(in_pod cli-1 tcp "$vip4" 80 30)"
+expect "web-b ready again: it takes new connections" "$out" 30 "$SVC3" "${IP4[cli-1]}" "$vip4:80"
 
 pod web-d node1
 pod web-e node2
@@ -513,14 +620,79 @@ if xlb_wait_until 30 pods_running web-d web-e; then
 else
 	xlb_fail "web-d, web-e not running"
 fi
+SVC5="web-a web-b web-c web-d web-e"
+out="$(in_pod cli-2 tcp "$vip4" 80 60)"
+expect "scaled to 5: 60 connections from cli-2 reach all 5" "$out" 60 "$SVC5" "${IP4[cli-2]}" "$vip4:80"
+out="$(in_pod cli-1 tcp "$vip6" 80 60)"
+expect "scaled to 5: 60 IPv6 connections from cli-1 reach all 5" "$out" 60 "$SVC5" "${IP6[cli-1]}" "$vip6:80"
 
-# Scale down to 1; web-c drains for 6 s: terminating, then gone.
+# Before scaling down: a long keep-alive connection from cli-1 that
+# landed on web-c (which will drain), and a UDP socket of cli-1 connected
+# to a pod that will go (anything but web-b).
+# bg_client NAME POD ARGS...: socklb_client.py in the pod, in the
+# background, its lines in $XLB_RUN/NAME.out; waits for the first.
+bg_client() {
+	local name="$1" p="$2" ns cg
+	shift 2
+	read -r ns cg <"$XLB_RUN/kubelet${NODE[$p]}/$p.env"
+	rm -f "$XLB_RUN/$name.out"
+	xlb_cg_exec "$cg" "$ns" timeout 90 "$XLB_PY" "$CLIENT" "$@" >"$XLB_RUN/$name.out" 2>&1 &
+	BG_PID=$!
+	xlb_wait_until 5 grep -q '^ok\|^err' "$XLB_RUN/$name.out"
+	BG_FIRST="$(awk '$1 == "ok" { print $2; exit }' "$XLB_RUN/$name.out")"
+}
+rm -f "$XLB_RUN/hold.1" "$XLB_RUN/hold.2" "$XLB_RUN/stale.go"
+for try in $(seq 40); do
+	bg_client hold cli-1 hold "$vip4" 80 "$XLB_RUN/hold.1" "$XLB_RUN/hold.2"
+	[ "$BG_FIRST" = web-c ] && break
+	kill "$BG_PID" 2>/dev/null
+	wait "$BG_PID" 2>/dev/null
+done
+hold_pid=$BG_PID
+xlb_check_eq "$BG_FIRST" web-c "a keep-alive connection from cli-1 to the ClusterIP on web-c ($try tries)"
+for try in $(seq 10); do
+	bg_client stale cli-1 stale "$vip4" 53 "$XLB_RUN/stale.go"
+	[ -n "$BG_FIRST" ] && [ "$BG_FIRST" != web-b ] && break
+	kill "$BG_PID" 2>/dev/null
+	wait "$BG_PID" 2>/dev/null
+done
+stale_pid=$BG_PID
+stale_be="$BG_FIRST"
+xlb_check "a connected UDP socket of cli-1 to $vip4:53 on $stale_be (not web-b)" \
+	test -n "$stale_be" -a "$stale_be" != web-b
+destroyed() {
+	xlb_ns "${NS_N[1]}" timeout 10 "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/n1" -o json stats |
+		xlb_jq "d['outcomes']['sock_destroyed']['packets']"
+}
+destroyed0="$(destroyed)"
+
+# Scale down to 1; web-c drains for 12 s: terminating, then gone.
 api "DELETE" /api/v1/namespaces/shop/pods/web-a
 api "DELETE" /api/v1/namespaces/shop/pods/web-d
 api "DELETE" /api/v1/namespaces/shop/pods/web-e
-api "DELETE" /api/v1/namespaces/shop/pods/web-c '{"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 6}'
-check_be "web-c terminating (draining 6 s), others gone" web-b terminating:web-c
+api "DELETE" /api/v1/namespaces/shop/pods/web-c '{"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 12}'
+check_be "web-c terminating (draining 12 s), others gone" web-b terminating:web-c
+touch "$XLB_RUN/hold.1"
+xlb_wait_until 5 test "$(grep -c . "$XLB_RUN/hold.out")" -ge 2
+xlb_check_eq "$(sed -n 2p "$XLB_RUN/hold.out" | cut -d' ' -f1-2)" "ok web-c" \
+	"web-c terminating: cli-1's long connection still answered by web-c"
+out="$(in_pod cli-1 tcp "$vip4" 80 20)"
+expect "web-c terminating: it takes no new connection" "$out" 20 web-b "${IP4[cli-1]}" "$vip4:80"
 check_be "scaled to 1" web-b
+xlb_wait_until 10 test "$(destroyed)" -gt "$destroyed0"
+touch "$XLB_RUN/stale.go" "$XLB_RUN/hold.2"
+wait "$stale_pid"
+wait "$hold_pid"
+after="$(sed 1d "$XLB_RUN/stale.out")"
+xlb_check "cli-1's UDP socket to $stale_be destroyed once $stale_be left (sock_destroyed $destroyed0 -> $(destroyed)); the application saw an error, reconnected and got web-b ($(paste -sd'|' <<<"$after"))" \
+	test "$(head -1 <<<"$after" | cut -d' ' -f1)" = err -a \
+	"$(awk '$1 == "ok" { print $2 }' <<<"$after")" = web-b
+xlb_check_eq "$(sed -n 3p "$XLB_RUN/hold.out" | cut -d' ' -f1)" err \
+	"web-c gone: cli-1's long connection to it ended ($(sed -n 3p "$XLB_RUN/hold.out"))"
+out="$(in_pod web-b tcp "$vip4" 80 10)"
+expect "web-b, the last pod, -> its own Service: itself (hairpin)" "$out" 10 web-b "${IP4[web-b]}" "$vip4:80"
+out="$(in_pod cli-1 tcp "$vip6" 80 10)"
+expect "scaled to 1: cli-1 -> [$vip6]:80" "$out" 10 web-b "${IP6[cli-1]}" "$vip6:80"
 
 xlb_log "kubelet and xlbd logs: $XLB_RUN (kept with XLB_SAVE_LOGS=DIR)"
 echo "$XLB_NPASS passed, $XLB_NFAIL failed"
