@@ -37,6 +37,13 @@ struct xlb_cidr {
 	__u8 len;		/* prefix length */
 };
 
+/* Parses "10.0.0.0/8" or "fd00::/64" (blanks around it allowed): 0 or
+ * -EINVAL. */
+int xlb_cidr_parse(const char *s, struct xlb_cidr *c);
+/* Whether addr (of family) is inside c. */
+int xlb_cidr_contains(const struct xlb_cidr *c, const union xlb_addr *addr,
+		      __u8 family);
+
 struct xlb_model_service {
 	char name[XLB_SVC_NAME_LEN];
 	struct xlb_vip_key vip;	/* frontend */

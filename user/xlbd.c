@@ -128,6 +128,13 @@ static int set_hairpin(struct args *g, const char *arg)
 	return 0;
 }
 
+static int set_nodeport_addresses(struct args *g, const char *arg)
+{
+	char bad[128];
+
+	return xlb_nodeport_sel_parse(arg, &g->o.nodeport, bad, sizeof(bad));
+}
+
 static int set_socket_lb(struct args *g, const char *arg)
 {
 	return xlb_socklb_parse_mode(arg, &g->o.socket_lb);
@@ -214,6 +221,12 @@ static const struct opt options[] = {
 	  "to its own service when balanced to itself\n"
 	  "(once per family; default: the node's first\n"
 	  "address of that family)", 0, "not an IPv4 or IPv6 address" },
+	{ "nodeport-addresses", 0, "LIST", OPT_FN, 0, set_nodeport_addresses,
+	  "which node addresses serve NodePorts: CIDRs\n"
+	  "and \"primary\" (the default route's source\n"
+	  "address of each family), comma separated\n"
+	  "(default: every address)", 0,
+	  "not a list of CIDRs and \"primary\"" },
 	{ "socket-lb", 0, "MODE", OPT_FN, 0, set_socket_lb,
 	  "on (default): connect()/sendmsg() to a frontend\n"
 	  "get a backend in the socket hooks, no NAT;\n"
