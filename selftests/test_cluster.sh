@@ -596,6 +596,65 @@ expect "pod cli-2 on node2 -> load-balancer IP $LB4.11 of edge-local (Local, no 
 out="$(on_host 2 tcp "$(node4 2)" "$np_local" 5)"
 expect "node2's own process -> its NodePort $np_local of edge-local" "$out" 5 web-a "*" "$(node4 2):$np_local"
 
+# --- load-balancer IPs across nodes behind ECMP ----------------------------------
+# The router spreads a load-balancer IP over both nodes with a multipath
+# route hashed on L4 (fib_multipath_hash_policy=1), as a router fed by
+# BGP would. spread-local (externalTrafficPolicy Local, every web pod):
+# each node serves what it gets with its own pods, and the client's
+# address is kept.
+# lb_svc_sel NAME POLICY N SELECTOR: as lb_svc, with SELECTOR (JSON).
+ip netns exec "$NS_R" sysctl -qw net.ipv4.fib_multipath_hash_policy=1 net.ipv6.fib_multipath_hash_policy=1
+api_ok "Service shop/spread-local (LoadBalancer, Local, every web pod)" \
+	POST /api/v1/namespaces/shop/services "{\"apiVersion\": \"v1\", \"kind\": \"Service\",
+ \"metadata\": {\"name\": \"spread-local\"},
+ \"spec\": {\"type\": \"LoadBalancer\", \"externalTrafficPolicy\": \"Local\", \"ipFamilyPolicy\": \"RequireDualStack\",
+  \"selector\": {\"app\": \"web\"},
+  \"ports\": [{\"name\": \"http\", \"port\": 80, \"targetPort\": 8080, \"protocol\": \"TCP\"}]}}"
+api_ok "shop/spread-local: load-balancer IPs $LB4.21 ${LB6}:21" \
+	PATCH "/api/v1/namespaces/shop/services/spread-local/status" \
+	"{\"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"$LB4.21\"}, {\"ip\": \"${LB6}:21\"}]}}}"
+ip -n "$NS_R" route add "$LB4.21/32" nexthop via "$(node4 1)" nexthop via "$(node4 2)" &&
+	ip -n "$NS_R" -6 route add "${LB6}:21/128" nexthop via "$(node6 1)" nexthop via "$(node6 2)"
+xlb_check_eq "$?" 0 "router: $LB4.21 and ${LB6}:21 over both nodes (ECMP, L4 hash)"
+for n in 1 2; do
+	xlb_wait_until 15 lb_programmed $n spread-local "${LB6}:21" && lb_programmed $n spread-local "$LB4.21"
+	xlb_check_eq "$?" 0 "node$n: spread-local's load-balancer IPs programmed"
+done
+out="$(from_ext tcp "$LB4.21" 80 200)"
+expect "ECMP, Local: 200 connections to $LB4.21 spread over both nodes' pods, client address kept" \
+	"$out" 200 "$SVC3" "$EXT4C" "$LB4.21:80"
+out="$(from_ext tcp "${LB6}:21" 80 100)"
+expect "ECMP, Local: 100 connections to [${LB6}:21]" "$out" 100 "$SVC3" "$EXT6C" "${LB6}:21:80"
+# A node leaves the route (its BGP session went down): the router moves
+# the connections it carried to the other node, which has no record of
+# them. 20 keep-alive connections, then node1 taken out of the route.
+rm -f "$XLB_RUN/ecmp.go"
+ecmp_pids=()
+for i in $(seq 20); do
+	from_ext hold "$LB4.21" 80 "$XLB_RUN/ecmp.go" >"$XLB_RUN/ecmp.$i.out" 2>&1 &
+	ecmp_pids+=($!)
+done
+ecmp_first() { local i; for i in $(seq 20); do grep -q . "$XLB_RUN/ecmp.$i.out" || return 1; done; }
+xlb_wait_until 15 ecmp_first
+moved=0
+for i in $(seq 20); do
+	case "$(awk '{ print $2; exit }' "$XLB_RUN/ecmp.$i.out")" in web-a) moved=$((moved + 1)) ;; esac
+done
+ip -n "$NS_R" route replace "$LB4.21/32" via "$(node4 2)"
+touch "$XLB_RUN/ecmp.go"
+wait "${ecmp_pids[@]}"
+kept=0
+broke=0
+for i in $(seq 20); do
+	first="$(awk '{ print $1 " " $2; exit }' "$XLB_RUN/ecmp.$i.out")"
+	second="$(sed -n 2p "$XLB_RUN/ecmp.$i.out" | cut -d' ' -f1-2)"
+	if [ "$first" = "$second" ]; then kept=$((kept + 1)); else broke=$((broke + 1)); fi
+done
+xlb_check_eq "$kept" $((20 - moved)) \
+	"ECMP, Local, node1 out of the route: the $((20 - moved)) connections node2 carried kept"
+xlb_log "ECMP, Local, node1 out of the route: $moved of 20 connections were on node1 (web-a); $broke broke (node2 has no record of them and its Local ring holds only its own pods)"
+ip -n "$NS_R" route replace "$LB4.21/32" nexthop via "$(node4 1)" nexthop via "$(node4 2)"
+
 # --- readiness, scaling, termination ----------------------------------------------
 ready() {
 	api_ok "$1 Ready=$2" PATCH "/api/v1/namespaces/shop/pods/$1/status" \
