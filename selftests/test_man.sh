@@ -5,7 +5,8 @@
 # so those cannot drift. What is checked here is the rest: every option
 # a page lists is one the program parses, the page lists every option
 # --help does, and the README's fields are exactly the fields the config
-# parser reads (selftests/config_fields.c watches its lookups).
+# parser reads (selftests/config_fields.c watches its lookups); and the
+# bash completion of xlbctl completes what --help lists.
 set -u
 . "$(dirname "$0")/lib.sh"
 b="$XLB_ROOT/build"
@@ -88,5 +89,11 @@ while read -r f; do
 		[[ "$f" == *.* ]] || missing+=("$f")
 done <"$tmp/readme.fields"
 xlb_check_eq "${missing[*]:-none}" none "xlb.json(5) lists every field of the README's config reference"
+# The bash completion of xlbctl reads its commands from --help.
+got="$(PATH="$b/user:$PATH" bash -c '. "$1"
+	c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _xlbctl; echo "${COMPREPLY[*]}"; }
+	c xlbctl ""; c xlbctl -o json conntrack ""; c xlbctl --bp' _ "$XLB_ROOT/dist/xlbctl.bash-completion" | paste -sd'|')"
+xlb_check_eq "$got" "backend conntrack detach maglev service stats|list flush|--bpffs" \
+	"bash completion: xlbctl's commands, sub-commands and options"
 echo "$XLB_NPASS passed, $XLB_NFAIL failed"
 [ "$XLB_NFAIL" -eq 0 ]
