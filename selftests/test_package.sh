@@ -189,7 +189,9 @@ fi
 answered() { xlb_http_burst "$2" 80 "$1" | awk '$2 == 200' | tee "$XLB_RUN/burst" | wc -l; }
 n=$(answered 30 "$XLB_VIP4")
 spread=$(awk '{ print $1 }' "$XLB_RUN/burst" | sort -u | wc -l)
-xlb_check_eq "$n/$spread" "30/3" "demo web: 30 of 30 requests to $XLB_VIP4 answered, by 3 backends"
+# Weights 1:2:3: b1 may take none of 30 new flows now and then.
+xlb_check_eq "$n/$([ "$spread" -ge 2 ] && echo 2+)" "30/2+" \
+	"demo web: 30 of 30 requests to $XLB_VIP4 answered, by $spread backends"
 n=$(answered 30 "$XLB_VIP6")
 xlb_check_eq "$n" 30 "demo web6: 30 of 30 requests to $XLB_VIP6 answered"
 reply="$(xlb_udp "$XLB_VIP4" 9000)"
