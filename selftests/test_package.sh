@@ -103,6 +103,10 @@ if /usr/sbin/xlbd --help | grep -q -- '--socket-lb' && /usr/bin/xlbctl --help | 
 else
 	xlb_fail "installed xlbd or xlbctl does not run"
 fi
+pages="$(man -w 8 xlbd xlbctl 2>&1; man -w 5 xlb.json 2>&1)"
+xlb_check_eq "$(paste -sd' ' <<<"$pages")" \
+	"/usr/share/man/man8/xlbd.8.gz /usr/share/man/man8/xlbctl.8.gz /usr/share/man/man5/xlb.json.5.gz" \
+	"man finds xlbd(8), xlbctl(8), xlb.json(5)"
 unit=/lib/systemd/system/xlbd.service
 # The installed unit's command is the users' default: no test option.
 exec_start="$(sed -n 's/^ExecStart=//p' "$unit")"
