@@ -3,6 +3,8 @@
 #
 #   docker build -t REGISTRY/xlb:TAG .
 #
+# or without a Docker engine: tools/image.sh (buildah).
+#
 # The BPF programs are compiled into xlbd (libbpf skeletons), so the
 # runtime stage needs only the shared libraries. The image targets the
 # architecture of the build machine's kernel headers (x86-64).

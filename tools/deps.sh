@@ -5,7 +5,7 @@
 xlb_deps=(clang llvm libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
 	libcjson-dev libyaml-dev libmicrohttpd-dev libmnl-dev bpftool meson ninja-build
 	pkg-config iproute2 ethtool iptables nftables python3 python3-yaml curl socat
-	containernetworking-plugins
+	containernetworking-plugins scdoc
 	gnuplot-nox)
 
 xlb_install_deps() {

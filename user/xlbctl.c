@@ -674,6 +674,25 @@ static const struct cmd {
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 
+/*
+ * The options, in the order --help lists them: one table gives
+ * getopt_long its options and --help its text, as xlbd's does.
+ */
+static const struct opt {
+	const char *name;
+	char short_name;
+	const char *arg;	/* the argument's name in --help; NULL: none */
+	const char *help;
+} opts[] = {
+	{ "bpffs", 'b', "DIR", "pin directory (default " XLB_DEFAULT_BPFFS ")" },
+	{ "output", 'o', "FORMAT", "table (default) or json" },
+	{ "iface", 'i', "LIST", "detach: interfaces, comma separated" },
+	{ "cgroup", 'g', "PATH", "detach: cgroup v2 of the socket hooks" },
+	{ "help", 'h', NULL, "this text" },
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
 static void usage(FILE *out)
 {
 	char left[64];
@@ -694,12 +713,16 @@ static void usage(FILE *out)
 			 e->args ? " " : "", e->args ? e->args : "");
 		xlb_usage_row(out, left, e->help);
 	}
-	fputs("\n"
-	      "Options:\n"
-	      "  -b, --bpffs DIR        pin directory\n"
-	      "  -o, --output FORMAT    table (default) or json\n"
-	      "  -h, --help             this text\n",
-	      out);
+	fputs("\nOptions:\n", out);
+	for (i = 0; i < N_OPTS; i++) {
+		const struct opt *e = &opts[i];
+		int n = snprintf(left, sizeof(left), "  -%c, --%s",
+				 e->short_name, e->name);
+
+		if (e->arg)
+			snprintf(left + n, sizeof(left) - n, " %s", e->arg);
+		xlb_usage_row(out, left, e->help);
+	}
 }
 
 static const struct cmd *find_cmd(const struct ctl *c, const char *name)
@@ -721,17 +744,21 @@ static const struct cmd *find_cmd(const struct ctl *c, const char *name)
  * status: 0 after --help, 2 for a bad option. */
 static int parse_opts(int argc, char **argv, struct ctl *c)
 {
-	static const struct option opts[] = {
-		{ "bpffs", required_argument, NULL, 'b' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "iface", required_argument, NULL, 'i' },
-		{ "cgroup", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	struct option lopts[N_OPTS + 1] = {};
+	char shorts[2 * N_OPTS + 2] = "+", *p = shorts + 1;
+	size_t i;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "+b:o:i:g:h", opts, NULL)) != -1) {
+	for (i = 0; i < N_OPTS; i++) {
+		lopts[i].name = opts[i].name;
+		lopts[i].has_arg = opts[i].arg ? required_argument : no_argument;
+		lopts[i].val = opts[i].short_name;
+		*p++ = opts[i].short_name;
+		if (opts[i].arg)
+			*p++ = ':';
+	}
+	*p = '\0';
+	while ((o = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
 		switch (o) {
 		case 'b':
 			c->bpffs = optarg;
