@@ -25,8 +25,8 @@ enum {
 
 /*
  * The rewrite a decision asks for (what it learnt about the flow besides
- * is struct xlb_flow, conntrack.h). has_addr2 shares its 8-byte stack
- * slot only with the end of addr2, written with it: a byte written into a
+ * is struct xlb_flow, conntrack.h). has_addr2 and port2 share their
+ * 8-byte stack slot only with the end of addr2, written with them: a byte written into a
  * slot makes the verifier forget all of it, and next to port and side
  * (written by every rewrite) the hairpin branch would be walked on every
  * path (2-4% more verified instructions).
@@ -36,8 +36,12 @@ struct xlb_nat {
 	__be16 port;		/* new port */
 	__u8 side;		/* XLB_NAT_DST or XLB_NAT_SRC */
 	__u8 pad;
-	union xlb_addr addr2;	/* hairpin: the other side's new address */
-	__u8 has_addr2;		/* rewrite addr2 too (hairpin) */
+	union xlb_addr addr2;	/* hairpin, source NAT: the other side's new
+				 * address */
+	__u8 has_addr2;		/* rewrite addr2 and port2 too */
+	__u8 pad2;
+	__be16 port2;		/* the other side's new port (hairpin: its
+				 * own, unchanged) */
 } __attribute__((aligned(8)));
 
 static __always_inline __u32 xlb_addr_off(const struct xlb_pkt *p, __u8 side)
@@ -130,12 +134,17 @@ static __always_inline int xlb_nat_xdp(void *data, void *data_end,
 	delta += xlb_csum_delta16(*port, n->port);
 	*port = n->port;
 	if (n->has_addr2) {
-		/* Hairpin: the other address too (no port). */
+		/* Hairpin, source NAT: the other address and port too. */
 		__u32 a2off = xlb_addr_off(p, !n->side) & XLB_OFF_MASK;
+		__u32 p2off = xlb_port_off(p, !n->side) & XLB_OFF_MASK;
 		__be32 *a2 = data + a2off;
+		__be16 *port2 = data + p2off;
 
-		if ((void *)(a2 + 4) > data_end)
+		if ((void *)(a2 + 4) > data_end ||
+		    (void *)(port2 + 1) > data_end)
 			return -XLB_E_PARSE;
+		delta += xlb_csum_delta16(*port2, n->port2);
+		*port2 = n->port2;
 		if (p->family == XLB_AF_INET) {
 			__u32 ioff = (p->l3_off + offsetof(struct iphdr, check)) &
 				     XLB_OFF_MASK;
@@ -226,8 +235,17 @@ static __always_inline int xlb_nat_tc(struct __sk_buff *skb,
 	if (bpf_skb_store_bytes(skb, poff, &n->port, 2, 0))
 		return -XLB_E_PARSE;
 	if (n->has_addr2) {
-		/* Hairpin: the other address too (no port). */
+		/* Hairpin, source NAT: the other address and port too. */
 		__u32 a2off = xlb_addr_off(p, !n->side);
+		__u32 p2off = xlb_port_off(p, !n->side);
+
+		if (bpf_skb_load_bytes(skb, p2off, &oldport, 2))
+			return -XLB_E_PARSE;
+		if (oldport != n->port2 &&
+		    (bpf_l4_csum_replace(skb, p->csum_off, oldport, n->port2,
+					 l4flags | 2) ||
+		     bpf_skb_store_bytes(skb, p2off, &n->port2, 2, 0)))
+			return -XLB_E_PARSE;
 
 		if (p->family == XLB_AF_INET) {
 			if (bpf_skb_load_bytes(skb, a2off, &old.v4, 4) ||
