@@ -150,4 +150,13 @@ struct {
 	__type(value, struct xlb_snat_addrs);
 } xlb_snat_addrs SEC(".maps");
 
+/* Per-CPU room to build a new conntrack value in, off the stack: abi.h
+ * struct xlb_ct_val. Nothing is kept in it between packets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_ct_val);
+} xlb_scratch SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

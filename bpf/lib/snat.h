@@ -133,53 +133,58 @@ static __always_inline void xlb_snat_key(struct xlb_ct_key *k,
  * first of XLB_SNAT_TRIES ports (from a hash of the flow on) that did not
  * exist or was this client's own; then the client entry, or with
  * f->ct_taken a forward entry, saying which port it got. Returns 0 with
- * f->snat_port, or -1 when every port tried is taken.
+ * f->snat_port, or -1 when every port tried is taken. The entries are
+ * built in xlb_scratch: the call chain down here has no stack left for
+ * one more.
  */
 XLB_SUBPROG int xlb_snat_insert(const struct xlb_pkt *p,
 				const struct xlb_backend *be, __u32 be_id,
 				const union xlb_addr *addr,
 				struct xlb_flow *f)
 {
-	__u32 min = xlb_cfg.snat_port_min;
-	__u32 n = (__u32)xlb_cfg.snat_port_max - min + 1;
-	__u32 h = xlb_flow_hash(p), i;
+	__u32 h = xlb_flow_hash(p), end = h + XLB_SNAT_TRIES, zero = 0;
 	struct xlb_ct_key k;
-	struct xlb_ct_val v = {};
-	struct xlb_ct_val *old;
+	struct xlb_ct_val *v, *old;
 
-	__builtin_memcpy(&v.nat_addr, &p->daddr, 16);
-	v.nat_port = p->dport;
-	v.flags = XLB_CT_F_SNAT;
-	v.backend_id = be_id;
-	v.svc_id = be->svc_id;
-	v.last_seen = bpf_ktime_get_coarse_ns();
-	__builtin_memcpy(&v.snat_addr, &p->saddr, 16);
-	v.snat_port = p->sport;
+	v = bpf_map_lookup_elem(&xlb_scratch, &zero);
+	if (!v)
+		return -1;
+	__builtin_memset(v, 0, sizeof(*v));
+	__builtin_memcpy(&v->nat_addr, &p->daddr, 16);
+	v->nat_port = p->dport;
+	v->flags = XLB_CT_F_SNAT;
+	v->backend_id = be_id;
+	v->svc_id = be->svc_id;
+	v->last_seen = bpf_ktime_get_coarse_ns();
+	__builtin_memcpy(&v->snat_addr, &p->saddr, 16);
+	v->snat_port = p->sport;
 	xlb_snat_key(&k, p, &be->addr, be->port, addr, 0);
-	for (i = 0; i < XLB_SNAT_TRIES; i++) {
-		k.dport = bpf_htons(min + (h + i) % n);
-		if (!bpf_map_update_elem(&xlb_ct, &k, &v, BPF_NOEXIST))
+	for (; h != end; h++) {
+		k.dport = bpf_htons(xlb_cfg.snat_port_min +
+				    h % ((__u32)xlb_cfg.snat_port_max -
+					 xlb_cfg.snat_port_min + 1));
+		if (!bpf_map_update_elem(&xlb_ct, &k, v, BPF_NOEXIST))
 			goto reserved;
 		old = bpf_map_lookup_elem(&xlb_ct, &k);
 		if (old && xlb_snat_is_of(old, p) &&
-		    !bpf_map_update_elem(&xlb_ct, &k, &v, BPF_ANY))
+		    !bpf_map_update_elem(&xlb_ct, &k, v, BPF_ANY))
 			goto reserved;
 	}
 	return -1;
 reserved:
 	f->snat_port = k.dport;
-	/* The client's packets: they leave from addr, the port. */
+	/* The client's packets: they leave from addr and that port. */
 	if (f->ct_taken) {
 		xlb_ct_key_of(&k, p, XLB_CT_FWD);
-		__builtin_memcpy(&v.nat_addr, &be->addr, 16);
-		v.nat_port = be->port;
+		__builtin_memcpy(&v->nat_addr, &be->addr, 16);
+		v->nat_port = be->port;
 	} else {
 		xlb_ct_client_key(&k, &p->saddr, p->sport, p->proto,
 				  p->family);
 	}
-	__builtin_memcpy(&v.snat_addr, addr, 16);
-	v.snat_port = f->snat_port;
-	return bpf_map_update_elem(&xlb_ct, &k, &v, BPF_ANY) ? -1 : 0;
+	__builtin_memcpy(&v->snat_addr, addr, 16);
+	v->snat_port = f->snat_port;
+	return bpf_map_update_elem(&xlb_ct, &k, v, BPF_ANY) ? -1 : 0;
 }
 
 /* The flow of entry ct (source-NATed, to be) still holds its port: its

@@ -39,7 +39,8 @@
 	X(HAIRPIN, hairpin)                                                    \
 	X(SOCK, sock)                                                          \
 	X(SVC_VIP, svc_vip)                                                    \
-	X(SNAT_ADDRS, snat_addrs)
+	X(SNAT_ADDRS, snat_addrs)                                              \
+	X(SCRATCH, scratch)
 
 #define XLB_MAP_NAME(lc) "xlb_" #lc
 
@@ -69,6 +70,7 @@ enum xlb_map_index {
 #define XLB_MAP_SOCK		"xlb_sock"
 #define XLB_MAP_SVC_VIP		"xlb_svc_vip"
 #define XLB_MAP_SNAT_ADDRS	"xlb_snat_addrs"
+#define XLB_MAP_SCRATCH		"xlb_scratch"
 
 /* A name macro missing for a listed map fails to compile; a misspelt one
  * fails here (gcc and clang fold strcmp of two literals). */
