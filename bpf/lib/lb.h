@@ -411,7 +411,11 @@ static __always_inline int xlb_decide(void *ctx, void *data, void *data_end,
 		if (p->frag)
 			return XLB_STAT_UNSUPPORTED;
 		rc = xlb_icmp_rnat(data, data_end, p);
-		return rc == XLB_STAT_RNAT ? XLB_STAT_ICMP_RNAT : rc;
+		if (rc == XLB_STAT_SNAT_RESTORE)
+			xlb_stat(XLB_STAT_SNAT_RESTORE, len);
+		return rc == XLB_STAT_RNAT || rc == XLB_STAT_SNAT_RESTORE ?
+			       XLB_STAT_ICMP_RNAT :
+			       rc;
 	}
 	if (p->frag == XLB_FRAG_LATER)
 		return xlb_frag_follow(p, n, len);
