@@ -453,6 +453,7 @@ reply:
 	n->side = XLB_NAT_SRC;
 	if (ct->flags & XLB_CT_F_SNAT) {
 		/* Back to the client the flow came from. */
+		xlb_snat_mark(ct, p);
 		__builtin_memcpy(&n->addr2, &ct->snat_addr, 16);
 		n->has_addr2 = 1;
 		n->port2 = ct->snat_port;

@@ -109,6 +109,29 @@ static __always_inline int xlb_snat_is_of(const struct xlb_ct_val *old,
 	       xlb_addr_eq(&old->snat_addr, &p->saddr);
 }
 
+/* Whether the reservation old belongs to a flow that is over: closed by a
+ * FIN or RST, or idle, for long enough (abi.h XLB_SNAT_*_NS). */
+static __always_inline int xlb_snat_over(const struct xlb_ct_val *old,
+					 __u8 proto, __u64 now)
+{
+	__u64 age = now - old->last_seen;
+
+	if (old->flags & XLB_CT_F_CLOSED)
+		return age > XLB_SNAT_CLOSED_NS;
+	return age > (proto == IPPROTO_TCP ? XLB_SNAT_IDLE_TCP_NS :
+					     XLB_SNAT_IDLE_UDP_NS);
+}
+
+/* A TCP FIN or RST of a source-NATed flow marks its reservation rev: its
+ * port is free soon after the last packet. */
+static __always_inline void xlb_snat_mark(struct xlb_ct_val *rev,
+					  const struct xlb_pkt *p)
+{
+	if (p->proto == IPPROTO_TCP && (p->tcp_flags & 0x05) &&
+	    !(rev->flags & XLB_CT_F_CLOSED))
+		rev->flags |= XLB_CT_F_CLOSED;
+}
+
 /* The reverse key of a source-NATed flow to be from addr:port. */
 static __always_inline void xlb_snat_key(struct xlb_ct_key *k,
 					 const struct xlb_pkt *p,
@@ -131,7 +154,8 @@ static __always_inline void xlb_snat_key(struct xlb_ct_key *k,
  * Records p's new flow to backend be (id be_id), source-NATed to node
  * address addr: first the port's reservation, the reverse entry of the
  * first of XLB_SNAT_TRIES ports (from a hash of the flow on) that did not
- * exist or was this client's own; then the client entry, or with
+ * exist, was this client's own or a flow's that is over; then the client
+ * entry, or with
  * f->ct_taken a forward entry, saying which port it got. Returns 0 with
  * f->snat_port, or -1 when every port tried is taken. The entries are
  * built in xlb_scratch: the call chain down here has no stack left for
@@ -166,7 +190,9 @@ XLB_SUBPROG int xlb_snat_insert(const struct xlb_pkt *p,
 		if (!bpf_map_update_elem(&xlb_ct, &k, v, BPF_NOEXIST))
 			goto reserved;
 		old = bpf_map_lookup_elem(&xlb_ct, &k);
-		if (old && xlb_snat_is_of(old, p) &&
+		if (old &&
+		    (xlb_snat_is_of(old, p) ||
+		     xlb_snat_over(old, p->proto, v->last_seen)) &&
 		    !bpf_map_update_elem(&xlb_ct, &k, v, BPF_ANY))
 			goto reserved;
 	}
@@ -188,7 +214,9 @@ reserved:
 }
 
 /* The flow of entry ct (source-NATed, to be) still holds its port: its
- * reverse entry is there and names p's client. */
+ * reverse entry is there and names p's client. The client's packets keep
+ * it alive too (a one-way flow has no replies), and a FIN or RST marks
+ * it. */
 XLB_SUBPROG int xlb_snat_held(const struct xlb_pkt *p,
 			      const struct xlb_ct_val *ct,
 			      const struct xlb_backend *be)
@@ -199,7 +227,11 @@ XLB_SUBPROG int xlb_snat_held(const struct xlb_pkt *p,
 	xlb_snat_key(&k, p, &be->addr, be->port, &ct->snat_addr,
 		     ct->snat_port);
 	rev = bpf_map_lookup_elem(&xlb_ct, &k);
-	return rev && xlb_snat_is_of(rev, p);
+	if (!rev || !xlb_snat_is_of(rev, p))
+		return 0;
+	xlb_ct_touch(rev);
+	xlb_snat_mark(rev, p);
+	return 1;
 }
 
 #endif /* XLB_BPF_SNAT_H */

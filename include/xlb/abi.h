@@ -104,6 +104,13 @@ XLB_MAPS(XLB_MAP_NAME_CHECK)
 /* A new source-NATed flow tries this many ports (a hash of its client,
  * then the next ones) before it is dropped as snat_exhausted. */
 #define XLB_SNAT_TRIES		8
+/* A port's reservation whose flow is over is taken by the next flow that
+ * tries the port: after a FIN or RST, once this long without a packet
+ * (the backend's TIME_WAIT accepts a new SYN on the same ports) ... */
+#define XLB_SNAT_CLOSED_NS	(10ull * 1000 * 1000 * 1000)
+/* ... else once idle this long (nf_conntrack keeps UDP streams 120 s). */
+#define XLB_SNAT_IDLE_TCP_NS	(7200ull * 1000 * 1000 * 1000)
+#define XLB_SNAT_IDLE_UDP_NS	(120ull * 1000 * 1000 * 1000)
 
 /* Maglev table sizes. The agent picks the smallest prime in this range at
  * or above XLB_RING_PER_BACKEND times the backend count. */
@@ -285,7 +292,9 @@ _Static_assert(sizeof(struct xlb_ring_pair) == 8, "xlb_ring_pair size");
  * reverse key is the port's reservation: it is inserted with BPF_NOEXIST,
  * so no two live flows share (node address, port, backend address, port,
  * protocol); the forward side checks on every packet that it still holds
- * it (LRU may evict either entry) and takes a new port if not.
+ * it (LRU may evict either entry) and takes a new port if not. A
+ * reservation of a flow that ended (XLB_CT_F_CLOSED) or went idle is
+ * taken over by the next new flow that tries its port.
  */
 struct xlb_ct_key {
 	union xlb_addr saddr;	/* source address of the packet; CLIENT:
@@ -316,6 +325,9 @@ enum {
  * snat_port (client or forward entry); the replies' destination is put
  * back to the client at snat_addr, snat_port (reverse entry). */
 #define XLB_CT_F_SNAT		(1u << 1)
+/* A source-NATed flow's reverse entry: a FIN or RST was seen, either way
+ * (its port is free XLB_SNAT_CLOSED_NS after its last packet). */
+#define XLB_CT_F_CLOSED		(1u << 2)
 
 /*
  * xlb_hairpin: ARRAY of 2 union xlb_addr, [0] IPv4 and [1] IPv6: the

@@ -20,8 +20,10 @@ static const struct pkt_spec snat_t4 = { TCP4(CLI4, 41001, NODE4, NP_SNAT) };
 static const struct pkt_spec snat_u4 = { UDP4(CLI4, 41005, NODE4, NP_SNAT) };
 static const struct pkt_spec snat_t6 = { TCP6(CLI6, 41006, NODE6, NP_SNAT) };
 static const struct pkt_spec snat_u6 = { UDP6(CLI6, 41007, NODE6, NP_SNAT) };
-/* The flow whose probe is filled. */
+/* The flows whose probes are filled. */
 static const struct pkt_spec snat_x4 = { TCP4(CLI4, 41010, NODE4, NP_SNAT) };
+static const struct pkt_spec snat_y4 = { TCP4(CLI4, 41011, NODE4, NP_SNAT) };
+static const struct pkt_spec snat_z4 = { TCP4(CLI4, 41012, NODE4, NP_SNAT) };
 
 /* A reply from the flow's backend to the node address and the port of
  * the flow's probe the row names. */
@@ -31,33 +33,102 @@ static void t_snat_reply(const struct fixture *f, struct pkt_spec *in)
 	in->dport = snat_port_of(f->flow, f->snat_try);
 }
 
-/* Another client's reservation of port try of flow s's probe towards
- * BE_SNAT4_R (add), or none (delete). */
-static int snat_other(const struct pkt_spec *s, unsigned int try, bool add)
+/* The reverse key of port try of flow s's probe towards BE_SNAT4_R. */
+static void snat_probe_key(struct xlb_ct_key *k, const struct pkt_spec *s,
+			   unsigned int try)
 {
-	static const struct pkt_addr other = CLI4_B;
 	const struct t_be *b = be_of(BE_SNAT4_R);
 	struct pkt_spec r = *s;
+
+	r.saddr = b->addr;
+	r.sport = b->port;
+	r.daddr = *snat_addr_of(4);
+	r.dport = snat_port_of(s, try);
+	spec_ct_key(k, &r, XLB_CT_REV);
+}
+
+/* Another client's reservation of port try of flow s's probe towards
+ * BE_SNAT4_R, with flags besides XLB_CT_F_SNAT, last seen age_s ago. */
+static int snat_other_aged(const struct pkt_spec *s, unsigned int try,
+			   __u16 flags, __u32 age_s)
+{
+	static const struct pkt_addr other = CLI4_B;
+	struct xlb_ct_key k;
+	struct xlb_ct_val v;
+
+	snat_probe_key(&k, s, try);
+	memset(&v, 0, sizeof(v));
+	addr_to_xlb(&v.nat_addr, &s->daddr, 4);
+	v.nat_port = htons(s->dport);
+	v.flags = XLB_CT_F_SNAT | flags;
+	v.backend_id = BE_SNAT4_R;
+	v.svc_id = SVC_SNAT4;
+	v.last_seen = coarse_ns() - (__u64)age_s * 1000000000ull;
+	addr_to_xlb(&v.snat_addr, &other, 4);
+	v.snat_port = htons(1234);
+	return bpf_map_update_elem(h_env.ct_fd, &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+/* Another client's live reservation of port try of flow s's probe
+ * towards BE_SNAT4_R (add), or none (delete). */
+static int snat_other(const struct pkt_spec *s, unsigned int try, bool add)
+{
+	struct xlb_ct_key k;
+
+	if (add)
+		return snat_other_aged(s, try, 0, 0);
+	snat_probe_key(&k, s, try);
+	return bpf_map_delete_elem(h_env.ct_fd, &k) ? -errno : 0;
+}
+
+/* snat_y4's probe: full, its first port held by a flow closed 5 s ago
+ * (too recent to take), the second by one idle for longer than TCP's
+ * idle time, the rest live. */
+static int snat_fill_aged(void)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 2; !err && i < XLB_SNAT_TRIES; i++)
+		err = snat_other(&snat_y4, i, true);
+	err = err ?: snat_other_aged(&snat_y4, 0, XLB_CT_F_CLOSED, 5);
+	return err ?: snat_other_aged(&snat_y4, 1, 0,
+				      XLB_SNAT_IDLE_TCP_NS / 1000000000ull + 10);
+}
+
+/* snat_z4's probe: full, its first port held by a flow closed 11 s ago
+ * (free to take). */
+static int snat_close_first(void)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = 1; !err && i < XLB_SNAT_TRIES; i++)
+		err = snat_other(&snat_z4, i, true);
+	return err ?: snat_other_aged(&snat_z4, 0, XLB_CT_F_CLOSED, 11);
+}
+
+/* After snat_t4's FIN: its reservation (port 1 of its probe) is marked
+ * closed. */
+static void check_closed(const struct fixture *f, const struct pkt_spec *in,
+			 const __u8 *inb, size_t in_len, const __u8 *out,
+			 size_t out_len)
+{
+	const struct t_be *b = be_of(BE_SNAT4_R);
+	struct pkt_spec r = snat_t4;
 	struct xlb_ct_key k;
 	struct xlb_ct_val v;
 
 	r.saddr = b->addr;
 	r.sport = b->port;
 	r.daddr = *snat_addr_of(4);
-	r.dport = snat_port_of(s, try);
+	r.dport = snat_port_of(&snat_t4, 1);
 	spec_ct_key(&k, &r, XLB_CT_REV);
-	if (!add)
-		return bpf_map_delete_elem(h_env.ct_fd, &k) ? -errno : 0;
-	memset(&v, 0, sizeof(v));
-	addr_to_xlb(&v.nat_addr, &s->daddr, 4);
-	v.nat_port = htons(s->dport);
-	v.flags = XLB_CT_F_SNAT;
-	v.backend_id = BE_SNAT4_R;
-	v.svc_id = SVC_SNAT4;
-	v.last_seen = coarse_ns();
-	addr_to_xlb(&v.snat_addr, &other, 4);
-	v.snat_port = htons(1234);
-	return bpf_map_update_elem(h_env.ct_fd, &k, &v, BPF_ANY) ? -errno : 0;
+	if (bpf_map_lookup_elem(h_env.ct_fd, &k, &v))
+		TEST_FAIL("%s: no reservation", f->desc);
+	else
+		ASSERT_EQ(v.flags & XLB_CT_F_CLOSED, XLB_CT_F_CLOSED,
+			  "%s: reservation marked closed", f->desc);
 }
 
 static int snat_fill_probe(void)
@@ -175,6 +246,20 @@ static const struct fixture snat_rows[] = {
 	  .in = { TCP4(CLI4, 41001, NODE4, NP_SNAT), .tcp_flags = ACK },
 	  DNAT(SVC_SNAT4, BE_SNAT4_R), .snat = true, .snat_try = 1,
 	  .stats = ST_SNAT_NEW, .ct = CT_SNAT },
+	{ "snat: the client's FIN marks the flow's reservation closed",
+	  .in = { TCP4(CLI4, 41001, NODE4, NP_SNAT), .tcp_flags = ACK | 0x01 },
+	  DNAT(SVC_SNAT4, BE_SNAT4_R), .snat = true, .snat_try = 1,
+	  .stats = ST_DNAT, .ct = CT_SNAT, .check = check_closed },
+	{ "snat: a port closed 5 s ago is kept, one idle past TCP's idle time taken",
+	  .setup = snat_fill_aged,
+	  .in = { TCP4(CLI4, 41011, NODE4, NP_SNAT), .tcp_flags = SYN },
+	  DNAT(SVC_SNAT4, BE_SNAT4_R), .snat = true, .snat_try = 1,
+	  .stats = ST_SNAT_NEW, .ct = CT_SNAT },
+	{ "snat: a port closed 11 s ago is taken over",
+	  .setup = snat_close_first,
+	  .in = { TCP4(CLI4, 41012, NODE4, NP_SNAT), .tcp_flags = SYN },
+	  DNAT(SVC_SNAT4, BE_SNAT4_R), .snat = true, .stats = ST_SNAT_NEW,
+	  .ct = CT_SNAT },
 };
 TABLE_END
 
