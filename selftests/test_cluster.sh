@@ -16,19 +16,33 @@
 #   container runtime invokes them), runs its server (name and client
 #   address) and writes its status; a deleted Pod drains for its grace
 #   period before CNI DEL.
-# * xlbd on each node: --kubeconfig (a least-privilege user) --node-name
-#   and --iface as the README tells an operator.
+# * xlbd on each node: --kubeconfig (a least-privilege user) --node-name,
+#   --iface 'eth0,veth*' as the README tells an operator, and --cgroup the
+#   node's cgroup: the node's own processes run in it, its pods in a
+#   cgroup each below it.
 #
-# Checks now: the cluster itself (pods get addresses from their node's
-# CIDR and reach each other across nodes, the controller's EndpointSlices
-# list them with node and conditions) and xlbd on both nodes programming
-# what the controller publishes: ClusterIP (v4 and v6) and NodePort
-# frontends, every ready pod as a backend with the right locality,
-# readiness flipping a pod out and back in, scaling 3 -> 5 -> 1, and a
-# terminating pod kept as terminating until it is gone. Traffic through
-# the Service addresses from pods, host processes and an external client
-# needs socket-level balancing, interfaces followed as pods come, and
-# source NAT (the open issues); its checks join this file with them.
+# Checks: the cluster itself (pods get addresses from their node's CIDR
+# and reach each other across nodes, the controller's EndpointSlices list
+# them with node and conditions); what xlbd on both nodes programs (the
+# ClusterIP, NodePort and load-balancer frontends, every ready pod as a
+# backend with the right locality, the tc program on eth0 and on every
+# pod veth as pods come); and traffic, IPv4 and IPv6, with the pods
+# keeping their default offloads (partial checksums) and the nodes'
+# egress completing checksums in software, so receivers verify them:
+# * pods and host processes to the ClusterIPs through socket-level
+#   balancing (TCP, UDP connected and unconnected, local and remote
+#   backends, hairpin), and a pod outside the node's cgroup per packet
+#   through the tc program on its veth;
+# * an external client to NodePorts and load-balancer IPs whose backend
+#   is on the node (client address preserved), externalTrafficPolicy
+#   Local (nodes without an endpoint drop, healthCheckNodePort answers),
+#   and a pod to a Local service's load-balancer IP from a node without
+#   an endpoint (balanced as its ClusterIP);
+# * readiness flipping a pod out and back in, scaling 3 -> 5 -> 1, a
+#   terminating pod keeping its long connection and taking no new one, a
+#   connected UDP socket moved off a pod that left.
+# Not here yet: external traffic to a backend on another node, which
+# needs source NAT to the node.
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
@@ -172,14 +186,22 @@ api_ok "ClusterRoleBinding xlb-agent" \
 
 # --- the nodes ------------------------------------------------------------
 echo "$XLB_K8S_TOKEN" >"$XLB_RUN/admin.token"
+# One cgroup per node, standing for its cgroup v2 root: the node's xlbd
+# attaches its socket hooks there, its host processes run in it and its
+# pods in a cgroup each below it (as a runtime puts pods under kubepods).
+mkdir "$XLB_CGROUP/node1" "$XLB_CGROUP/node2" || { xlb_fail "node cgroups"; exit 1; }
+# A kubelet runs in its node's network namespace and in the machine's
+# mount namespace (not the private one `ip netns exec` makes), so that the
+# pods' namespaces it adds under /run/netns are there for the test too.
 for n in 1 2; do
-	xlb_bg "kubelet$n" "${NS_N[n]}" "$XLB_PY" "$here/cluster/kubelet.py" \
+	xlb_bg "kubelet$n" "${NS_N[n]}" nsenter --mount="/proc/$$/ns/mnt" \
+		"$XLB_PY" "$here/cluster/kubelet.py" \
 		--server "$XLB_K8S_URL" --ca "$XLB_K8S_CA" \
 		--token-file "$XLB_RUN/admin.token" --node "node$n" \
 		--node-ip "$(node4 $n),$(node6 $n)" \
 		--pod-cidrs "$(pod4net $n),$(pod6net $n)" --zone "zone-$n" \
 		--state-dir "$XLB_RUN/kubelet$n" --netns-prefix "$XLB_PFX" \
-		--backend "$XLB_SERVERS/backend.py"
+		--backend "$XLB_SERVERS/backend.py" --cgroup "$XLB_CGROUP/node$n"
 done
 nodes_ready() {
 	[ "$(xlb_k8s_api GET /api/v1/nodes | xlb_jq 'len([x for x in d["items"] if any(c["type"] == "Ready" and c["status"] == "True" for c in x["status"].get("conditions", []))])')" = 2 ]
@@ -194,12 +216,13 @@ fi
 mkdir -p "$XLB_BPFFS" && mount -t bpf bpf "$XLB_BPFFS" &&
 	mkdir "$XLB_BPFFS/n1" "$XLB_BPFFS/n2" || { xlb_fail "mount a bpffs"; exit 1; }
 xlb_k8s_kubeconfig "$XLB_RUN/agent.kubeconfig" xlb-agent "$agent_token"
-# One cgroup per node for its socket hooks; no process is moved into them
-# yet, so this test exercises the per-packet path.
-mkdir "$XLB_CGROUP/node1" "$XLB_CGROUP/node2" || { xlb_fail "node cgroups"; exit 1; }
+# node1 serves NodePorts on every address (the default), node2 on its
+# primary ones (--nodeport-addresses primary, kube-proxy nftables' default).
+NP_ARGS=([1]="" [2]="--nodeport-addresses=primary")
 for n in 1 2; do
 	xlb_bg "xlbd$n" "${NS_N[n]}" "$XLB_XLBD" --kubeconfig "$XLB_RUN/agent.kubeconfig" \
-		--node-name "node$n" --iface eth0 --bpffs "$XLB_BPFFS/n$n" \
+		${NP_ARGS[n]} \
+		--node-name "node$n" --iface 'eth0,veth*' --bpffs "$XLB_BPFFS/n$n" \
 		--cgroup "$XLB_CGROUP/node$n" \
 		--metrics-address none "${XLB_XLBD_ARGS[@]}"
 done
@@ -219,10 +242,13 @@ api_ok "namespace shop" POST /api/v1/namespaces '{"apiVersion": "v1", "kind": "N
 sa_made() { xlb_k8s_api GET /api/v1/namespaces/shop/serviceaccounts/default >/dev/null; }
 xlb_wait_until 15 sa_made
 xlb_check_eq "$?" 0 "ServiceAccount controller made shop/default"
-# pod NAME NODE [GRACE]: a Pod of app=web bound to NODE.
+# pod NAME NODE [GRACE [LABELS]]: a Pod bound to NODE, labelled app=web
+# unless LABELS (a JSON object) says otherwise.
 pod() {
+	local labels="${4:-}"
+	[ -n "$labels" ] || labels='{"app": "web"}'
 	api_ok "pod $1 on $2" POST /api/v1/namespaces/shop/pods "{\"apiVersion\": \"v1\", \"kind\": \"Pod\",
- \"metadata\": {\"name\": \"$1\", \"labels\": {\"app\": \"web\"}},
+ \"metadata\": {\"name\": \"$1\", \"labels\": $labels},
  \"spec\": {\"nodeName\": \"$2\", \"terminationGracePeriodSeconds\": ${3:-1},
   \"containers\": [{\"name\": \"web\", \"image\": \"xlb-test/backend\",
    \"ports\": [{\"containerPort\": 8080, \"protocol\": \"TCP\"}, {\"containerPort\": 9000, \"protocol\": \"UDP\"}]}]}}"
@@ -239,9 +265,13 @@ vip6="$(echo "$svc" | xlb_jq '[i for i in d["spec"]["clusterIPs"] if ":" in i][0
 nodeport="$(echo "$svc" | xlb_jq '[p["nodePort"] for p in d["spec"]["ports"] if p["name"] == "http"][0]')"
 xlb_log "cluster IPs $vip4 $vip6, NodePort $nodeport"
 
-pod web-a node1
+pod web-a node1 1 '{"app": "web", "tier": "one"}'
 pod web-b node2
-pod web-c node2 6
+pod web-c node2 12
+# Clients: pods of their own app, on both nodes.
+pod cli-1 node1 1 '{"app": "client"}'
+pod cli-2 node2 1 '{"app": "client"}'
+pod raw-1 node1 1 '{"app": "client"}'
 
 # pod_ip NAME FAMILY(4|6): the pod's address from its status.
 pod_ip() {
@@ -254,14 +284,14 @@ pods_running() {
 		[ -n "$(pod_ip "$p" 4)" ] || return 1
 	done
 }
-if xlb_wait_until 30 pods_running web-a web-b web-c; then
-	xlb_pass "3 pods running with addresses"
+if xlb_wait_until 30 pods_running web-a web-b web-c cli-1 cli-2 raw-1; then
+	xlb_pass "6 pods running with addresses"
 else
 	xlb_fail "pods not running: $(tail -5 "$XLB_RUN/kubelet1.log")"
 	exit 1
 fi
-declare -A IP4 IP6 NODE=([web-a]=1 [web-b]=2 [web-c]=2)
-for p in web-a web-b web-c; do
+declare -A IP4 IP6 NODE=([web-a]=1 [web-b]=2 [web-c]=2 [cli-1]=1 [cli-2]=2 [raw-1]=1)
+for p in web-a web-b web-c cli-1 cli-2 raw-1; do
 	IP4[$p]="$(pod_ip "$p" 4)"
 	IP6[$p]="$(pod_ip "$p" 6)"
 	n="${NODE[$p]}"
@@ -362,16 +392,268 @@ fe_of() {
 	xlb_ns "${NS_N[$1]}" timeout 10 "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/n$1" -o json service list |
 		xlb_jq "sorted('%s %s %s %s' % (s['kind'], s['vip'], s['port'], s['protocol']) for s in d if s['name'] == '$HTTP4' or s['name'] == '$HTTP6')"
 }
+got="$(fe_of 1 | tr '\n' ';')"
+want="$({
+	echo "cluster-ip $vip4 80 tcp"
+	echo "cluster-ip $vip6 80 tcp"
+	ip -n "${NS_N[1]}" -o addr show scope global |
+		awk -v p="$nodeport" '{ sub("/.*", "", $4); print "node-port " $4 " " p " tcp" }'
+} | sort -u | tr '\n' ';')"
+xlb_check_eq "$got" "$want" "node1: frontends of shop/web http: cluster IPs and the NodePort on every address of node1"
+got="$(fe_of 2 | tr '\n' ';')"
+want="$(printf '%s\n' "cluster-ip $vip4 80 tcp" "cluster-ip $vip6 80 tcp" \
+	"node-port $(node4 2) $nodeport tcp" "node-port $(node6 2) $nodeport tcp" | sort | tr '\n' ';')"
+xlb_check_eq "$got" "$want" "node2 (--nodeport-addresses primary): the NodePort on its default routes' source addresses only"
+
+# --- the programs on each device ---------------------------------------------
+# --iface 'eth0,veth*': eth0 and every pod's host-side veth, the ones ptp
+# made after xlbd started included, get the tc program (veths hand over
+# partial checksums, so auto mode gives them tc, not native XDP).
+tc_devs() {
+	ip netns exec "${NS_N[$1]}" bpftool -j net show |
+		xlb_jq "sorted(set(t['devname'] for e in d for t in e.get('tc', []) if t.get('name', '').split(':')[0] == 'xlb_tc' and t.get('kind', '').endswith('/ingress')))"
+}
+node_devs() {
+	{ echo eth0; ip -n "${NS_N[$1]}" -o link show type veth | awk -F': ' '{ sub("@.*", "", $2); print $2 }' | grep '^veth'; } | sort -u
+}
 for n in 1 2; do
-	got="$(fe_of $n | tr '\n' ';')"
-	want="$({
-		echo "cluster-ip $vip4 80 tcp"
-		echo "cluster-ip $vip6 80 tcp"
-		ip -n "${NS_N[n]}" -o addr show scope global |
-			awk -v p="$nodeport" '{ sub("/.*", "", $4); print "node-port " $4 " " p " tcp" }'
-	} | sort -u | tr '\n' ';')"
-	xlb_check_eq "$got" "$want" "node$n: frontends of shop/web http: cluster IPs and the NodePort on every address of node$n"
+	xlb_wait_until 5 test "$(tc_devs $n)" = "$(node_devs $n)"
+	xlb_check_eq "$(tc_devs $n | paste -sd' ')" "$(node_devs $n | paste -sd' ')" \
+		"node$n: the tc program on eth0 and on every pod veth ($(node_devs $n | grep -c veth) veths, all made after xlbd started)"
 done
+
+# --- traffic from pods and host processes: socket-level balancing ---------------
+CLIENT="$XLB_SERVERS/socklb_client.py"
+# in_pod POD ARGS...: socklb_client.py ARGS run as the pod's application
+# (its network namespace and its cgroup, under its node's).
+in_pod() {
+	local p="$1" ns cg
+	shift
+	read -r ns cg <"$XLB_RUN/kubelet${NODE[$p]}/$p.env"
+	xlb_cg_exec "$cg" "$ns" timeout 60 "$XLB_PY" "$CLIENT" "$@"
+}
+# raw_pod POD ARGS...: the same in the pod's namespace from outside any
+# node's cgroup: its packets meet the tc program on the pod's veth.
+raw_pod() {
+	local p="$1" ns cg
+	shift
+	read -r ns cg <"$XLB_RUN/kubelet${NODE[$p]}/$p.env"
+	ip netns exec "$ns" timeout 60 "$XLB_PY" "$CLIENT" "$@"
+}
+# on_host N ARGS...: a process of node N itself (the node's cgroup).
+on_host() {
+	local n="$1"
+	shift
+	xlb_cg_exec "$XLB_CGROUP/node$n" "${NS_N[n]}" timeout 60 "$XLB_PY" "$CLIENT" "$@"
+}
+from_ext() { ip netns exec "$NS_EXT" timeout 60 "$XLB_PY" "$CLIENT" "$@"; }
+# Reading socklb_client.py's lines "ok NAME SEEN peer=ADDR:PORT ms=T".
+n_ok() { grep -c '^ok ' <<<"$1"; }
+names() { awk '$1 == "ok" { print $2 }' <<<"$1" | sort -u | paste -sd' '; }
+seen() { awk '$1 == "ok" { print $3 }' <<<"$1" | sort -u | paste -sd' '; }
+peers() { awk '$1 == "ok" { print $4 }' <<<"$1" | sort -u | paste -sd' '; }
+errs() { awk '$1 == "err" { print $2 }' <<<"$1" | sort | uniq -c | awk '{ print $1 " " $2 }' | paste -sd' '; }
+# expect WHAT OUT N NAMES SEEN PEER: N answers, from exactly NAMES (a
+# pattern when it holds a *), the backends saw SEEN, getpeername() (or
+# recvfrom()) gave PEER.
+expect() {
+	local what="$1" out="$2" n="$3" nm="$4" sn="$5" pr="$6"
+	local got="$(n_ok "$out") answers from $(names "$out"), seen $(seen "$out"), peer $(peers "$out")"
+	local want="$n answers from $nm, seen $sn, peer peer=$pr"
+	# shellcheck disable=SC2053
+	if [[ "$got" == $want ]]; then
+		xlb_pass "$what: $got"
+	else
+		xlb_fail "$what: got $got${out:+ ($(errs "$out"))}, want $want"
+	fi
+}
+SVC3="web-a web-b web-c"
+
+out="$(in_pod cli-1 tcp "$vip4" 80 30)"
+expect "pod cli-1 (node1) -> ClusterIP $vip4:80, 30 connections: local and remote backends, the pod's own address" \
+	"$out" 30 "$SVC3" "${IP4[cli-1]}" "$vip4:80"
+out="$(in_pod cli-1 tcp "$vip6" 80 30)"
+expect "pod cli-1 -> ClusterIP [$vip6]:80 (IPv6)" "$out" 30 "$SVC3" "${IP6[cli-1]}" "$vip6:80"
+out="$(in_pod cli-2 tcp "$vip4" 80 30)"
+expect "pod cli-2 (node2) -> ClusterIP $vip4:80" "$out" 30 "$SVC3" "${IP4[cli-2]}" "$vip4:80"
+out="$(in_pod cli-2 tcp "$vip6" 80 20)"
+expect "pod cli-2 -> ClusterIP [$vip6]:80" "$out" 20 "web-*" "${IP6[cli-2]}" "$vip6:80"
+out="$(in_pod cli-1 udp "$vip4" 53 20)"
+expect "pod cli-1 -> ClusterIP $vip4:53/udp, a connected socket each" "$out" 20 "$SVC3" "${IP4[cli-1]}" "$vip4:53"
+out="$(in_pod cli-1 udpu "$vip4" 53 20)"
+expect "pod cli-1 -> $vip4:53/udp on one unconnected socket (a resolver): answers come from the ClusterIP" \
+	"$out" 20 "web-?" "${IP4[cli-1]}" "$vip4:53"
+out="$(in_pod cli-2 udpu "$vip6" 53 20)"
+expect "pod cli-2 -> [$vip6]:53/udp, unconnected" "$out" 20 "web-?" "${IP6[cli-2]}" "$vip6:53"
+for n in 1 2; do
+	out="$(on_host $n tcp "$vip4" 80 10)"
+	expect "node$n's own process -> ClusterIP $vip4:80" "$out" 10 "web-*" "*" "$vip4:80"
+	out="$(on_host $n udpu "$vip6" 53 10)"
+	expect "node$n's own process -> [$vip6]:53/udp, unconnected" "$out" 10 "web-*" "*" "$vip6:53"
+done
+out="$(in_pod web-a tcp "$vip4" 80 30)"
+expect "pod web-a -> its own Service: itself among the backends (hairpin)" "$out" 30 "$SVC3" "${IP4[web-a]}" "$vip4:80"
+
+# --- a pod's packets outside socket-level balancing: tc on its veth -------------
+# raw-1 keeps its default offloads (partial checksums); what it sends to
+# the ClusterIP is DNATed by the tc program on its veth, the replies
+# reverse-NATed where they enter its node (eth0 from node2, the backend
+# pod's veth from node1).
+out="$(raw_pod raw-1 tcp "$vip4" 80 30)"
+expect "raw-1, outside the cgroup -> ClusterIP $vip4:80 per packet (tc on its veth)" \
+	"$out" 30 "$SVC3" "${IP4[raw-1]}" "$vip4:80"
+out="$(raw_pod raw-1 tcp "$vip6" 80 20)"
+expect "raw-1 -> [$vip6]:80 per packet" "$out" 20 "web-*" "${IP6[raw-1]}" "$vip6:80"
+out="$(raw_pod raw-1 udp "$vip4" 53 20)"
+expect "raw-1 -> $vip4:53/udp per packet" "$out" 20 "web-*" "${IP4[raw-1]}" "$vip4:53"
+
+# --- from outside: NodePorts and load-balancer IPs with a local backend --------
+# edge and edge-local select web-a only (tier=one, on node1), with the
+# external traffic policies Cluster and Local. Their load-balancer IPs are
+# written into their status as a load-balancer controller would, and the
+# router sends them to node1, as a BGP speaker announcing them would.
+# The external client's requests reach web-a through node1's eth0 (DNAT
+# by its tc program), web-a's replies enter node1 through its veth
+# (reverse NAT there) and leave eth0 from the frontend's address; the
+# client's address is preserved. (A backend on another node needs source
+# NAT, which is not built yet.)
+LB4=10.50.0
+LB6=fd00:50:
+# lb_svc NAME POLICY N: a LoadBalancer Service over tier=one with the
+# load-balancer IPs $LB4.N and $LB6:N.
+lb_svc() {
+	api_ok "Service shop/$1 (LoadBalancer, externalTrafficPolicy $2, selector app=web tier=one)" \
+		POST /api/v1/namespaces/shop/services "{\"apiVersion\": \"v1\", \"kind\": \"Service\",
+ \"metadata\": {\"name\": \"$1\"},
+ \"spec\": {\"type\": \"LoadBalancer\", \"externalTrafficPolicy\": \"$2\", \"ipFamilyPolicy\": \"RequireDualStack\",
+  \"selector\": {\"app\": \"web\", \"tier\": \"one\"},
+  \"ports\": [{\"name\": \"http\", \"port\": 80, \"targetPort\": 8080, \"protocol\": \"TCP\"}]}}"
+	api_ok "shop/$1: load-balancer IPs $LB4.$3 ${LB6}:$3 in its status" \
+		PATCH "/api/v1/namespaces/shop/services/$1/status" \
+		"{\"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"$LB4.$3\"}, {\"ip\": \"${LB6}:$3\"}]}}}"
+}
+lb_svc edge Cluster 10
+lb_svc edge-local Local 11
+ip -n "$NS_R" route add "$LB4.0/24" via "$(node4 1)" &&
+	ip -n "$NS_R" -6 route add "${LB6}:/64" via "$(node6 1)"
+xlb_check_eq "$?" 0 "router: load-balancer IPs routed to node1"
+svc_field() {
+	xlb_k8s_api GET "/api/v1/namespaces/shop/services/$1" |
+		xlb_jq "$2"
+}
+np_edge="$(svc_field edge 'd["spec"]["ports"][0]["nodePort"]')"
+np_local="$(svc_field edge-local 'd["spec"]["ports"][0]["nodePort"]')"
+hc_local="$(svc_field edge-local 'd["spec"].get("healthCheckNodePort", "")')"
+xlb_log "NodePorts edge $np_edge, edge-local $np_local, healthCheckNodePort $hc_local"
+# lb_programmed NODE SVC IP: node NODE has the load-balancer frontend IP of SVC.
+lb_programmed() {
+	xlb_ns "${NS_N[$1]}" timeout 10 "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/n$1" -o json service list |
+		xlb_jq "any(s['kind'] == 'load-balancer' and s['vip'] == '$3' for s in d if s['name'].startswith('shop/$2:'))" |
+		grep -qx True
+}
+for n in 1 2; do
+	xlb_wait_until 15 lb_programmed $n edge-local "${LB6}:11" && lb_programmed $n edge "$LB4.10"
+	xlb_check_eq "$?" 0 "node$n: the load-balancer IPs of edge and edge-local programmed"
+done
+EXT4C="$EXT4.2"
+EXT6C="${EXT6}:2"
+out="$(from_ext tcp "$(node4 1)" "$np_edge" 20)"
+expect "external client -> node1:$np_edge (NodePort, Cluster, backend on node1): client address kept" \
+	"$out" 20 web-a "$EXT4C" "$(node4 1):$np_edge"
+out="$(from_ext tcp "$(node6 1)" "$np_edge" 20)"
+expect "external client -> [$(node6 1)]:$np_edge (IPv6 NodePort)" "$out" 20 web-a "$EXT6C" "$(node6 1):$np_edge"
+out="$(from_ext tcp "$LB4.10" 80 20)"
+expect "external client -> load-balancer IP $LB4.10:80" "$out" 20 web-a "$EXT4C" "$LB4.10:80"
+out="$(from_ext tcp "${LB6}:10" 80 20)"
+expect "external client -> load-balancer IP [${LB6}:10]:80" "$out" 20 web-a "$EXT6C" "${LB6}:10:80"
+out="$(from_ext tcp "$(node4 1)" "$np_local" 20)"
+expect "external client -> node1:$np_local (NodePort, Local, endpoint on node1)" \
+	"$out" 20 web-a "$EXT4C" "$(node4 1):$np_local"
+out="$(from_ext tcp "$LB4.11" 80 20)"
+expect "external client -> load-balancer IP $LB4.11:80 (Local)" "$out" 20 web-a "$EXT4C" "$LB4.11:80"
+out="$(from_ext tcp "${LB6}:11" 80 10)"
+expect "external client -> load-balancer IP [${LB6}:11]:80 (Local)" "$out" 10 web-a "$EXT6C" "${LB6}:11:80"
+out="$(from_ext tcp "$(node4 2)" "$np_local" 3)"
+xlb_check_eq "$(n_ok "$out") $(errs "$out")" "0 3 ETIMEDOUT" \
+	"external client -> node2:$np_local (Local, no endpoint on node2): dropped"
+out="$(from_ext tcp "$(node6 2)" "$np_local" 2)"
+xlb_check_eq "$(n_ok "$out") $(errs "$out")" "0 2 ETIMEDOUT" \
+	"external client -> [$(node6 2)]:$np_local (Local, IPv6): dropped"
+# healthCheckNodePort: what a cloud load balancer probes to send traffic
+# only to nodes with a local endpoint.
+for n in 1 2; do
+	got="$(ip netns exec "$NS_EXT" curl -s --max-time 3 -w ' %{http_code}' "http://$(node4 $n):$hc_local/" |
+		sed 's/.*"localEndpoints": *\([0-9]*\).* \([0-9]*\)$/\1 \2/')"
+	want="1 200"
+	[ $n = 2 ] && want="0 503"
+	xlb_check_eq "$got" "$want" "healthCheckNodePort $hc_local on node$n: local endpoints and status"
+done
+# From inside the cluster an external frontend is served as the
+# ClusterIP: node2 has no endpoint of edge-local, its pod still gets one.
+out="$(in_pod cli-2 tcp "$LB4.11" 80 10)"
+expect "pod cli-2 on node2 -> load-balancer IP $LB4.11 of edge-local (Local, no endpoint on node2): balanced as the ClusterIP" \
+	"$out" 10 web-a "${IP4[cli-2]}" "$LB4.11:80"
+out="$(on_host 2 tcp "$(node4 2)" "$np_local" 5)"
+expect "node2's own process -> its NodePort $np_local of edge-local" "$out" 5 web-a "*" "$(node4 2):$np_local"
+
+# --- load-balancer IPs across nodes behind ECMP ----------------------------------
+# The router spreads a load-balancer IP over both nodes with a multipath
+# route hashed on L4 (fib_multipath_hash_policy=1), as a router fed by
+# BGP would. spread-local (externalTrafficPolicy Local, every web pod):
+# each node serves what it gets with its own pods, and the client's
+# address is kept.
+# lb_svc_sel NAME POLICY N SELECTOR: as lb_svc, with SELECTOR (JSON).
+ip netns exec "$NS_R" sysctl -qw net.ipv4.fib_multipath_hash_policy=1 net.ipv6.fib_multipath_hash_policy=1
+api_ok "Service shop/spread-local (LoadBalancer, Local, every web pod)" \
+	POST /api/v1/namespaces/shop/services "{\"apiVersion\": \"v1\", \"kind\": \"Service\",
+ \"metadata\": {\"name\": \"spread-local\"},
+ \"spec\": {\"type\": \"LoadBalancer\", \"externalTrafficPolicy\": \"Local\", \"ipFamilyPolicy\": \"RequireDualStack\",
+  \"selector\": {\"app\": \"web\"},
+  \"ports\": [{\"name\": \"http\", \"port\": 80, \"targetPort\": 8080, \"protocol\": \"TCP\"}]}}"
+api_ok "shop/spread-local: load-balancer IPs $LB4.21 ${LB6}:21" \
+	PATCH "/api/v1/namespaces/shop/services/spread-local/status" \
+	"{\"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"$LB4.21\"}, {\"ip\": \"${LB6}:21\"}]}}}"
+ip -n "$NS_R" route add "$LB4.21/32" nexthop via "$(node4 1)" nexthop via "$(node4 2)" &&
+	ip -n "$NS_R" -6 route add "${LB6}:21/128" nexthop via "$(node6 1)" nexthop via "$(node6 2)"
+xlb_check_eq "$?" 0 "router: $LB4.21 and ${LB6}:21 over both nodes (ECMP, L4 hash)"
+for n in 1 2; do
+	xlb_wait_until 15 lb_programmed $n spread-local "${LB6}:21" && lb_programmed $n spread-local "$LB4.21"
+	xlb_check_eq "$?" 0 "node$n: spread-local's load-balancer IPs programmed"
+done
+out="$(from_ext tcp "$LB4.21" 80 200)"
+expect "ECMP, Local: 200 connections to $LB4.21 spread over both nodes' pods, client address kept" \
+	"$out" 200 "$SVC3" "$EXT4C" "$LB4.21:80"
+out="$(from_ext tcp "${LB6}:21" 80 100)"
+expect "ECMP, Local: 100 connections to [${LB6}:21]" "$out" 100 "$SVC3" "$EXT6C" "${LB6}:21:80"
+# A node leaves the route (its BGP session went down): the router moves
+# the connections it carried to the other node, which has no record of
+# them. 20 keep-alive connections, then node1 taken out of the route.
+rm -f "$XLB_RUN/ecmp.go"
+ecmp_pids=()
+for i in $(seq 20); do
+	from_ext hold "$LB4.21" 80 "$XLB_RUN/ecmp.go" >"$XLB_RUN/ecmp.$i.out" 2>&1 &
+	ecmp_pids+=($!)
+done
+ecmp_first() { local i; for i in $(seq 20); do grep -q . "$XLB_RUN/ecmp.$i.out" || return 1; done; }
+xlb_wait_until 15 ecmp_first
+moved=0
+for i in $(seq 20); do
+	case "$(awk '{ print $2; exit }' "$XLB_RUN/ecmp.$i.out")" in web-a) moved=$((moved + 1)) ;; esac
+done
+ip -n "$NS_R" route replace "$LB4.21/32" via "$(node4 2)"
+touch "$XLB_RUN/ecmp.go"
+wait "${ecmp_pids[@]}"
+kept=0
+broke=0
+for i in $(seq 20); do
+	first="$(awk '{ print $1 " " $2; exit }' "$XLB_RUN/ecmp.$i.out")"
+	second="$(sed -n 2p "$XLB_RUN/ecmp.$i.out" | cut -d' ' -f1-2)"
+	if [ "$first" = "$second" ]; then kept=$((kept + 1)); else broke=$((broke + 1)); fi
+done
+xlb_check_eq "$kept" $((20 - moved)) \
+	"ECMP, Local, node1 out of the route: the $((20 - moved)) connections node2 carried kept"
+xlb_log "ECMP, Local, node1 out of the route: $moved of 20 connections were on node1 (web-a); $broke broke (node2 has no record of them and its Local ring holds only its own pods)"
+ip -n "$NS_R" route replace "$LB4.21/32" nexthop via "$(node4 1)" nexthop via "$(node4 2)"
 
 # --- readiness, scaling, termination ----------------------------------------------
 ready() {
@@ -383,8 +665,12 @@ ready() {
 # xlb's terminating state, not serving.
 ready web-b False
 check_be "web-b not ready" web-a terminating:web-b web-c
+out="$(in_pod cli-1 tcp "$vip4" 80 30)"
+expect "web-b not ready: 30 new connections from cli-1, none to web-b" "$out" 30 "web-a web-c" "${IP4[cli-1]}" "$vip4:80"
 ready web-b True
 check_be "web-b ready again" web-a web-b web-c
+out="$(in_pod cli-1 tcp "$vip4" 80 30)"
+expect "web-b ready again: it takes new connections" "$out" 30 "$SVC3" "${IP4[cli-1]}" "$vip4:80"
 
 pod web-d node1
 pod web-e node2
@@ -399,14 +685,79 @@ if xlb_wait_until 30 pods_running web-d web-e; then
 else
 	xlb_fail "web-d, web-e not running"
 fi
+SVC5="web-a web-b web-c web-d web-e"
+out="$(in_pod cli-2 tcp "$vip4" 80 60)"
+expect "scaled to 5: 60 connections from cli-2 reach all 5" "$out" 60 "$SVC5" "${IP4[cli-2]}" "$vip4:80"
+out="$(in_pod cli-1 tcp "$vip6" 80 60)"
+expect "scaled to 5: 60 IPv6 connections from cli-1 reach all 5" "$out" 60 "$SVC5" "${IP6[cli-1]}" "$vip6:80"
 
-# Scale down to 1; web-c drains for 6 s: terminating, then gone.
+# Before scaling down: a long keep-alive connection from cli-1 that
+# landed on web-c (which will drain), and a UDP socket of cli-1 connected
+# to a pod that will go (anything but web-b).
+# bg_client NAME POD ARGS...: socklb_client.py in the pod, in the
+# background, its lines in $XLB_RUN/NAME.out; waits for the first.
+bg_client() {
+	local name="$1" p="$2" ns cg
+	shift 2
+	read -r ns cg <"$XLB_RUN/kubelet${NODE[$p]}/$p.env"
+	rm -f "$XLB_RUN/$name.out"
+	xlb_cg_exec "$cg" "$ns" timeout 90 "$XLB_PY" "$CLIENT" "$@" >"$XLB_RUN/$name.out" 2>&1 &
+	BG_PID=$!
+	xlb_wait_until 5 grep -q '^ok\|^err' "$XLB_RUN/$name.out"
+	BG_FIRST="$(awk '$1 == "ok" { print $2; exit }' "$XLB_RUN/$name.out")"
+}
+rm -f "$XLB_RUN/hold.1" "$XLB_RUN/hold.2" "$XLB_RUN/stale.go"
+for try in $(seq 40); do
+	bg_client hold cli-1 hold "$vip4" 80 "$XLB_RUN/hold.1" "$XLB_RUN/hold.2"
+	[ "$BG_FIRST" = web-c ] && break
+	kill "$BG_PID" 2>/dev/null
+	wait "$BG_PID" 2>/dev/null
+done
+hold_pid=$BG_PID
+xlb_check_eq "$BG_FIRST" web-c "a keep-alive connection from cli-1 to the ClusterIP on web-c ($try tries)"
+for try in $(seq 10); do
+	bg_client stale cli-1 stale "$vip4" 53 "$XLB_RUN/stale.go"
+	[ -n "$BG_FIRST" ] && [ "$BG_FIRST" != web-b ] && break
+	kill "$BG_PID" 2>/dev/null
+	wait "$BG_PID" 2>/dev/null
+done
+stale_pid=$BG_PID
+stale_be="$BG_FIRST"
+xlb_check "a connected UDP socket of cli-1 to $vip4:53 on $stale_be (not web-b)" \
+	test -n "$stale_be" -a "$stale_be" != web-b
+destroyed() {
+	xlb_ns "${NS_N[1]}" timeout 10 "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/n1" -o json stats |
+		xlb_jq "d['outcomes']['sock_destroyed']['packets']"
+}
+destroyed0="$(destroyed)"
+
+# Scale down to 1; web-c drains for 12 s: terminating, then gone.
 api "DELETE" /api/v1/namespaces/shop/pods/web-a
 api "DELETE" /api/v1/namespaces/shop/pods/web-d
 api "DELETE" /api/v1/namespaces/shop/pods/web-e
-api "DELETE" /api/v1/namespaces/shop/pods/web-c '{"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 6}'
-check_be "web-c terminating (draining 6 s), others gone" web-b terminating:web-c
+api "DELETE" /api/v1/namespaces/shop/pods/web-c '{"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 12}'
+check_be "web-c terminating (draining 12 s), others gone" web-b terminating:web-c
+touch "$XLB_RUN/hold.1"
+xlb_wait_until 5 test "$(grep -c . "$XLB_RUN/hold.out")" -ge 2
+xlb_check_eq "$(sed -n 2p "$XLB_RUN/hold.out" | cut -d' ' -f1-2)" "ok web-c" \
+	"web-c terminating: cli-1's long connection still answered by web-c"
+out="$(in_pod cli-1 tcp "$vip4" 80 20)"
+expect "web-c terminating: it takes no new connection" "$out" 20 web-b "${IP4[cli-1]}" "$vip4:80"
 check_be "scaled to 1" web-b
+xlb_wait_until 10 test "$(destroyed)" -gt "$destroyed0"
+touch "$XLB_RUN/stale.go" "$XLB_RUN/hold.2"
+wait "$stale_pid"
+wait "$hold_pid"
+after="$(sed 1d "$XLB_RUN/stale.out")"
+xlb_check "cli-1's UDP socket to $stale_be destroyed once $stale_be left (sock_destroyed $destroyed0 -> $(destroyed)); the application saw an error, reconnected and got web-b ($(paste -sd'|' <<<"$after"))" \
+	test "$(head -1 <<<"$after" | cut -d' ' -f1)" = err -a \
+	"$(awk '$1 == "ok" { print $2 }' <<<"$after")" = web-b
+xlb_check_eq "$(sed -n 3p "$XLB_RUN/hold.out" | cut -d' ' -f1)" err \
+	"web-c gone: cli-1's long connection to it ended ($(sed -n 3p "$XLB_RUN/hold.out"))"
+out="$(in_pod web-b tcp "$vip4" 80 10)"
+expect "web-b, the last pod, -> its own Service: itself (hairpin)" "$out" 10 web-b "${IP4[web-b]}" "$vip4:80"
+out="$(in_pod cli-1 tcp "$vip6" 80 10)"
+expect "scaled to 1: cli-1 -> [$vip6]:80" "$out" 10 web-b "${IP6[cli-1]}" "$vip6:80"
 
 xlb_log "kubelet and xlbd logs: $XLB_RUN (kept with XLB_SAVE_LOGS=DIR)"
 echo "$XLB_NPASS passed, $XLB_NFAIL failed"

@@ -75,6 +75,7 @@ k8sServicePort: 8443
 interfaces: ["ens*", eth0, "!ens9"]
 xdpMode: native
 socketLB: host
+nodePortAddresses: [primary, "10.0.0.0/8"]
 cgroup:
   hostPath: /sys/fs/cgroup/unified
 securityContext:
@@ -205,7 +206,8 @@ exp = {
                    pins="/sys/fs/bpf/xlb-test", maddr="[::]:9500",
                    port=9500, host=None, prom=True, priv=True, caps=None,
                    init=False, api=("192.0.2.10", "8443"),
-                   extra=["--fib-redirect", "-v"],
+                   extra=["--nodeport-addresses", "primary,10.0.0.0/8",
+                          "--fib-redirect", "-v"],
                    res={"requests": {"cpu": "250m", "memory": "256Mi"},
                         "limits": {"cpu": "1", "memory": "2Gi"}}),
     "fallback": dict(ns="kube-system", name="xlb", sa="xlb-existing",
@@ -431,6 +433,11 @@ refuse "an interface entry with a space" \
 	--set-json 'interfaces=["eth0 eth1"]'
 refuse "an empty interface entry" 'interfaces: "": each entry is one name or pattern' \
 	--set-json 'interfaces=["eth0", ""]'
+refuse "a nodePortAddresses entry with a comma" \
+	'nodePortAddresses: "primary,10.0.0.0/8": each entry is one CIDR or "primary"' \
+	--set-json 'nodePortAddresses=["primary,10.0.0.0/8"]'
+refuse "nodePortAddresses as a string" 'nodePortAddresses: primary: must be a list' \
+	--set nodePortAddresses=primary
 refuse "socketLB not on, off or host" "socketLB: maybe: must be on, off or host" \
 	--set socketLB=maybe
 refuse "no cgroup.hostPath" "cgroup.hostPath is required" \

@@ -119,7 +119,7 @@ static void publish_snat(struct xlb_agent *a)
 static int refresh_node_addrs(struct xlb_agent *a)
 {
 	struct xlb_nodeaddr *v;
-	size_t n;
+	size_t n, all;
 	int rc, changed;
 
 	rc = xlb_nodeaddr_list(&v, &n);
@@ -127,6 +127,8 @@ static int refresh_node_addrs(struct xlb_agent *a)
 		pr_warn("node addresses: %s", strerror(-rc));
 		return 0;
 	}
+	all = n;
+	xlb_nodeaddr_select(v, &n, &a->o->nodeport);
 	changed = n != a->sync.n_node_addrs ||
 		  (n && memcmp(v, a->sync.node_addrs, n * sizeof(*v)));
 	if (changed) {
@@ -137,7 +139,11 @@ static int refresh_node_addrs(struct xlb_agent *a)
 		for (i = 0; i < n; i++)
 			pr_debug("node address %s",
 				 xlb_addr_str(&v[i].addr, v[i].family, buf));
-		pr_info("node addresses: %zu (NodePorts listen on each)", n);
+		if (a->o->nodeport.set)
+			pr_info("node addresses: %zu of %zu serve NodePorts (--nodeport-addresses)",
+				n, all);
+		else
+			pr_info("node addresses: %zu (NodePorts listen on each)", n);
 		publish_hairpin(a);
 	}
 	/* An address may move between interfaces without the set of them

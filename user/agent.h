@@ -30,6 +30,7 @@ struct xlb_agent_opts {
 	struct xlb_loader_opts lo;	/* --bpffs, --fib-redirect, sizes */
 	struct xlb_metrics_opts mo;	/* --metrics-* */
 	struct xlb_nodeaddr hairpin[2];	/* --hairpin-address, v4 and v6 */
+	struct xlb_nodeport_sel nodeport; /* --nodeport-addresses */
 	enum xlb_socklb_mode socket_lb;	/* --socket-lb */
 	const char *cgroup;		/* --cgroup; NULL: the v2 root */
 	/* The Kubernetes source, used when k8s_auth.server is set (then

@@ -220,9 +220,8 @@ static int parse_cidrs(const cJSON *js, const char *svc, struct xlb_cidr **out,
 		       size_t *n, char *err, size_t errlen)
 {
 	const cJSON *arr, *v;
-	char vb[128], a[64], *slash, *end;
+	char vb[128];
 	size_t i = 0;
-	long len;
 
 	arr = cJSON_GetObjectItemCaseSensitive(js, "load_balancer_source_ranges");
 	if (!arr)
@@ -235,23 +234,8 @@ static int parse_cidrs(const cJSON *js, const char *svc, struct xlb_cidr **out,
 	if (!*out)
 		return -ENOMEM;
 	cJSON_ArrayForEach(v, arr) {
-		struct xlb_cidr *c = &(*out)[i];
-
-		if (!cJSON_IsString(v) || strlen(v->valuestring) >= sizeof(a))
+		if (!cJSON_IsString(v) || xlb_cidr_parse(v->valuestring, &(*out)[i]))
 			goto bad;
-		strcpy(a, v->valuestring);
-		slash = strchr(a, '/');
-		if (!slash)
-			goto bad;
-		*slash = '\0';
-		if (xlb_addr_parse(a, &c->addr, &c->family))
-			goto bad;
-		errno = 0;
-		len = strtol(slash + 1, &end, 10);
-		if (errno || *end || slash[1] == '\0' || len < 0 ||
-		    len > (c->family == XLB_AF_INET ? 32 : 128))
-			goto bad;
-		c->len = len;
 		i++;
 		continue;
 bad:

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
+#include "util.h"
 
 void xlb_model_free(struct xlb_model *m)
 {
@@ -72,4 +75,45 @@ void xlb_model_names(const struct xlb_model *m, char ***names, size_t *n)
 	*n = 0;
 	for (i = 0; *names && i < m->n_services; i++)
 		(*names)[(*n)++] = strdup(m->services[i].name);
+}
+
+int xlb_cidr_parse(const char *s, struct xlb_cidr *c)
+{
+	char buf[64], *p, *slash, *end;
+	long len;
+
+	while (*s == ' ')
+		s++;
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (p = buf + strlen(buf); p > buf && p[-1] == ' '; p--)
+		p[-1] = '\0';
+	slash = strchr(buf, '/');
+	if (!slash || !slash[1])
+		return -EINVAL;
+	*slash = '\0';
+	memset(c, 0, sizeof(*c));
+	if (xlb_addr_parse(buf, &c->addr, &c->family))
+		return -EINVAL;
+	errno = 0;
+	len = strtol(slash + 1, &end, 10);
+	if (errno || *end || len < 0 ||
+	    len > (c->family == XLB_AF_INET ? 32 : 128))
+		return -EINVAL;
+	c->len = len;
+	return 0;
+}
+
+int xlb_cidr_contains(const struct xlb_cidr *c, const union xlb_addr *addr,
+		      __u8 family)
+{
+	unsigned int full = c->len / 8, rest = c->len % 8;
+
+	if (c->family != family)
+		return 0;
+	if (memcmp(c->addr.bytes, addr->bytes, full))
+		return 0;
+	return !rest || !((c->addr.bytes[full] ^ addr->bytes[full]) &
+			  (0xff00 >> rest));
 }

@@ -37,6 +37,13 @@ struct xlb_cidr {
 	__u8 len;		/* prefix length */
 };
 
+/* Parses "10.0.0.0/8" or "fd00::/64" (blanks around it allowed): 0 or
+ * -EINVAL. */
+int xlb_cidr_parse(const char *s, struct xlb_cidr *c);
+/* Whether addr (of family) is inside c. */
+int xlb_cidr_contains(const struct xlb_cidr *c, const union xlb_addr *addr,
+		      __u8 family);
+
 /* Source NAT of a service's new flows (ports: xlbd --snat-ports). */
 enum xlb_snat_mode {
 	XLB_SNAT_NONE = 0,	/* never (the JSON config's default) */

@@ -4,15 +4,35 @@
 #ifndef XLB_NODEADDR_H
 #define XLB_NODEADDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
 #include <xlb/abi.h>
 
+#include "model.h"
+
 struct xlb_nodeaddr {
 	union xlb_addr addr;
 	__u8 family;
 };
+
+/* --nodeport-addresses: which of the node's addresses serve NodePorts.
+ * Unset: every one. */
+struct xlb_nodeport_sel {
+	struct xlb_cidr *cidrs;
+	size_t n_cidrs;
+	bool primary;		/* "primary": the default route's source */
+	bool set;
+};
+
+/* Parses a comma-separated list of CIDRs and "primary". Returns 0, or
+ * -EINVAL with the bad entry in bad (of badlen). */
+int xlb_nodeport_sel_parse(const char *list, struct xlb_nodeport_sel *sel,
+			   char *bad, size_t badlen);
+/* Keeps in v (n of them) the addresses sel selects, in order. */
+void xlb_nodeaddr_select(struct xlb_nodeaddr *v, size_t *n,
+			 const struct xlb_nodeport_sel *sel);
 
 /* Lists the IPv4 and IPv6 addresses of this network namespace, sorted,
  * without loopback and link-local ones. Returns 0 or -errno. */

@@ -128,6 +128,13 @@ static int set_hairpin(struct args *g, const char *arg)
 	return 0;
 }
 
+static int set_nodeport_addresses(struct args *g, const char *arg)
+{
+	char bad[128];
+
+	return xlb_nodeport_sel_parse(arg, &g->o.nodeport, bad, sizeof(bad));
+}
+
 /* LO-HI, 1 <= LO <= HI <= 65535; off: no source NAT. */
 static int set_snat_ports(struct args *g, const char *arg)
 {
@@ -239,6 +246,12 @@ static const struct opt options[] = {
 	  "default %u-65535, above the node's\n"
 	  "ephemeral ports; off: no source NAT", XLB_DEF_SNAT_PORT_MIN,
 	  "not LO-HI (1 <= LO <= HI <= 65535) or off" },
+	{ "nodeport-addresses", 0, "LIST", OPT_FN, 0, set_nodeport_addresses,
+	  "which node addresses serve NodePorts: CIDRs\n"
+	  "and \"primary\" (the default route's source\n"
+	  "address of each family), comma separated\n"
+	  "(default: every address)", 0,
+	  "not a list of CIDRs and \"primary\"" },
 	{ "socket-lb", 0, "MODE", OPT_FN, 0, set_socket_lb,
 	  "on (default): connect()/sendmsg() to a frontend\n"
 	  "get a backend in the socket hooks, no NAT;\n"

@@ -4,6 +4,7 @@
     kubelet.py --server URL --ca FILE --token-file FILE --node NAME
                --node-ip IP[,IP] --pod-cidrs CIDR[,CIDR] [--zone ZONE]
                --state-dir DIR --netns-prefix PFX --backend PATH
+               [--cgroup DIR]
 
 Runs in the node's network namespace. It registers the Node (addresses,
 pod CIDRs, zone and hostname labels, Ready), then watches the Pods bound
@@ -14,8 +15,11 @@ runtime does for its network:
   plugins (ptp + host-local from the node's pod CIDRs) invoked as a
   runtime invokes them (CNI_COMMAND=ADD, the netconf on stdin), a server
   (selftests/servers/backend.py, answering its name and the client
-  address it saw) on the ports its containers declare, and a status:
-  Running, its IPs, Ready;
+  address it saw) on the ports its containers declare, in a cgroup of its
+  own under the node's (--cgroup, where the node's xlbd attaches its
+  socket hooks, as a runtime puts pods under kubepods), and a status:
+  Running, its IPs, Ready; DIR/NAME.env says where the pod runs
+  ("NETNS CGROUP"), for the test to run clients in it;
 * a Pod being deleted keeps serving for its terminationGracePeriodSeconds
   (an application draining its connections), then its server is stopped,
   CNI DEL releases its address, its namespace goes, and the Pod object is
@@ -78,7 +82,22 @@ class Pod:
         self.netns = None
         self.ips = []
         self.procs = []
+        self.cgroup = None
         self.stopping = False
+
+
+def rmdir_when_empty(d):
+    # A cgroup goes once its last process has exited, which the kernel
+    # notes a moment after wait() returns.
+    for _ in range(50):
+        try:
+            os.rmdir(d)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    log("cgroup %s not removed" % d)
 
 
 class Kubelet:
@@ -168,6 +187,13 @@ class Kubelet:
         tcp, udp = self.ports(pod)
         cmd = ["ip", "netns", "exec", pod.netns, sys.executable,
                self.a.backend, pod.name, "--say-peer"]
+        if self.a.cgroup:
+            # The server joins the pod's cgroup before it enters the
+            # pod's namespace (ip netns exec remounts /sys).
+            pod.cgroup = os.path.join(self.a.cgroup, pod.netns)
+            os.mkdir(pod.cgroup)
+            cmd = ["sh", "-c", 'echo $$ >"$0/cgroup.procs" && exec "$@"',
+                   pod.cgroup] + cmd
         if tcp:
             cmd += ["--http-port", str(tcp)]
         if udp:
@@ -176,6 +202,8 @@ class Kubelet:
         pod.procs.append(subprocess.Popen(cmd, stdout=logf, stderr=logf,
                                           stdin=subprocess.DEVNULL))
         self.wait_listening(pod, tcp)
+        with open(self.envfile(pod), "w") as f:
+            f.write("%s %s\n" % (pod.netns, pod.cgroup or ""))
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         cond = [{"type": t, "status": "True", "lastTransitionTime": now}
                 for t in ("PodScheduled", "Initialized", "ContainersReady",
@@ -190,6 +218,9 @@ class Kubelet:
                      "application/merge-patch+json")
         log("pod %s/%s started in %s with %s" % (pod.ns, pod.name,
                                                  pod.netns, pod.ips))
+
+    def envfile(self, pod):
+        return os.path.join(self.a.state_dir, pod.name + ".env")
 
     def wait_listening(self, pod, tcp):
         # The server answers before the Pod is Ready, as a readiness
@@ -223,6 +254,12 @@ class Kubelet:
             except Exception as e:
                 log(str(e))
             subprocess.run(["ip", "netns", "del", pod.netns])
+        if pod.cgroup:
+            rmdir_when_empty(pod.cgroup)
+        try:
+            os.unlink(self.envfile(pod))
+        except FileNotFoundError:
+            pass
         log("pod %s/%s stopped" % (pod.ns, pod.name))
 
     def terminate(self, pod):
@@ -316,6 +353,7 @@ def main():
     ap.add_argument("--netns-prefix", required=True)
     ap.add_argument("--backend", required=True)
     ap.add_argument("--cni-path", default="/usr/lib/cni")
+    ap.add_argument("--cgroup", default="")
     a = ap.parse_args()
     os.makedirs(a.state_dir, exist_ok=True)
     k = Kubelet(a)

@@ -40,8 +40,10 @@ def ok(ans, peer, t0):
 
 
 def err(e, t0):
-    print("err %s %s" % (errno.errorcode.get(e.errno, e.errno), now_ms(t0)),
-          flush=True)
+    name = errno.errorcode.get(e.errno, e.errno)
+    if isinstance(e, socket.timeout):
+        name = "ETIMEDOUT"
+    print("err %s %s" % (name, now_ms(t0)), flush=True)
 
 
 def http_get(s, close):

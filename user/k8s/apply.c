@@ -91,7 +91,7 @@ static void update_hc(struct svc_ent *e, const struct xlb_model *m)
 	const cJSON *hp = cJSON_GetObjectItemCaseSensitive(spec, "healthCheckNodePort");
 	const cJSON *etp = cJSON_GetObjectItemCaseSensitive(spec, "externalTrafficPolicy");
 	__u16 port = 0;
-	__u32 n = 0;
+	__u32 n[2] = { 0, 0 };	/* IPv4, IPv6 */
 	size_t i, j, k;
 
 	if (e->svc && !xlb_k8s_svc_skip_reason(e->svc) && cJSON_IsNumber(hp) &&
@@ -103,7 +103,9 @@ static void update_hc(struct svc_ent *e, const struct xlb_model *m)
 	e->hc_port = port;
 	if (!port)
 		return;
-	/* Distinct ready local endpoint addresses over all its ports. */
+	/* Distinct ready local endpoint addresses over all its ports, per
+	 * family: a dual-stack pod is one endpoint, as kube-proxy (one
+	 * proxier per family) counts it; the larger family's count. */
 	for (i = 0; i < m->n_services; i++)
 		for (j = 0; j < m->services[i].n_backends; j++) {
 			const struct xlb_model_backend *b = &m->services[i].backends[j];
@@ -128,9 +130,9 @@ static void update_hc(struct svc_ent *e, const struct xlb_model *m)
 				       m->services[i].backends[k].local &&
 				       m->services[i].backends[k].state ==
 					       XLB_BE_ACTIVE;
-			n += !seen;
+			n[b->family == XLB_AF_INET6] += !seen;
 		}
-	if (xlb_hc_set(port, e->key, n))
+	if (xlb_hc_set(port, e->key, n[0] > n[1] ? n[0] : n[1]))
 		STAT_INC(errors);
 }
 
