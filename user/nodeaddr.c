@@ -42,23 +42,41 @@ static int usable(const struct sockaddr *sa)
 	return 0;
 }
 
+/* The interfaces' addresses (*ifa, for freeifaddrs) and a zeroed array
+ * of one element of size per usable address, and one more; NULL with
+ * -errno in *rc. */
+static void *usable_list(struct ifaddrs **ifa, size_t size, int *rc)
+{
+	struct ifaddrs *i;
+	size_t cap = 0;
+	void *v;
+
+	if (getifaddrs(ifa)) {
+		*rc = -errno;
+		return NULL;
+	}
+	for (i = *ifa; i; i = i->ifa_next)
+		cap += i->ifa_addr && usable(i->ifa_addr);
+	v = calloc(cap + 1, size);
+	if (!v) {
+		freeifaddrs(*ifa);
+		*rc = -ENOMEM;
+	}
+	return v;
+}
+
 int xlb_nodeaddr_list(struct xlb_nodeaddr **out, size_t *n)
 {
 	struct ifaddrs *ifa, *i;
 	struct xlb_nodeaddr *v;
-	size_t k = 0, cap = 0, j, w;
+	size_t k = 0, j, w;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (getifaddrs(&ifa))
-		return -errno;
-	for (i = ifa; i; i = i->ifa_next)
-		cap += i->ifa_addr && usable(i->ifa_addr);
-	v = calloc(cap + 1, sizeof(*v));
-	if (!v) {
-		freeifaddrs(ifa);
-		return -ENOMEM;
-	}
+	v = usable_list(&ifa, sizeof(*v), &rc);
+	if (!v)
+		return rc;
 	for (i = ifa; i; i = i->ifa_next) {
 		if (!i->ifa_addr || !usable(i->ifa_addr))
 			continue;
@@ -95,19 +113,14 @@ int xlb_nodeaddr_ifaces(struct xlb_ifaddr **out, size_t *n)
 {
 	struct ifaddrs *ifa, *i;
 	struct xlb_ifaddr *v;
-	size_t k = 0, cap = 0, j;
+	size_t k = 0, j;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (getifaddrs(&ifa))
-		return -errno;
-	for (i = ifa; i; i = i->ifa_next)
-		cap += i->ifa_addr && usable(i->ifa_addr);
-	v = calloc(cap + 1, sizeof(*v));
-	if (!v) {
-		freeifaddrs(ifa);
-		return -ENOMEM;
-	}
+	v = usable_list(&ifa, sizeof(*v), &rc);
+	if (!v)
+		return rc;
 	for (i = ifa; i; i = i->ifa_next) {
 		unsigned int idx;
 		union xlb_addr *slot;

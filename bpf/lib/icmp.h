@@ -49,6 +49,41 @@ static __always_inline __u64 xlb_csum_delta_words(const __be32 *old,
 	return d;
 }
 
+/* The outer source (dst 0) or destination (dst 1) address of p becomes
+ * a: the IPv4 header checksum follows; for IPv6 the change is added to
+ * *d_icmp (ICMPv6 sums a pseudo header with the outer addresses). */
+static __always_inline int xlb_icmp_outer(void *data, void *data_end,
+					  const struct xlb_pkt *p, int dst,
+					  const union xlb_addr *a,
+					  __u64 *d_icmp)
+{
+	__u32 l3 = p->l3_off & XLB_OFF_MASK;
+
+	if (p->family == XLB_AF_INET) {
+		struct iphdr *oh = data + l3;
+		__be32 *f;
+
+		if ((void *)(oh + 1) > data_end)
+			return -1;
+		f = dst ? &oh->daddr : &oh->saddr;
+		oh->check = xlb_csum_apply(oh->check,
+					   xlb_csum_delta32(*f, a->v4));
+		*f = a->v4;
+	} else {
+		struct ipv6hdr *oh = data + l3;
+		__be32 old[4];
+		void *f;
+
+		if ((void *)(oh + 1) > data_end)
+			return -1;
+		f = dst ? (void *)&oh->daddr : (void *)&oh->saddr;
+		__builtin_memcpy(old, f, 16);
+		*d_icmp += xlb_csum_delta_words(old, a->v6, 4);
+		__builtin_memcpy(f, a, 16);
+	}
+	return 0;
+}
+
 /*
  * p: the outer packet (an ICMP error, l4_off at the ICMP header).
  * Returns XLB_STAT_RNAT after rewriting (XLB_STAT_SNAT_RESTORE when the
@@ -177,25 +212,9 @@ XLB_SUBPROG int xlb_icmp_rnat(void *data, void *data_end,
 
 	/* The outer destination of a source-NATed flow's error: the node,
 	 * back to the client. */
-	if (snat && p->family == XLB_AF_INET) {
-		struct iphdr *oh = data + l3;
-
-		if ((void *)(oh + 1) > data_end)
-			return XLB_STAT_PARSE_ERR;
-		oh->check = xlb_csum_apply(oh->check,
-					   xlb_csum_delta32(oh->daddr,
-							    ct->snat_addr.v4));
-		oh->daddr = ct->snat_addr.v4;
-	} else if (snat) {
-		struct ipv6hdr *oh = data + l3;
-		__be32 old[4];
-
-		if ((void *)(oh + 1) > data_end)
-			return XLB_STAT_PARSE_ERR;
-		__builtin_memcpy(old, &oh->daddr, 16);
-		d_icmp += xlb_csum_delta_words(old, ct->snat_addr.v6, 4);
-		__builtin_memcpy(&oh->daddr, &ct->snat_addr, 16);
-	}
+	if (snat &&
+	    xlb_icmp_outer(data, data_end, p, 1, &ct->snat_addr, &d_icmp))
+		return XLB_STAT_PARSE_ERR;
 
 	/* The outer source, when the backend itself reports. */
 	oaddr = data + ((l3 + (p->family == XLB_AF_INET ? 12 : 8)) &
@@ -206,26 +225,8 @@ XLB_SUBPROG int xlb_icmp_rnat(void *data, void *data_end,
 	for (i = 0; i < 4; i++)
 		if (i < (int)alen && oaddr[i] != iaddr[i])
 			goto icmp_sum;
-	if (p->family == XLB_AF_INET) {
-		struct iphdr *oh = data + l3;
-
-		if ((void *)(oh + 1) > data_end)
-			return XLB_STAT_PARSE_ERR;
-		oh->check = xlb_csum_apply(oh->check,
-					   xlb_csum_delta32(oh->saddr,
-							    ct->nat_addr.v4));
-		oh->saddr = ct->nat_addr.v4;
-	} else {
-		struct ipv6hdr *oh = data + l3;
-		__be32 old[4];
-
-		if ((void *)(oh + 1) > data_end)
-			return XLB_STAT_PARSE_ERR;
-		__builtin_memcpy(old, &oh->saddr, 16);
-		/* ICMPv6 sums a pseudo header with the outer addresses. */
-		d_icmp += xlb_csum_delta_words(old, ct->nat_addr.v6, 4);
-		__builtin_memcpy(&oh->saddr, &ct->nat_addr, 16);
-	}
+	if (xlb_icmp_outer(data, data_end, p, 0, &ct->nat_addr, &d_icmp))
+		return XLB_STAT_PARSE_ERR;
 icmp_sum:
 	icsum = data + ((l4 + 2) & XLB_OFF_MASK);
 	if ((void *)(icsum + 1) > data_end)

@@ -929,9 +929,11 @@ static inline void ct_val_check(const char *what, const struct xlb_ct_val *v,
 
 /* CT_SNAT: the client entry of in's flow names its frontend, f->be and
  * the node address and port it leaves from; the reverse entry of that
- * address and port names the client and the frontend. */
-static inline void check_ct_snat(const struct fixture *f,
-				 const struct pkt_spec *in)
+ * address and port names the client and the frontend. Says in why what
+ * does not hold. */
+static inline void ct_snat_why(const struct fixture *f,
+			       const struct pkt_spec *in, char *why,
+			       size_t len)
 {
 	const struct pkt_addr *na = snat_addr_of(in->family);
 	const struct t_be *b = be_of(f->be);
@@ -940,11 +942,9 @@ static inline void check_ct_snat(const struct fixture *f,
 	struct xlb_ct_key k;
 	struct xlb_ct_val v;
 	struct pkt_spec r;
-	char why[256] = "";
 
 	if (!b || !na) {
-		TEST_FAIL("%s: conntrack: no backend %u or no node address",
-			  f->desc, f->be);
+		snprintf(why, len, "no backend %u or no node address", f->be);
 		return;
 	}
 	addr_to_xlb(&fe, &in->daddr, in->family);
@@ -952,17 +952,17 @@ static inline void check_ct_snat(const struct fixture *f,
 	addr_to_xlb(&cli, &in->saddr, in->family);
 	spec_client_key(&k, in);
 	if (bpf_map_lookup_elem(h_env.ct_fd, &k, &v))
-		snprintf(why, sizeof(why), "no client entry");
+		snprintf(why, len, "no client entry");
 	else if (!(v.flags & XLB_CT_F_SNAT) ||
 		 memcmp(&v.snat_addr, &node, sizeof(node)) ||
 		 v.snat_port != htons(port))
-		snprintf(why, sizeof(why),
+		snprintf(why, len,
 			 "client entry: flags %#x, port %u, want the node "
 			 "address and port %u", v.flags, ntohs(v.snat_port),
 			 port);
 	else
 		ct_val_check("client entry", &v, f->be, f->svc, &fe, in->dport,
-			     why, sizeof(why));
+			     why, len);
 	r = *in;
 	r.saddr = b->addr;
 	r.sport = b->port;
@@ -970,23 +970,17 @@ static inline void check_ct_snat(const struct fixture *f,
 	r.dport = port;
 	spec_ct_key(&k, &r, XLB_CT_REV);
 	if (!why[0] && bpf_map_lookup_elem(h_env.ct_fd, &k, &v))
-		snprintf(why, sizeof(why), "no reverse entry for port %u",
-			 port);
+		snprintf(why, len, "no reverse entry for port %u", port);
 	else if (!why[0] && (!(v.flags & XLB_CT_F_SNAT) ||
 			     memcmp(&v.snat_addr, &cli, sizeof(cli)) ||
 			     v.snat_port != htons(in->sport)))
-		snprintf(why, sizeof(why),
+		snprintf(why, len,
 			 "reverse entry: flags %#x, client port %u, want "
 			 "the client's %u", v.flags, ntohs(v.snat_port),
 			 in->sport);
 	else if (!why[0])
 		ct_val_check("reverse entry", &v, f->be, f->svc, &fe,
-			     in->dport, why, sizeof(why));
-	if (why[0])
-		TEST_FAIL("%s: conntrack: %s", f->desc, why);
-	else
-		TEST_PASS("%s: conntrack: node port %u to backend %u and back",
-			  f->desc, port, f->be);
+			     in->dport, why, len);
 }
 
 /* Checks f->ct against xlb_ct after the input packet in ran. */
@@ -1003,8 +997,8 @@ static inline void check_ct(const struct fixture *f, const struct pkt_spec *in)
 	if (f->ct == CT_ANY)
 		return;
 	if (f->ct == CT_SNAT) {
-		check_ct_snat(f, in);
-		return;
+		ct_snat_why(f, in, why, sizeof(why));
+		goto report;
 	}
 	addr_to_xlb(&fe, &in->daddr, in->family);
 	spec_client_key(&k, in);
@@ -1064,6 +1058,7 @@ static inline void check_ct(const struct fixture *f, const struct pkt_spec *in)
 			ct_val_check("reverse entry", &v, f->be, f->svc, &fe,
 				     in->dport, why, sizeof(why));
 	}
+report:
 	if (why[0])
 		TEST_FAIL("%s: conntrack: %s", f->desc, why);
 	else
