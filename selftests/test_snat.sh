@@ -18,8 +18,9 @@
 #   - --snat-ports 61000-61001: two ports towards b2, two connections
 #     answered, the next dropped and counted (snat_exhausted), and the
 #     ports of the closed ones taken again 10 s after their last packet;
-#   - the same traffic through native XDP (complete checksums, tx offload
-#     off on every sender).
+#   - the same traffic with --fib-redirect (the program forwards), and
+#     through native XDP (complete checksums, tx offload off on every
+#     sender).
 # In tc mode the client and the backends keep tx checksum offload on
 # (partial checksums into tc), the node's veths have it off: the
 # receivers verify what the node rewrote (DESIGN.md).
@@ -127,6 +128,16 @@ if ! xlb_xlbd_start 1 auto "$XLB_RUN/xlb.json"; then
 	exit 1
 fi
 traffic tc
+xlb_xlbd_stop 1
+
+# --- the same, forwarded by the program (bpf_fib_lookup + redirect) ---------
+if ! xlb_xlbd_start 1 auto "$XLB_RUN/xlb.json" --fib-redirect; then
+	xlb_fail "xlbd --fib-redirect starts"
+	exit 1
+fi
+traffic "tc fib-redirect"
+xlb_check "tc fib-redirect: the rewritten packets were redirected" \
+	[ "$(stat fib_redirect)" -gt 0 ]
 xlb_xlbd_stop 1
 
 # --- two ports: exhausted, then free again ----------------------------------
