@@ -252,6 +252,10 @@ static const struct opt options[] = {
 	  "address of each family), comma separated\n"
 	  "(default: every address)", 0,
 	  "not a list of CIDRs and \"primary\"" },
+	{ "snat-ifaces", 0, "N", OPT_U32,
+	  FIELD(o.lo.map_size[XLB_MAPI_SNAT_ADDRS]), NULL,
+	  "interfaces with a source NAT address at most\n"
+	  "(default %u)", XLB_DEF_SNAT_IFACES, NOT_POSITIVE },
 	{ "socket-lb", 0, "MODE", OPT_FN, 0, set_socket_lb,
 	  "on (default): connect()/sendmsg() to a frontend\n"
 	  "get a backend in the socket hooks, no NAT;\n"
