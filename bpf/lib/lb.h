@@ -338,12 +338,17 @@ XLB_SUBPROG int xlb_frag_record(const struct xlb_pkt *p,
 	xlb_frag_key_of(&k, p);
 	__builtin_memcpy(&v.addr, &n->addr, 16);
 	v.side = n->side;
+	if (n->has_addr2) {
+		__builtin_memcpy(&v.addr2, &n->addr2, 16);
+		v.has_addr2 = 1;
+	}
 	v.svc_id = svc_id;
 	v.backend_id = backend_id;
 	return bpf_map_update_elem(&xlb_frags, &k, &v, BPF_ANY);
 }
 
-/* A later fragment gets the rewrite of its first one, addresses only. */
+/* A later fragment gets the rewrite of its first one, addresses only
+ * (both, for a hairpinned or source-NATed flow). */
 XLB_SUBPROG int xlb_frag_follow(const struct xlb_pkt *p,
 					   struct xlb_nat *n, __u32 len)
 {
@@ -356,6 +361,10 @@ XLB_SUBPROG int xlb_frag_follow(const struct xlb_pkt *p,
 		return XLB_STAT_FRAG_MISS;
 	__builtin_memcpy(&n->addr, &v->addr, 16);
 	n->side = v->side;
+	if (v->has_addr2) {
+		__builtin_memcpy(&n->addr2, &v->addr2, 16);
+		n->has_addr2 = 1;
+	}
 	if (v->side == XLB_NAT_SRC)
 		return XLB_STAT_RNAT;
 	xlb_count(&xlb_svc_stats, v->svc_id, len);

@@ -61,11 +61,11 @@ static __always_inline __u32 xlb_port_off(const struct xlb_pkt *p, __u8 side)
 	return p->l4_off + (side == XLB_NAT_DST ? 2 : 0);
 }
 
-/* A later fragment: only its address changes (no L4 header here; the
- * first fragment's L4 checksum already accounts for the whole datagram). */
-static __always_inline int xlb_nat_xdp_l3(void *data, void *data_end,
-					  const struct xlb_pkt *p,
-					  const struct xlb_nat *n, __u32 aoff)
+/* The address at aoff of a later fragment becomes a. */
+static __always_inline int xlb_nat_xdp_l3_one(void *data, void *data_end,
+					      const struct xlb_pkt *p,
+					      const union xlb_addr *a,
+					      __u32 aoff)
 {
 	__be32 *addr = data + aoff;
 	int i;
@@ -79,16 +79,30 @@ static __always_inline int xlb_nat_xdp_l3(void *data, void *data_end,
 		    (void *)(ipsum + 1) > data_end)
 			return -XLB_E_PARSE;
 		*ipsum = xlb_csum_apply(*ipsum,
-					xlb_csum_delta32(addr[0], n->addr.v4));
-		addr[0] = n->addr.v4;
+					xlb_csum_delta32(addr[0], a->v4));
+		addr[0] = a->v4;
 		return 0;
 	}
 	if ((void *)(addr + 4) > data_end)
 		return -XLB_E_PARSE;
 #pragma unroll
 	for (i = 0; i < 4; i++)
-		addr[i] = n->addr.v6[i];
+		addr[i] = a->v6[i];
 	return 0;
+}
+
+/* A later fragment: only its address changes (no L4 header here; the
+ * first fragment's L4 checksum already accounts for the whole datagram),
+ * and with has_addr2 the other one too. */
+static __always_inline int xlb_nat_xdp_l3(void *data, void *data_end,
+					  const struct xlb_pkt *p,
+					  const struct xlb_nat *n, __u32 aoff)
+{
+	if (n->has_addr2 &&
+	    xlb_nat_xdp_l3_one(data, data_end, p, &n->addr2,
+			       xlb_addr_off(p, !n->side) & XLB_OFF_MASK))
+		return -XLB_E_PARSE;
+	return xlb_nat_xdp_l3_one(data, data_end, p, &n->addr, aoff);
 }
 
 static __always_inline int xlb_nat_xdp(void *data, void *data_end,
@@ -196,13 +210,24 @@ static __always_inline int xlb_nat_tc(struct __sk_buff *skb,
 			return -XLB_E_PARSE;
 	}
 	if (p->frag == XLB_FRAG_LATER) {
-		/* A later fragment: only its address changes. */
+		/* A later fragment: only its address changes (and with
+		 * has_addr2 the other one). */
 		if (p->family == XLB_AF_INET &&
 		    bpf_l3_csum_replace(skb, p->l3_off +
 					offsetof(struct iphdr, check),
 					old.v4, n->addr.v4, 4))
 			return -XLB_E_PARSE;
 		if (bpf_skb_store_bytes(skb, aoff, &n->addr, alen, 0))
+			return -XLB_E_PARSE;
+		if (!n->has_addr2)
+			return 0;
+		aoff = xlb_addr_off(p, !n->side);
+		if (bpf_skb_load_bytes(skb, aoff, &old, alen) ||
+		    (p->family == XLB_AF_INET &&
+		     bpf_l3_csum_replace(skb, p->l3_off +
+					 offsetof(struct iphdr, check),
+					 old.v4, n->addr2.v4, 4)) ||
+		    bpf_skb_store_bytes(skb, aoff, &n->addr2, alen, 0))
 			return -XLB_E_PARSE;
 		return 0;
 	}

@@ -411,12 +411,15 @@ _Static_assert(sizeof(struct xlb_frag_key) == 40, "xlb_frag_key size");
 struct xlb_frag_val {
 	union xlb_addr addr;	/* the new destination (DNAT) or source */
 	__u8 side;		/* 0: destination rewritten, 1: source */
-	__u8 pad[3];		/* zero */
+	__u8 has_addr2;		/* the other address too (addr2) */
+	__u8 pad[2];		/* zero */
 	__u32 svc_id;		/* service, for the counters */
 	__u32 backend_id;	/* backend, for the counters */
 	__u32 pad2;		/* zero */
+	union xlb_addr addr2;	/* has_addr2: the other side's new address
+				 * (hairpin, source NAT) */
 };
-_Static_assert(sizeof(struct xlb_frag_val) == 32, "xlb_frag_val size");
+_Static_assert(sizeof(struct xlb_frag_val) == 48, "xlb_frag_val size");
 
 /* Per-CPU counters: xlb_svc_stats (indexed by svc_id), xlb_be_stats
  * (indexed by backend id) and xlb_stats (indexed by XLB_STAT_*). */

@@ -8,7 +8,8 @@
  * come back from the frontend to the client. A port's reservation is its
  * reverse entry: every port of a flow's probe taken is a drop
  * (snat_exhausted); a reservation lost to LRU and taken by another flow
- * is never shared, the flow moves to another port.
+ * is never shared, the flow moves to another port. Later fragments get
+ * both addresses of their first one's rewrite.
  */
 #ifndef XLB_SELFTEST_DP_SNAT_H
 #define XLB_SELFTEST_DP_SNAT_H
@@ -201,6 +202,24 @@ static const struct fixture snat_rows[] = {
 	  .in = { UDP4(BE4_SNAT_R, 8080, SNAT4_NODE, 0) },
 	  .tweak = t_snat_reply, .flow = &snat_u4, RNAT(SVC_SNAT4),
 	  .fe = FE_SNAT4_NPU, .snat = true, .stats = ST_SNAT_RNAT },
+	{ "snat: a reply's first fragment goes to the client",
+	  .in = { UDP4(BE4_SNAT_R, 8080, SNAT4_NODE, 0) },
+	  .frag = { .off = 0, .len = 24, .mf = true },
+	  .tweak = t_snat_reply, .flow = &snat_u4, RNAT(SVC_SNAT4),
+	  .fe = FE_SNAT4_NPU, .snat = true, .stats = ST_SNAT_RNAT },
+	{ "snat: and its later fragment too (both addresses)",
+	  .in = { UDP4(BE4_SNAT_R, 8080, SNAT4_NODE, 0) },
+	  .frag = { .off = 24, .len = 16 },
+	  .tweak = t_snat_reply, .flow = &snat_u4, RNAT(SVC_SNAT4),
+	  .fe = FE_SNAT4_NPU, .snat = true, .stats = ST_RNAT },
+	{ "snat: a client's first fragment: DNAT and source NAT",
+	  .in = { UDP4(CLI4, 41005, NODE4, NP_SNAT), .ip_id = 0x4343 },
+	  .frag = { .off = 0, .len = 24, .mf = true },
+	  DNAT(SVC_SNAT4, BE_SNAT4_R), .snat = true, .stats = ST_DNAT },
+	{ "snat: and its later fragment, both addresses",
+	  .in = { UDP4(CLI4, 41005, NODE4, NP_SNAT), .ip_id = 0x4343 },
+	  .frag = { .off = 24, .len = 16 },
+	  DNAT(SVC_SNAT4, BE_SNAT4_R), .snat = true, .stats = ST_DNAT },
 	{ "snat: v6 NodePort to a remote backend",
 	  .in = { TCP6(CLI6, 41006, NODE6, NP_SNAT), .tcp_flags = SYN },
 	  DNAT(SVC_SNAT6, BE_SNAT6_R), .snat = true, .stats = ST_SNAT_NEW,
