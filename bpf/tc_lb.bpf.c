@@ -30,7 +30,10 @@ int xlb_tc_egress(struct __sk_buff *skb)
 	rc = xlb_parse(data, data_end, &p);
 	if (rc != XLB_PARSED_ICMP || p.frag)
 		return TC_ACT_OK;
-	if (xlb_icmp_rnat(data, data_end, &p) == XLB_STAT_RNAT)
+	rc = xlb_icmp_rnat(data, data_end, &p);
+	if (rc == XLB_STAT_SNAT_RESTORE)
+		xlb_stat(XLB_STAT_SNAT_RESTORE, skb->len);
+	if (rc == XLB_STAT_RNAT || rc == XLB_STAT_SNAT_RESTORE)
 		xlb_stat(XLB_STAT_ICMP_RNAT, skb->len);
 	return TC_ACT_OK;
 }

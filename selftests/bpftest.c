@@ -30,6 +30,8 @@ int bt_dp_load(struct xlb_dp *dp, const struct xlb_dp *share,
 			[XLB_MAPI_SRC_RANGES] = T_SRC_RANGES,
 		},
 		.no_port_filter = !port_filter,
+		.snat_port_min = T_SNAT_MIN,
+		.snat_port_max = T_SNAT_MAX,
 		.share = share,
 	};
 	int rc;

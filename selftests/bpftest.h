@@ -27,6 +27,8 @@
 #define T_AFFINITY	1024
 #define T_SRC_RANGES	64
 #define T_PORTS		65536	/* xlb_ports: one entry per port */
+#define T_SNAT_MIN	61000	/* source NAT ports */
+#define T_SNAT_MAX	61999
 
 /* Loads dp with the test sizes, or over the maps of share; port_filter
  * as xlbd (true) or off. 0 or -errno, with a message; xlb_dp_close()

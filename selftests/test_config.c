@@ -101,6 +101,10 @@ static void test_invalid(void)
 		  "service a: name \"a\": used by two services" },
 		{ "{\"services\": [{\"name\": \"a\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\", \"node_port\": 30080}, {\"name\": \"b\", \"vip\": \"10.96.0.2\", \"port\": 81, \"protocol\": \"tcp\", \"node_port\": 30080}]}",
 		  "service b: node_port 30080 protocol tcp: already used by service a" },
+		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\", \"snat\": \"always\"}]}",
+		  "service web: snat \"always\": not true, false or \"remote\"" },
+		{ "{\"snat\": 1, \"services\": []}",
+		  "config: snat 1: not true, false or \"remote\"" },
 	};
 	size_t i;
 
@@ -152,6 +156,7 @@ static const char every_field[] =
 	" \"node_port\": 30080,"
 	" \"session_affinity\": \"client_ip\", \"session_affinity_timeout\": 10800,"
 	" \"external_traffic_policy\": \"local\", \"internal_traffic_policy\": \"cluster\","
+	" \"snat\": \"remote\","
 	" \"load_balancer_source_ranges\": [\"203.0.113.0/24\", \"2001:db8::/32\"],"
 	" \"groups\": [{\"name\": \"green\", \"percent\": 90}, {\"name\": \"blue\", \"percent\": 10}],"
 	" \"backends\": ["
@@ -162,6 +167,7 @@ static const char every_field[] =
 	"{\"name\": \"dns6\", \"vip\": \"fd00::a\", \"port\": 53, \"protocol\": \"udp\","
 	" \"external_ips\": [\"fd00::b\"], \"session_affinity\": \"client_ip\","
 	" \"session_affinity_timeout\": 300, \"internal_traffic_policy\": \"local\","
+	" \"snat\": true,"
 	" \"backends\": ["
 	"  {\"ip\": \"fd00:1::3\", \"port\": 5353, \"weight\": 0},"
 	"  {\"ip\": \"fd00:1::2\", \"port\": 5353, \"state\": \"terminating\", \"serving\": false},"
@@ -234,6 +240,8 @@ static int service_diff(const struct xlb_model_service *a,
 	     "service %s: external_traffic_policy", n);
 	DIFF(a->internal_local != b->internal_local,
 	     "service %s: internal_traffic_policy", n);
+	DIFF(a->snat != b->snat, "service %s: snat %u, want %u", n, a->snat,
+	     b->snat);
 	if (addrs_diff(n, "external_ips", a->external_ips, a->n_external_ips,
 		       b->external_ips, b->n_external_ips, why, len) ||
 	    addrs_diff(n, "load_balancer_ips", a->lb_ips, a->n_lb_ips,
@@ -432,9 +440,35 @@ static void test_write(void)
 		    "write: the message names it (%s)", err);
 }
 
+/* "snat" of the config is every service's default; a service's own
+ * overrides it. */
+static void test_snat(void)
+{
+	static const char doc[] =
+		"{\"snat\": \"remote\", \"services\": ["
+		"{\"name\": \"a\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\"},"
+		"{\"name\": \"b\", \"vip\": \"10.96.0.2\", \"port\": 80, \"protocol\": \"tcp\", \"snat\": true},"
+		"{\"name\": \"c\", \"vip\": \"10.96.0.3\", \"port\": 80, \"protocol\": \"tcp\", \"snat\": false}]}";
+	struct xlb_model m;
+	char err[256] = "";
+
+	if (!ASSERT_EQ(xlb_config_parse(doc, &m, err, sizeof(err)), 0,
+		       "snat config parses (%s)", err))
+		return;
+	ASSERT_EQ(m.services[0].snat, XLB_SNAT_REMOTE, "snat: the config's default");
+	ASSERT_EQ(m.services[1].snat, XLB_SNAT_ALL, "snat: true is every backend");
+	ASSERT_EQ(m.services[2].snat, XLB_SNAT_NONE, "snat: false overrides");
+	xlb_model_free(&m);
+	if (ASSERT_EQ(xlb_config_parse(valid_doc, &m, err, sizeof(err)), 0,
+		      "valid config parses (%s)", err))
+		ASSERT_EQ(m.services[0].snat, XLB_SNAT_NONE, "snat: none by default");
+	xlb_model_free(&m);
+}
+
 int main(void)
 {
 	test_valid();
+	test_snat();
 	test_invalid();
 	test_same_vip_other_proto();
 	test_round_trip();

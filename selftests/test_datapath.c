@@ -9,7 +9,8 @@
  * The Kubernetes service semantics run through the same tables: several
  * frontends (cluster IP, external IP, load-balancer IP, NodePort) of one
  * service, client-IP session affinity, loadBalancerSourceRanges and the
- * node-local ring of a Local traffic policy. A second pair of programs,
+ * node-local ring of a Local traffic policy, and source NAT (the
+ * north-south path to a backend on another node). A second pair of programs,
  * loaded with xlb_cfg.port_filter over the same maps, runs its own table
  * against xlb_ports.
  *
@@ -39,12 +40,13 @@
 #include "datapath/cut.h"
 #include "datapath/port_filter.h"
 #include "datapath/maglev.h"
+#include "datapath/snat.h"
 
 static const struct h_table *const tables[] = {
 	&dp_balance, &dp_vlan, &dp_headers, &dp_passthrough, &dp_frag,
 	&dp_nobackend, &dp_ring, &dp_stale, &dp_terminating, &dp_frontends,
 	&dp_affinity, &dp_src_ranges, &dp_local, &dp_cut, &dp_maglev,
-	&dp_port_filter,
+	&dp_port_filter, &dp_snat,
 };
 
 /* ---- The builder against known answers ---- */

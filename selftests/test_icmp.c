@@ -8,7 +8,9 @@
  * in the error, every checksum computed from scratch), and the output is
  * compared with the error about the VIP built the same way. Both
  * programs, IPv4 and IPv6, UDP and TCP quotes, both conntrack shapes,
- * errors about unknown flows untouched.
+ * errors about unknown flows untouched. About a source-NATed flow the
+ * error comes to the node quoting node:port -> backend, and leaves as the
+ * same error about client -> VIP, to the client.
  */
 #include <arpa/inet.h>
 #include <netinet/icmp6.h>
@@ -35,6 +37,32 @@ static const struct pkt_addr cli6 = PKT_V6(0xfd00, 0x10, 0, 0, 0, 0, 0, 1);
 static const struct pkt_addr vip6 = PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 5, 1);
 static const struct pkt_addr be6 = PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 0x12);
 static const struct pkt_addr rtr6 = PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 0xfe);
+/* The node's source NAT address, and the port the flow got. */
+static const struct pkt_addr node4 = PKT_V4(10, 20, 0, 1);
+static const struct pkt_addr node6 = PKT_V6(0xfd00, 0x20, 0, 0, 0, 0, 0, 1);
+#define NODE_PORT 61234
+
+/* A source-NATed flow's reverse entry (its port's reservation), as the
+ * datapath writes it. */
+static void track_snat(int family, int proto, const struct pkt_addr *be,
+		       const struct pkt_addr *node, const struct pkt_addr *cli,
+		       const struct pkt_addr *vip)
+{
+	size_t alen = family == 4 ? 4 : 16;
+	struct xlb_ct_key k = { .sport = htons(8080), .dport = htons(NODE_PORT),
+				.proto = proto, .dir = XLB_CT_REV,
+				.family = family == 4 ? XLB_AF_INET :
+							XLB_AF_INET6 };
+	struct xlb_ct_val v = { .nat_port = htons(80), .svc_id = 1,
+				.backend_id = 1, .flags = XLB_CT_F_SNAT,
+				.snat_port = htons(40100) };
+
+	memcpy(k.saddr.bytes, be->b, alen);
+	memcpy(k.daddr.bytes, node->b, alen);
+	memcpy(v.nat_addr.bytes, vip->b, alen);
+	memcpy(v.snat_addr.bytes, cli->b, alen);
+	bpf_map_update_elem(bpf_map__fd(bt_xdp->maps.xlb_ct), &k, &v, BPF_ANY);
+}
 
 /* The flow's reverse conntrack entry, as the datapath writes it. */
 static void track(int family, int proto, const struct pkt_addr *be,
@@ -93,6 +121,7 @@ static void ct_flush(void)
 enum {
 	REV = 1 << 0,		/* the flow's reverse entry */
 	CLI = 1 << 1,		/* its client entry (the normal case) */
+	SNAT = 1 << 2,		/* source-NATed: its port's reverse entry */
 };
 
 struct icmp_case {
@@ -111,25 +140,26 @@ struct icmp_case {
 };
 
 static const struct icmp_case cases[] = {
-	{ "v4 port unreachable from the backend, UDP quote", REV | CLI, 4,
+	{ "v4 port unreachable from the backend, UDP quote", REV | CLI | SNAT, 4,
 	  ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, IPPROTO_UDP, 0, false, 8 },
 	{ "v4 fragmentation needed from a router, TCP quote", REV | CLI, 4,
 	  ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, IPPROTO_TCP, 1400, true, 8 },
 	{ "v4 fragmentation needed from a router, TCP quote with its checksum",
-	  REV | CLI, 4, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, IPPROTO_TCP, 1400,
+	  REV | CLI | SNAT, 4, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, IPPROTO_TCP, 1400,
 	  true, 36 },
 	{ "v4 time exceeded from a router, UDP quote with its checksum",
-	  REV | CLI, 4, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, IPPROTO_UDP, 0, true,
+	  REV | CLI | SNAT, 4, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, IPPROTO_UDP, 0, true,
 	  36 },
-	{ "v6 packet too big from a router, TCP quote", REV | CLI, 6,
+	{ "v6 packet too big from a router, TCP quote", REV | CLI | SNAT, 6,
 	  ICMP6_PACKET_TOO_BIG, 0, IPPROTO_TCP, 1280, true, 36 },
-	{ "v6 port unreachable from the backend, UDP quote", REV | CLI, 6,
+	{ "v6 port unreachable from the backend, UDP quote", REV | CLI | SNAT, 6,
 	  ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOPORT, IPPROTO_UDP, 0, false,
 	  36 },
-	{ "v6 packet too big from the backend, 8-byte quote", REV | CLI, 6,
+	{ "v6 packet too big from the backend, 8-byte quote", REV | CLI | SNAT, 6,
 	  ICMP6_PACKET_TOO_BIG, 0, IPPROTO_UDP, 1280, false, 8 },
-	{ "error about an unknown flow untouched", REV, 4, ICMP_DEST_UNREACH,
-	  ICMP_PORT_UNREACH, IPPROTO_UDP, 0, false, 8, true, 40999 },
+	{ "error about an unknown flow untouched", REV | SNAT, 4,
+	  ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, IPPROTO_UDP, 0, false, 8, true,
+	  40999 },
 	/* Its body quotes a tracked flow, but an echo is no error. */
 	{ "ICMP echo untouched", REV, 4, ICMP_ECHO, 0, IPPROTO_UDP, 0, false,
 	  8, true },
@@ -141,22 +171,22 @@ static const struct icmp_case cases[] = {
 };
 
 /*
- * Case c's error from src to the client, quoting the client's packet to
- * qdst:qport: 36 bytes of L4 header and payload, of which c->qlen are
- * quoted. Returns the frame length.
+ * Case c's error from src to cli (the client, or the node of a
+ * source-NATed flow), quoting cli:cport's packet to qdst:qport: 36 bytes
+ * of L4 header and payload, of which c->qlen are quoted. Returns the
+ * frame length.
  */
 static size_t build(uint8_t *buf, const struct icmp_case *c,
-		    const struct pkt_addr *src, const struct pkt_addr *qdst,
-		    uint16_t qport)
+		    const struct pkt_addr *src, const struct pkt_addr *cli,
+		    uint16_t cport, const struct pkt_addr *qdst, uint16_t qport)
 {
-	const struct pkt_addr *cli = c->family == 4 ? &cli4 : &cli6;
 	struct pkt_spec outer = {
 		.dmac = { 0, 0, 0, 0, 0, 1 }, .smac = { 0, 0, 0, 0, 0, 2 },
 		.family = c->family, .saddr = *src, .daddr = *cli,
 	};
 	struct pkt_spec inner = {
 		.family = c->family, .saddr = *cli, .daddr = *qdst,
-		.proto = c->qproto, .sport = c->cport ? c->cport : 40100,
+		.proto = c->qproto, .sport = c->cport ? c->cport : cport,
 		.dport = qport, .payload_seed = 0x48,
 		.payload_len = c->qproto == IPPROTO_TCP ? 36 - 20 : 36 - 8,
 	};
@@ -165,9 +195,11 @@ static size_t build(uint8_t *buf, const struct icmp_case *c,
 	return pkt_build_icmp_err(&outer, &e, &inner, buf, 512, NULL);
 }
 
-static void check_case(int which, const struct icmp_case *c)
+static void check_case(int which, const struct icmp_case *c, bool snat)
 {
 	int f = c->family;
+	const struct pkt_addr *cli = f == 4 ? &cli4 : &cli6;
+	const struct pkt_addr *node = f == 4 ? &node4 : &node6;
 	const struct pkt_addr *vip = f == 4 ? &vip4 : &vip6;
 	const struct pkt_addr *be = f == 4 ? &be4 : &be6;
 	const struct pkt_addr *src = c->from_router ? (f == 4 ? &rtr4 : &rtr6) : be;
@@ -177,7 +209,8 @@ static void check_case(int which, const struct icmp_case *c)
 	__u32 ret;
 	int n;
 
-	len = build(in, c, src, be, c->bport ? c->bport : 8080);
+	len = build(in, c, src, snat ? node : cli, snat ? NODE_PORT : 40100,
+		    be, c->bport ? c->bport : 8080);
 	if (c->untouched) {
 		bt_run(which, in, len, out, &ret);
 		ASSERT_MEM_EQ(out, in, len, "%s", c->what);
@@ -185,7 +218,7 @@ static void check_case(int which, const struct icmp_case *c)
 	}
 	/* The same error as if it had been about client -> VIP, from osrc:
 	 * built from scratch, every checksum computed afresh. */
-	wlen = build(want, c, osrc, vip, 80);
+	wlen = build(want, c, osrc, cli, 40100, vip, 80);
 	n = bt_run(which, in, len, out, &ret);
 	ASSERT_EQ(ret, which ? TC_ACT_OK : XDP_PASS, "%s: passed on", c->what);
 	ASSERT_EQ(n, wlen, "%s: length", c->what);
@@ -208,7 +241,7 @@ static void run_shape(int shape, const char *name)
 			continue;
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 			if (cases[i].shapes & shape)
-				check_case(w, &cases[i]);
+				check_case(w, &cases[i], shape == SNAT);
 	}
 	TEST_SUB_END();
 }
@@ -232,6 +265,14 @@ int main(void)
 	track_client(6, IPPROTO_UDP, &cli6, 40100, &vip6, 80, &be6, 8080);
 	track_client(6, IPPROTO_TCP, &cli6, 40100, &vip6, 80, &be6, 8080);
 	run_shape(CLI, "client entry");
+
+	/* About source-NATed flows: found through the node's port. */
+	ct_flush();
+	track_snat(4, IPPROTO_UDP, &be4, &node4, &cli4, &vip4);
+	track_snat(4, IPPROTO_TCP, &be4, &node4, &cli4, &vip4);
+	track_snat(6, IPPROTO_UDP, &be6, &node6, &cli6, &vip6);
+	track_snat(6, IPPROTO_TCP, &be6, &node6, &cli6, &vip6);
+	run_shape(SNAT, "source NAT");
 	bt_unload();
 	return test_done();
 }

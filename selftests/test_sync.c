@@ -755,6 +755,56 @@ static void test_external_rules(void)
 	xlb_sync_fini(&s);
 }
 
+/* The source NAT flags a service's "snat" gives its frontends: "remote"
+ * on the external ones of a Cluster policy only, true on every one. */
+static void test_snat_flags(void)
+{
+	const char *fmt =
+		"{\"services\": [{\"name\": \"sn\", \"vip\": \"10.96.0.40\", \"port\": 80, \"protocol\": \"tcp\","
+		" \"external_ips\": [\"192.0.2.40\"], \"node_port\": 30040, \"snat\": %s,"
+		" \"backends\": [{\"ip\": \"10.244.2.6\", \"port\": 8080}]}]}";
+	static const struct {
+		const char *snat;
+		__u32 cip, ext;	/* the flags of the cluster IP, external IP */
+	} cases[] = {
+		{ "\"remote\"", 0, XLB_SVC_F_SNAT_REMOTE },
+		{ "\"remote\", \"external_traffic_policy\": \"local\"", 0, 0 },
+		{ "true", XLB_SVC_F_SNAT_ALL, XLB_SVC_F_SNAT_ALL },
+		{ "false", 0, 0 },
+	};
+	const __u32 both = XLB_SVC_F_SNAT_REMOTE | XLB_SVC_F_SNAT_ALL;
+	struct xlb_nodeaddr na = { .family = XLB_AF_INET };
+	struct xlb_vip_key cip = vip4("10.96.0.40", 80, IPPROTO_TCP);
+	struct xlb_vip_key ext = vip4("192.0.2.40", 80, IPPROTO_TCP);
+	struct xlb_vip_key np = vip4("10.0.0.40", 30040, IPPROTO_TCP);
+	char doc[1024], err[256] = "";
+	struct xlb_sync_result r;
+	struct xlb_svc sv;
+	struct xlb_sync s;
+	size_t i;
+
+	xlb_addr_parse("10.0.0.40", &na.addr, &na.family);
+	xlb_sync_init(&s, &dp.maps);
+	s.quiet = 1;
+	ASSERT_OK(xlb_sync_set_node_addrs(&s, &na, 1), "node address 10.0.0.40");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *w = cases[i].snat;
+
+		snprintf(doc, sizeof(doc), fmt, w);
+		if (!ASSERT_OK(apply(&s, doc, &r, err, sizeof(err)),
+			       "snat %s (%s)", w, err))
+			continue;
+		ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &cip, &sv), "cluster IP");
+		ASSERT_EQ(sv.flags & both, cases[i].cip, "snat %s: cluster IP's flags", w);
+		ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &ext, &sv), "external IP");
+		ASSERT_EQ(sv.flags & both, cases[i].ext, "snat %s: external IP's flags", w);
+		ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &np, &sv), "NodePort");
+		ASSERT_EQ(sv.flags & both, cases[i].ext, "snat %s: NodePort's flags", w);
+	}
+	ASSERT_OK(apply(&s, "{\"services\": []}", &r, err, sizeof(err)), "apply empty");
+	xlb_sync_fini(&s);
+}
+
 int main(void)
 {
 	int rc;
@@ -769,6 +819,7 @@ int main(void)
 	test_partial();
 	test_split_and_states();
 	test_external_rules();
+	test_snat_flags();
 	test_swap_under_traffic();
 	xlb_dp_close(&dp);
 	return test_done();

@@ -30,6 +30,14 @@ static void agent_ready(struct xlb_agent *a, uint64_t t0)
 		(xlb_now_ns() - t0) / 1e6);
 }
 
+static int ifaddr_key_cmp(const void *key, const void *elem)
+{
+	__u32 k = *(const __u32 *)key;
+	__u32 e = ((const struct xlb_ifaddr *)elem)->ifindex;
+
+	return k < e ? -1 : k > e;
+}
+
 /* The hairpin address of each family: as given, else the node's first
  * address of that family; written to xlb_hairpin. */
 static void publish_hairpin(struct xlb_agent *a)
@@ -55,6 +63,56 @@ static void publish_hairpin(struct xlb_agent *a)
 			pr_debug("hairpin address %s",
 				 xlb_addr_str(&v, fam, buf));
 	}
+}
+
+/*
+ * xlb_snat_addrs: each interface's first address of each family (the
+ * source of source-NATed flows leaving by it), and under key 0 the
+ * node's first address of each family, for an interface without one.
+ * Entries of interfaces gone, or without an address now, are removed.
+ */
+static void publish_snat(struct xlb_agent *a)
+{
+	int fd = a->dp.maps.snat_addrs;
+	struct xlb_snat_addrs def = {};
+	struct xlb_ifaddr *v;
+	__u32 key, next, *prev = NULL;
+	size_t n, i;
+	int rc;
+
+	rc = xlb_nodeaddr_ifaces(&v, &n);
+	if (rc) {
+		pr_warn("source NAT addresses: %s", strerror(-rc));
+		return;
+	}
+	for (i = a->sync.n_node_addrs; i-- > 0;) {
+		const struct xlb_nodeaddr *na = &a->sync.node_addrs[i];
+
+		if (na->family == XLB_AF_INET)
+			def.v4 = na->addr;
+		else
+			def.v6 = na->addr;
+	}
+	key = 0;
+	if (bpf_map_update_elem(fd, &key, &def, BPF_ANY))
+		pr_warn("source NAT default addresses: %s", strerror(errno));
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &v[i].ifindex, &v[i].addrs,
+					BPF_ANY))
+			pr_warn("source NAT addresses of ifindex %u: %s",
+				v[i].ifindex, strerror(errno));
+	/* Then what no interface has any more (v is sorted). */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!key || bsearch(&key, v, n, sizeof(*v), ifaddr_key_cmp))
+			continue;
+		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+			pr_warn("source NAT addresses of ifindex %u: delete: %s",
+				key, strerror(errno));
+	}
+	pr_debug("source NAT addresses: %zu interfaces", n);
+	free(v);
 }
 
 /* Reads the node's addresses into the sync; returns 1 if they changed. */
@@ -88,6 +146,9 @@ static int refresh_node_addrs(struct xlb_agent *a)
 			pr_info("node addresses: %zu (NodePorts listen on each)", n);
 		publish_hairpin(a);
 	}
+	/* An address may move between interfaces without the set of them
+	 * changing. */
+	publish_snat(a);
 	free(v);
 	return changed;
 }

@@ -385,6 +385,24 @@ static int parse_policy(const cJSON *js, const char *field, const char *svc,
 	return 0;
 }
 
+/* "snat": true (XLB_SNAT_ALL), false or "remote"; what names it (the
+ * config, a service) for the message. */
+static int parse_snat(const cJSON *v, const char *what, __u8 *out, char *err,
+		      size_t errlen)
+{
+	char vb[128];
+
+	if (cJSON_IsBool(v))
+		*out = cJSON_IsTrue(v) ? XLB_SNAT_ALL : XLB_SNAT_NONE;
+	else if (cJSON_IsString(v) && !strcasecmp(v->valuestring, "remote"))
+		*out = XLB_SNAT_REMOTE;
+	else
+		return xlb_errf(err, errlen, -EINVAL,
+			    "%s: snat %s: not true, false or \"remote\"", what,
+			    jstr(v, vb, sizeof(vb)));
+	return 0;
+}
+
 /* The optional Kubernetes-style fields of a service. */
 static int parse_service_extras(const cJSON *js, struct xlb_model_service *s,
 				char *err, size_t errlen)
@@ -410,6 +428,13 @@ static int parse_service_extras(const cJSON *js, struct xlb_model_service *s,
 				  &s->internal_local, err, errlen);
 	if (!rc)
 		rc = parse_groups(js, s, err, errlen);
+	v = cJSON_GetObjectItemCaseSensitive(js, "snat");
+	if (!rc && v) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "service %s", id);
+		rc = parse_snat(v, what, &s->snat, err, errlen);
+	}
 	if (rc)
 		return rc;
 	v = cJSON_GetObjectItemCaseSensitive(js, "node_port");
@@ -637,9 +662,10 @@ static int check_unique(struct xlb_model *m, char *err, size_t errlen)
 int xlb_config_parse(const char *text, struct xlb_model *m, char *err,
 		     size_t errlen)
 {
-	const cJSON *jsvcs, *js;
+	const cJSON *jsvcs, *js, *v;
 	cJSON *root;
 	size_t i = 0;
+	__u8 snat = XLB_SNAT_NONE;
 	int rc = 0;
 
 	memset(m, 0, sizeof(*m));
@@ -657,6 +683,13 @@ int xlb_config_parse(const char *text, struct xlb_model *m, char *err,
 		rc = xlb_errf(err, errlen, -EINVAL, "config: \"services\" is missing or not an array");
 		goto out;
 	}
+	/* The services' default. */
+	v = cJSON_GetObjectItemCaseSensitive(root, "snat");
+	if (v) {
+		rc = parse_snat(v, "config", &snat, err, errlen);
+		if (rc)
+			goto out;
+	}
 	m->n_services = cJSON_GetArraySize(jsvcs);
 	m->services = calloc(m->n_services + 1, sizeof(*m->services));
 	if (!m->services) {
@@ -664,6 +697,7 @@ int xlb_config_parse(const char *text, struct xlb_model *m, char *err,
 		goto out;
 	}
 	cJSON_ArrayForEach(js, jsvcs) {
+		m->services[i].snat = snat;
 		rc = parse_service(js, i, &m->services[i], err, errlen);
 		if (rc)
 			goto out;

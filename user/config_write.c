@@ -190,7 +190,7 @@ static int add_backends(cJSON *o, const struct xlb_model_service *s,
 	return rc;
 }
 
-/* Session affinity and the two traffic policies. */
+/* Session affinity, the two traffic policies and source NAT. */
 static int add_policies(cJSON *o, const struct xlb_model_service *s)
 {
 	int rc = 0;
@@ -204,6 +204,10 @@ static int add_policies(cJSON *o, const struct xlb_model_service *s)
 		rc = add_str(o, "external_traffic_policy", "local");
 	if (!rc && s->internal_local)
 		rc = add_str(o, "internal_traffic_policy", "local");
+	if (!rc && s->snat == XLB_SNAT_ALL)
+		rc = add_bool(o, "snat", 1);
+	if (!rc && s->snat == XLB_SNAT_REMOTE)
+		rc = add_str(o, "snat", "remote");
 	return rc;
 }
 

@@ -192,6 +192,15 @@ static __u32 want_size(const struct xlb_loader_opts *o, enum xlb_map_index i)
 	}
 }
 
+/* The load-time settings of both packet programs. */
+static void set_cfg(volatile struct xlb_cfg *c, const struct xlb_loader_opts *o)
+{
+	c->fib_redirect = o->fib_redirect;
+	c->port_filter = !o->no_port_filter;
+	c->snat_port_min = o->snat_port_min;
+	c->snat_port_max = o->snat_port_max;
+}
+
 /* Map i of the list in obj; a message says which object lacks it. */
 static struct bpf_map *list_map(struct bpf_object *obj, int i)
 {
@@ -295,8 +304,7 @@ static int load_xdp(struct xlb_dp *dp, const struct xlb_loader_opts *o)
 		if (rc)
 			return rc;
 	}
-	dp->xdp->rodata->xlb_cfg.fib_redirect = o->fib_redirect;
-	dp->xdp->rodata->xlb_cfg.port_filter = !o->no_port_filter;
+	set_cfg(&dp->xdp->rodata->xlb_cfg, o);
 	rc = xlb_xdp_lb__load(dp->xdp);
 	if (rc)
 		pr_err("load XDP program: %s%s", strerror(-rc),
@@ -318,8 +326,7 @@ static int load_tc(struct xlb_dp *dp, const struct xlb_loader_opts *o)
 	rc = share_maps(dp->tc->obj, dp->maps.fd);
 	if (rc)
 		return rc;
-	dp->tc->rodata->xlb_cfg.fib_redirect = o->fib_redirect;
-	dp->tc->rodata->xlb_cfg.port_filter = !o->no_port_filter;
+	set_cfg(&dp->tc->rodata->xlb_cfg, o);
 	rc = xlb_tc_lb__load(dp->tc);
 	if (rc)
 		pr_err("load tc program: %s", strerror(-rc));

@@ -56,6 +56,8 @@ struct xlb_loader_opts {
 	__u32 ct_entries;	/* xlb_ct */
 	bool fib_redirect;
 	bool no_port_filter;	/* xlb_cfg.port_filter = 0 (xlbd keeps 1) */
+	/* Source NAT ports, host order, inclusive; 0: no source NAT. */
+	__u16 snat_port_min, snat_port_max;
 	const struct xlb_dp *share; /* reuse its maps; needs bpffs NULL */
 	/* Called on the XDP object after sizing, before load (the tc object
 	 * shares its maps): benchmarks' what-ifs, e.g. another map type.

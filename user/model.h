@@ -44,6 +44,17 @@ int xlb_cidr_parse(const char *s, struct xlb_cidr *c);
 int xlb_cidr_contains(const struct xlb_cidr *c, const union xlb_addr *addr,
 		      __u8 family);
 
+/* Source NAT of a service's new flows (ports: xlbd --snat-ports). */
+enum xlb_snat_mode {
+	XLB_SNAT_NONE = 0,	/* never (the JSON config's default) */
+	XLB_SNAT_REMOTE,	/* flows to its external IPs, load-balancer
+				 * IPs and NodePorts, with the Cluster
+				 * external policy, to a backend not on this
+				 * node (the Kubernetes source's) */
+	XLB_SNAT_ALL,		/* every flow of every frontend: a one-arm
+				 * load balancer */
+};
+
 struct xlb_model_service {
 	char name[XLB_SVC_NAME_LEN];
 	struct xlb_vip_key vip;	/* frontend */
@@ -58,6 +69,7 @@ struct xlb_model_service {
 	__u32 affinity_timeout;		/* seconds; 0 = no affinity */
 	__u8 external_local;		/* externalTrafficPolicy Local */
 	__u8 internal_local;		/* internalTrafficPolicy Local */
+	__u8 snat;			/* XLB_SNAT_* */
 	struct xlb_cidr *source_ranges;	/* loadBalancerSourceRanges */
 	size_t n_source_ranges;
 	struct xlb_model_group *groups;	/* traffic split; none = one pool */

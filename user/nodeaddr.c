@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
@@ -41,23 +42,41 @@ static int usable(const struct sockaddr *sa)
 	return 0;
 }
 
+/* The interfaces' addresses (*ifa, for freeifaddrs) and a zeroed array
+ * of one element of size per usable address, and one more; NULL with
+ * -errno in *rc. */
+static void *usable_list(struct ifaddrs **ifa, size_t size, int *rc)
+{
+	struct ifaddrs *i;
+	size_t cap = 0;
+	void *v;
+
+	if (getifaddrs(ifa)) {
+		*rc = -errno;
+		return NULL;
+	}
+	for (i = *ifa; i; i = i->ifa_next)
+		cap += i->ifa_addr && usable(i->ifa_addr);
+	v = calloc(cap + 1, size);
+	if (!v) {
+		freeifaddrs(*ifa);
+		*rc = -ENOMEM;
+	}
+	return v;
+}
+
 int xlb_nodeaddr_list(struct xlb_nodeaddr **out, size_t *n)
 {
 	struct ifaddrs *ifa, *i;
 	struct xlb_nodeaddr *v;
-	size_t k = 0, cap = 0, j, w;
+	size_t k = 0, j, w;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (getifaddrs(&ifa))
-		return -errno;
-	for (i = ifa; i; i = i->ifa_next)
-		cap += i->ifa_addr && usable(i->ifa_addr);
-	v = calloc(cap + 1, sizeof(*v));
-	if (!v) {
-		freeifaddrs(ifa);
-		return -ENOMEM;
-	}
+	v = usable_list(&ifa, sizeof(*v), &rc);
+	if (!v)
+		return rc;
 	for (i = ifa; i; i = i->ifa_next) {
 		if (!i->ifa_addr || !usable(i->ifa_addr))
 			continue;
@@ -80,6 +99,60 @@ int xlb_nodeaddr_list(struct xlb_nodeaddr **out, size_t *n)
 			v[w++] = v[j];
 	*out = v;
 	*n = w;
+	return 0;
+}
+
+static int ifaddr_cmp(const void *a, const void *b)
+{
+	const struct xlb_ifaddr *x = a, *y = b;
+
+	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
+}
+
+int xlb_nodeaddr_ifaces(struct xlb_ifaddr **out, size_t *n)
+{
+	struct ifaddrs *ifa, *i;
+	struct xlb_ifaddr *v;
+	size_t k = 0, j;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	v = usable_list(&ifa, sizeof(*v), &rc);
+	if (!v)
+		return rc;
+	for (i = ifa; i; i = i->ifa_next) {
+		unsigned int idx;
+		union xlb_addr *slot;
+
+		if (!i->ifa_addr || !usable(i->ifa_addr))
+			continue;
+		idx = if_nametoindex(i->ifa_name);
+		if (!idx)
+			continue;
+		for (j = 0; j < k && v[j].ifindex != idx; j++)
+			;
+		if (j == k)
+			v[k++].ifindex = idx;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			slot = &v[j].addrs.v4;
+			if (!slot->v4)
+				slot->v4 = ((struct sockaddr_in *)i->ifa_addr)
+						   ->sin_addr.s_addr;
+		} else {
+			slot = &v[j].addrs.v6;
+			if (!slot->v6[0] && !slot->v6[1] && !slot->v6[2] &&
+			    !slot->v6[3])
+				memcpy(slot->bytes,
+				       &((struct sockaddr_in6 *)i->ifa_addr)
+						->sin6_addr,
+				       16);
+		}
+	}
+	freeifaddrs(ifa);
+	qsort(v, k, sizeof(*v), ifaddr_cmp);
+	*out = v;
+	*n = k;
 	return 0;
 }
 

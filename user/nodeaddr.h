@@ -37,6 +37,16 @@ void xlb_nodeaddr_select(struct xlb_nodeaddr *v, size_t *n,
 /* Lists the IPv4 and IPv6 addresses of this network namespace, sorted,
  * without loopback and link-local ones. Returns 0 or -errno. */
 int xlb_nodeaddr_list(struct xlb_nodeaddr **out, size_t *n);
+/* The first usable IPv4 and IPv6 address of an interface. */
+struct xlb_ifaddr {
+	__u32 ifindex;
+	struct xlb_snat_addrs addrs;	/* zero: none of that family */
+};
+
+/* Lists the interfaces with a usable address (as xlb_nodeaddr_list
+ * takes them), each with its first address of each family, in ifindex
+ * order. Returns 0 or -errno. */
+int xlb_nodeaddr_ifaces(struct xlb_ifaddr **out, size_t *n);
 /* A netlink socket subscribed to address changes (non-blocking). */
 int xlb_nodeaddr_watch(void);
 /* Reads every pending message; returns 1 if an address changed. */

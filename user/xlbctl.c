@@ -374,11 +374,13 @@ static int cmd_maglev_show(struct ctl *c)
 	return 0;
 }
 
-/* One conntrack entry as listed: direction, destination and NAT. */
+/* One conntrack entry as listed: direction, destination, NAT and source
+ * NAT (flow, fwd: the node address and port the client's packets leave
+ * from; rev: the client the replies go back to), sn[0] 0 without. */
 struct ct_row {
 	const char *dir;
-	char da[XLB_ADDR_STRLEN], na[XLB_ADDR_STRLEN];
-	__be16 dport, nport;
+	char da[XLB_ADDR_STRLEN], na[XLB_ADDR_STRLEN], sn[XLB_ADDR_STRLEN];
+	__be16 dport, nport, snport;
 };
 
 static void ct_row(const struct snapshot *s, const struct xlb_ct_key *k,
@@ -404,6 +406,12 @@ static void ct_row(const struct snapshot *s, const struct xlb_ct_key *k,
 		xlb_addr_str(&v->nat_addr, k->family, r->na);
 		r->nport = v->nat_port;
 	}
+	r->sn[0] = 0;
+	r->snport = 0;
+	if (v->flags & XLB_CT_F_SNAT) {
+		xlb_addr_str(&v->snat_addr, k->family, r->sn);
+		r->snport = v->snat_port;
+	}
 }
 
 static int cmd_conntrack_list(struct ctl *c)
@@ -417,8 +425,9 @@ static int cmd_conntrack_list(struct ctl *c)
 	void *prev = NULL;
 
 	if (!json_out)
-		printf("%-4s %-5s %-45s %-45s %-45s %-16s %s\n", "DIR", "PROTO",
-		       "SOURCE", "DESTINATION", "NAT", "SERVICE", "AGE");
+		printf("%-4s %-5s %-45s %-45s %-45s %-45s %-16s %s\n", "DIR",
+		       "PROTO", "SOURCE", "DESTINATION", "NAT", "SNAT",
+		       "SERVICE", "AGE");
 	while (!bpf_map_get_next_key(s->m.ct, prev, &next)) {
 		struct ct_row r;
 		double age;
@@ -432,14 +441,17 @@ static int cmd_conntrack_list(struct ctl *c)
 		age = v.last_seen && now > v.last_seen ?
 			      (now - v.last_seen) / 1e9 : 0;
 		if (!json_out) {
-			char src[64], dst[64], nat[64];
+			char src[64], dst[64], nat[64], snat[64] = "-";
 
-			printf("%-4s %-5s %-45s %-45s %-45s %-16s %.0fs\n",
+			if (r.sn[0])
+				ep_str(snat, sizeof(snat), r.sn, k.family,
+				       r.snport);
+			printf("%-4s %-5s %-45s %-45s %-45s %-45s %-16s %.0fs\n",
 			       r.dir, xlb_proto_str(k.proto),
 			       ep_str(src, sizeof(src), sa, k.family, k.sport),
 			       ep_str(dst, sizeof(dst), r.da, k.family, r.dport),
 			       ep_str(nat, sizeof(nat), r.na, k.family, r.nport),
-			       svc_name(s, v.svc_id), age);
+			       snat, svc_name(s, v.svc_id), age);
 			continue;
 		}
 		cJSON *o = cJSON_CreateObject();
@@ -452,6 +464,10 @@ static int cmd_conntrack_list(struct ctl *c)
 		cJSON_AddNumberToObject(o, "dport", ntohs(r.dport));
 		cJSON_AddStringToObject(o, "nat_ip", r.na);
 		cJSON_AddNumberToObject(o, "nat_port", ntohs(r.nport));
+		if (r.sn[0]) {
+			cJSON_AddStringToObject(o, "snat_ip", r.sn);
+			cJSON_AddNumberToObject(o, "snat_port", ntohs(r.snport));
+		}
 		cJSON_AddStringToObject(o, "service", svc_name(s, v.svc_id));
 		cJSON_AddNumberToObject(o, "backend_id", v.backend_id);
 		cJSON_AddNumberToObject(o, "age_s", age);

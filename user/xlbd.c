@@ -135,6 +135,24 @@ static int set_nodeport_addresses(struct args *g, const char *arg)
 	return xlb_nodeport_sel_parse(arg, &g->o.nodeport, bad, sizeof(bad));
 }
 
+/* LO-HI, 1 <= LO <= HI <= 65535; off: no source NAT. */
+static int set_snat_ports(struct args *g, const char *arg)
+{
+	unsigned int lo, hi;
+	int end = 0;
+
+	if (!strcmp(arg, "off")) {
+		g->o.lo.snat_port_min = g->o.lo.snat_port_max = 0;
+		return 0;
+	}
+	if (sscanf(arg, "%u-%u%n", &lo, &hi, &end) != 2 || arg[end] ||
+	    !lo || lo > hi || hi > 65535)
+		return -EINVAL;
+	g->o.lo.snat_port_min = lo;
+	g->o.lo.snat_port_max = hi;
+	return 0;
+}
+
 static int set_socket_lb(struct args *g, const char *arg)
 {
 	return xlb_socklb_parse_mode(arg, &g->o.socket_lb);
@@ -221,12 +239,23 @@ static const struct opt options[] = {
 	  "to its own service when balanced to itself\n"
 	  "(once per family; default: the node's first\n"
 	  "address of that family)", 0, "not an IPv4 or IPv6 address" },
+	{ "snat-ports", 0, "LO-HI", OPT_FN, 0, set_snat_ports,
+	  "source ports of source-NATed flows (NodePort,\n"
+	  "external and LB IPs of Cluster policy to a\n"
+	  "backend on another node; config \"snat\"):\n"
+	  "default %u-65535, above the node's\n"
+	  "ephemeral ports; off: no source NAT", XLB_DEF_SNAT_PORT_MIN,
+	  "not LO-HI (1 <= LO <= HI <= 65535) or off" },
 	{ "nodeport-addresses", 0, "LIST", OPT_FN, 0, set_nodeport_addresses,
 	  "which node addresses serve NodePorts: CIDRs\n"
 	  "and \"primary\" (the default route's source\n"
 	  "address of each family), comma separated\n"
 	  "(default: every address)", 0,
 	  "not a list of CIDRs and \"primary\"" },
+	{ "snat-ifaces", 0, "N", OPT_U32,
+	  FIELD(o.lo.map_size[XLB_MAPI_SNAT_ADDRS]), NULL,
+	  "interfaces with a source NAT address at most\n"
+	  "(default %u)", XLB_DEF_SNAT_IFACES, NOT_POSITIVE },
 	{ "socket-lb", 0, "MODE", OPT_FN, 0, set_socket_lb,
 	  "on (default): connect()/sendmsg() to a frontend\n"
 	  "get a backend in the socket hooks, no NAT;\n"
@@ -424,7 +453,11 @@ int main(int argc, char **argv)
 	struct args g = {
 		.o = {
 			.mode = XLB_MODE_AUTO,
-			.lo = { .bpffs = XLB_DEFAULT_BPFFS },
+			.lo = {
+				.bpffs = XLB_DEFAULT_BPFFS,
+				.snat_port_min = XLB_DEF_SNAT_PORT_MIN,
+				.snat_port_max = XLB_DEF_SNAT_PORT_MAX,
+			},
 			.mo = {
 				.address = XLB_METRICS_DEF_ADDRESS,
 				.max_services = XLB_METRICS_DEF_MAX_SERVICES,

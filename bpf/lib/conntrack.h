@@ -35,7 +35,11 @@ struct xlb_flow {
 	__u16 hop_len;
 	__u8 hop_dmac[6];
 	__u8 hop_smac[6];
-	__u8 pad[2];
+	__be16 snat_port;	/* with snat: the source port given */
+	__u32 ifindex;		/* the packet's ingress interface */
+	__u8 snat;		/* DNAT: source NAT too, to the node address
+				 * in the rewrite's addr2 and snat_port */
+	__u8 pad[3];
 };
 
 static __always_inline void xlb_ct_key_of(struct xlb_ct_key *k,
@@ -126,7 +130,8 @@ XLB_SUBPROG struct xlb_ct_val *xlb_ct_reply_lookup(const struct xlb_ct_key *k,
 
 	xlb_ct_client_key(&c, &k->daddr, k->dport, k->proto, k->family);
 	ct = bpf_map_lookup_elem(&xlb_ct, &c);
-	if (ct) {
+	/* A source-NATed flow's replies go to the node, not its client. */
+	if (ct && !(ct->flags & XLB_CT_F_SNAT)) {
 		be = xlb_ct_backend_at(ct, &k->saddr, k->sport);
 		if (be && be->svc_id == ct->svc_id) {
 			*kind = XLB_CT_CLIENT;
@@ -222,7 +227,8 @@ XLB_SUBPROG int xlb_ct_other_lives(const struct xlb_pkt *p,
  * Records a new flow p -> backend be (id be_id; its service is the
  * flow's): its client entry, or (f->ct_taken) a forward and a reverse entry. A
  * hairpinned flow's reply is matched by a reverse entry either way: it
- * goes to the hairpin address, not to its client.
+ * goes to the hairpin address, not to its client. A source-NATed flow
+ * has its own: xlb_snat_insert() (snat.h).
  */
 XLB_SUBPROG int xlb_ct_insert(const struct xlb_pkt *p,
 			      const struct xlb_backend *be, __u32 be_id,

@@ -33,6 +33,7 @@ static __always_inline int xlb_exit(struct xlb_ctx *ctx, __u32 outcome,
 	case XLB_STAT_NO_BACKEND:
 	case XLB_STAT_SRC_DENIED:
 	case XLB_STAT_NAT_ERR:
+	case XLB_STAT_SNAT_EXHAUSTED:
 		return XLB_ACT_DROP;
 	case XLB_STAT_REJECTED:
 		return xlb_ctx_reflect(ctx);
@@ -82,7 +83,8 @@ static __always_inline int xlb_handle(struct xlb_ctx *ctx)
 	struct xlb_nat n = {};
 	int outcome;
 
-	outcome = xlb_decide(data, data_end, len, &p, &n, &f);
+	f.ifindex = xlb_ctx_ifindex(ctx);
+	outcome = xlb_decide(ctx, data, data_end, len, &p, &n, &f);
 	switch (outcome) {
 	case XLB_STAT_DNAT:
 	case XLB_STAT_RNAT:

@@ -10,6 +10,10 @@
  * too when it is the backend itself, with every checksum that covers them
  * updated: the quoted IP header's, the quoted L4 one when it is there, the
  * ICMP one (and, for ICMPv6, its pseudo header).
+ *
+ * About a source-NATed flow, the error is addressed to the node and
+ * quotes node address:port -> backend: the quoted source and port go back
+ * to the client's, and so does the outer destination.
  */
 #ifndef XLB_BPF_ICMP_H
 #define XLB_BPF_ICMP_H
@@ -45,10 +49,46 @@ static __always_inline __u64 xlb_csum_delta_words(const __be32 *old,
 	return d;
 }
 
+/* The outer source (dst 0) or destination (dst 1) address of p becomes
+ * a: the IPv4 header checksum follows; for IPv6 the change is added to
+ * *d_icmp (ICMPv6 sums a pseudo header with the outer addresses). */
+static __always_inline int xlb_icmp_outer(void *data, void *data_end,
+					  const struct xlb_pkt *p, int dst,
+					  const union xlb_addr *a,
+					  __u64 *d_icmp)
+{
+	__u32 l3 = p->l3_off & XLB_OFF_MASK;
+
+	if (p->family == XLB_AF_INET) {
+		struct iphdr *oh = data + l3;
+		__be32 *f;
+
+		if ((void *)(oh + 1) > data_end)
+			return -1;
+		f = dst ? &oh->daddr : &oh->saddr;
+		oh->check = xlb_csum_apply(oh->check,
+					   xlb_csum_delta32(*f, a->v4));
+		*f = a->v4;
+	} else {
+		struct ipv6hdr *oh = data + l3;
+		__be32 old[4];
+		void *f;
+
+		if ((void *)(oh + 1) > data_end)
+			return -1;
+		f = dst ? (void *)&oh->daddr : (void *)&oh->saddr;
+		__builtin_memcpy(old, f, 16);
+		*d_icmp += xlb_csum_delta_words(old, a->v6, 4);
+		__builtin_memcpy(f, a, 16);
+	}
+	return 0;
+}
+
 /*
  * p: the outer packet (an ICMP error, l4_off at the ICMP header).
- * Returns XLB_STAT_RNAT after rewriting, XLB_STAT_PASS if it is about no
- * flow of ours, XLB_STAT_PARSE_ERR if cut short.
+ * Returns XLB_STAT_RNAT after rewriting (XLB_STAT_SNAT_RESTORE when the
+ * flow was source-NATed), XLB_STAT_PASS if it is about no flow of ours,
+ * XLB_STAT_PARSE_ERR if cut short.
  */
 XLB_SUBPROG int xlb_icmp_rnat(void *data, void *data_end,
 			      const struct xlb_pkt *p)
@@ -61,8 +101,8 @@ XLB_SUBPROG int xlb_icmp_rnat(void *data, void *data_end,
 	__u16 *icsum;
 	__be32 *iaddr, *oaddr;
 	__be16 *iport;
-	__u64 d_icmp = 0, d_ip = 0;
-	int i;
+	__u64 d_icmp = 0, d_ip = 0, d_ports;
+	int i, snat;
 
 	if ((void *)(icmp + 8) > data_end)
 		return XLB_STAT_PARSE_ERR;
@@ -108,8 +148,10 @@ XLB_SUBPROG int xlb_icmp_rnat(void *data, void *data_end,
 	ct = xlb_ct_reply_lookup(&k, &kind);
 	if (!ct)
 		return XLB_STAT_PASS;
+	snat = !!(ct->flags & XLB_CT_F_SNAT);
 
-	/* Quoted destination address and port: back to the VIP's. */
+	/* Quoted destination address and port: back to the VIP's; and a
+	 * source-NATed flow's source back to the client's. */
 	if (p->family == XLB_AF_INET) {
 		struct iphdr *in = (void *)(icmp + 8);
 		__be32 old = in->daddr;
@@ -119,6 +161,10 @@ XLB_SUBPROG int xlb_icmp_rnat(void *data, void *data_end,
 			return XLB_STAT_PARSE_ERR;
 		d_ip = xlb_csum_delta32(old, ct->nat_addr.v4);
 		in->daddr = ct->nat_addr.v4;
+		if (snat) {
+			d_ip += xlb_csum_delta32(in->saddr, ct->snat_addr.v4);
+			in->saddr = ct->snat_addr.v4;
+		}
 		in->check = xlb_csum_apply(in->check, d_ip);
 		d_icmp = d_ip + xlb_csum_delta16(oc, in->check);
 	} else {
@@ -130,14 +176,24 @@ XLB_SUBPROG int xlb_icmp_rnat(void *data, void *data_end,
 		__builtin_memcpy(old, &in->daddr, 16);
 		d_ip = xlb_csum_delta_words(old, ct->nat_addr.v6, 4);
 		__builtin_memcpy(&in->daddr, &ct->nat_addr, 16);
+		if (snat) {
+			__builtin_memcpy(old, &in->saddr, 16);
+			d_ip += xlb_csum_delta_words(old, ct->snat_addr.v6, 4);
+			__builtin_memcpy(&in->saddr, &ct->snat_addr, 16);
+		}
 		d_icmp = d_ip;
 	}
 	iport = data + il4;
 	if ((void *)(iport + 2) > data_end)
 		return XLB_STAT_PARSE_ERR;
-	d_icmp += xlb_csum_delta16(iport[1], ct->nat_port);
+	d_ports = xlb_csum_delta16(iport[1], ct->nat_port);
+	if (snat) {
+		d_ports += xlb_csum_delta16(iport[0], ct->snat_port);
+		iport[0] = ct->snat_port;
+	}
+	d_icmp += d_ports;
 	{
-		__u64 d_l4 = d_ip + xlb_csum_delta16(iport[1], ct->nat_port);
+		__u64 d_l4 = d_ip + d_ports;
 		__u32 coff = (il4 + (iproto == IPPROTO_TCP ? 16 : 6)) &
 			     XLB_OFF_MASK;
 		__u16 *l4c = data + coff;
@@ -154,6 +210,12 @@ XLB_SUBPROG int xlb_icmp_rnat(void *data, void *data_end,
 		}
 	}
 
+	/* The outer destination of a source-NATed flow's error: the node,
+	 * back to the client. */
+	if (snat &&
+	    xlb_icmp_outer(data, data_end, p, 1, &ct->snat_addr, &d_icmp))
+		return XLB_STAT_PARSE_ERR;
+
 	/* The outer source, when the backend itself reports. */
 	oaddr = data + ((l3 + (p->family == XLB_AF_INET ? 12 : 8)) &
 			XLB_OFF_MASK);
@@ -163,32 +225,14 @@ XLB_SUBPROG int xlb_icmp_rnat(void *data, void *data_end,
 	for (i = 0; i < 4; i++)
 		if (i < (int)alen && oaddr[i] != iaddr[i])
 			goto icmp_sum;
-	if (p->family == XLB_AF_INET) {
-		struct iphdr *oh = data + l3;
-
-		if ((void *)(oh + 1) > data_end)
-			return XLB_STAT_PARSE_ERR;
-		oh->check = xlb_csum_apply(oh->check,
-					   xlb_csum_delta32(oh->saddr,
-							    ct->nat_addr.v4));
-		oh->saddr = ct->nat_addr.v4;
-	} else {
-		struct ipv6hdr *oh = data + l3;
-		__be32 old[4];
-
-		if ((void *)(oh + 1) > data_end)
-			return XLB_STAT_PARSE_ERR;
-		__builtin_memcpy(old, &oh->saddr, 16);
-		/* ICMPv6 sums a pseudo header with the outer addresses. */
-		d_icmp += xlb_csum_delta_words(old, ct->nat_addr.v6, 4);
-		__builtin_memcpy(&oh->saddr, &ct->nat_addr, 16);
-	}
+	if (xlb_icmp_outer(data, data_end, p, 0, &ct->nat_addr, &d_icmp))
+		return XLB_STAT_PARSE_ERR;
 icmp_sum:
 	icsum = data + ((l4 + 2) & XLB_OFF_MASK);
 	if ((void *)(icsum + 1) > data_end)
 		return XLB_STAT_PARSE_ERR;
 	*icsum = xlb_csum_apply(*icsum, d_icmp);
-	return XLB_STAT_RNAT;
+	return snat ? XLB_STAT_SNAT_RESTORE : XLB_STAT_RNAT;
 }
 
 #endif /* XLB_BPF_ICMP_H */

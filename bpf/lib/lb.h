@@ -16,6 +16,7 @@
 #include "nat.h"
 #include "stats.h"
 #include "icmp.h"
+#include "snat.h"
 
 /* A tracked backend still serves its flows while ACTIVE or TERMINATING
  * and while it belongs to the service the flow was balanced by. */
@@ -107,22 +108,28 @@ xlb_hairpin_of(const struct xlb_pkt *p, const struct xlb_backend *be)
 
 /*
  * Sends p's flow to backend be (id), which serves it: the rewrite to its
- * address and port, and to the hairpin address as the source when the
- * backend is its own client (else it would answer itself directly).
+ * address and port; with f->snat the source to the node's address and
+ * port the flow holds, else to the hairpin address when the backend is
+ * its own client (else it would answer itself directly).
  */
 static __always_inline int xlb_nat_to_backend(const struct xlb_pkt *p,
 					      const struct xlb_backend *be,
 					      __u32 id, struct xlb_nat *n,
 					      struct xlb_flow *f, __u32 len)
 {
-	const union xlb_addr *h = xlb_hairpin_of(p, be);
+	const union xlb_addr *h;
 
 	__builtin_memcpy(&n->addr, &be->addr, 16);
 	n->port = be->port;
 	n->side = XLB_NAT_DST;
-	if (h) {
+	if (f->snat) {
+		/* n->addr2 holds the node address already. */
+		n->has_addr2 = 1;
+		n->port2 = f->snat_port;
+	} else if ((h = xlb_hairpin_of(p, be))) {
 		__builtin_memcpy(&n->addr2, h, 16);
 		n->has_addr2 = 1;
+		n->port2 = p->sport;
 		xlb_stat(XLB_STAT_HAIRPIN, len);
 	}
 	f->svc_id = be->svc_id;
@@ -210,26 +217,51 @@ xlb_pick_new(const struct xlb_pkt *p, const struct xlb_svc **svcp,
 	return be;
 }
 
-/* Forward direction: packet p to the frontend of service svc. */
-XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
-					  const struct xlb_svc *svc,
-					  struct xlb_nat *n, struct xlb_flow *f,
-					  __u32 len)
+/*
+ * Whether the tracked flow ct to be keeps its source NAT, if it has one
+ * (into f): not when LRU took the port's reservation, which another flow
+ * may hold now; the flow then reserves a port again, as a new one.
+ */
+static __always_inline int xlb_snat_keep(const struct xlb_pkt *p,
+					 const struct xlb_ct_val *ct,
+					 const struct xlb_backend *be,
+					 struct xlb_nat *n, struct xlb_flow *f)
+{
+	if (!(ct->flags & XLB_CT_F_SNAT))
+		return 1;
+	if (!xlb_snat_held(p, ct, be))
+		return 0;
+	f->snat = 1;
+	f->snat_port = ct->snat_port;
+	__builtin_memcpy(&n->addr2, &ct->snat_addr, 16);
+	return 1;
+}
+
+/* Forward direction: packet p to a frontend. Returns 0 when p's
+ * destination is none. */
+XLB_SUBPROG int xlb_lb_forward(void *ctx, const struct xlb_pkt *p,
+			       struct xlb_nat *n, struct xlb_flow *f,
+			       __u32 len)
 {
 	const struct xlb_backend *be;
+	const struct xlb_svc *svc;
 	struct xlb_ct_key k;
 	struct xlb_ct_val *ct = NULL;
 	__u8 kind = XLB_CT_CLIENT;
 	int hit = 0;
 	__u32 id;
 
+	svc = xlb_svc_reread(p);
+	if (!svc)
+		return 0;
 	/* A new flow's entry was just looked up (xlb_lb_established). */
 	if (!f->ct_missed)
 		ct = xlb_ct_fwd_lookup(&k, p, f, &kind);
 	if (ct) {
 		be = xlb_backend_usable(ct->backend_id, ct->svc_id);
 		if (be && ct->svc_id == svc->svc_id &&
-		    (be->state == XLB_BE_ACTIVE || !xlb_is_tcp_syn(p))) {
+		    (be->state == XLB_BE_ACTIVE || !xlb_is_tcp_syn(p)) &&
+		    xlb_snat_keep(p, ct, be, n, f)) {
 			xlb_hop_take(f, ct, xlb_ct_touch(ct), kind, 0);
 			id = ct->backend_id;
 			goto found;
@@ -257,7 +289,16 @@ XLB_SUBPROG int xlb_lb_forward(const struct xlb_pkt *p,
 		xlb_stat(XLB_STAT_AFFINITY_HIT, len);
 	if (f->ct_taken && !xlb_ct_other_lives(p, be))
 		f->ct_taken = 0;
-	xlb_ct_insert(p, be, id, xlb_hairpin_of(p, be), f);
+	if (xlb_snat_wanted(svc, be) &&
+	    !xlb_snat_source(ctx, p, be, f->ifindex, &n->addr2)) {
+		/* Never two flows on one port: rather none. */
+		if (xlb_snat_insert(p, be, id, &n->addr2, f))
+			return XLB_STAT_SNAT_EXHAUSTED;
+		f->snat = 1;
+		xlb_stat(XLB_STAT_SNAT_NEW, len);
+	} else {
+		xlb_ct_insert(p, be, id, xlb_hairpin_of(p, be), f);
+	}
 	xlb_stat(XLB_STAT_CT_NEW, len);
 found:
 	return xlb_nat_to_backend(p, be, id, n, f, len);
@@ -297,12 +338,17 @@ XLB_SUBPROG int xlb_frag_record(const struct xlb_pkt *p,
 	xlb_frag_key_of(&k, p);
 	__builtin_memcpy(&v.addr, &n->addr, 16);
 	v.side = n->side;
+	if (n->has_addr2) {
+		__builtin_memcpy(&v.addr2, &n->addr2, 16);
+		v.has_addr2 = 1;
+	}
 	v.svc_id = svc_id;
 	v.backend_id = backend_id;
 	return bpf_map_update_elem(&xlb_frags, &k, &v, BPF_ANY);
 }
 
-/* A later fragment gets the rewrite of its first one, addresses only. */
+/* A later fragment gets the rewrite of its first one, addresses only
+ * (both, for a hairpinned or source-NATed flow). */
 XLB_SUBPROG int xlb_frag_follow(const struct xlb_pkt *p,
 					   struct xlb_nat *n, __u32 len)
 {
@@ -315,6 +361,10 @@ XLB_SUBPROG int xlb_frag_follow(const struct xlb_pkt *p,
 		return XLB_STAT_FRAG_MISS;
 	__builtin_memcpy(&n->addr, &v->addr, 16);
 	n->side = v->side;
+	if (v->has_addr2) {
+		__builtin_memcpy(&n->addr2, &v->addr2, 16);
+		n->has_addr2 = 1;
+	}
 	if (v->side == XLB_NAT_SRC)
 		return XLB_STAT_RNAT;
 	xlb_count(&xlb_svc_stats, v->svc_id, len);
@@ -342,7 +392,8 @@ XLB_SUBPROG int xlb_lb_established(const struct xlb_pkt *p,
 		return 0;
 	}
 	be = xlb_backend_usable(ct->backend_id, ct->svc_id);
-	if (!be || (be->state != XLB_BE_ACTIVE && xlb_is_tcp_syn(p)))
+	if (!be || (be->state != XLB_BE_ACTIVE && xlb_is_tcp_syn(p)) ||
+	    !xlb_snat_keep(p, ct, be, n, f))
 		return 0;
 	xlb_hop_take(f, ct, xlb_ct_touch(ct), kind, 0);
 	return xlb_nat_to_backend(p, be, ct->backend_id, n, f, len);
@@ -351,12 +402,10 @@ XLB_SUBPROG int xlb_lb_established(const struct xlb_pkt *p,
 /* Decides what to do with a packet; returns an XLB_STAT_* outcome.
  * For XLB_STAT_DNAT and XLB_STAT_RNAT, n holds the rewrite to make and f
  * what the forwarding step needs to know of the flow. */
-static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
-				      struct xlb_pkt *p, struct xlb_nat *n,
-				      struct xlb_flow *f)
+static __always_inline int xlb_decide(void *ctx, void *data, void *data_end,
+				      __u32 len, struct xlb_pkt *p,
+				      struct xlb_nat *n, struct xlb_flow *f)
 {
-	struct xlb_vip_key vk = {};
-	struct xlb_svc *svc;
 	struct xlb_ct_key k;
 	struct xlb_ct_val *ct;
 	__u8 kind;
@@ -371,7 +420,11 @@ static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
 		if (p->frag)
 			return XLB_STAT_UNSUPPORTED;
 		rc = xlb_icmp_rnat(data, data_end, p);
-		return rc == XLB_STAT_RNAT ? XLB_STAT_ICMP_RNAT : rc;
+		if (rc == XLB_STAT_SNAT_RESTORE)
+			xlb_stat(XLB_STAT_SNAT_RESTORE, len);
+		return rc == XLB_STAT_RNAT || rc == XLB_STAT_SNAT_RESTORE ?
+			       XLB_STAT_ICMP_RNAT :
+			       rc;
 	}
 	if (p->frag == XLB_FRAG_LATER)
 		return xlb_frag_follow(p, n, len);
@@ -388,10 +441,8 @@ static __always_inline int xlb_decide(void *data, void *data_end, __u32 len,
 			return rc;
 		}
 	}
-	xlb_vip_key_of(&vk, p);
-	svc = bpf_map_lookup_elem(&xlb_svc, &vk);
-	if (svc) {
-		rc = xlb_lb_forward(p, svc, n, f, len);
+	rc = xlb_lb_forward(ctx, p, n, f, len);
+	if (rc) {
 		if (p->frag == XLB_FRAG_FIRST && rc == XLB_STAT_DNAT)
 			xlb_frag_record(p, n, f->svc_id, f->backend_id);
 		return rc;
@@ -409,10 +460,18 @@ reply:
 	__builtin_memcpy(&n->addr, &ct->nat_addr, 16);
 	n->port = ct->nat_port;
 	n->side = XLB_NAT_SRC;
-	if (ct->flags & XLB_CT_F_HAIRPIN) {
+	if (ct->flags & XLB_CT_F_SNAT) {
+		/* Back to the client the flow came from. */
+		xlb_snat_mark(ct, p);
+		__builtin_memcpy(&n->addr2, &ct->snat_addr, 16);
+		n->has_addr2 = 1;
+		n->port2 = ct->snat_port;
+		xlb_stat(XLB_STAT_SNAT_RESTORE, len);
+	} else if (ct->flags & XLB_CT_F_HAIRPIN) {
 		/* Back to the backend that is its own client. */
 		__builtin_memcpy(&n->addr2, &p->saddr, 16);
 		n->has_addr2 = 1;
+		n->port2 = p->dport;
 		xlb_stat(XLB_STAT_HAIRPIN, len);
 	}
 	if (p->frag == XLB_FRAG_FIRST)

@@ -141,4 +141,22 @@ struct {
 	__type(value, struct xlb_vip_key);
 } xlb_svc_vip SEC(".maps");
 
+/* ifindex -> the node's addresses there, the source of source-NATed
+ * flows leaving by it (0: the default): abi.h struct xlb_snat_addrs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_DEF_SNAT_IFACES);
+	__type(key, __u32);
+	__type(value, struct xlb_snat_addrs);
+} xlb_snat_addrs SEC(".maps");
+
+/* Per-CPU room to build a new conntrack value in, off the stack: abi.h
+ * struct xlb_ct_val. Nothing is kept in it between packets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_ct_val);
+} xlb_scratch SEC(".maps");
+
 #endif /* XLB_BPF_MAPS_H */

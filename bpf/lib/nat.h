@@ -25,8 +25,8 @@ enum {
 
 /*
  * The rewrite a decision asks for (what it learnt about the flow besides
- * is struct xlb_flow, conntrack.h). has_addr2 shares its 8-byte stack
- * slot only with the end of addr2, written with it: a byte written into a
+ * is struct xlb_flow, conntrack.h). has_addr2 and port2 share their
+ * 8-byte stack slot only with the end of addr2, written with them: a byte written into a
  * slot makes the verifier forget all of it, and next to port and side
  * (written by every rewrite) the hairpin branch would be walked on every
  * path (2-4% more verified instructions).
@@ -36,8 +36,12 @@ struct xlb_nat {
 	__be16 port;		/* new port */
 	__u8 side;		/* XLB_NAT_DST or XLB_NAT_SRC */
 	__u8 pad;
-	union xlb_addr addr2;	/* hairpin: the other side's new address */
-	__u8 has_addr2;		/* rewrite addr2 too (hairpin) */
+	union xlb_addr addr2;	/* hairpin, source NAT: the other side's new
+				 * address */
+	__u8 has_addr2;		/* rewrite addr2 and port2 too */
+	__u8 pad2;
+	__be16 port2;		/* the other side's new port (hairpin: its
+				 * own, unchanged) */
 } __attribute__((aligned(8)));
 
 static __always_inline __u32 xlb_addr_off(const struct xlb_pkt *p, __u8 side)
@@ -57,11 +61,11 @@ static __always_inline __u32 xlb_port_off(const struct xlb_pkt *p, __u8 side)
 	return p->l4_off + (side == XLB_NAT_DST ? 2 : 0);
 }
 
-/* A later fragment: only its address changes (no L4 header here; the
- * first fragment's L4 checksum already accounts for the whole datagram). */
-static __always_inline int xlb_nat_xdp_l3(void *data, void *data_end,
-					  const struct xlb_pkt *p,
-					  const struct xlb_nat *n, __u32 aoff)
+/* The address at aoff of a later fragment becomes a. */
+static __always_inline int xlb_nat_xdp_l3_one(void *data, void *data_end,
+					      const struct xlb_pkt *p,
+					      const union xlb_addr *a,
+					      __u32 aoff)
 {
 	__be32 *addr = data + aoff;
 	int i;
@@ -75,16 +79,30 @@ static __always_inline int xlb_nat_xdp_l3(void *data, void *data_end,
 		    (void *)(ipsum + 1) > data_end)
 			return -XLB_E_PARSE;
 		*ipsum = xlb_csum_apply(*ipsum,
-					xlb_csum_delta32(addr[0], n->addr.v4));
-		addr[0] = n->addr.v4;
+					xlb_csum_delta32(addr[0], a->v4));
+		addr[0] = a->v4;
 		return 0;
 	}
 	if ((void *)(addr + 4) > data_end)
 		return -XLB_E_PARSE;
 #pragma unroll
 	for (i = 0; i < 4; i++)
-		addr[i] = n->addr.v6[i];
+		addr[i] = a->v6[i];
 	return 0;
+}
+
+/* A later fragment: only its address changes (no L4 header here; the
+ * first fragment's L4 checksum already accounts for the whole datagram),
+ * and with has_addr2 the other one too. */
+static __always_inline int xlb_nat_xdp_l3(void *data, void *data_end,
+					  const struct xlb_pkt *p,
+					  const struct xlb_nat *n, __u32 aoff)
+{
+	if (n->has_addr2 &&
+	    xlb_nat_xdp_l3_one(data, data_end, p, &n->addr2,
+			       xlb_addr_off(p, !n->side) & XLB_OFF_MASK))
+		return -XLB_E_PARSE;
+	return xlb_nat_xdp_l3_one(data, data_end, p, &n->addr, aoff);
 }
 
 static __always_inline int xlb_nat_xdp(void *data, void *data_end,
@@ -130,12 +148,17 @@ static __always_inline int xlb_nat_xdp(void *data, void *data_end,
 	delta += xlb_csum_delta16(*port, n->port);
 	*port = n->port;
 	if (n->has_addr2) {
-		/* Hairpin: the other address too (no port). */
+		/* Hairpin, source NAT: the other address and port too. */
 		__u32 a2off = xlb_addr_off(p, !n->side) & XLB_OFF_MASK;
+		__u32 p2off = xlb_port_off(p, !n->side) & XLB_OFF_MASK;
 		__be32 *a2 = data + a2off;
+		__be16 *port2 = data + p2off;
 
-		if ((void *)(a2 + 4) > data_end)
+		if ((void *)(a2 + 4) > data_end ||
+		    (void *)(port2 + 1) > data_end)
 			return -XLB_E_PARSE;
+		delta += xlb_csum_delta16(*port2, n->port2);
+		*port2 = n->port2;
 		if (p->family == XLB_AF_INET) {
 			__u32 ioff = (p->l3_off + offsetof(struct iphdr, check)) &
 				     XLB_OFF_MASK;
@@ -187,13 +210,24 @@ static __always_inline int xlb_nat_tc(struct __sk_buff *skb,
 			return -XLB_E_PARSE;
 	}
 	if (p->frag == XLB_FRAG_LATER) {
-		/* A later fragment: only its address changes. */
+		/* A later fragment: only its address changes (and with
+		 * has_addr2 the other one). */
 		if (p->family == XLB_AF_INET &&
 		    bpf_l3_csum_replace(skb, p->l3_off +
 					offsetof(struct iphdr, check),
 					old.v4, n->addr.v4, 4))
 			return -XLB_E_PARSE;
 		if (bpf_skb_store_bytes(skb, aoff, &n->addr, alen, 0))
+			return -XLB_E_PARSE;
+		if (!n->has_addr2)
+			return 0;
+		aoff = xlb_addr_off(p, !n->side);
+		if (bpf_skb_load_bytes(skb, aoff, &old, alen) ||
+		    (p->family == XLB_AF_INET &&
+		     bpf_l3_csum_replace(skb, p->l3_off +
+					 offsetof(struct iphdr, check),
+					 old.v4, n->addr2.v4, 4)) ||
+		    bpf_skb_store_bytes(skb, aoff, &n->addr2, alen, 0))
 			return -XLB_E_PARSE;
 		return 0;
 	}
@@ -226,8 +260,17 @@ static __always_inline int xlb_nat_tc(struct __sk_buff *skb,
 	if (bpf_skb_store_bytes(skb, poff, &n->port, 2, 0))
 		return -XLB_E_PARSE;
 	if (n->has_addr2) {
-		/* Hairpin: the other address too (no port). */
+		/* Hairpin, source NAT: the other address and port too. */
 		__u32 a2off = xlb_addr_off(p, !n->side);
+		__u32 p2off = xlb_port_off(p, !n->side);
+
+		if (bpf_skb_load_bytes(skb, p2off, &oldport, 2))
+			return -XLB_E_PARSE;
+		if (oldport != n->port2 &&
+		    (bpf_l4_csum_replace(skb, p->csum_off, oldport, n->port2,
+					 l4flags | 2) ||
+		     bpf_skb_store_bytes(skb, p2off, &n->port2, 2, 0)))
+			return -XLB_E_PARSE;
 
 		if (p->family == XLB_AF_INET) {
 			if (bpf_skb_load_bytes(skb, a2off, &old.v4, 4) ||

@@ -38,7 +38,9 @@
 	X(FRAGS, frags)                                                        \
 	X(HAIRPIN, hairpin)                                                    \
 	X(SOCK, sock)                                                          \
-	X(SVC_VIP, svc_vip)
+	X(SVC_VIP, svc_vip)                                                    \
+	X(SNAT_ADDRS, snat_addrs)                                              \
+	X(SCRATCH, scratch)
 
 #define XLB_MAP_NAME(lc) "xlb_" #lc
 
@@ -67,6 +69,8 @@ enum xlb_map_index {
 #define XLB_MAP_HAIRPIN		"xlb_hairpin"
 #define XLB_MAP_SOCK		"xlb_sock"
 #define XLB_MAP_SVC_VIP		"xlb_svc_vip"
+#define XLB_MAP_SNAT_ADDRS	"xlb_snat_addrs"
+#define XLB_MAP_SCRATCH		"xlb_scratch"
 
 /* A name macro missing for a listed map fails to compile; a misspelt one
  * fails here (gcc and clang fold strcmp of two literals). */
@@ -89,6 +93,24 @@ XLB_MAPS(XLB_MAP_NAME_CHECK)
 #define XLB_DEF_FRAGS		16384	/* datagrams being fragmented */
 #define XLB_DEF_SOCKS		262144	/* (socket, backend) pairs balanced
 					 * by the socket hooks */
+#define XLB_DEF_SNAT_IFACES	4096	/* interfaces with a source NAT address */
+
+/* Source ports of source-NATed flows, by default: above Linux's default
+ * ephemeral range (32768-60999, net.ipv4.ip_local_port_range), so the
+ * node's own connections to a backend never collide with them, and far
+ * from the NodePort range (30000-32767). */
+#define XLB_DEF_SNAT_PORT_MIN	61000
+#define XLB_DEF_SNAT_PORT_MAX	65535
+/* A new source-NATed flow tries this many ports (a hash of its client,
+ * then the next ones) before it is dropped as snat_exhausted. */
+#define XLB_SNAT_TRIES		8
+/* A port's reservation whose flow is over is taken by the next flow that
+ * tries the port: after a FIN or RST, once this long without a packet
+ * (the backend's TIME_WAIT accepts a new SYN on the same ports) ... */
+#define XLB_SNAT_CLOSED_NS	(10ull * 1000 * 1000 * 1000)
+/* ... else once idle this long (nf_conntrack keeps UDP streams 120 s). */
+#define XLB_SNAT_IDLE_TCP_NS	(7200ull * 1000 * 1000 * 1000)
+#define XLB_SNAT_IDLE_UDP_NS	(120ull * 1000 * 1000 * 1000)
 
 /* Maglev table sizes. The agent picks the smallest prime in this range at
  * or above XLB_RING_PER_BACKEND times the backend count. */
@@ -165,6 +187,11 @@ _Static_assert(sizeof(struct xlb_svc) == 24, "xlb_svc size");
 #define XLB_SVC_F_AFFINITY	(1u << 4) /* client-IP session affinity */
 #define XLB_SVC_F_SRC_RANGES	(1u << 5) /* client must match xlb_src_ranges */
 #define XLB_SVC_F_LOCAL		(1u << 6) /* ring holds node-local backends only */
+/* Source NAT of new flows (with xlb_cfg.snat_port_min): their source
+ * becomes this node's address on the interface towards the backend and a
+ * port of the xlb_cfg range, so the backend's replies come back here. */
+#define XLB_SVC_F_SNAT_REMOTE	(1u << 7) /* to backends without XLB_BE_F_LOCAL */
+#define XLB_SVC_F_SNAT_ALL	(1u << 8) /* to every backend (one-arm) */
 
 /* xlb_affinity: LRU_HASH, (service, client address) -> backend. */
 struct xlb_affinity_key {
@@ -259,6 +286,15 @@ _Static_assert(sizeof(struct xlb_ring_pair) == 8, "xlb_ring_pair size");
  * hairpinned, the flow has a forward entry XLB_CT_FWD keyed by the
  * client's packet and a reverse entry XLB_CT_REV keyed by the backend's
  * reply instead (a hairpinned one a client entry and a reverse entry).
+ *
+ * A source-NATed flow (XLB_CT_F_SNAT) has a client (or forward) entry and
+ * a reverse entry keyed by the reply backend -> node address:port. That
+ * reverse key is the port's reservation: it is inserted with BPF_NOEXIST,
+ * so no two live flows share (node address, port, backend address, port,
+ * protocol); the forward side checks on every packet that it still holds
+ * it (LRU may evict either entry) and takes a new port if not. A
+ * reservation of a flow that ended (XLB_CT_F_CLOSED) or went idle is
+ * taken over by the next new flow that tries its port.
  */
 struct xlb_ct_key {
 	union xlb_addr saddr;	/* source address of the packet; CLIENT:
@@ -285,6 +321,13 @@ enum {
  * itself: its source was rewritten to the node's hairpin address, and the
  * reply's destination is put back to the backend. */
 #define XLB_CT_F_HAIRPIN	(1u << 0)
+/* The flow is source-NATed: the client's packets leave from snat_addr,
+ * snat_port (client or forward entry); the replies' destination is put
+ * back to the client at snat_addr, snat_port (reverse entry). */
+#define XLB_CT_F_SNAT		(1u << 1)
+/* A source-NATed flow's reverse entry: a FIN or RST was seen, either way
+ * (its port is free XLB_SNAT_CLOSED_NS after its last packet). */
+#define XLB_CT_F_CLOSED		(1u << 2)
 
 /*
  * xlb_hairpin: ARRAY of 2 union xlb_addr, [0] IPv4 and [1] IPv6: the
@@ -315,9 +358,22 @@ struct xlb_ct_val {
 	__u32 svc_id;		/* service of the flow */
 	__u32 pad;		/* zero */
 	__u64 last_seen;	/* bpf_ktime_get_ns() of a recent packet */
-	struct xlb_ct_hop hop[2]; /* [0] the client's packets (CLIENT, FWD)
-				   * or the replies (REV); [1] CLIENT: the
-				   * replies */
+	union {
+		struct xlb_ct_hop hop[2]; /* [0] the client's packets
+					   * (CLIENT, FWD) or the replies
+					   * (REV); [1] CLIENT: the replies */
+		struct {	/* XLB_CT_F_SNAT: its replies match the
+				 * reverse entry, hop[1] is unused */
+			struct xlb_ct_hop hop0;	/* hop[0] */
+			union xlb_addr snat_addr; /* CLIENT, FWD: the node
+						   * address the source
+						   * becomes; REV: the
+						   * client's address */
+			__be16 snat_port; /* CLIENT, FWD: the source port
+					   * given; REV: the client's */
+			__u8 snat_pad[14]; /* zero */
+		};
+	};
 };
 _Static_assert(sizeof(struct xlb_ct_val) == 104, "xlb_ct_val size");
 
@@ -355,12 +411,15 @@ _Static_assert(sizeof(struct xlb_frag_key) == 40, "xlb_frag_key size");
 struct xlb_frag_val {
 	union xlb_addr addr;	/* the new destination (DNAT) or source */
 	__u8 side;		/* 0: destination rewritten, 1: source */
-	__u8 pad[3];		/* zero */
+	__u8 has_addr2;		/* the other address too (addr2) */
+	__u8 pad[2];		/* zero */
 	__u32 svc_id;		/* service, for the counters */
 	__u32 backend_id;	/* backend, for the counters */
 	__u32 pad2;		/* zero */
+	union xlb_addr addr2;	/* has_addr2: the other side's new address
+				 * (hairpin, source NAT) */
 };
-_Static_assert(sizeof(struct xlb_frag_val) == 32, "xlb_frag_val size");
+_Static_assert(sizeof(struct xlb_frag_val) == 48, "xlb_frag_val size");
 
 /* Per-CPU counters: xlb_svc_stats (indexed by svc_id), xlb_be_stats
  * (indexed by backend id) and xlb_stats (indexed by XLB_STAT_*). */
@@ -442,7 +501,14 @@ _Static_assert(sizeof(struct xlb_counter) == 16, "xlb_counter size");
 	X(SOCK_REJECTED, "sock_rejected", EVENT)                               \
 	/* a socket connected to a backend that left, destroyed by the         \
 	 * socket iterator (the application sees ECONNABORTED) */              \
-	X(SOCK_DESTROYED, "sock_destroyed", EVENT)
+	X(SOCK_DESTROYED, "sock_destroyed", EVENT)                             \
+	/* new flow source-NATed: a port reserved on the node address */       \
+	X(SNAT_NEW, "snat_new", EVENT)                                         \
+	/* reply to a source-NATed flow: destination put back to the           \
+	 * client (besides its reverse_nat or icmp_reverse_nat) */             \
+	X(SNAT_RESTORE, "snat_restore", EVENT)                                 \
+	/* new flow to source-NAT, every port tried taken: dropped */          \
+	X(SNAT_EXHAUSTED, "snat_exhausted", OUTCOME)
 
 #define XLB_STAT_ENUM(UC, name, kind) XLB_STAT_##UC,
 enum {
@@ -511,12 +577,29 @@ _Static_assert(sizeof(struct xlb_sock_val) == 32, "xlb_sock_val size");
  * (README, "Socket-level balancing").
  */
 
+/*
+ * xlb_snat_addrs: HASH, ifindex -> the node's addresses on that interface
+ * (written by xlbd from the node's addresses). A source-NATed flow's
+ * source is the address of its family on the interface bpf_fib_lookup
+ * gives towards the backend; key 0 holds the node's default addresses,
+ * for an interface without one. A zero address: none.
+ */
+struct xlb_snat_addrs {
+	union xlb_addr v4;	/* IPv4 address, or zero */
+	union xlb_addr v6;	/* IPv6 address, or zero */
+};
+_Static_assert(sizeof(struct xlb_snat_addrs) == 32, "xlb_snat_addrs size");
+
 /* Load-time settings of the programs (const volatile rodata). */
 struct xlb_cfg {
 	__u32 fib_redirect;	/* 1: bpf_fib_lookup + redirect, else pass */
 	__u32 port_filter;	/* 1: consult xlb_ports (xlbd keeps it) */
+	__u16 snat_port_min;	/* source NAT ports, host order, inclusive;
+				 * 0: no source NAT */
+	__u16 snat_port_max;
+	__u32 pad;		/* zero */
 };
-_Static_assert(sizeof(struct xlb_cfg) == 8, "xlb_cfg size");
+_Static_assert(sizeof(struct xlb_cfg) == 16, "xlb_cfg size");
 
 /* Load-time settings of the socket hooks (const volatile rodata). */
 struct xlb_sock_cfg {

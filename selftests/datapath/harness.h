@@ -139,6 +139,9 @@ struct h_world {
 	size_t nranges;
 	/* xlb_hairpin: the node's hairpin source per family, or NULL. */
 	const struct pkt_addr *hairpin4, *hairpin6;
+	/* xlb_snat_addrs[0]: the node's default source NAT addresses, or
+	 * NULL (then none is written). */
+	const struct pkt_addr *snat4, *snat6;
 	/* xlb_ports counts the ports of the frontends and backends, as
 	 * xlbd does for the port filter; else no port is marked used. */
 	bool ports;
@@ -162,7 +165,7 @@ struct h_env {
 	struct xlb_tc_lb *tc_pf;	/* xlb_cfg.port_filter = 1 */
 	int svc_fd, be_fd, rings_fd, ct_fd;
 	int svc_stats_fd, be_stats_fd, stats_fd;
-	int aff_fd, ranges_fd, ports_fd, hairpin_fd, frags_fd;
+	int aff_fd, ranges_fd, ports_fd, hairpin_fd, frags_fd, snat_fd;
 	struct xlb_port_use *ports;	/* xlb_ports, mapped by the loader */
 	int ncpu;
 	__u32 ring_per_entry;	/* ring slots per xlb_rings entry */
@@ -202,6 +205,14 @@ struct fixture {
 				 * destination (that address) becomes .be */
 	struct pkt_frag frag;	/* .len: input and expected output are this
 				 * fragment of their datagram */
+	bool snat;		/* RW_DNAT: the source also becomes the
+				 * world's source NAT address and the port
+				 * snat_port_of(input, .snat_try); RW_RNAT:
+				 * the destination becomes .flow's client */
+	__u8 snat_try;		/* which port of the flow's probe */
+	/* RW_RNAT with .snat: the source-NATed flow the input answers
+	 * (tweak t_snat_reply aims it at that flow's port). */
+	const struct pkt_spec *flow;
 	/* More checks of the output, for a reply the program builds (V_TX),
 	 * which is not the input rewritten: in is the input's spec, inb its
 	 * bytes. */
@@ -219,6 +230,10 @@ enum {
 	CT_PAIR,	/* the client's port belongs to another flow: a
 			 * forward entry to .be of .svc and the reverse
 			 * entry restoring the frontend */
+	CT_SNAT,	/* source-NATed: the client entry naming the
+			 * frontend, .be, and the node address and port;
+			 * the reverse entry of that port naming the
+			 * client and the frontend */
 };
 
 /* bpf_prog_test_run refuses (EINVAL) to build an skb from an untagged
@@ -560,6 +575,19 @@ static inline __u32 spec_hash(const struct pkt_spec *s)
 	}
 }
 
+/* The source NAT port of the flow of spec s (client -> frontend): the
+ * try-th port of its probe, from the flow hash on, in the range the
+ * test programs are loaded with. Host order. */
+static inline __u16 snat_port_of(const struct pkt_spec *s, unsigned int try)
+{
+	return T_SNAT_MIN + (spec_hash(s) + try) % (T_SNAT_MAX - T_SNAT_MIN + 1);
+}
+
+static inline const struct pkt_addr *snat_addr_of(int family)
+{
+	return family == 4 ? h_world->snat4 : h_world->snat6;
+}
+
 /* The ring slot (0 .. T_RING_M - 1) of a flow from client:sport to the
  * cluster IP of service s. */
 static inline __u32 svc_slot(const struct t_svc *s,
@@ -598,6 +626,26 @@ static inline int set_hairpin(int family, const struct pkt_addr *addr)
 		addr_to_xlb(&v, addr, family);
 	if (bpf_map_update_elem(h_env.hairpin_fd, &key, &v, BPF_ANY)) {
 		pr_err("xlb_hairpin: update of v%d: %s", family,
+		       strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* xlb_snat_addrs holds the node's default addresses (key 0) alone. */
+static inline int set_snat_addrs(const struct pkt_addr *a4,
+				 const struct pkt_addr *a6)
+{
+	struct xlb_snat_addrs v;
+	__u32 key = 0;
+
+	memset(&v, 0, sizeof(v));
+	if (a4)
+		addr_to_xlb(&v.v4, a4, 4);
+	if (a6)
+		addr_to_xlb(&v.v6, a6, 6);
+	if (bpf_map_update_elem(h_env.snat_fd, &key, &v, BPF_ANY)) {
+		pr_err("xlb_snat_addrs: update of the default: %s",
 		       strerror(errno));
 		return -errno;
 	}
@@ -650,6 +698,7 @@ static inline int h_maps_reset(void)
 	err = err ?: reset_ranges();
 	err = err ?: set_hairpin(4, w->hairpin4);
 	err = err ?: set_hairpin(6, w->hairpin6);
+	err = err ?: set_snat_addrs(w->snat4, w->snat6);
 	if (err)
 		return err;
 	/* No port in use: the programs without port_filter must ignore
@@ -754,6 +803,11 @@ static inline void apply_rewrite(const struct fixture *f, struct pkt_spec *s)
 
 	switch (f->rw) {
 	case RW_DNAT:
+		if (f->snat && snat_addr_of(s->family)) {
+			/* The port comes from the flow as the client sent it. */
+			s->sport = snat_port_of(s, f->snat_try);
+			s->saddr = *snat_addr_of(s->family);
+		}
 		b = be_of(f->be);
 		if (b) {
 			s->daddr = b->addr;
@@ -776,6 +830,10 @@ static inline void apply_rewrite(const struct fixture *f, struct pkt_spec *s)
 		b = be_of(f->be);
 		if (f->hairpin && b)
 			s->daddr = b->addr;
+		if (f->snat && f->flow) {
+			s->daddr = f->flow->saddr;
+			s->dport = f->flow->sport;
+		}
 		break;
 	}
 }
@@ -869,6 +927,62 @@ static inline void ct_val_check(const char *what, const struct xlb_ct_val *v,
 			 ntohs(v->nat_port), be, svc, port);
 }
 
+/* CT_SNAT: the client entry of in's flow names its frontend, f->be and
+ * the node address and port it leaves from; the reverse entry of that
+ * address and port names the client and the frontend. Says in why what
+ * does not hold. */
+static inline void ct_snat_why(const struct fixture *f,
+			       const struct pkt_spec *in, char *why,
+			       size_t len)
+{
+	const struct pkt_addr *na = snat_addr_of(in->family);
+	const struct t_be *b = be_of(f->be);
+	__u16 port = snat_port_of(in, f->snat_try);
+	union xlb_addr fe, node, cli;
+	struct xlb_ct_key k;
+	struct xlb_ct_val v;
+	struct pkt_spec r;
+
+	if (!b || !na) {
+		snprintf(why, len, "no backend %u or no node address", f->be);
+		return;
+	}
+	addr_to_xlb(&fe, &in->daddr, in->family);
+	addr_to_xlb(&node, na, in->family);
+	addr_to_xlb(&cli, &in->saddr, in->family);
+	spec_client_key(&k, in);
+	if (bpf_map_lookup_elem(h_env.ct_fd, &k, &v))
+		snprintf(why, len, "no client entry");
+	else if (!(v.flags & XLB_CT_F_SNAT) ||
+		 memcmp(&v.snat_addr, &node, sizeof(node)) ||
+		 v.snat_port != htons(port))
+		snprintf(why, len,
+			 "client entry: flags %#x, port %u, want the node "
+			 "address and port %u", v.flags, ntohs(v.snat_port),
+			 port);
+	else
+		ct_val_check("client entry", &v, f->be, f->svc, &fe, in->dport,
+			     why, len);
+	r = *in;
+	r.saddr = b->addr;
+	r.sport = b->port;
+	r.daddr = *na;
+	r.dport = port;
+	spec_ct_key(&k, &r, XLB_CT_REV);
+	if (!why[0] && bpf_map_lookup_elem(h_env.ct_fd, &k, &v))
+		snprintf(why, len, "no reverse entry for port %u", port);
+	else if (!why[0] && (!(v.flags & XLB_CT_F_SNAT) ||
+			     memcmp(&v.snat_addr, &cli, sizeof(cli)) ||
+			     v.snat_port != htons(in->sport)))
+		snprintf(why, len,
+			 "reverse entry: flags %#x, client port %u, want "
+			 "the client's %u", v.flags, ntohs(v.snat_port),
+			 in->sport);
+	else if (!why[0])
+		ct_val_check("reverse entry", &v, f->be, f->svc, &fe,
+			     in->dport, why, len);
+}
+
 /* Checks f->ct against xlb_ct after the input packet in ran. */
 static inline void check_ct(const struct fixture *f, const struct pkt_spec *in)
 {
@@ -882,6 +996,10 @@ static inline void check_ct(const struct fixture *f, const struct pkt_spec *in)
 
 	if (f->ct == CT_ANY)
 		return;
+	if (f->ct == CT_SNAT) {
+		ct_snat_why(f, in, why, sizeof(why));
+		goto report;
+	}
 	addr_to_xlb(&fe, &in->daddr, in->family);
 	spec_client_key(&k, in);
 	client = !bpf_map_lookup_elem(h_env.ct_fd, &k, &v) &&
@@ -940,6 +1058,7 @@ static inline void check_ct(const struct fixture *f, const struct pkt_spec *in)
 			ct_val_check("reverse entry", &v, f->be, f->svc, &fe,
 				     in->dport, why, sizeof(why));
 	}
+report:
 	if (why[0])
 		TEST_FAIL("%s: conntrack: %s", f->desc, why);
 	else
@@ -1149,6 +1268,7 @@ static inline int h_load(void)
 	h_env.ports_fd = h_env.dp.maps.ports;
 	h_env.hairpin_fd = h_env.dp.maps.hairpin;
 	h_env.frags_fd = h_env.dp.maps.frags;
+	h_env.snat_fd = h_env.dp.maps.snat_addrs;
 	h_env.ports = h_env.dp.maps.port_mem;
 	h_env.progs[0] = (struct h_prog){
 		"xdp", bpf_program__fd(h_env.xdp->progs.xlb_xdp), 0 };
@@ -1224,6 +1344,10 @@ static inline bool h_start(const char *prog, const struct h_world *w,
 #define ST_DENIED	{ [XLB_STAT_SRC_DENIED] = 1 }
 #define ST_FRAG_MISS	{ [XLB_STAT_FRAG_MISS] = 1 }
 #define ST_REJECT	{ [XLB_STAT_NO_BACKEND] = 1, [XLB_STAT_REJECTED] = 1 }
+#define ST_SNAT_NEW                                                        \
+	{ [XLB_STAT_CT_NEW] = 1, [XLB_STAT_DNAT] = 1, [XLB_STAT_SNAT_NEW] = 1 }
+#define ST_SNAT_RNAT	{ [XLB_STAT_RNAT] = 1, [XLB_STAT_SNAT_RESTORE] = 1 }
+#define ST_SNAT_FULL	{ [XLB_STAT_SNAT_EXHAUSTED] = 1 }
 
 #define DNAT(s, b) .verdict = V_PASS, .rw = RW_DNAT, .svc = s, .be = b
 #define RNAT(s) .verdict = V_PASS, .rw = RW_RNAT, .svc = s

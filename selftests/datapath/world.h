@@ -31,6 +31,8 @@ enum {
 	SVC_SR4,	/* source ranges on its LB frontend, v4 */
 	SVC_SR6,	/* source ranges on its LB frontend, v6 */
 	SVC_LOC,	/* Local policy: NodePort on the node-local ring */
+	SVC_SNAT4,	/* source NAT: TCP and UDP v4 frontends */
+	SVC_SNAT6,	/* source NAT: TCP and UDP v6 frontends */
 	SVC_N,
 };
 
@@ -58,6 +60,10 @@ enum {
 	BE_SR6,
 	BE_LOC_L,	/* XLB_BE_F_LOCAL */
 	BE_LOC_R,	/* on another node */
+	BE_SNAT4_R,	/* on another node */
+	BE_SNAT4_L,	/* XLB_BE_F_LOCAL */
+	BE_SNAT6_R,
+	BE_SNAT6_L,
 	BE_N,
 };
 
@@ -91,6 +97,17 @@ enum {
 #define NODE6		PKT_V6(0xfd00, 0x1, 0, 0, 0, 0, 0, 0x10)
 #define NP_FE		30080	/* NodePort of SVC_FE4 and SVC_FE6 */
 #define NP_LOC		30081	/* NodePort of SVC_LOC */
+#define NP_SNAT		30090	/* NodePort of SVC_SNAT4 and SVC_SNAT6 */
+
+/* Source NAT: the service addresses, and the node's default source NAT
+ * addresses (xlb_snat_addrs[0]), which are not its NodePort ones. */
+#define VIP4_SNAT	PKT_V4(10, 96, 0, 110)
+#define EXT4_SNAT	PKT_V4(172, 16, 0, 110)
+#define LB4_SNAT	PKT_V4(172, 17, 0, 110)
+#define VIP6_SNAT	PKT_V6(0xfd00, 0x96, 0, 0, 0, 0, 0, 0x110)
+#define EXT6_SNAT	PKT_V6(0x2001, 0xdb8, 0xe, 0, 0, 0, 0, 0x110)
+#define SNAT4_NODE	PKT_V4(192, 168, 1, 11)
+#define SNAT6_NODE	PKT_V6(0xfd00, 0x1, 0, 0, 0, 0, 0, 0x11)
 
 #define BE4_T		PKT_V4(10, 244, 1, 10)
 #define BE4_U		PKT_V4(10, 244, 1, 20)
@@ -115,6 +132,10 @@ enum {
 #define BE6_SR		PKT_V6(0xfd00, 0x244, 0, 0, 0, 0, 8, 0x10)
 #define BE4_LOC_L	PKT_V4(10, 244, 10, 10)
 #define BE4_LOC_R	PKT_V4(10, 244, 11, 10)
+#define BE4_SNAT_R	PKT_V4(10, 244, 12, 10)
+#define BE4_SNAT_L	PKT_V4(10, 244, 13, 10)
+#define BE6_SNAT_R	PKT_V6(0xfd00, 0x244, 0, 0, 0, 0, 12, 0x10)
+#define BE6_SNAT_L	PKT_V6(0xfd00, 0x244, 0, 0, 0, 0, 13, 0x10)
 
 #define CLI4		PKT_V4(192, 0, 2, 10)
 #define CLI4_B		PKT_V4(198, 51, 100, 7)
@@ -173,6 +194,12 @@ static const struct t_svc t_svcs[] = {
 	/* Cluster ring: the remote backend only, to tell the rings apart. */
 	{ SVC_LOC, 4, VIP4_LOC, 80, IPPROTO_TCP, BE_LOC_R,
 	  XLB_FE_CLUSTER_IP | XLB_SVC_F_AFFINITY, LOC_AFF_TIMEOUT },
+	/* Source NAT: the cluster IP never; the ring (alt 0) holds the
+	 * remote backend, the frontends on alt 1 the local one. */
+	{ SVC_SNAT4, 4, VIP4_SNAT, 80, IPPROTO_TCP, BE_SNAT4_R,
+	  XLB_FE_CLUSTER_IP },
+	{ SVC_SNAT6, 6, VIP6_SNAT, 443, IPPROTO_TCP, BE_SNAT6_R,
+	  XLB_FE_CLUSTER_IP },
 };
 
 /* The other frontends of the services (struct t_fe). */
@@ -187,6 +214,13 @@ enum {
 	FE_SR4_LB,
 	FE_SR6_LB,
 	FE_LOC_NP,	/* node-local ring */
+	FE_SNAT4_NP,	/* SNAT_REMOTE, to the remote backend */
+	FE_SNAT4_NPU,	/* the same, UDP */
+	FE_SNAT4_EXT,	/* SNAT_REMOTE, to the local backend */
+	FE_SNAT4_LB,	/* SNAT_ALL, to the local backend */
+	FE_SNAT6_NP,	/* SNAT_REMOTE, to the remote backend */
+	FE_SNAT6_NPU,	/* the same, UDP */
+	FE_SNAT6_EXT,	/* SNAT_ALL, to the local backend */
 	FE_N,
 };
 
@@ -212,6 +246,20 @@ static const struct t_fe t_fes[] = {
 	{ FE_LOC_NP, SVC_LOC, 4, NODE4, NP_LOC, IPPROTO_TCP,
 	  XLB_FE_NODE_PORT | XLB_SVC_F_AFFINITY | XLB_SVC_F_LOCAL, BE_LOC_L,
 	  1 },
+	{ FE_SNAT4_NP, SVC_SNAT4, 4, NODE4, NP_SNAT, IPPROTO_TCP,
+	  XLB_FE_NODE_PORT | XLB_SVC_F_SNAT_REMOTE, BE_SNAT4_R, 0 },
+	{ FE_SNAT4_NPU, SVC_SNAT4, 4, NODE4, NP_SNAT, IPPROTO_UDP,
+	  XLB_FE_NODE_PORT | XLB_SVC_F_SNAT_REMOTE, BE_SNAT4_R, 0 },
+	{ FE_SNAT4_EXT, SVC_SNAT4, 4, EXT4_SNAT, 80, IPPROTO_TCP,
+	  XLB_FE_EXTERNAL_IP | XLB_SVC_F_SNAT_REMOTE, BE_SNAT4_L, 1 },
+	{ FE_SNAT4_LB, SVC_SNAT4, 4, LB4_SNAT, 80, IPPROTO_TCP,
+	  XLB_FE_LOAD_BALANCER | XLB_SVC_F_SNAT_ALL, BE_SNAT4_L, 1 },
+	{ FE_SNAT6_NP, SVC_SNAT6, 6, NODE6, NP_SNAT, IPPROTO_TCP,
+	  XLB_FE_NODE_PORT | XLB_SVC_F_SNAT_REMOTE, BE_SNAT6_R, 0 },
+	{ FE_SNAT6_NPU, SVC_SNAT6, 6, NODE6, NP_SNAT, IPPROTO_UDP,
+	  XLB_FE_NODE_PORT | XLB_SVC_F_SNAT_REMOTE, BE_SNAT6_R, 0 },
+	{ FE_SNAT6_EXT, SVC_SNAT6, 6, EXT6_SNAT, 443, IPPROTO_TCP,
+	  XLB_FE_EXTERNAL_IP | XLB_SVC_F_SNAT_ALL, BE_SNAT6_L, 1 },
 };
 
 static const struct t_range t_ranges[] = {
@@ -249,6 +297,12 @@ static const struct t_be t_bes[] = {
 	{ BE_LOC_L, SVC_LOC, 4, BE4_LOC_L, 8080, XLB_BE_ACTIVE,
 	  XLB_BE_F_LOCAL },
 	{ BE_LOC_R, SVC_LOC, 4, BE4_LOC_R, 8080, XLB_BE_ACTIVE },
+	{ BE_SNAT4_R, SVC_SNAT4, 4, BE4_SNAT_R, 8080, XLB_BE_ACTIVE },
+	{ BE_SNAT4_L, SVC_SNAT4, 4, BE4_SNAT_L, 8080, XLB_BE_ACTIVE,
+	  XLB_BE_F_LOCAL },
+	{ BE_SNAT6_R, SVC_SNAT6, 6, BE6_SNAT_R, 8443, XLB_BE_ACTIVE },
+	{ BE_SNAT6_L, SVC_SNAT6, 6, BE6_SNAT_L, 8443, XLB_BE_ACTIVE,
+	  XLB_BE_F_LOCAL },
 };
 /* Maglev agreement: M distinct backends in a permuted ring. */
 #define MG_M		1009
@@ -324,6 +378,9 @@ static int maglev_setup(void)
 	return 0;
 }
 
+static const struct pkt_addr snat4_node = SNAT4_NODE;
+static const struct pkt_addr snat6_node = SNAT6_NODE;
+
 /* The counters are checked for every id of the tables. */
 _Static_assert(SVC_N <= T_IDS, "service ids beyond the counters checked");
 _Static_assert(BE_N <= T_IDS, "backend ids beyond the counters checked");
@@ -337,6 +394,8 @@ static const struct h_world dp_world = {
 	.nbes = ARRAY_SIZE(t_bes),
 	.ranges = t_ranges,
 	.nranges = ARRAY_SIZE(t_ranges),
+	.snat4 = &snat4_node,
+	.snat6 = &snat6_node,
 	.setup = maglev_setup,
 };
 

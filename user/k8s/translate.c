@@ -600,6 +600,9 @@ static int fill_service(const struct svc_common *c, const struct svc_port *p,
 	s->affinity_timeout = c->affinity_timeout;
 	s->external_local = c->external_local;
 	s->internal_local = c->internal_local;
+	/* As kube-proxy masquerades and Cilium source-NATs: else a
+	 * backend on another node answers the client directly. */
+	s->snat = XLB_SNAT_REMOTE;
 	rc = addr_list(c, get(c->spec, "externalIPs"), NULL, fam,
 		       &s->external_ips, &s->n_external_ips, "externalIPs");
 	if (!rc)

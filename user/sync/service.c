@@ -29,10 +29,16 @@ int xlb_sync_model_frontends(const struct xlb_sync *s,
 		   sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	if (ms->snat == XLB_SNAT_ALL)
+		common |= XLB_SVC_F_SNAT_ALL;
 	v[k].key = ms->vip;
 	v[k++].flags = XLB_FE_CLUSTER_IP | common |
 		       (ms->internal_local ? XLB_SVC_F_LOCAL : 0);
 	common |= ms->external_local ? XLB_SVC_F_LOCAL : 0;
+	/* A Local policy keeps its flows on this node: no backend to NAT
+	 * for elsewhere. */
+	if (ms->snat == XLB_SNAT_REMOTE && !ms->external_local)
+		common |= XLB_SVC_F_SNAT_REMOTE;
 	for (i = 0; i < ms->n_external_ips; i++) {
 		v[k].key = ms->vip;
 		v[k].key.addr = ms->external_ips[i];
@@ -115,7 +121,7 @@ __u32 xlb_sync_service_digest(const struct xlb_sync *s,
 #define MIX(x) (h = xlb_jhash_3words(h, (__u32)(x), 0x5bd1e995u, 0))
 	MIX(ms->table_size);
 	MIX(ms->affinity_timeout);
-	MIX(ms->external_local | ms->internal_local << 1);
+	MIX(ms->external_local | ms->internal_local << 1 | ms->snat << 2);
 	MIX(ms->node_port);
 	for (i = 0; i < ms->n_external_ips; i++) {
 		memcpy(w, ms->external_ips[i].bytes, 16);
