@@ -579,6 +579,21 @@ xlb_check_eq "$(n_ok "$out") $(errs "$out")" "0 3 ETIMEDOUT" \
 out="$(from_ext tcp "$(node6 2)" "$np_local" 2)"
 xlb_check_eq "$(n_ok "$out") $(errs "$out")" "0 2 ETIMEDOUT" \
 	"external client -> [$(node6 2)]:$np_local (Local, IPv6): dropped"
+# Cluster policy, backend on another node: node2 source-NATs to its own
+# address (a port of --snat-ports, default 61000-65535), web-a's reply
+# comes back to node2 and is restored to the frontend there.
+out="$(from_ext tcp "$(node4 2)" "$np_edge" 100)"
+expect "external client -> node2:$np_edge (Cluster, backend on node1): source NAT to node2's address" \
+	"$out" 100 web-a "$(node4 2)" "$(node4 2):$np_edge"
+out="$(from_ext tcp "$(node6 2)" "$np_edge" 100)"
+expect "external client -> [$(node6 2)]:$np_edge (IPv6, source NAT)" "$out" 100 web-a "$(node6 2)" "$(node6 2):$np_edge"
+snat_of() {
+	xlb_ns "${NS_N[2]}" timeout 10 "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/n2" -o json conntrack list |
+		xlb_jq "sorted(set('%s:%s' % (e.get('snat_ip'), e.get('snat_port')) for e in d if e.get('snat_ip') == '$(node4 2)'))" | head -3
+}
+xlb_check "node2's conntrack shows the translations to $(node4 2):61000-65535 ($(snat_of | paste -sd' '))" \
+	sh -c "[ -n \"\$1\" ] && ! echo \"\$1\" | awk -F: '\$NF < 61000 || \$NF > 65535 { bad = 1 } END { exit !bad }'" - "$(snat_of)"
+
 # healthCheckNodePort: what a cloud load balancer probes to send traffic
 # only to nodes with a local endpoint.
 for n in 1 2; do
