@@ -566,15 +566,21 @@ static int keep_orphans(struct adopt *a)
 	return 0;
 }
 
-void xlb_sync_free_orphans(struct xlb_sync_orphans *o)
+/* Frees the arrays of o, not o. */
+static void release_orphans(struct xlb_sync_orphans *o)
 {
-	if (!o)
-		return;
 	free(o->fes);
 	free(o->ranges);
 	free(o->bes);
 	free(o->svc_ids);
 	free(o->rings);
+}
+
+void xlb_sync_free_orphans(struct xlb_sync_orphans *o)
+{
+	if (!o)
+		return;
+	release_orphans(o);
 	free(o);
 }
 
@@ -675,11 +681,7 @@ int xlb_sync_adopt(struct xlb_sync *s)
 			n_faulty, s->n_svcs);
 out:
 	xlb_sync_free_services(a.svcs, a.n);
-	free(a.o.fes);
-	free(a.o.ranges);
-	free(a.o.bes);
-	free(a.o.svc_ids);
-	free(a.o.rings);
+	release_orphans(&a.o);
 	free(a.faults);
 	free(a.seen);
 	free(a.ext);

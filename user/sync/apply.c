@@ -81,7 +81,8 @@ void xlb_sync_remove_service(struct xlb_sync *s, struct xlb_prog_service *ps,
 	xlb_idpool_free(&s->svc_ids, ps->id);
 	res->removed++;
 	xlb_log(xlb_sync_log_level(s), "service %s removed: %s", ps->name,
-		xlb_sync_vip_str(&ps->vip, vb, sizeof(vb)));
+		ps->vip.family ? xlb_sync_vip_str(&ps->vip, vb, sizeof(vb)) :
+				 "no ClusterIP frontend");
 }
 
 /* ---- one service, step by step ------------------------------------------ */
