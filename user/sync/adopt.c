@@ -362,16 +362,14 @@ static int fill_services(struct adopt *a)
 	return 0;
 }
 
-/* Whether every slot of the ring [off, off + size) names an active
- * backend of ps (an empty ring is fine). */
+/* Whether every slot of the ring [off, off + size), inside xlb_rings,
+ * names an active backend of ps (an empty ring is fine). */
 static bool ring_slots_ok(struct adopt *a, const struct xlb_prog_service *ps,
 			  __u32 off, __u32 size)
 {
 	const struct xlb_maps *m = a->s->maps;
 	__u32 i, id;
 
-	if ((__u64)off + size > m->ring_slots)
-		return false;
 	for (i = 0; i < size; i++) {
 		id = m->ring_mem[off + i];
 		if (id == XLB_ID_NONE || id >= m->max_backends ||
