@@ -338,6 +338,23 @@ xlb_topo_create() {
 	xlb_topo_route_via 1
 }
 
+# xlb_topo_up NLB NBE MODE: the topology (xlb_topo_create NLB NBE), tx
+# offload in MODE (xlb_topo_offload), the bpffs, and the backends started
+# and answering the client directly. A step that fails is one FAIL line;
+# returns 1 then.
+xlb_topo_up() {
+	if ! xlb_topo_create "$1" "$2" || ! xlb_topo_offload "$3" ||
+		! xlb_bpffs_mount; then
+		xlb_fail "topology: namespaces, veths and bpffs set up"
+		return 1
+	fi
+	xlb_backends_start
+	if ! xlb_backends_wait; then
+		xlb_fail "backends answer the client directly"
+		return 1
+	fi
+}
+
 # xlb_topo_route_via I [client|backends|both]: routes the client's VIPs
 # and backend LAN, and/or the backends' default route, via LB I.
 xlb_topo_route_via() {

@@ -79,15 +79,7 @@ traffic() {
 	echo $ok
 }
 
-if ! xlb_topo_create 1 1 || ! xlb_topo_offload tc || ! xlb_bpffs_mount; then
-	xlb_fail "topology: namespaces, veths and bpffs set up"
-	exit 1
-fi
-xlb_backends_start
-if ! xlb_backends_wait; then
-	xlb_fail "backend b1 answers the client directly"
-	exit 1
-fi
+xlb_topo_up 1 1 tc || exit 1
 LB="${XLB_NS_LB[1]}"
 for who in client backend; do
 	ns=$XLB_NS_C

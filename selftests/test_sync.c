@@ -137,6 +137,10 @@ static void check_ring(const struct xlb_prog_service *ps, const char *what)
 		ASSERT_EQ(sv.ring_size, 0, "%s: no active backend, no ring", what);
 		return;
 	}
+	if (!ASSERT_TRUE(sv.ring_size >= XLB_RING_MIN,
+			 "%s: a ring for %zu active backends (%u slots)", what, n,
+			 sv.ring_size))
+		return;
 	want = calloc(sv.ring_size, sizeof(*want));
 	xlb_maglev_build(mb, n, sv.ring_size, want);
 	ASSERT_MEM_EQ(dp.maps.ring_mem + sv.ring_off, want,
@@ -640,6 +644,155 @@ static void test_partial(void)
 	xlb_sync_fini(&s);
 }
 
+/* DOC_A and a third service, api; %s: web's third backend. */
+#define DOC_C_SVCS                                                          \
+	"{\"name\": \"web\", \"vip\": \"10.96.0.10\", \"port\": 80, \"protocol\": \"tcp\","\
+	" \"backends\": [{\"ip\": \"10.244.1.2\", \"port\": 8080},"        \
+	" {\"ip\": \"10.244.1.3\", \"port\": 8080}, %s]},"\
+	"{\"name\": \"dns\", \"vip\": \"fd00::a\", \"port\": 53, \"protocol\": \"udp\","\
+	" \"backends\": [{\"ip\": \"fd00:1::2\", \"port\": 53}, {\"ip\": \"fd00:1::3\", \"port\": 53}]},"\
+	"{\"name\": \"api\", \"vip\": \"10.96.0.20\", \"port\": 443, \"protocol\": \"tcp\","\
+	" \"backends\": [{\"ip\": \"10.244.2.2\", \"port\": 8443}, {\"ip\": \"10.244.2.3\", \"port\": 8443}]}"
+
+/* Adopts the maps into a fresh *s and applies doc. */
+static void adopt_apply(struct xlb_sync *s, const char *doc,
+			struct xlb_sync_result *r, const char *what)
+{
+	char err[256] = "";
+
+	xlb_sync_init(s, &dp.maps);
+	s->quiet = 1;
+	ASSERT_OK(xlb_sync_adopt(s), "%s: adopt", what);
+	ASSERT_OK(apply(s, doc, r, err, sizeof(err)), "%s: apply (%s)", what, err);
+}
+
+/* Every service of s has its frontend on a ring equal to what Maglev
+ * builds from its backends, and applying doc again writes nothing. */
+static void check_all(struct xlb_sync *s, const char *doc, const char *what)
+{
+	struct xlb_sync_result r;
+	char err[256] = "", buf[96];
+	size_t i;
+
+	for (i = 0; i < s->n_svcs; i++) {
+		snprintf(buf, sizeof(buf), "%s: %s", what, s->svcs[i].name);
+		check_ring(&s->svcs[i], buf);
+	}
+	ASSERT_OK(apply(s, doc, &r, err, sizeof(err)), "%s: apply again", what);
+	ASSERT_EQ(r.unchanged, s->n_svcs, "%s: applied again, nothing left to write",
+		  what);
+}
+
+static void delete_all(int fd)
+{
+	char key[64];
+
+	while (!bpf_map_get_next_key(fd, NULL, key) &&
+	       !bpf_map_delete_elem(fd, key))
+		;
+}
+
+/*
+ * Adoption after a sync cut short, or with a pin lost: every service is
+ * checked against the maps, and what is inconsistent is written again by
+ * the first apply. The crashes are made by hand here, as the writes of a
+ * sync leave them (the info of a service is written first, its frontends
+ * last); selftests/test_crash.sh kills xlbd at every write of a sync.
+ */
+static void test_adopt_repairs(void)
+{
+	struct xlb_vip_key web_k = vip4("10.96.0.10", 80, IPPROTO_TCP);
+	struct xlb_vip_key api_k = vip4("10.96.0.20", 443, IPPROTO_TCP);
+	char doc_c[2048], doc_d[2048], err[256] = "";
+	struct xlb_sync s, s2;
+	struct xlb_sync_result r;
+	const struct xlb_prog_service *api;
+	struct xlb_svc_info none = {};
+	struct xlb_backend b;
+	struct xlb_svc sv, web_old;
+	__u32 api_id, api_be;
+
+	snprintf(doc_c, sizeof(doc_c), "{\"services\": [" DOC_C_SVCS "]}",
+		 "{\"ip\": \"10.244.1.4\", \"port\": 8080}");
+	snprintf(doc_d, sizeof(doc_d), "{\"services\": [" DOC_C_SVCS "]}",
+		 "{\"ip\": \"10.244.1.4\", \"port\": 8080, \"weight\": 3}");
+
+	/* A new service whose info and backends were written, not its
+	 * frontend: it used to be adopted with no ring, and its frontend
+	 * then written with ring size 0. */
+	xlb_sync_init(&s, &dp.maps);
+	s.quiet = 1;
+	ASSERT_OK(apply(&s, DOC_A, &r, err, sizeof(err)), "repairs: apply A (%s)", err);
+	ASSERT_OK(apply(&s, doc_c, &r, err, sizeof(err)), "repairs: apply C (%s)", err);
+	ASSERT_OK(bpf_map_delete_elem(dp.maps.svc, &api_k),
+		  "repairs: api's frontend taken out (info written, frontend not)");
+	xlb_sync_fini(&s);
+	adopt_apply(&s, doc_c, &r, "info without frontend");
+	ASSERT_EQ(r.updated, 1, "info without frontend: api written again");
+	ASSERT_EQ(r.unchanged, 2, "info without frontend: web and dns left as they are");
+	api = find(&s, "api");
+	if (ASSERT_TRUE(api, "info without frontend: api adopted") &&
+	    ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &api_k, &sv),
+		      "info without frontend: api's frontend written"))
+		ASSERT_EQ(sv.ring_size, 251,
+			  "info without frontend: api's frontend has its ring (2 backends: 251)");
+	check_all(&s, doc_c, "info without frontend");
+	xlb_sync_fini(&s);
+	adopt_apply(&s, doc_c, &r, "info without frontend, restarted");
+	ASSERT_EQ(r.unchanged, 3, "info without frontend: the repair is in the maps");
+
+	/* A changed service whose info and new backend weight were
+	 * written, not its frontends: they point at the old ring still,
+	 * built for the old weights, at the same table size. */
+	ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &web_k, &web_old), "repairs: web's frontend");
+	ASSERT_OK(apply(&s, doc_d, &r, err, sizeof(err)), "repairs: apply D (%s)", err);
+	ASSERT_OK(bpf_map_update_elem(dp.maps.svc, &web_k, &web_old, BPF_ANY),
+		  "repairs: web's frontend back on its old ring");
+	xlb_sync_fini(&s);
+	adopt_apply(&s, doc_d, &r, "frontend on the old ring");
+	ASSERT_EQ(r.updated, 1, "frontend on the old ring: web written again");
+	ASSERT_TRUE(find(&s, "web")->ring_off != web_old.ring_off,
+		    "frontend on the old ring: web's ring replaced");
+	check_all(&s, doc_d, "frontend on the old ring");
+	xlb_sync_fini(&s);
+
+	/* The xlb_svc pin lost: every service has its info, backends and
+	 * rings, and no frontend. */
+	delete_all(dp.maps.svc);
+	adopt_apply(&s, doc_d, &r, "xlb_svc lost");
+	ASSERT_EQ(r.updated, 3, "xlb_svc lost: every service written again");
+	check_all(&s, doc_d, "xlb_svc lost");
+
+	/* api's info lost: its frontend and backends belong to no known
+	 * service. They stay until the first full apply has written api
+	 * again, then its old backends are removed. */
+	api_id = find(&s, "api")->id;
+	api_be = find(&s, "api")->backends[0].id;
+	ASSERT_OK(bpf_map_update_elem(dp.maps.svc_info, &api_id, &none, BPF_ANY),
+		  "repairs: api's info cleared");
+	xlb_sync_fini(&s);
+	xlb_sync_init(&s2, &dp.maps);
+	s2.quiet = 1;
+	ASSERT_OK(xlb_sync_adopt(&s2), "info lost: adopt");
+	ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &api_k, &sv),
+		  "info lost: api's frontend still serves after adoption");
+	ASSERT_OK(bpf_map_lookup_elem(dp.maps.backends, &api_be, &b), "info lost: old backend");
+	ASSERT_EQ(b.state, XLB_BE_ACTIVE,
+		  "info lost: api's old backend still active after adoption (its flows)");
+	ASSERT_TRUE(s2.orphans != NULL, "info lost: orphans kept for the sweep");
+	ASSERT_OK(apply(&s2, doc_d, &r, err, sizeof(err)), "info lost: apply (%s)", err);
+	ASSERT_EQ(r.added, 1, "info lost: api added again");
+	ASSERT_TRUE(!s2.orphans, "info lost: orphans swept after the full apply");
+	ASSERT_OK(bpf_map_lookup_elem(dp.maps.svc, &api_k, &sv), "info lost: api's frontend");
+	ASSERT_EQ(sv.svc_id, find(&s2, "api")->id, "info lost: the frontend is the new api's");
+	ASSERT_TRUE(sv.svc_id != api_id, "info lost: api has a new id (%u)", sv.svc_id);
+	ASSERT_OK(bpf_map_lookup_elem(dp.maps.backends, &api_be, &b), "info lost: old backend");
+	ASSERT_EQ(b.state, XLB_BE_UNUSED, "info lost: api's old backend made unused");
+	check_all(&s2, doc_d, "info lost");
+	ASSERT_OK(apply(&s2, "{\"services\": []}", &r, err, sizeof(err)), "repairs: apply empty");
+	xlb_sync_fini(&s2);
+}
+
 static __u32 map_id(int fd)
 {
 	struct bpf_map_info info = {};
@@ -820,6 +973,7 @@ int main(void)
 	test_split_and_states();
 	test_external_rules();
 	test_snat_flags();
+	test_adopt_repairs();
 	test_swap_under_traffic();
 	xlb_dp_close(&dp);
 	return test_done();

@@ -234,9 +234,12 @@ static int lock_pins(struct xlb_dp *dp, const char *dir)
 }
 
 /* Sizes (and with bpffs, pins) the listed maps of obj. Returns how many
- * pins existed already, or -errno. */
+ * pins existed already, or -errno. A pin missing among present ones is
+ * created empty and said so: adoption then checks every service against
+ * it (sync/adopt.c). */
 static int size_maps(struct bpf_object *obj, const struct xlb_loader_opts *o)
 {
+	bool missing[XLB_N_MAPS] = {};
 	struct bpf_map *map;
 	int i, rc, pinned = 0;
 	__u32 want;
@@ -255,8 +258,13 @@ static int size_maps(struct bpf_object *obj, const struct xlb_loader_opts *o)
 			       want, strerror(-rc));
 			return rc;
 		}
+		missing[i] = o->bpffs && !rc;
 		pinned += rc;
 	}
+	for (i = 0; pinned && i < XLB_N_MAPS; i++)
+		if (missing[i])
+			pr_warn("map %s: no pin under %s among %d pinned maps: created empty; the adopted services are checked against it",
+				xlb_map_names[i], o->bpffs, pinned);
 	return pinned;
 }
 

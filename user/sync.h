@@ -79,6 +79,9 @@ struct xlb_sync {
 	 * that left (user/socklb.c). NULL: nobody to tell. */
 	void (*backends_left)(void *ctx);
 	void *backends_left_ctx;
+	/* What adoption found that no service owns, removed after the
+	 * first full apply (sync/internal.h); NULL: nothing. */
+	struct xlb_sync_orphans *orphans;
 };
 
 struct xlb_sync_result {
@@ -89,7 +92,10 @@ struct xlb_sync_result {
 
 int xlb_sync_init(struct xlb_sync *s, struct xlb_maps *maps);
 void xlb_sync_fini(struct xlb_sync *s);
-/* Reads back what the pinned maps hold (after a restart). */
+/* Reads back what the pinned maps hold (after a restart), checking every
+ * service against every map it spans: a service found inconsistent (a
+ * sync cut short, a lost pin) is written again in full by the next apply,
+ * and each kind of repair is logged with its count. */
 int xlb_sync_adopt(struct xlb_sync *s);
 /* Applies the model. A model that does not fit the maps is rejected
  * before anything is written, with a message in err. */

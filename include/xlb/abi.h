@@ -232,7 +232,11 @@ struct xlb_svc_info {
 	__u32 flags;		/* XLB_SVC_INFO_F_* */
 	__u32 digest;		/* hash of the service's settings, to spot
 				 * a change after a restart */
-	__u32 pad[3];		/* zero */
+	__u32 ring_stamp;	/* hash of the ring slices its frontends
+				 * are to point at (written before them: a
+				 * restart that finds them elsewhere knows
+				 * the sync was cut short); 0 = not kept */
+	__u32 pad[2];		/* zero */
 };
 _Static_assert(sizeof(struct xlb_svc_info) == 96, "xlb_svc_info size");
 

@@ -42,6 +42,9 @@ void xlb_sync_log_end(struct xlb_sync *s)
 		pr_info("%zu more service lines at debug level (xlbd -vv)",
 			s->n_logged - XLB_SYNC_LOG_SERVICES);
 	s->n_logged = 0;
+	/* selftests/test_crash.sh reads it to know how many writes a sync
+	 * makes. */
+	pr_debug("sync: %llu map writes since the start", xlb_sync_map_writes());
 }
 
 static bool kept(const struct xlb_vip_key *k, const struct xlb_vip_key *keep,
@@ -62,23 +65,24 @@ void xlb_sync_remove_service(struct xlb_sync *s, struct xlb_prog_service *ps,
 	 * deleted. */
 	for (i = 0; i < ps->n_fes; i++)
 		if (!kept(&ps->fes[i].key, keep, n_keep))
-			bpf_map_delete_elem(s->maps->svc, &ps->fes[i].key);
+			xlb_sync_delete(s->maps->svc, &ps->fes[i].key);
 	for (i = 0; i < ps->n_ranges; i++)
-		bpf_map_delete_elem(s->maps->src_ranges, &ps->ranges[i]);
+		xlb_sync_delete(s->maps->src_ranges, &ps->ranges[i]);
 	for (i = 0; i < ps->n_backends; i++) {
 		struct xlb_prog_backend *pb = &ps->backends[i];
 		struct xlb_backend v = xlb_sync_unused_backend(ps->id, pb);
 
-		bpf_map_update_elem(s->maps->backends, &pb->id, &v, BPF_ANY);
+		xlb_sync_update(s->maps->backends, &pb->id, &v);
 		xlb_idpool_free(&s->be_ids, pb->id);
 	}
-	bpf_map_update_elem(s->maps->svc_info, &ps->id, &none, BPF_ANY);
+	xlb_sync_update(s->maps->svc_info, &ps->id, &none);
 	xlb_ringalloc_free(&s->rings, ps->ring_off, ps->ring_size);
 	xlb_ringalloc_free(&s->rings, ps->lring_off, ps->lring_size);
 	xlb_idpool_free(&s->svc_ids, ps->id);
 	res->removed++;
 	xlb_log(xlb_sync_log_level(s), "service %s removed: %s", ps->name,
-		xlb_sync_vip_str(&ps->vip, vb, sizeof(vb)));
+		ps->vip.family ? xlb_sync_vip_str(&ps->vip, vb, sizeof(vb)) :
+				 "no ClusterIP frontend");
 }
 
 /* ---- one service, step by step ------------------------------------------ */
@@ -92,6 +96,7 @@ struct change {
 	size_t n_add, n_del, n_chg;	/* backends added, gone, changed */
 	__u32 m;			/* table size */
 	bool dirty_all;		/* new or other settings: write everything */
+	bool ranges_dirty;	/* source ranges differ from the old ones */
 	bool need_all, need_local;	/* rings the frontends point at */
 	bool ring_dirty;	/* rings rebuilt in fresh slices */
 	bool svc_dirty;		/* frontends written again */
@@ -110,7 +115,7 @@ static __u32 fresh_id(struct xlb_sync *s, struct xlb_idpool *p, int stats_fd,
 	__u32 id = xlb_idpool_alloc(p, dirty);
 
 	if (id && *dirty)
-		xlb_counter_reset(s->maps, stats_fd, id);
+		xlb_sync_counter_reset(s->maps, stats_fd, id);
 	return id;
 }
 
@@ -146,6 +151,12 @@ static int service_identity(struct xlb_sync *s, struct change *c)
 					   &ps->n_ranges);
 	if (rc)
 		return rc;
+	/* The ranges as they are, not only as the digest says: a sync cut
+	 * short may have left some of the old ones. */
+	c->ranges_dirty = c->dirty_all || c->old->n_ranges != ps->n_ranges ||
+			  (ps->n_ranges &&
+			   memcmp(c->old->ranges, ps->ranges,
+				  ps->n_ranges * sizeof(*ps->ranges)));
 	if (ms->n_groups) {
 		ps->group_pct = calloc(ms->n_groups, sizeof(*ps->group_pct));
 		if (!ps->group_pct)
@@ -286,7 +297,7 @@ static int publish_service(struct xlb_sync *s, struct txn *t,
 	size_t i;
 	int rc;
 
-	c->svc_dirty = c->dirty_all || c->ring_dirty ||
+	c->svc_dirty = c->dirty_all || c->ring_dirty || c->ranges_dirty ||
 		       old->n_fes != ps->n_fes ||
 		       memcmp(old->fes, ps->fes, ps->n_fes * sizeof(*ps->fes));
 	if (changed(c)) {
@@ -296,12 +307,12 @@ static int publish_service(struct xlb_sync *s, struct txn *t,
 			return rc;
 	}
 	/* Source ranges first: a frontend never checks a missing one. */
-	for (i = 0; c->dirty_all && i < ps->n_ranges; i++) {
+	for (i = 0; c->ranges_dirty && i < ps->n_ranges; i++) {
 		__u32 one = 1;
 
-		if (bpf_map_update_elem(s->maps->src_ranges, &ps->ranges[i],
-					&one, BPF_ANY))
-			return -errno;
+		rc = xlb_sync_update(s->maps->src_ranges, &ps->ranges[i], &one);
+		if (rc)
+			return rc;
 	}
 	return c->svc_dirty ? xlb_txn_write_svc(t, ps) : 0;
 }
@@ -321,7 +332,7 @@ static int retire_old(struct txn *t, const struct change *c,
 		if (!bsearch(&old->fes[i], ps->fes, ps->n_fes, sizeof(*ps->fes),
 			     fe_cmp) && !kept(&old->fes[i].key, keep, n_keep))
 			rc = xlb_txn_del(t, &old->fes[i].key);
-	for (i = 0; c->dirty_all && i < old->n_ranges && !rc; i++)
+	for (i = 0; c->ranges_dirty && i < old->n_ranges && !rc; i++)
 		if (!bsearch(&old->ranges[i], ps->ranges, ps->n_ranges,
 			     sizeof(*ps->ranges), range_cmp))
 			rc = xlb_txn_del_range(t, &old->ranges[i]);
@@ -635,6 +646,8 @@ int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,
 	xlb_sync_free_services(s->svcs, s->n_svcs);
 	s->svcs = nsvcs;
 	s->n_svcs = n;
+	if (!rc)
+		xlb_sync_sweep_orphans(s);
 	xlb_sync_count_backends(s);
 	xlb_sync_publish_ports(s, s->svcs, s->n_svcs, false);
 	xlb_sync_log_end(s);

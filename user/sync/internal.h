@@ -110,10 +110,13 @@ void xlb_sync_ports_add(struct xlb_sync *s, const struct xlb_prog_service *ps,
 
 /*
  * Writes of one apply, queued and flushed in an order that keeps every
- * packet's view consistent: backends (retired ids first made harmless),
- * service info, then the frontends that make new rings and backends live,
- * then what nothing points at any more. Ids and ring slices are freed
- * only after that, so none is reused while still referenced.
+ * packet's view consistent: service info first (the datapath never reads
+ * it; it records what the service is becoming, its ring slices
+ * included, so that a restart after a crash can tell a service whose
+ * later writes are missing), backends (retired ids first made harmless),
+ * then the frontends that make new rings and backends live, then what
+ * nothing points at any more. Ids and ring slices are freed only after
+ * that, so none is reused while still referenced.
  */
 struct batch {
 	int fd;
@@ -152,6 +155,19 @@ struct txn {
 	size_t n_free_ring, cap_free_ring;
 };
 
+/* Every map write of the sync, counted (and cut short by the test-only
+ * XLB_FAULT_MAP_WRITES, see txn.c). 0 or -errno. */
+int xlb_sync_update(int fd, const void *key, const void *val);
+int xlb_sync_delete(int fd, const void *key);
+/* Zeros the per-CPU counter key of the stats map fd. */
+int xlb_sync_counter_reset(const struct xlb_maps *m, int fd, __u32 key);
+/* Reads XLB_FAULT_MAP_WRITES. */
+void xlb_sync_fault_init(void);
+/* Map writes since the process started. */
+unsigned long long xlb_sync_map_writes(void);
+/* What xlb_svc_info.ring_stamp records for ps's ring slices; never 0. */
+__u32 xlb_sync_ring_stamp(const struct xlb_prog_service *ps);
+
 void xlb_txn_init(struct txn *t, const struct xlb_maps *m);
 void xlb_txn_fini(struct txn *t);
 /* Builds the queued rings, then flushes in order; on error the rest is
@@ -167,6 +183,35 @@ int xlb_txn_clear_backend(struct txn *t, __u32 id, __u32 svc_id,
 			  const struct xlb_prog_backend *pb);
 int xlb_txn_write_info(struct txn *t, const struct xlb_prog_service *ps);
 int xlb_txn_write_svc(struct txn *t, const struct xlb_prog_service *ps);
+
+/* ---- adopt.c ----------------------------------------------------------- */
+
+/*
+ * What adoption found in the maps that no service owns (left by a crash
+ * or a lost pin): kept as it is, its ids and ring slices taken, so that
+ * nothing that may still serve stops, until a full apply has written the
+ * model; then removed (xlb_sync_sweep_orphans()).
+ */
+struct xlb_sync_orphans {
+	struct xlb_sync_orphan_fe {
+		struct xlb_vip_key key;
+		__u32 svc_id;		/* the unknown service it points at */
+	} *fes;				/* frontends of no known service */
+	size_t n_fes;
+	struct xlb_src_range_key *ranges; /* source ranges of none */
+	size_t n_ranges;
+	__u32 *bes;			/* backend ids in use by none */
+	size_t n_bes;
+	__u32 *svc_ids;			/* service ids those point at */
+	size_t n_svc_ids;
+	struct extent *rings;		/* slices no service's bookkeeping
+					 * holds, but a frontend points at */
+	size_t n_rings;
+};
+
+void xlb_sync_free_orphans(struct xlb_sync_orphans *o);
+/* After a full apply: removes the orphans it did not overwrite. */
+void xlb_sync_sweep_orphans(struct xlb_sync *s);
 
 /* ---- rings.c ----------------------------------------------------------- */
 

@@ -10,6 +10,7 @@ int xlb_sync_init(struct xlb_sync *s, struct xlb_maps *maps)
 
 	memset(s, 0, sizeof(*s));
 	s->maps = maps;
+	xlb_sync_fault_init();
 	s->port_fe = calloc(65536, sizeof(__u32));
 	s->port_be = calloc(65536, sizeof(__u32));
 	if (!s->port_fe || !s->port_be) {
@@ -51,6 +52,7 @@ void xlb_sync_free_services(struct xlb_prog_service *v, size_t n)
 void xlb_sync_fini(struct xlb_sync *s)
 {
 	xlb_sync_free_services(s->svcs, s->n_svcs);
+	xlb_sync_free_orphans(s->orphans);
 	xlb_ringalloc_fini(&s->rings);
 	free(s->port_fe);
 	free(s->port_be);

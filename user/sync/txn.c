@@ -1,8 +1,92 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The writes of one apply: queued in batches, flushed in order. */
+#include <signal.h>
+
 #include <bpf/bpf.h>
+#include <xlb/hash.h>
 
 #include "sync/internal.h"
+
+/* ---- every map write of the sync ---------------------------------------- */
+
+/*
+ * Every map update and delete the sync makes (applies, removals, the
+ * repairs of adoption) goes through xlb_sync_update() and
+ * xlb_sync_delete(), and batches through batch_flush(), which counts one
+ * write per element. The count is logged at debug level after each
+ * apply.
+ *
+ * XLB_FAULT_MAP_WRITES=N is a switch for the crash tests only
+ * (selftests/test_crash.sh, selftests/README.md): right after its N-th
+ * map write the process sends itself SIGKILL, leaving the maps as a
+ * kill -9 at that point would. Batches are then written one element at a
+ * time, so that N can fall between any two elements (as it can on a
+ * kernel without batch updates).
+ */
+static unsigned long long n_writes, fault_at;
+
+void xlb_sync_fault_init(void)
+{
+	const char *v = getenv("XLB_FAULT_MAP_WRITES");
+
+	fault_at = v && *v ? strtoull(v, NULL, 10) : 0;
+	if (fault_at)
+		pr_warn("XLB_FAULT_MAP_WRITES=%llu: test-only fault injection, killed after map write %llu",
+			fault_at, fault_at);
+}
+
+unsigned long long xlb_sync_map_writes(void)
+{
+	return n_writes;
+}
+
+static void wrote(void)
+{
+	if (++n_writes != fault_at)
+		return;
+	pr_err("XLB_FAULT_MAP_WRITES: map write %llu done, killing xlbd",
+	       n_writes);
+	raise(SIGKILL);
+}
+
+int xlb_sync_update(int fd, const void *key, const void *val)
+{
+	int rc = bpf_map_update_elem(fd, key, val, BPF_ANY) ? -errno : 0;
+
+	wrote();
+	return rc;
+}
+
+int xlb_sync_delete(int fd, const void *key)
+{
+	int rc = bpf_map_delete_elem(fd, key) ? -errno : 0;
+
+	wrote();
+	return rc;
+}
+
+int xlb_sync_counter_reset(const struct xlb_maps *m, int fd, __u32 key)
+{
+	struct xlb_counter *v = calloc(m->ncpus, sizeof(*v));
+	int rc;
+
+	if (!v)
+		return -ENOMEM;
+	rc = xlb_sync_update(fd, &key, v);
+	free(v);
+	return rc;
+}
+
+__u32 xlb_sync_ring_stamp(const struct xlb_prog_service *ps)
+{
+	__u32 h = xlb_jhash_3words(ps->ring_off, ps->ring_size, ps->lring_off,
+				   0x72696e67u);
+
+	h = xlb_jhash_3words(h, ps->lring_size, 0, 0x72696e67u);
+	return h ? h : 1;
+}
+
+/* ---- batches ------------------------------------------------------------ */
 
 static int batch_add(struct batch *b, const void *key, const void *val)
 {
@@ -30,22 +114,26 @@ static int batch_flush(struct batch *b)
 	size_t done = 0, i;
 	__u32 count;
 
-	while (done < b->n) {
+	int rc;
+
+	while (done < b->n && !fault_at) {
 		count = b->n - done;
-		if (!bpf_map_update_batch(b->fd, b->keys + done * b->ksz,
+		rc = bpf_map_update_batch(b->fd, b->keys + done * b->ksz,
 					  b->vals + done * b->vsz, &count,
-					  &opts)) {
-			done += count;
+					  &opts) ? -errno : 0;
+		n_writes += count;
+		done += count;
+		if (!rc)
 			continue;
-		}
-		if (errno != EINVAL && errno != ENOTSUP && errno != EOPNOTSUPP)
-			return -errno;
-		/* No batch support: one by one. */
-		for (i = done + count; i < b->n; i++)
-			if (bpf_map_update_elem(b->fd, b->keys + i * b->ksz,
-						b->vals + i * b->vsz, BPF_ANY))
-				return -errno;
-		break;
+		if (rc != -EINVAL && rc != -ENOTSUP && rc != -EOPNOTSUPP)
+			return rc;
+		break;	/* no batch support: one by one */
+	}
+	for (i = done; i < b->n; i++) {
+		rc = xlb_sync_update(b->fd, b->keys + i * b->ksz,
+				     b->vals + i * b->vsz);
+		if (rc)
+			return rc;
 	}
 	b->n = 0;
 	return 0;
@@ -133,14 +221,14 @@ int xlb_txn_commit(struct xlb_sync *s, struct txn *t)
 	int rc, brc;
 
 	brc = xlb_rings_build(s, t);
-	if ((rc = batch_flush(&t->be_pre)) || (rc = batch_flush(&t->be)) ||
-	    (rc = batch_flush(&t->info)) || (rc = batch_flush(&t->vip)) ||
+	if ((rc = batch_flush(&t->info)) || (rc = batch_flush(&t->be_pre)) ||
+	    (rc = batch_flush(&t->be)) || (rc = batch_flush(&t->vip)) ||
 	    (rc = batch_flush(&t->svc)))
 		return rc;
 	for (i = 0; i < t->n_del; i++)
-		bpf_map_delete_elem(s->maps->svc, &t->del[i]);
+		xlb_sync_delete(s->maps->svc, &t->del[i]);
 	for (i = 0; i < t->n_del_ranges; i++)
-		bpf_map_delete_elem(s->maps->src_ranges, &t->del_ranges[i]);
+		xlb_sync_delete(s->maps->src_ranges, &t->del_ranges[i]);
 	rc = batch_flush(&t->be_clear);
 	if (rc)
 		return rc;
@@ -190,6 +278,7 @@ int xlb_txn_write_info(struct txn *t, const struct xlb_prog_service *ps)
 		.n_backends = ps->n_backends,
 		.flags = XLB_SVC_INFO_F_USED,
 		.digest = ps->digest,
+		.ring_stamp = xlb_sync_ring_stamp(ps),
 	};
 
 	int rc;
