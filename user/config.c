@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -155,6 +156,11 @@ static const char *jstr(const cJSON *v, char *buf, size_t len)
 
 	if (!v)
 		return "(missing)";
+	if (cJSON_IsNumber(v) && !isfinite(v->valuedouble)) {
+		/* cJSON prints these as null */
+		snprintf(buf, len, "%g", v->valuedouble);
+		return buf;
+	}
 	if (cJSON_IsString(v)) {
 		snprintf(buf, len, "\"%s\"", v->valuestring);
 		return buf;
@@ -165,12 +171,19 @@ static const char *jstr(const cJSON *v, char *buf, size_t len)
 	return buf;
 }
 
+/* An integer in 1-65535. The range is checked on the double before it
+ * is converted: a number outside int's range (1e999 parses as inf) has
+ * no int value, and converting it is undefined. */
 static int parse_port(const cJSON *v, __be16 *port)
 {
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble ||
-	    v->valueint < 1 || v->valueint > 65535)
+	double d;
+
+	if (!cJSON_IsNumber(v))
 		return -EINVAL;
-	*port = htons(v->valueint);
+	d = v->valuedouble;
+	if (!(d >= 1 && d <= 65535) || d != (double)(int)d)
+		return -EINVAL;
+	*port = htons((int)d);
 	return 0;
 }
 
