@@ -27,6 +27,9 @@ struct arena_chunk {
 	max_align_t data[];
 };
 
+/* Chunks start small and double up to ARENA_CHUNK: a small config does
+ * not map (and release) megabytes for each parse. */
+#define ARENA_FIRST (64u << 10)
 #define ARENA_CHUNK (4u << 20)
 
 static __thread struct arena_chunk *arena;
@@ -40,8 +43,12 @@ static void *hook_malloc(size_t n)
 		return malloc(n);
 	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 	if (!c || c->cap - c->used < n) {
-		size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		size_t cap = c ? c->cap * 2 : ARENA_FIRST;
 
+		if (cap > ARENA_CHUNK)
+			cap = ARENA_CHUNK;
+		if (cap < n)
+			cap = n;
 		c = malloc(sizeof(*c) + cap);
 		if (!c)
 			return NULL;
