@@ -738,6 +738,35 @@ int xlb_model_check(struct xlb_model *m, char *err, size_t errlen)
 	return check_unique(m, err, errlen);
 }
 
+int xlb_config_merge(struct xlb_model *parts, size_t n_parts,
+		     struct xlb_model *all, char *err, size_t errlen)
+{
+	size_t i, n = 0, total = 0;
+	int rc;
+
+	memset(all, 0, sizeof(*all));
+	for (i = 0; i < n_parts; i++)
+		total += parts[i].n_services;
+	all->services = calloc(total + 1, sizeof(*all->services));
+	if (!all->services)
+		return -ENOMEM;
+	for (i = 0; i < n_parts; i++) {
+		if (!parts[i].n_services)
+			continue;	/* a part that failed has no array */
+		memcpy(all->services + n, parts[i].services,
+		       parts[i].n_services * sizeof(*all->services));
+		n += parts[i].n_services;
+		free(parts[i].services); /* backends now owned by all */
+		parts[i].services = NULL;
+		parts[i].n_services = 0;
+	}
+	all->n_services = n;
+	rc = xlb_model_check(all, err, errlen);
+	if (rc)
+		xlb_model_free(all);
+	return rc;
+}
+
 int xlb_config_load(const char *path, struct xlb_model *m, char *err,
 		    size_t errlen)
 {
