@@ -304,7 +304,7 @@ fail:
 	return -1;
 }
 
-static int on_watch_line(char *line, size_t len, void *ctx)
+int xlb_k8s_watch_line(char *line, size_t len, void *ctx)
 {
 	struct watcher *w = ctx;
 	cJSON *j = cJSON_ParseWithLength(line, len), *obj;
@@ -419,7 +419,7 @@ static int watch_once(struct watcher *w, unsigned *seed, bool *retried_401)
 		return WATCH_STOP;
 	w->expired = w->failed = false;
 	t0 = xlb_now_ns();
-	rc = xlb_k8s_stream(&k->auth, url, tmo + 30, &k->stop, on_watch_line,
+	rc = xlb_k8s_stream(&k->auth, url, tmo + 30, &k->stop, xlb_k8s_watch_line,
 			    w, &r);
 	free(url);
 	if (rc == -ECANCELED) {
