@@ -1,8 +1,10 @@
 #!/bin/bash
 # Installs the Debian packages xlb needs to build, test and demo, if any
 # is missing. Sourced or run by tools/demo.sh, selftests/run.sh and
-# bench/run.sh.
-xlb_deps=(clang llvm libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
+# bench/run.sh. libclang-rt-14-dev (libFuzzer and the sanitizer runtimes
+# of Debian 12's clang 14, only recommended by clang) is for
+# selftests/test_fuzz.sh.
+xlb_deps=(clang llvm libclang-rt-14-dev libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
 	libcjson-dev libyaml-dev libmicrohttpd-dev libmnl-dev bpftool meson ninja-build
 	pkg-config iproute2 ethtool iptables nftables python3 python3-yaml curl socat
 	containernetworking-plugins scdoc
