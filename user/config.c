@@ -655,7 +655,7 @@ static int check_unique(struct xlb_model *m, char *err, size_t errlen)
 			fes[n++] = (struct fe_ref){ k, "node_port", s };
 		}
 	}
-	qsort(fes, n, sizeof(*fes), fe_cmp);
+	xlb_qsort(fes, n, sizeof(*fes), fe_cmp);
 	for (i = 1; i < n; i++) {
 		const struct fe_ref *f = &fes[i], *p = &fes[i - 1];
 

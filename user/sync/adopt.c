@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "sync/internal.h"
+#include "util.h"
 
 /* What the pinned maps hold, while it is turned into bookkeeping. Every
  * frontend and source range is collected first and each service's array
@@ -53,7 +54,8 @@ static struct xlb_prog_service *by_id(struct adopt *a, __u32 id)
 {
 	struct xlb_prog_service key = { .id = id };
 
-	return bsearch(&key, a->svcs, a->n, sizeof(*a->svcs), svc_by_id_cmp);
+	return xlb_bsearch(&key, a->svcs, a->n, sizeof(*a->svcs),
+			   svc_by_id_cmp);
 }
 
 /* The used entries of xlb_svc_info become the services, in id order. */
@@ -244,11 +246,11 @@ static int reserve_rings(struct adopt *a)
 		return -ENOMEM;
 	for (i = 0; i < a->n; i++) {
 		ps = &a->svcs[i];
-		qsort(ps->backends, ps->n_backends, sizeof(*ps->backends),
-		      pbe_cmp);
-		qsort(ps->fes, ps->n_fes, sizeof(*ps->fes), fe_cmp);
-		qsort(ps->ranges, ps->n_ranges, sizeof(*ps->ranges),
-		      range_cmp);
+		xlb_qsort(ps->backends, ps->n_backends, sizeof(*ps->backends),
+			  pbe_cmp);
+		xlb_qsort(ps->fes, ps->n_fes, sizeof(*ps->fes), fe_cmp);
+		xlb_qsort(ps->ranges, ps->n_ranges, sizeof(*ps->ranges),
+			  range_cmp);
 		if (ps->ring_size)
 			ext[n_ext++] = (struct extent){ ps->ring_off,
 							ps->ring_size };
@@ -256,7 +258,7 @@ static int reserve_rings(struct adopt *a)
 			ext[n_ext++] = (struct extent){ ps->lring_off,
 							ps->lring_size };
 	}
-	qsort(ext, n_ext, sizeof(*ext), extent_cmp);
+	xlb_qsort(ext, n_ext, sizeof(*ext), extent_cmp);
 	for (i = 0; i < n_ext && !rc; i++) {
 		rc = xlb_ringalloc_reserve(&a->s->rings, ext[i].off,
 					   ext[i].len);
@@ -302,7 +304,7 @@ int xlb_sync_adopt(struct xlb_sync *s)
 		rc = reserve_rings(&a);
 	if (rc)
 		goto out;
-	qsort(a.svcs, a.n, sizeof(*a.svcs), svc_by_name_cmp);
+	xlb_qsort(a.svcs, a.n, sizeof(*a.svcs), svc_by_name_cmp);
 	xlb_sync_free_services(s->svcs, s->n_svcs);
 	s->svcs = a.svcs;
 	s->n_svcs = a.n;
