@@ -73,6 +73,8 @@ struct watcher {
 	/* thread-private */
 	char rv[64];
 	bool expired, failed;
+	bool err_warn;		/* err is for a warning: it will not go
+				 * away by itself (TLS verification) */
 	int failures;		/* in a row, for the backoff */
 	uint64_t last_fail_ns;
 	char err[512];
