@@ -20,16 +20,8 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 xlb_install_deps || { fail "packages (tools/deps.sh) missing"; exit 1; }
-mkdir -p "$bdir"
-if [ ! -f "$bdir/build.ninja" ] &&
-	! CC=clang meson setup "$bdir" "$root" -Dfuzz=true >"$runs.setup.log" 2>&1; then
-	fail "meson setup build-fuzz -Dfuzz=true: $(tail -n 3 "$runs.setup.log" | tr '\n' ' ')"
-	exit 1
-fi
-if ! nice ninja -C "$bdir" "${targets[@]/#/fuzz/}" >"$runs.build.log" 2>&1; then
-	fail "building the fuzz targets: $(grep -m 3 -E 'error|FAILED' "$runs.build.log" | tr '\n' ' ')"
-	exit 1
-fi
+CC=clang xlb_setup_dir "$bdir" "$runs/setup.log" -Dfuzz=true || exit 1
+xlb_ninja "$bdir" "$runs/build.log" "${targets[@]/#/fuzz/}" || exit 1
 echo "PASS: the ${#targets[@]} fuzz targets build (clang, -fsanitize=fuzzer,address,undefined)"
 
 export ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:detect_leaks=1"

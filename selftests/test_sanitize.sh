@@ -17,13 +17,8 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 xlb_install_deps || { fail "packages (tools/deps.sh) missing"; exit 1; }
-mkdir -p "$logs"
-if [ ! -f "$bdir/build.ninja" ] &&
-	! meson setup "$bdir" "$root" -Db_sanitize=address,undefined \
-		-Dc_args=-fno-sanitize-recover=all >"$logs/setup.log" 2>&1; then
-	fail "meson setup build-asan -Db_sanitize=address,undefined: $(tail -n 3 "$logs/setup.log" | tr '\n' ' ')"
-	exit 1
-fi
+xlb_setup_dir "$bdir" "$logs/setup.log" -Db_sanitize=address,undefined \
+	-Dc_args=-fno-sanitize-recover=all || exit 1
 # The test binaries only (not xlbd, xlbctl or the bench).
 mapfile -t tests < <(ninja -C "$bdir" -t targets all |
 	sed -n 's/^\(selftests\/test_[a-z0-9_]*\): .*/\1/p' | sort -u)
@@ -31,10 +26,7 @@ if [ ${#tests[@]} -eq 0 ]; then
 	fail "no selftests/test_* target in build-asan"
 	exit 1
 fi
-if ! nice ninja -C "$bdir" "${tests[@]}" >"$logs/build.log" 2>&1; then
-	fail "building the tests with the sanitizers: $(grep -m 3 -E 'error|FAILED' "$logs/build.log" | tr '\n' ' ')"
-	exit 1
-fi
+xlb_ninja "$bdir" "$logs/build.log" "${tests[@]}" || exit 1
 
 export ASAN_OPTIONS="halt_on_error=1:print_stacktrace=1:detect_leaks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"

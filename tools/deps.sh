@@ -37,6 +37,30 @@ xlb_build() {
 	ninja -C "$root/build" >&2
 }
 
+# The sanitizer builds of selftests/test_sanitize.sh and test_fuzz.sh,
+# each in a directory of its own. xlb_setup_dir DIR LOG [OPTION...]:
+# configures DIR once with those meson options (and $CC); xlb_ninja DIR
+# LOG TARGET...: builds them, niced (2 cores are shared). Output goes to
+# LOG; a failure prints a FAIL line with what went wrong.
+xlb_setup_dir() {
+	local dir="$1" log="$2" root
+	shift 2
+	root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+	mkdir -p "$dir" "$(dirname "$log")"
+	[ -f "$dir/build.ninja" ] && return 0
+	meson setup "$dir" "$root" "$@" >"$log" 2>&1 && return 0
+	echo "FAIL: meson setup $(basename "$dir") $*: $(tail -n 3 "$log" | tr '\n' ' ')"
+	return 1
+}
+
+xlb_ninja() {
+	local dir="$1" log="$2"
+	shift 2
+	nice ninja -C "$dir" "$@" >"$log" 2>&1 && return 0
+	echo "FAIL: building $* in $(basename "$dir"): $(grep -m 3 -E 'error|FAILED' "$log" | tr '\n' ' ')"
+	return 1
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	xlb_install_deps && xlb_build
 fi
