@@ -47,8 +47,13 @@ xlb_setup_dir() {
 	shift 2
 	root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 	mkdir -p "$dir" "$(dirname "$log")"
-	[ -f "$dir/build.ninja" ] && return 0
-	meson setup "$dir" "$root" "$@" >"$log" 2>&1 && return 0
+	if [ -f "$dir/build.ninja" ]; then
+		# Regenerated first if a meson.build changed: the targets
+		# listed from it must be the tree's.
+		ninja -C "$dir" build.ninja >"$log" 2>&1 && return 0
+	elif meson setup "$dir" "$root" "$@" >"$log" 2>&1; then
+		return 0
+	fi
 	echo "FAIL: meson setup $(basename "$dir") $*: $(tail -n 3 "$log" | tr '\n' ' ')"
 	return 1
 }
