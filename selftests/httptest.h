@@ -17,6 +17,7 @@ struct http_resp {
 	CURLcode rc;
 	char *body;		/* NUL terminated, "" when empty; owned */
 	size_t len;
+	size_t cap;		/* allocated for body */
 	char ctype[128];	/* Content-Type, "" if none */
 };
 

@@ -83,6 +83,24 @@ static void test_invalid(void)
 		  "service web: vip \"10.96.0.300\": not an IPv4 or IPv6 address" },
 		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": 0, \"protocol\": \"tcp\"}]}",
 		  "service web: port 0: not a port" },
+		/* Out of int's range too: the range is checked before the
+		 * number is converted (1e999 parses as inf). */
+		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": 1e999, \"protocol\": \"tcp\"}]}",
+		  "service web: port inf: not a port (1-65535)" },
+		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": -1e999, \"protocol\": \"tcp\"}]}",
+		  "service web: port -inf: not a port (1-65535)" },
+		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": -1, \"protocol\": \"tcp\"}]}",
+		  "service web: port -1: not a port (1-65535)" },
+		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": 65536, \"protocol\": \"tcp\"}]}",
+		  "service web: port 65536: not a port (1-65535)" },
+		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": 1.5, \"protocol\": \"tcp\"}]}",
+		  "service web: port 1.5: not a port (1-65535)" },
+		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\", \"node_port\": 1e999}]}",
+		  "service web: node_port inf: not a port (1-65535)" },
+		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\", \"backends\": [{\"ip\": \"10.0.0.1\", \"port\": 1e999}]}]}",
+		  "service web: backends[0].port inf: not a port (1-65535)" },
+		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\", \"backends\": [{\"ip\": \"10.0.0.1\", \"port\": 80, \"weight\": 1e999}]}]}",
+		  "service web: backends[0].weight inf: not an integer in 0-65535" },
 		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"sctp\"}]}",
 		  "service web: protocol \"sctp\": not \"tcp\" or \"udp\"" },
 		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\", \"maglev_table_size\": 300}]}",
@@ -465,12 +483,53 @@ static void test_snat(void)
 	xlb_model_free(&m);
 }
 
+/* A config directory's files, merged: services move into one model, a
+ * part that failed (no services) is skipped, and names and frontends
+ * must be unique across the parts. */
+static void test_merge(void)
+{
+	static const char *const docs[] = {
+		("{\"services\": [{\"name\": \"b\", \"vip\": \"10.96.0.2\", \"port\": 80, \"protocol\": \"tcp\","
+		 " \"backends\": [{\"ip\": \"10.0.0.1\", \"port\": 80}]}]}"),
+		"{\"services\": [{\"name\": \"a\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\"}]}",
+		"{\"services\": [{\"name\": \"a\", \"vip\": \"10.96.0.3\", \"port\": 80, \"protocol\": \"tcp\"}]}",
+	};
+	struct xlb_model parts[4] = { 0 }, all;
+	char err[512] = "";
+	size_t i;
+	int rc;
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(xlb_config_parse(docs[i], &parts[i], err, sizeof(err)), 0,
+			  "merge: part %zu parses (%s)", i, err);
+	/* parts[2] stays empty: a file that was rejected */
+	rc = xlb_config_merge(parts, 3, &all, err, sizeof(err));
+	ASSERT_EQ(rc, 0, "merge: two parts and an empty one (%s)", err);
+	ASSERT_EQ(all.n_services, 2, "merge: both services");
+	ASSERT_STREQ(all.n_services ? all.services[0].name : "", "a",
+		     "merge: sorted by name");
+	ASSERT_EQ(parts[0].n_services + parts[1].n_services, 0,
+		  "merge: the parts are left empty");
+	xlb_model_free(&all);
+	ASSERT_EQ(xlb_config_parse(docs[1], &parts[0], err, sizeof(err)) |
+			  xlb_config_parse(docs[2], &parts[1], err, sizeof(err)),
+		  0, "merge: parts with one name parse");
+	rc = xlb_config_merge(parts, 2, &all, err, sizeof(err));
+	ASSERT_EQ(rc, -EINVAL, "merge: a name in two parts is refused");
+	ASSERT_STREQ(err, "service a: name \"a\": used by two services",
+		     "merge: the message names it");
+	ASSERT_EQ(all.n_services, 0, "merge: refused leaves an empty model");
+	for (i = 0; i < 4; i++)
+		xlb_model_free(&parts[i]);
+}
+
 int main(void)
 {
 	test_valid();
 	test_snat();
 	test_invalid();
 	test_same_vip_other_proto();
+	test_merge();
 	test_round_trip();
 	test_write();
 	return test_done();

@@ -151,18 +151,34 @@ xlb_check "--in-cluster without a service account names the token file" \
 
 # --- TLS verification -----------------------------------------------------
 write_kc "$XLB_RUN/kc-wrong-ca" "$XLB_RUN/other.crt"
+# -q keeps warnings only: a failed verification and verification turned
+# off must both be seen there.
 xlb_bg wrongca "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --kubeconfig "$XLB_RUN/kc-wrong-ca" \
-	--node-name testnode --iface v1 --bpffs "$XLB_BPFFS/w"
+	--node-name testnode --iface v1 --bpffs "$XLB_BPFFS/w" -q
 expect "a server certificate the CA did not sign is refused" 10 \
 	grep -q "SSL certificate problem\|certificate verify failed" "$XLB_RUN/wrongca.log"
 xlb_check "... and nothing is programmed" sh -c "! grep -q 'ready:' $XLB_RUN/wrongca.log"
+xlb_check "... logged as a warning, also under -q" \
+	grep -q "warn: k8s: .*: the API server's certificate could not be verified); retrying in" \
+	"$XLB_RUN/wrongca.log"
 xlb_bg_stop wrongca TERM
 xlb_bg insecure "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --kubeconfig "$XLB_RUN/kc-wrong-ca" \
-	--node-name testnode --iface v1 --bpffs "$XLB_BPFFS/w" \
+	--node-name testnode --iface v1 --bpffs "$XLB_BPFFS/w" -q \
 	--k8s-insecure-skip-tls-verify
 expect "--k8s-insecure-skip-tls-verify: the same server is accepted" 20 \
 	grep -q "ready:" "$XLB_RUN/insecure.log"
+xlb_check "... with a warning that verification is off, also under -q" \
+	grep -q "warn: k8s: TLS verification of https://127.0.0.1:$api is off (--k8s-insecure-skip-tls-verify)" \
+	"$XLB_RUN/insecure.log"
 xlb_bg_stop insecure TERM
+sed 's/^    certificate-authority: .*/    insecure-skip-tls-verify: true/' \
+	"$XLB_RUN/kc-wrong-ca" >"$XLB_RUN/kc-insecure"
+xlb_bg kcinsecure "$ns" "$XLB_XLBD" "${XLB_XLBD_CG[@]}" --kubeconfig "$XLB_RUN/kc-insecure" \
+	--node-name testnode --iface v1 --bpffs "$XLB_BPFFS/w" -q
+expect "kubeconfig insecure-skip-tls-verify: accepted, with a warning under -q" 20 \
+	grep -q "warn: k8s: TLS verification of https://127.0.0.1:$api is off (insecure-skip-tls-verify in the kubeconfig)" \
+	"$XLB_RUN/kcinsecure.log"
+xlb_bg_stop kcinsecure TERM
 xlb_ns "$ns" "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/w" detach --iface v1 >/dev/null 2>&1
 
 # --- in-cluster: service account files, KUBERNETES_SERVICE_HOST/PORT ------

@@ -59,6 +59,12 @@ static void reply_spec(struct pkt_spec *r, const struct pkt_spec *in)
 	r->dport = in->sport;
 }
 
+/* A 32-bit field of a packet, which need not be aligned. */
+static __u32 be32_at(const __u8 *p)
+{
+	return (__u32)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
 static void check_rst(const struct fixture *f, const struct pkt_spec *in,
 		      const __u8 *inb, size_t len, const __u8 *out,
 		      size_t olen)
@@ -105,14 +111,14 @@ static void check_rst(const struct fixture *f, const struct pkt_spec *in,
 	if (ack) {
 		ASSERT_EQ(out[l4 + 13], RST, "%s: RST to an ACK: flags RST",
 			  f->desc);
-		ASSERT_EQ(ntohl(*(uint32_t *)(out + l4 + 4)), in->ack,
+		ASSERT_EQ(be32_at(out + l4 + 4), in->ack,
 			  "%s: RST to an ACK: seq = its ack", f->desc);
 	} else {
 		ASSERT_EQ(out[l4 + 13], RST | ACK,
 			  "%s: RST to a SYN: flags RST|ACK", f->desc);
-		ASSERT_EQ(ntohl(*(uint32_t *)(out + l4 + 4)), 0,
+		ASSERT_EQ(be32_at(out + l4 + 4), 0,
 			  "%s: RST to a SYN: seq 0", f->desc);
-		ASSERT_EQ(ntohl(*(uint32_t *)(out + l4 + 8)), in->seq + 1,
+		ASSERT_EQ(be32_at(out + l4 + 8), in->seq + 1,
 			  "%s: RST to a SYN: acks seq + 1", f->desc);
 	}
 	ASSERT_TRUE(sums_as(out + l4, ref + rl.l4, len - l4),

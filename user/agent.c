@@ -105,7 +105,7 @@ static void publish_snat(struct xlb_agent *a)
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (!key || bsearch(&key, v, n, sizeof(*v), ifaddr_key_cmp))
+		if (!key || xlb_bsearch(&key, v, n, sizeof(*v), ifaddr_key_cmp))
 			continue;
 		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
 			pr_warn("source NAT addresses of ifindex %u: delete: %s",

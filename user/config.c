@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,9 @@ struct arena_chunk {
 	max_align_t data[];
 };
 
+/* Chunks start small and double up to ARENA_CHUNK: a small config does
+ * not map (and release) megabytes for each parse. */
+#define ARENA_FIRST (64u << 10)
 #define ARENA_CHUNK (4u << 20)
 
 static __thread struct arena_chunk *arena;
@@ -39,8 +43,12 @@ static void *hook_malloc(size_t n)
 		return malloc(n);
 	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 	if (!c || c->cap - c->used < n) {
-		size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		size_t cap = c ? c->cap * 2 : ARENA_FIRST;
 
+		if (cap > ARENA_CHUNK)
+			cap = ARENA_CHUNK;
+		if (cap < n)
+			cap = n;
 		c = malloc(sizeof(*c) + cap);
 		if (!c)
 			return NULL;
@@ -155,6 +163,11 @@ static const char *jstr(const cJSON *v, char *buf, size_t len)
 
 	if (!v)
 		return "(missing)";
+	if (cJSON_IsNumber(v) && !isfinite(v->valuedouble)) {
+		/* cJSON prints these as null */
+		snprintf(buf, len, "%g", v->valuedouble);
+		return buf;
+	}
 	if (cJSON_IsString(v)) {
 		snprintf(buf, len, "\"%s\"", v->valuestring);
 		return buf;
@@ -165,12 +178,19 @@ static const char *jstr(const cJSON *v, char *buf, size_t len)
 	return buf;
 }
 
+/* An integer in 1-65535. The range is checked on the double before it
+ * is converted: a number outside int's range (1e999 parses as inf) has
+ * no int value, and converting it is undefined. */
 static int parse_port(const cJSON *v, __be16 *port)
 {
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble ||
-	    v->valueint < 1 || v->valueint > 65535)
+	double d;
+
+	if (!cJSON_IsNumber(v))
 		return -EINVAL;
-	*port = htons(v->valueint);
+	d = v->valuedouble;
+	if (!(d >= 1 && d <= 65535) || d != (double)(int)d)
+		return -EINVAL;
+	*port = htons((int)d);
 	return 0;
 }
 
@@ -635,7 +655,7 @@ static int check_unique(struct xlb_model *m, char *err, size_t errlen)
 			fes[n++] = (struct fe_ref){ k, "node_port", s };
 		}
 	}
-	qsort(fes, n, sizeof(*fes), fe_cmp);
+	xlb_qsort(fes, n, sizeof(*fes), fe_cmp);
 	for (i = 1; i < n; i++) {
 		const struct fe_ref *f = &fes[i], *p = &fes[i - 1];
 
@@ -716,6 +736,35 @@ int xlb_model_check(struct xlb_model *m, char *err, size_t errlen)
 {
 	xlb_model_sort(m);
 	return check_unique(m, err, errlen);
+}
+
+int xlb_config_merge(struct xlb_model *parts, size_t n_parts,
+		     struct xlb_model *all, char *err, size_t errlen)
+{
+	size_t i, n = 0, total = 0;
+	int rc;
+
+	memset(all, 0, sizeof(*all));
+	for (i = 0; i < n_parts; i++)
+		total += parts[i].n_services;
+	all->services = calloc(total + 1, sizeof(*all->services));
+	if (!all->services)
+		return -ENOMEM;
+	for (i = 0; i < n_parts; i++) {
+		if (!parts[i].n_services)
+			continue;	/* a part that failed has no array */
+		memcpy(all->services + n, parts[i].services,
+		       parts[i].n_services * sizeof(*all->services));
+		n += parts[i].n_services;
+		free(parts[i].services); /* backends now owned by all */
+		parts[i].services = NULL;
+		parts[i].n_services = 0;
+	}
+	all->n_services = n;
+	rc = xlb_model_check(all, err, errlen);
+	if (rc)
+		xlb_model_free(all);
+	return rc;
 }
 
 int xlb_config_load(const char *path, struct xlb_model *m, char *err,

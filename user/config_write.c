@@ -177,7 +177,7 @@ static int add_backends(cJSON *o, const struct xlb_model_service *s,
 		return -ENOMEM;
 	for (i = 0; i < s->n_backends; i++)
 		order[i] = &s->backends[i];
-	qsort(order, s->n_backends, sizeof(*order), be_ptr_cmp);
+	xlb_qsort(order, s->n_backends, sizeof(*order), be_ptr_cmp);
 	for (i = 0; !rc && i < s->n_backends; i++) {
 		if (order[i]->family != s->vip.family)
 			rc = xlb_errf(err, errlen, -EINVAL,
@@ -275,7 +275,7 @@ int xlb_config_json(const struct xlb_model *m, cJSON **out, char *err,
 	}
 	for (i = 0; i < m->n_services; i++)
 		order[i] = &m->services[i];
-	qsort(order, m->n_services, sizeof(*order), svc_ptr_cmp);
+	xlb_qsort(order, m->n_services, sizeof(*order), svc_ptr_cmp);
 	for (i = 0; !rc && i < m->n_services; i++)
 		rc = add_service(arr, order[i], err, errlen);
 out:

@@ -29,7 +29,9 @@ struct xlb_k8s_auth {
 	size_t key_len;
 	char *token;		/* a static bearer token */
 	char *token_file;	/* re-read every minute and after a 401 */
-	bool insecure;		/* skip TLS verification (explicit flag) */
+	bool insecure;		/* skip TLS verification */
+	const char *insecure_by; /* what turned it off (a static string),
+				  * for the warning xlb_k8s_start logs */
 	/* the token as last read from token_file */
 	pthread_mutex_t lock;
 	char *cur_token;
@@ -52,6 +54,8 @@ void xlb_k8s_auth_token_expire(struct xlb_k8s_auth *a);
 struct xlb_k8s_resp {
 	long status;		/* HTTP status, 0 if none came */
 	char curl_err[256];	/* transport error, "" if none */
+	bool tls_unverified;	/* that error: the server's certificate did
+				 * not verify (or the CA could not be read) */
 	char *body;		/* whole body (xlb_k8s_get) or the error body
 				 * of a non-200 watch; malloc'ed */
 	size_t len;

@@ -241,7 +241,7 @@ int xlb_link_list(struct xlb_link **out, size_t *n)
 		rc = d.rc ? d.rc : -errno;
 		goto out;
 	}
-	qsort(d.v, d.n, sizeof(*d.v), by_ifindex);
+	xlb_qsort(d.v, d.n, sizeof(*d.v), by_ifindex);
 	*out = d.v;
 	*n = d.n;
 	d.v = NULL;
@@ -257,7 +257,7 @@ const struct xlb_link *xlb_link_find(const struct xlb_link *all, size_t n,
 {
 	struct xlb_link key = { .ifindex = ifindex };
 
-	return bsearch(&key, all, n, sizeof(*all), by_ifindex);
+	return xlb_bsearch(&key, all, n, sizeof(*all), by_ifindex);
 }
 
 /* Why a kind of virtual device may hand XDP a partial checksum. */

@@ -45,6 +45,7 @@
 
 #include "log.h"
 #include "maglev.h"
+#include "util.h"
 
 /* Seeds of the two identity hashes. Part of the table's definition:
  * changing either one moves almost every slot of every service, and nodes
@@ -263,14 +264,14 @@ static int mg_sort_backends(const struct xlb_maglev_backend *bes, __u32 n,
 		sorted[i].idx = i;
 		ids[i] = bes[i].id;
 	}
-	qsort(ids, n, sizeof(*ids), mg_cmp_u32);
+	xlb_qsort(ids, n, sizeof(*ids), mg_cmp_u32);
 	for (i = 1; i < n; i++) {
 		if (ids[i] == ids[i - 1]) {
 			pr_warn("maglev: backend id %u given twice", ids[i]);
 			return -EINVAL;
 		}
 	}
-	qsort(sorted, n, sizeof(*sorted), mg_cmp_key);
+	xlb_qsort(sorted, n, sizeof(*sorted), mg_cmp_key);
 	for (i = 1; i < n; i++) {
 		const struct xlb_maglev_backend *b = &bes[sorted[i].idx];
 

@@ -347,8 +347,8 @@ static int be_cb(void *ctx, __u32 id, const void *val)
 		return 0;
 	s->bes_seen++;
 	/* Rows are in id order: the scan of xlb_svc_info made them so. */
-	sr = bsearch(&be->svc_id, s->svcs, s->n_svcs, sizeof(*s->svcs),
-		     svc_cmp);
+	sr = xlb_bsearch(&be->svc_id, s->svcs, s->n_svcs, sizeof(*s->svcs),
+			 svc_cmp);
 	if (!sr)
 		return s->bes_seen >= s->bes_want;
 	if (s->n_bes >= srv.max_backends) {

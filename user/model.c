@@ -58,10 +58,10 @@ void xlb_model_sort(struct xlb_model *m)
 	size_t i;
 
 	for (i = 0; i < m->n_services; i++)
-		qsort(m->services[i].backends, m->services[i].n_backends,
-		      sizeof(struct xlb_model_backend), be_cmp);
-	qsort(m->services, m->n_services, sizeof(struct xlb_model_service),
-	      svc_cmp);
+		xlb_qsort(m->services[i].backends, m->services[i].n_backends,
+			  sizeof(struct xlb_model_backend), be_cmp);
+	xlb_qsort(m->services, m->n_services, sizeof(struct xlb_model_service),
+		  svc_cmp);
 }
 
 void xlb_model_names(const struct xlb_model *m, char ***names, size_t *n)

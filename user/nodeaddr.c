@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "links.h"
-#include "util.h"
 #include "nodeaddr.h"
+#include "util.h"
 
 static int addr_cmp(const void *a, const void *b)
 {
@@ -93,7 +93,7 @@ int xlb_nodeaddr_list(struct xlb_nodeaddr **out, size_t *n)
 		k++;
 	}
 	freeifaddrs(ifa);
-	qsort(v, k, sizeof(*v), addr_cmp);
+	xlb_qsort(v, k, sizeof(*v), addr_cmp);
 	for (j = 0, w = 0; j < k; j++)
 		if (!w || addr_cmp(&v[w - 1], &v[j]))
 			v[w++] = v[j];
@@ -150,7 +150,7 @@ int xlb_nodeaddr_ifaces(struct xlb_ifaddr **out, size_t *n)
 		}
 	}
 	freeifaddrs(ifa);
-	qsort(v, k, sizeof(*v), ifaddr_cmp);
+	xlb_qsort(v, k, sizeof(*v), ifaddr_cmp);
 	*out = v;
 	*n = k;
 	return 0;

@@ -185,7 +185,7 @@ static int load_dir(struct xlb_file *f, struct xlb_model *all, char *err,
 		    size_t errlen)
 {
 	struct xlb_model *parts = NULL;
-	size_t i, n = 0, total = 0;
+	size_t i;
 	int rc;
 
 	memset(all, 0, sizeof(*all));
@@ -210,33 +210,14 @@ static int load_dir(struct xlb_file *f, struct xlb_model *all, char *err,
 			cf->bad = true;
 			f->n_bad++;
 			err[0] = 0;
-			continue;
 		}
-		total += parts[i].n_services;
 	}
-	all->services = calloc(total + 1, sizeof(*all->services));
-	if (!all->services) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < f->n_files; i++) {
-		memcpy(all->services + n, parts[i].services,
-		       parts[i].n_services * sizeof(*all->services));
-		n += parts[i].n_services;
-		free(parts[i].services); /* backends now owned by all */
-		parts[i].services = NULL;
-		parts[i].n_services = 0;
-	}
-	all->n_services = n;
-	rc = xlb_model_check(all, err, errlen);
+	rc = xlb_config_merge(parts, f->n_files, all, err, errlen);
 	if (!rc)
 		record_owners(f, all);
-out:
 	for (i = 0; i < f->n_files; i++)
 		xlb_model_free(&parts[i]);
 	free(parts);
-	if (rc)
-		xlb_model_free(all);
 	return rc;
 }
 

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
@@ -141,4 +142,17 @@ void xlb_usage_row(FILE *out, const char *left, const char *help)
 		help = nl + 1;
 	}
 	fprintf(out, "%s\n", help);
+}
+
+void xlb_qsort(void *base, size_t n, size_t size,
+	       int (*cmp)(const void *, const void *))
+{
+	if (n)
+		qsort(base, n, size, cmp);
+}
+
+void *xlb_bsearch(const void *key, const void *base, size_t n, size_t size,
+		  int (*cmp)(const void *, const void *))
+{
+	return n ? bsearch(key, base, n, size, cmp) : NULL;
 }

@@ -28,6 +28,14 @@ int xlb_mkdir_p(const char *path);
  * rc, so a failure reads `return xlb_errf(err, errlen, -EINVAL, ...)`. */
 int xlb_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* qsort() and bsearch() that may also be given a NULL array of no
+ * elements (a service without backends, frontends or ranges): glibc
+ * declares their base nonnull, so passing NULL is undefined even for
+ * n == 0. */
+void xlb_qsort(void *base, size_t n, size_t size,
+	       int (*cmp)(const void *, const void *));
+void *xlb_bsearch(const void *key, const void *base, size_t n, size_t size,
+		  int (*cmp)(const void *, const void *));
 /* One row of xlbd's and xlbctl's --help: left ("  -c, --config PATH")
  * padded to 23 columns, then help, whose further lines start at 25. */
 void xlb_usage_row(FILE *out, const char *left, const char *help);

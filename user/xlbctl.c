@@ -106,7 +106,7 @@ static int snap_open(struct snapshot *s, const char *bpffs)
 		s->n_rows++;
 	}
 	snap_ref = s;
-	qsort(s->rows, s->n_rows, sizeof(*s->rows), row_cmp);
+	xlb_qsort(s->rows, s->n_rows, sizeof(*s->rows), row_cmp);
 	return 0;
 }
 

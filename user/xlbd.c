@@ -429,7 +429,10 @@ static int k8s_source_open(struct args *g)
 		xlb_k8s_auth_free(auth);
 		return 2;
 	}
-	auth->insecure |= g->k8s_insecure;
+	if (g->k8s_insecure) {
+		auth->insecure = true;
+		auth->insecure_by = "--k8s-insecure-skip-tls-verify";
+	}
 	return 0;
 }
 

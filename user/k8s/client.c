@@ -361,6 +361,9 @@ static int request(struct xlb_k8s_auth *a, const char *path, long timeout_s,
 		rc = -ECANCELED;
 		goto out;
 	}
+	r->tls_unverified = cc == CURLE_PEER_FAILED_VERIFICATION ||
+			    cc == CURLE_SSL_CACERT_BADFILE ||
+			    cc == CURLE_SSL_ISSUER_ERROR;
 	snprintf(r->curl_err, sizeof(r->curl_err), "%s%s%s",
 		 q.too_big ? "response or line too long" : curl_easy_strerror(cc),
 		 errbuf[0] ? ": " : "", errbuf);

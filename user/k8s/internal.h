@@ -73,6 +73,8 @@ struct watcher {
 	/* thread-private */
 	char rv[64];
 	bool expired, failed;
+	bool err_warn;		/* err is for a warning: it will not go
+				 * away by itself (TLS verification) */
 	int failures;		/* in a row, for the backoff */
 	uint64_t last_fail_ns;
 	char err[512];
@@ -102,6 +104,10 @@ struct xlb_k8s {
 	size_t n_lat, cap_lat;
 };
 
+/* watch.c: one line of a watch stream (the struct watcher as ctx):
+ * queues its event, or returns 1 when the stream must end (an ERROR
+ * event, a line that is not an event) with w->err set. */
+int xlb_k8s_watch_line(char *line, size_t len, void *ctx);
 /* cache.c: takes ev->obj. */
 void xlb_k8s_handle_event(struct xlb_k8s *k, struct kev *ev);
 /* Frees e once nothing (object, slice, programmed name) keeps it. */

@@ -221,6 +221,8 @@ static int kc_cluster(struct kc *kc, struct xlb_k8s_auth *a)
 		a->server[strlen(a->server) - 1] = '\0';
 	v = yscalar(ymap_get(&kc->doc, kc->cl, "insecure-skip-tls-verify"));
 	a->insecure = v && !strcasecmp(v, "true");
+	if (a->insecure)
+		a->insecure_by = "insecure-skip-tls-verify in the kubeconfig";
 	return kc_file_or_data(kc, kc->cl, "certificate-authority",
 			       "certificate-authority-data", &a->ca_file,
 			       &a->ca_data, &a->ca_len, "cluster");

@@ -113,8 +113,10 @@ static bool backoff(struct watcher *w, unsigned *seed)
 	ms += rand_r(seed) % (ms / 4 + 1);
 	if (ms > BACKOFF_MAX_MS)
 		ms = BACKOFF_MAX_MS;
-	pr_info("k8s: %s: %s; retrying in %.1f s", xlb_k8s_res_name[w->res], w->err,
-		ms / 1000.0);
+	xlb_log(w->err_warn ? XLB_LOG_WARN : XLB_LOG_INFO,
+		"k8s: %s: %s; retrying in %.1f s", xlb_k8s_res_name[w->res],
+		w->err, ms / 1000.0);
+	w->err_warn = false;
 	return !nap(w->k, ms);
 }
 
@@ -139,7 +141,14 @@ static bool request_failed(struct watcher *w, int rc,
 	char msg[256];
 
 	if (rc) {
-		snprintf(w->err, sizeof(w->err), "%s: %s", what, r->curl_err);
+		/* A certificate that does not verify is a configuration to
+		 * fix (the CA, the server's address): retries do not heal
+		 * it, so it is a warning, also under -q. */
+		w->err_warn = r->tls_unverified;
+		snprintf(w->err, sizeof(w->err), "%s: %s%s", what, r->curl_err,
+			 r->tls_unverified ?
+				 " (TLS: the API server's certificate could not be verified)" :
+				 "");
 		failed_once(w);
 		STAT_INC(errors);
 		return false;
@@ -304,7 +313,7 @@ fail:
 	return -1;
 }
 
-static int on_watch_line(char *line, size_t len, void *ctx)
+int xlb_k8s_watch_line(char *line, size_t len, void *ctx)
 {
 	struct watcher *w = ctx;
 	cJSON *j = cJSON_ParseWithLength(line, len), *obj;
@@ -419,7 +428,7 @@ static int watch_once(struct watcher *w, unsigned *seed, bool *retried_401)
 		return WATCH_STOP;
 	w->expired = w->failed = false;
 	t0 = xlb_now_ns();
-	rc = xlb_k8s_stream(&k->auth, url, tmo + 30, &k->stop, on_watch_line,
+	rc = xlb_k8s_stream(&k->auth, url, tmo + 30, &k->stop, xlb_k8s_watch_line,
 			    w, &r);
 	free(url);
 	if (rc == -ECANCELED) {
@@ -515,6 +524,10 @@ int xlb_k8s_start(struct xlb_k8s **out, struct xlb_k8s_auth *auth,
 			goto fail;
 		k->w[i].started = true;
 	}
+	if (k->auth.insecure)
+		pr_warn("k8s: TLS verification of %s is off (%s): its certificate is not checked, and anyone on the path can pose as the API server",
+			k->auth.server,
+			k->auth.insecure_by ? k->auth.insecure_by : "requested");
 	pr_info("k8s: watching %s as node %s", k->auth.server, node_name);
 	*out = k;
 	return 0;

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "sync/internal.h"
+#include "util.h"
 
 /* The checks, in the order they are logged. */
 enum fault {
@@ -131,7 +132,8 @@ static struct xlb_prog_service *by_id(struct adopt *a, __u32 id)
 {
 	struct xlb_prog_service key = { .id = id };
 
-	return bsearch(&key, a->svcs, a->n, sizeof(*a->svcs), svc_by_id_cmp);
+	return xlb_bsearch(&key, a->svcs, a->n, sizeof(*a->svcs),
+			   svc_by_id_cmp);
 }
 
 /* The used entries of xlb_svc_info become the services, in id order. */
@@ -456,10 +458,10 @@ static int reserve_rings(struct adopt *a)
 
 	for (i = 0; i < a->n && !rc; i++) {
 		ps = &a->svcs[i];
-		qsort(ps->backends, ps->n_backends, sizeof(*ps->backends),
+		xlb_qsort(ps->backends, ps->n_backends, sizeof(*ps->backends),
 		      pbe_cmp);
-		qsort(ps->fes, ps->n_fes, sizeof(*ps->fes), fe_cmp);
-		qsort(ps->ranges, ps->n_ranges, sizeof(*ps->ranges),
+		xlb_qsort(ps->fes, ps->n_fes, sizeof(*ps->fes), fe_cmp);
+		xlb_qsort(ps->ranges, ps->n_ranges, sizeof(*ps->ranges),
 		      range_cmp);
 		check_service(a, ps);
 		if (a->faults[i] & 1u << F_RING_SLICE) {
@@ -473,7 +475,7 @@ static int reserve_rings(struct adopt *a)
 	}
 	if (rc)
 		return rc;
-	qsort(a->ext, a->n_ext, sizeof(*a->ext), ext_cmp);
+	xlb_qsort(a->ext, a->n_ext, sizeof(*a->ext), ext_cmp);
 	for (i = 0; i < a->n_ext; i++) {
 		x = &a->ext[i];
 		if (prev && prev->e.off == x->e.off && prev->e.len == x->e.len &&
@@ -538,7 +540,7 @@ static int keep_orphans(struct adopt *a)
 
 	if (!o->n_fes && !o->n_ranges && !o->n_bes && !o->n_rings)
 		return 0;
-	qsort(o->svc_ids, o->n_svc_ids, sizeof(*o->svc_ids), u32_cmp);
+	xlb_qsort(o->svc_ids, o->n_svc_ids, sizeof(*o->svc_ids), u32_cmp);
 	for (i = 0; i < o->n_svc_ids; i++)
 		if (!w || o->svc_ids[w - 1] != o->svc_ids[i])
 			o->svc_ids[w++] = o->svc_ids[i];
@@ -663,7 +665,7 @@ int xlb_sync_adopt(struct xlb_sync *s)
 	if (rc)
 		goto out;
 	n_faulty = mark_faulty(&a);
-	qsort(a.svcs, a.n, sizeof(*a.svcs), svc_by_name_cmp);
+	xlb_qsort(a.svcs, a.n, sizeof(*a.svcs), svc_by_name_cmp);
 	xlb_sync_free_services(s->svcs, s->n_svcs);
 	s->svcs = a.svcs;
 	s->n_svcs = a.n;

@@ -50,7 +50,7 @@ void xlb_sync_log_end(struct xlb_sync *s)
 static bool kept(const struct xlb_vip_key *k, const struct xlb_vip_key *keep,
 		 size_t n_keep)
 {
-	return bsearch(k, keep, n_keep, sizeof(*k), vipkey_cmp) != NULL;
+	return xlb_bsearch(k, keep, n_keep, sizeof(*k), vipkey_cmp) != NULL;
 }
 
 void xlb_sync_remove_service(struct xlb_sync *s, struct xlb_prog_service *ps,
@@ -329,11 +329,12 @@ static int retire_old(struct txn *t, const struct change *c,
 	if (!old)
 		return 0;
 	for (i = 0; i < old->n_fes && !rc; i++)
-		if (!bsearch(&old->fes[i], ps->fes, ps->n_fes, sizeof(*ps->fes),
-			     fe_cmp) && !kept(&old->fes[i].key, keep, n_keep))
+		if (!xlb_bsearch(&old->fes[i], ps->fes, ps->n_fes,
+				 sizeof(*ps->fes), fe_cmp) &&
+		    !kept(&old->fes[i].key, keep, n_keep))
 			rc = xlb_txn_del(t, &old->fes[i].key);
 	for (i = 0; c->ranges_dirty && i < old->n_ranges && !rc; i++)
-		if (!bsearch(&old->ranges[i], ps->ranges, ps->n_ranges,
+		if (!xlb_bsearch(&old->ranges[i], ps->ranges, ps->n_ranges,
 			     sizeof(*ps->ranges), range_cmp))
 			rc = xlb_txn_del_range(t, &old->ranges[i]);
 	for (i = 0; i < c->n_del && !rc; i++) {
@@ -609,7 +610,7 @@ static void keep_unreached(struct xlb_sync *s, struct xlb_prog_service **v,
 		/* Moved: its arrays are the new entry's now. */
 		memset(&s->svcs[j], 0, sizeof(s->svcs[j]));
 	}
-	qsort(g, *n, sizeof(*g), svc_by_name_cmp);
+	xlb_qsort(g, *n, sizeof(*g), svc_by_name_cmp);
 }
 
 int xlb_sync_apply(struct xlb_sync *s, const struct xlb_model *m,

@@ -7,6 +7,7 @@
 
 #include "maglev.h"
 #include "sync/internal.h"
+#include "util.h"
 
 __u32 xlb_sync_table_size(const struct xlb_model_service *ms)
 {
@@ -60,7 +61,7 @@ int xlb_sync_model_frontends(const struct xlb_sync *s,
 		v[k].key.port = htons(ms->node_port);
 		v[k++].flags = XLB_FE_NODE_PORT | common;
 	}
-	qsort(v, k, sizeof(*v), fe_cmp);
+	xlb_qsort(v, k, sizeof(*v), fe_cmp);
 	*out = v;
 	*n = k;
 	return 0;
@@ -103,7 +104,7 @@ int xlb_sync_model_ranges(const struct xlb_model_service *ms, __u32 svc_id,
 				v[i].addr[j] &= 0xff << (8 - keep);
 		}
 	}
-	qsort(v, ms->n_source_ranges, sizeof(*v), range_cmp);
+	xlb_qsort(v, ms->n_source_ranges, sizeof(*v), range_cmp);
 	*out = v;
 	*n = ms->n_source_ranges;
 	return 0;
@@ -216,7 +217,7 @@ int xlb_sync_keep_list(const struct xlb_sync *s,
 			goto fail;
 	}
 	if (k)
-		qsort(keep, k, sizeof(*keep), vipkey_cmp);
+		xlb_qsort(keep, k, sizeof(*keep), vipkey_cmp);
 	*out = keep;
 	*n_out = k;
 	return 0;
