@@ -56,7 +56,7 @@ static int translate_ent(struct xlb_k8s *k, struct svc_ent *e,
 			 struct xlb_model *m)
 {
 	struct xlb_k8s_node_info ni = { k->node_name, k->zone };
-	const cJSON **sl;
+	const struct xlb_k8s_slice **sl;
 	char err[256] = "";
 	size_t i, n_warn = 0;
 	int rc;
@@ -71,8 +71,8 @@ static int translate_ent(struct xlb_k8s *k, struct svc_ent *e,
 		return -ENOMEM;
 	for (i = 0; i < e->n_slices; i++)
 		sl[i] = e->slices[i]->obj;
-	rc = xlb_k8s_translate(e->svc, sl, e->n_slices, &ni, m, &n_warn, err,
-			       sizeof(err));
+	rc = xlb_k8s_translate_obj(e->svc, sl, e->n_slices, &ni, m, &n_warn,
+				   err, sizeof(err));
 	free(sl);
 	update_hc(e, m);
 	if (rc)
@@ -87,17 +87,12 @@ static int translate_ent(struct xlb_k8s *k, struct svc_ent *e,
  * health check for cloud load balancers). */
 static void update_hc(struct svc_ent *e, const struct xlb_model *m)
 {
-	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(e->svc, "spec");
-	const cJSON *hp = cJSON_GetObjectItemCaseSensitive(spec, "healthCheckNodePort");
-	const cJSON *etp = cJSON_GetObjectItemCaseSensitive(spec, "externalTrafficPolicy");
 	__u16 port = 0;
 	__u32 n = 0;
 	size_t i, j, k;
 
-	if (e->svc && !xlb_k8s_svc_skip_reason(e->svc) && cJSON_IsNumber(hp) &&
-	    hp->valueint > 0 && hp->valueint < 65536 && cJSON_IsString(etp) &&
-	    !strcmp(etp->valuestring, "Local"))
-		port = hp->valueint;
+	if (e->svc && !e->svc->skip && e->svc->external_local)
+		port = e->svc->hc_port;
 	if (e->hc_port && e->hc_port != port)
 		xlb_hc_remove(e->hc_port);
 	e->hc_port = port;
