@@ -56,6 +56,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -68,6 +69,7 @@ SYNTH = os.path.join(ROOT, "bench", "synth.py")
 XLBD = os.path.join(ROOT, "build", "user", "xlbd")
 XLBCTL = os.path.join(ROOT, "build", "user", "xlbctl")
 FAKE = os.path.join(ROOT, "selftests", "k8s", "fake_apiserver.py")
+K8S_START = os.path.join(ROOT, "selftests", "k8s-real", "start.sh")
 CAP_S = 300
 RING_PER_SVC = 307      # the Maglev table xlbd picks for 3 backends
 
@@ -158,6 +160,22 @@ class Xlbd:
                                      stderr=subprocess.PIPE, text=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+        self.rss = []           # (time, RSS kB), every 20 ms
+        threading.Thread(target=self._sample_rss, daemon=True).start()
+
+    def _sample_rss(self):
+        while self.proc.poll() is None:
+            try:
+                kb = self.peak_rss_kb("VmRSS")
+            except OSError:
+                return
+            if kb:
+                self.rss.append((time.monotonic(), kb))
+            time.sleep(0.02)
+
+    def rss_before(self, t):
+        """The highest RSS (kB) sampled before time t."""
+        return max((kb for st, kb in self.rss if st < t), default=None)
 
     def _read(self):
         for line in self.proc.stderr:
@@ -719,11 +737,14 @@ def bench_k8s(n, changes, poll=False):
             listed = [lt for lt, l in xd.lines[:idx]
                       if re.search(r"k8s: \S+: listed \d+ objects", l)]
         res["listed_s"] = round(max(listed) - xd.t0, 4) if listed else None
+        # The cache alone, before the first sync builds the model.
+        res["rss_listed_kb"] = xd.rss_before(max(listed)) if listed else None
         st = fake.ctl("GET", "/stats")[1]
         res["list_pages"] = st["list_pages"]
-        log("  ready after %.3f s (lists done at %s s, %d pages; CPU s: "
-            "xlbd %.2f, fake server %.2f; %s)" % (
-                res["ready_s"], res["listed_s"], res["list_pages"],
+        log("  ready after %.3f s (lists done at %s s, RSS then %.1f MiB, "
+            "%d pages; CPU s: xlbd %.2f, fake server %.2f; %s)" % (
+                res["ready_s"], res["listed_s"],
+                (res["rss_listed_kb"] or 0) / 1024, res["list_pages"],
                 res["xlbd_cpu_at_ready_s"], res["fake_cpu_at_ready_s"],
                 line.split("ready:")[1].strip()))
         # xlbd opens its watches after the lists: a change sent before
@@ -792,14 +813,19 @@ def bench_k8s(n, changes, poll=False):
         res["map_bytes"], res["maps"] = map_memory(env.bpffs)
         res["rss_peak_kb"] = xd.peak_rss_kb()
         res["rss_end_kb"] = xd.peak_rss_kb("VmRSS")
+        # What the RSS is: the heap, or the map pages xlbd has mapped.
+        res["rss_end_anon_kb"] = xd.peak_rss_kb("RssAnon")
+        res["rss_end_shmem_kb"] = xd.peak_rss_kb("RssShmem")
         log("  change p50 %.1f ms, p99 %.1f ms (xlbd's own p50 %.2f ms, "
             "/metrics mean %.2f ms); maps %.1f MiB; RSS peak %.1f MiB, at the "
-            "end %.1f MiB" % (
+            "end %.1f MiB (heap %.1f, mapped maps %.1f)" % (
                 res.get("change_p50_ms", 0), res.get("change_p99_ms", 0),
                 res.get("change_own_p50_ms", 0),
                 res.get("metrics_mean_ms", 0), res["map_bytes"] / 2**20,
                 (res["rss_peak_kb"] or 0) / 1024,
-                (res["rss_end_kb"] or 0) / 1024))
+                (res["rss_end_kb"] or 0) / 1024,
+                (res["rss_end_anon_kb"] or 0) / 1024,
+                (res["rss_end_shmem_kb"] or 0) / 1024))
         if poll and polls:
             log("  by xlbd's log line: p50 %.1f ms, p99 %.1f ms; one "
                 "xlbctl poll %.1f ms (p50), %d polls" % (
@@ -816,6 +842,235 @@ def bench_k8s(n, changes, poll=False):
             xd.stop()
         if fake:
             fake.stop()
+        env.close()
+    return res
+
+
+class RealApi:
+    """etcd and kube-apiserver started by selftests/k8s-real/start.sh in
+    env's namespace (the binaries selftests/run.sh builds; see
+    selftests/k8s-real/cluster.sh), the admin kubeconfig and token it
+    prints; stop() ends both."""
+
+    def __init__(self, env):
+        self.env = env
+        self.logpath = os.path.join(env.dir, "k8s-real.log")
+        self.vars = {}
+        self.log = open(self.logpath, "w")
+        # etcd's data on tmpfs: its fsyncs to this VM's disk would time
+        # the disk (50 ms a change), not the API server or xlbd.
+        self.proc = subprocess.Popen([K8S_START, "--netns", env.ns],
+                                     stdout=subprocess.PIPE,
+                                     stderr=self.log, text=True,
+                                     env=dict(os.environ, TMPDIR="/dev/shm"))
+        for line in self.proc.stdout:
+            m = re.match(r"(\w+)=(.*)$", line.strip())
+            if m:
+                self.vars[m.group(1)] = m.group(2)
+            if "XLB_K8S_TOKEN" in self.vars:
+                break
+        if "XLB_K8S_TOKEN" not in self.vars:
+            self.proc.wait()
+            raise RuntimeError("selftests/k8s-real/start.sh: exited %s "
+                               "(%s)" % (self.proc.returncode,
+                                         self.tail()))
+        self.port = int(self.vars["XLB_K8S_URL"].rsplit(":", 1)[1])
+        self.kubeconfig = self.vars["KUBECONFIG"]
+        self.ctx = ssl.create_default_context(cafile=self.vars["XLB_K8S_CA"])
+
+    def tail(self):
+        try:
+            with open(self.logpath) as f:
+                return " | ".join(f.read().splitlines()[-3:])
+        except OSError:
+            return ""
+
+    def conn(self):
+        """A keep-alive HTTPS connection to the API server."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        c.sock = self.ctx.wrap_socket(ns_connect(self.env.ns, self.port),
+                                      server_hostname="127.0.0.1")
+        return c
+
+    def request(self, c, method, path, body):
+        """(time sent, status, answer) of one request on connection c."""
+        t0 = time.monotonic()
+        c.request(method, path, body=json.dumps(body).encode(), headers={
+            "Authorization": "Bearer " + self.vars["XLB_K8S_TOKEN"],
+            "Content-Type": "application/json"})
+        r = c.getresponse()
+        return t0, r.status, r.read()
+
+    def create_all(self, objs, threads=8):
+        """POSTs every (path, body) of objs on a few connections; raises
+        on the first refusal."""
+        it = iter(objs)
+        lock = threading.Lock()
+        errors = []
+
+        def worker():
+            c = self.conn()
+            try:
+                while not errors:
+                    with lock:
+                        job = next(it, None)
+                    if job is None:
+                        return
+                    _, st, data = self.request(c, "POST", job[0], job[1])
+                    if st not in (200, 201):
+                        errors.append("POST %s: HTTP %d %s" %
+                                      (job[0], st, data[:200]))
+            except (OSError, http.client.HTTPException) as e:
+                errors.append(str(e))
+            finally:
+                c.close()
+
+        ts = [threading.Thread(target=worker) for _ in range(threads)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        if errors:
+            raise RuntimeError("API server: %s" % errors[0])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def real_object(o):
+    """A generated object as a client creates it: no server-set metadata,
+    no cluster IP (the API server allocates one), no status."""
+    o = json.loads(json.dumps(o))
+    md = o["metadata"]
+    for k in ("uid", "creationTimestamp", "generation", "generateName",
+              "ownerReferences"):
+        md.pop(k, None)
+    o.pop("status", None)
+    if "spec" in o:
+        o["spec"].pop("clusterIP", None)
+        o["spec"].pop("clusterIPs", None)
+    return o
+
+
+def bench_k8s_real(n, changes):
+    """xlbd fed n Services and their EndpointSlices by a real
+    kube-apiserver (with etcd), created through its API before xlbd
+    starts; a change is one EndpointSlice PUT to the API server, timed
+    to xlbd's line that applied it (the API server's commit to etcd and
+    its watch fan-out inside)."""
+    log("xlbd: %d services through a real kube-apiserver" % n)
+    env = Env("r", loopback=True)
+    api = xd = None
+    res = {"n": n, "mode": "k8s-real"}
+    slice_path = "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices" \
+        % K8S_NS
+    try:
+        env.mount_bpffs()
+        t0 = time.monotonic()
+        api = RealApi(env)
+        res["apiserver_start_s"] = round(time.monotonic() - t0, 2)
+        t0 = time.monotonic()
+        api.create_all([("/api/v1/namespaces",
+                         {"metadata": {"name": K8S_NS}}),
+                        ("/api/v1/nodes", {"metadata": {
+                            "name": K8S_NODE, "labels": {
+                                "kubernetes.io/hostname": K8S_NODE}}})],
+                       threads=1)
+        api.create_all(("/api/v1/namespaces/%s/services" % K8S_NS,
+                        real_object(k8s_service(i))) for i in range(n))
+        api.create_all((slice_path, real_object(k8s_slice(i, False)))
+                       for i in range(n))
+        res["objects_created_s"] = round(time.monotonic() - t0, 2)
+        log("  API server up in %.1f s, %d Services and EndpointSlices "
+            "created in %.1f s" % (res["apiserver_start_s"], n,
+                                   res["objects_created_s"]))
+        xd = Xlbd(env, None, n, source=[
+            "--kubeconfig", api.kubeconfig, "--node-name", K8S_NODE,
+            "--metrics-address", "127.0.0.1:%d" % METRICS_PORT, "-vv"])
+        t, line, idx = xd.wait_line(r"ready:", 0, CAP_S)
+        res["ready_s"] = round(t - xd.t0, 4)
+        m = re.search(r"ready: (\d+) services, (\d+) backends, "
+                      r"programmed in ([0-9.]+) ms", line)
+        # The API server's own "kubernetes" Service comes on top.
+        if not m or int(m.group(1)) < n or int(m.group(2)) < 3 * n:
+            raise RuntimeError("ready, but not with %d services and %d "
+                               "backends: %s" % (n, 3 * n, line))
+        res["programmed_ms"] = float(m.group(3))
+        res["xlbd_cpu_at_ready_s"] = round(cpu_s(xd.proc.pid), 2)
+        with xd.cond:
+            listed = [lt for lt, l in xd.lines[:idx]
+                      if re.search(r"k8s: \S+: listed \d+ objects", l)]
+        res["listed_s"] = round(max(listed) - xd.t0, 4) if listed else None
+        res["rss_listed_kb"] = xd.rss_before(max(listed)) if listed else None
+        log("  ready after %.3f s (lists done at %s s, RSS then %.1f MiB; "
+            "xlbd CPU %.2f s; %s)" % (
+                res["ready_s"], res["listed_s"],
+                (res["rss_listed_kb"] or 0) / 1024,
+                res["xlbd_cpu_at_ready_s"], line.split("ready:")[1].strip()))
+        # The watches open from the lists' versions: a change sent now
+        # would still come, but timed with the watch set-up.
+        time.sleep(2)
+        c = api.conn()
+        lat, own = [], []
+        try:
+            for _, k, changed in change_keys(n, changes):
+                sl = real_object(k8s_slice(k, k in changed))
+                t_sent, st, data = api.request(
+                    c, "PUT", "%s/%s" % (slice_path, sl["metadata"]["name"]),
+                    sl)
+                if st != 200:
+                    raise RuntimeError("PUT EndpointSlice: HTTP %d %s" %
+                                       (st, data[:200]))
+                t, line, idx = xd.wait_line(r"k8s: \d+ Services applied:",
+                                            idx, 60)
+                lat.append((t - t_sent) * 1000)
+                if not line.endswith("k8s: 1 Services applied: 0 added, "
+                                     "1 updated, 0 removed; backends +1 -1 "
+                                     "~0"):
+                    raise RuntimeError("unexpected apply: %s" % line)
+                t, line, idx = xd.wait_line(r"k8s: \d+ events in the maps",
+                                            idx, 60)
+                m = re.search(r"k8s: (\d+) events in the maps ([0-9.]+) ms",
+                              line)
+                own.append(float(m.group(2)))
+        finally:
+            c.close()
+        change_stats(res, lat, own)
+        res["change_timed_by"] = "xlbd's applied line (-vv)"
+        if lat:
+            last = change_key(len(lat) - 1, n)
+            want = synth.endpoint(last, 0, 3, last if last in changed
+                                  else None)
+            res["last_change_in_maps"] = want in maglev_ips(
+                env.bpffs, k8s_svc_name(last))
+        res["map_bytes"], res["maps"] = map_memory(env.bpffs)
+        res["rss_peak_kb"] = xd.peak_rss_kb()
+        res["rss_end_kb"] = xd.peak_rss_kb("VmRSS")
+        log("  change p50 %.1f ms, p99 %.1f ms (xlbd's own p50 %.2f ms, "
+            "p99 %.2f); RSS peak %.1f MiB, at the end %.1f MiB" % (
+                res.get("change_p50_ms", 0), res.get("change_p99_ms", 0),
+                res.get("change_own_p50_ms", 0),
+                res.get("change_own_p99_ms", 0),
+                (res["rss_peak_kb"] or 0) / 1024,
+                (res["rss_end_kb"] or 0) / 1024))
+    except (RuntimeError, subprocess.CalledProcessError, OSError,
+            ValueError, http.client.HTTPException) as e:
+        res["error"] = str(e)
+        log("  error: %s" % e)
+        if api:
+            log("  API server: %s" % api.tail())
+    finally:
+        if xd:
+            xd.stop()
+        if api:
+            api.stop()
         env.close()
     return res
 
@@ -878,6 +1133,8 @@ def fmt(v, unit=""):
 def mode_title(r):
     if r.get("mode") == "k8s":
         return "Kubernetes API"
+    if r.get("mode") == "k8s-real":
+        return "Kubernetes API, real kube-apiserver"
     if r.get("mode") == "dir":
         return "directory, %d files of %d" % (r["files"], r["per_file"])
     return "one file"
@@ -962,8 +1219,8 @@ def main():
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",") if x]
     modes = [m for m in a.modes.split(",") if m]
-    if any(m not in ("file", "dir", "k8s") for m in modes):
-        sys.exit("--modes: a list of file, dir, k8s")
+    if any(m not in ("file", "dir", "k8s", "k8s-real") for m in modes):
+        sys.exit("--modes: a list of file, dir, k8s, k8s-real")
     if os.geteuid() != 0:
         sys.exit("bench/cp.py: needs root")
     if not (1 <= a.changes <= 1000) or any(not 1 <= n <= 1000000
@@ -982,6 +1239,8 @@ def main():
                 for mode in modes:
                     if mode == "k8s":
                         xl.append(bench_k8s(n, a.changes, a.k8s_poll))
+                    elif mode == "k8s-real":
+                        xl.append(bench_k8s_real(n, a.changes))
                     else:
                         xl.append(bench_xlbd(n, a.changes, mode,
                                              a.per_file))

@@ -451,7 +451,7 @@ static int full_apply(struct xlb_k8s *k, const char *why)
 	struct svc_ent **v;
 	char err[768] = "";
 	uint64_t t0 = xlb_now_ns();
-	size_t n, i, n_svc = 0;
+	size_t n, i, n_svc = 0, n_all = 0;
 	int rc;
 
 	v = (struct svc_ent **)xlb_htab_values(&k->svcs, &n);
@@ -470,8 +470,27 @@ static int full_apply(struct xlb_k8s *k, const char *why)
 			STAT_INC(errors);
 		set_names(v[i], &ms[i]);
 	}
+	/* One array for all: appended one Service at a time, it would be
+	 * grown (and left behind) 100,000 times. */
 	for (i = 0; i < n; i++)
-		model_append(&all, &ms[i]);
+		n_all += ms[i].n_services;
+	all.services = malloc((n_all + 1) * sizeof(*all.services));
+	if (!all.services) {
+		for (i = 0; i < n; i++)
+			xlb_model_free(&ms[i]);
+		rc = -ENOMEM;
+		pr_err("k8s: %s: no memory for %zu services", why, n_all);
+		STAT_INC(errors);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(all.services + all.n_services, ms[i].services,
+		       ms[i].n_services * sizeof(*all.services));
+		all.n_services += ms[i].n_services;
+		free(ms[i].services);
+		ms[i].services = NULL;
+		ms[i].n_services = 0;
+	}
 	xlb_model_sort(&all);
 	drop_conflicts(k, &all, true);
 	rc = xlb_sync_apply(k->sync, &all, &res, err, sizeof(err));
@@ -484,6 +503,7 @@ static int full_apply(struct xlb_k8s *k, const char *why)
 			res.updated, res.removed, res.unchanged,
 			(xlb_now_ns() - t0) / 1e6);
 	}
+out:
 	for (i = 0; i < n; i++)
 		xlb_k8s_ent_gc(k, v[i]);
 	xlb_model_free(&all);

@@ -134,6 +134,62 @@ static void *array(size_t n, size_t size, bool *bad)
 	return v;
 }
 
+/*
+ * An object is built with an allocation per part, then copied into one
+ * block (arrays first, 8-byte aligned, then the strings) and the parts
+ * freed: 100,000 Services and their slices take half the memory that
+ * way, a malloc header and a rounded chunk less per string and array.
+ * The _size functions count what the _pack functions place, piece by
+ * piece in the same order.
+ */
+#define ALIGN8(x) (((x) + 7) & ~(size_t)7)
+
+static size_t str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+struct pack {
+	char *arr, *str;	/* where the next array, string goes */
+};
+
+static void *pack_arr(struct pack *pk, const void *src, size_t size)
+{
+	void *d = pk->arr;
+
+	if (!size)
+		return NULL;
+	memcpy(d, src, size);
+	pk->arr += ALIGN8(size);
+	return d;
+}
+
+static char *pack_str(struct pack *pk, const char *s)
+{
+	char *d = pk->str;
+	size_t n = str_size(s);
+
+	if (!n)
+		return NULL;
+	memcpy(d, s, n);
+	pk->str += n;
+	return d;
+}
+
+/* The block for an object of arrays bytes (aligned) and strs bytes:
+ * *pk set to fill it after its head struct. */
+static void *pack_alloc(size_t head, size_t arrays, size_t strs,
+			struct pack *pk)
+{
+	char *b = malloc(ALIGN8(head) + arrays + strs);
+
+	if (!b)
+		return NULL;
+	pk->arr = b + ALIGN8(head);
+	pk->str = pk->arr + arrays;
+	return b;
+}
+
 /* The key and resourceVersion of a Service or slice. */
 static int meta(const cJSON *obj, char **key, char **rv)
 {
@@ -317,6 +373,98 @@ static void svc_settings(const cJSON *obj, const cJSON *spec,
 	s->hc_port = port_num(get(spec, "healthCheckNodePort"));
 }
 
+static void ip_list_free(struct xlb_k8s_ip *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i].text);
+	free(v);
+}
+
+/* Frees a Service as built, part by part. */
+static void svc_free_parts(struct xlb_k8s_svc *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	free(s->key);
+	free(s->rv);
+	free(s->bad_cip);
+	for (i = 0; s->ports && i < s->n_ports; i++) {
+		free(s->ports[i].name);
+		free(s->ports[i].bad_proto);
+	}
+	free(s->ports);
+	ip_list_free(s->external_ips, s->n_external_ips);
+	ip_list_free(s->lb_ips, s->n_lb_ips);
+	ip_list_free(s->source_ranges, s->n_source_ranges);
+	free(s);
+}
+
+static size_t ips_str_size(const struct xlb_k8s_ip *v, size_t n)
+{
+	size_t i, sz = 0;
+
+	for (i = 0; i < n; i++)
+		sz += str_size(v[i].text);
+	return sz;
+}
+
+static struct xlb_k8s_ip *pack_ips(struct pack *pk, const struct xlb_k8s_ip *v,
+				   size_t n)
+{
+	struct xlb_k8s_ip *d = pack_arr(pk, v, n * sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		d[i].text = pack_str(pk, v[i].text);
+	return d;
+}
+
+/* s in one block, or NULL. */
+static struct xlb_k8s_svc *svc_pack(const struct xlb_k8s_svc *s)
+{
+	size_t arrays = ALIGN8(s->n_ports * sizeof(*s->ports)) +
+			ALIGN8(s->n_external_ips * sizeof(*s->external_ips)) +
+			ALIGN8(s->n_lb_ips * sizeof(*s->lb_ips)) +
+			ALIGN8(s->n_source_ranges * sizeof(*s->source_ranges));
+	size_t strs = str_size(s->key) + str_size(s->rv) +
+		      str_size(s->bad_cip) +
+		      ips_str_size(s->external_ips, s->n_external_ips) +
+		      ips_str_size(s->lb_ips, s->n_lb_ips) +
+		      ips_str_size(s->source_ranges, s->n_source_ranges);
+	struct xlb_k8s_svc *d;
+	struct pack pk;
+	size_t i;
+
+	for (i = 0; i < s->n_ports; i++)
+		strs += str_size(s->ports[i].name) +
+			str_size(s->ports[i].bad_proto);
+	d = pack_alloc(sizeof(*d), arrays, strs, &pk);
+	if (!d)
+		return NULL;
+	*d = *s;
+	d->ports = pack_arr(&pk, s->ports, s->n_ports * sizeof(*s->ports));
+	d->external_ips = pack_ips(&pk, s->external_ips, s->n_external_ips);
+	d->lb_ips = pack_ips(&pk, s->lb_ips, s->n_lb_ips);
+	d->source_ranges = pack_ips(&pk, s->source_ranges, s->n_source_ranges);
+	d->key = pack_str(&pk, s->key);
+	d->rv = pack_str(&pk, s->rv);
+	d->bad_cip = pack_str(&pk, s->bad_cip);
+	for (i = 0; i < s->n_ports; i++) {
+		d->ports[i].name = pack_str(&pk, s->ports[i].name);
+		d->ports[i].bad_proto = pack_str(&pk, s->ports[i].bad_proto);
+	}
+	return d;
+}
+
+void xlb_k8s_svc_free(struct xlb_k8s_svc *s)
+{
+	free(s);	/* one block (svc_pack) */
+}
+
 int xlb_k8s_svc_extract(const cJSON *obj, struct xlb_k8s_svc **out)
 {
 	const cJSON *spec = get(obj, "spec");
@@ -344,43 +492,14 @@ int xlb_k8s_svc_extract(const cJSON *obj, struct xlb_k8s_svc **out)
 					   NULL, true, &s->n_source_ranges,
 					   &bad);
 	}
-	rc = bad ? -ENOMEM : 0;
-	if (rc)
-		goto fail;
-	*out = s;
-	return 0;
+	rc = -ENOMEM;
+	if (!bad)
+		*out = svc_pack(s);
+	if (*out)
+		rc = 0;
 fail:
-	xlb_k8s_svc_free(s);
+	svc_free_parts(s);
 	return rc;
-}
-
-static void ip_list_free(struct xlb_k8s_ip *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v && i < n; i++)
-		free(v[i].text);
-	free(v);
-}
-
-void xlb_k8s_svc_free(struct xlb_k8s_svc *s)
-{
-	size_t i;
-
-	if (!s)
-		return;
-	free(s->key);
-	free(s->rv);
-	free(s->bad_cip);
-	for (i = 0; s->ports && i < s->n_ports; i++) {
-		free(s->ports[i].name);
-		free(s->ports[i].bad_proto);
-	}
-	free(s->ports);
-	ip_list_free(s->external_ips, s->n_external_ips);
-	ip_list_free(s->lb_ips, s->n_lb_ips);
-	ip_list_free(s->source_ranges, s->n_source_ranges);
-	free(s);
 }
 
 /* ---- EndpointSlices ---- */
@@ -450,6 +569,106 @@ static void endpoint(const cJSON *ep, __u8 family, struct xlb_k8s_ep *e,
 	hint_list(get(hints, "forNodes"), &e->hints->nodes, bad);
 }
 
+/* Frees a slice as built, part by part. */
+static void slice_free_parts(struct xlb_k8s_slice *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	free(s->key);
+	free(s->rv);
+	free(s->svc_key);
+	for (i = 0; s->ports && i < s->n_ports; i++)
+		free(s->ports[i].name);
+	free(s->ports);
+	for (i = 0; s->eps && i < s->n_eps; i++) {
+		free(s->eps[i].bad_addr);
+		free(s->eps[i].node);
+		if (s->eps[i].hints) {
+			hint_list_free(&s->eps[i].hints->zones);
+			hint_list_free(&s->eps[i].hints->nodes);
+			free(s->eps[i].hints);
+		}
+	}
+	free(s->eps);
+	free(s);
+}
+
+static void hint_list_size(const struct xlb_k8s_hint_list *l, size_t *arrays,
+			   size_t *strs)
+{
+	size_t i;
+
+	*arrays += ALIGN8(l->n * sizeof(*l->names));
+	for (i = 0; i < l->n; i++)
+		*strs += str_size(l->names[i]);
+}
+
+static void pack_hint_list(struct pack *pk, struct xlb_k8s_hint_list *d)
+{
+	char **src = d->names;
+	size_t i;
+
+	d->names = pack_arr(pk, src, d->n * sizeof(*src));
+	for (i = 0; i < d->n; i++)
+		d->names[i] = pack_str(pk, src[i]);
+}
+
+static struct xlb_k8s_slice *slice_pack(const struct xlb_k8s_slice *s)
+{
+	size_t arrays = ALIGN8(s->n_ports * sizeof(*s->ports)) +
+			ALIGN8(s->n_eps * sizeof(*s->eps));
+	size_t strs = str_size(s->key) + str_size(s->rv) +
+		      str_size(s->svc_key);
+	struct xlb_k8s_slice *d;
+	struct pack pk;
+	size_t i;
+
+	for (i = 0; i < s->n_ports; i++)
+		strs += str_size(s->ports[i].name);
+	for (i = 0; i < s->n_eps; i++) {
+		const struct xlb_k8s_ep *e = &s->eps[i];
+
+		strs += str_size(e->bad_addr) + str_size(e->node);
+		if (!e->hints)
+			continue;
+		arrays += ALIGN8(sizeof(*e->hints));
+		hint_list_size(&e->hints->zones, &arrays, &strs);
+		hint_list_size(&e->hints->nodes, &arrays, &strs);
+	}
+	d = pack_alloc(sizeof(*d), arrays, strs, &pk);
+	if (!d)
+		return NULL;
+	*d = *s;
+	d->ports = pack_arr(&pk, s->ports, s->n_ports * sizeof(*s->ports));
+	d->eps = pack_arr(&pk, s->eps, s->n_eps * sizeof(*s->eps));
+	for (i = 0; i < s->n_eps; i++) {
+		struct xlb_k8s_ep *e = &d->eps[i];
+
+		if (!e->hints)
+			continue;
+		e->hints = pack_arr(&pk, e->hints, sizeof(*e->hints));
+		pack_hint_list(&pk, &e->hints->zones);
+		pack_hint_list(&pk, &e->hints->nodes);
+	}
+	d->key = pack_str(&pk, s->key);
+	d->rv = pack_str(&pk, s->rv);
+	d->svc_key = pack_str(&pk, s->svc_key);
+	for (i = 0; i < s->n_ports; i++)
+		d->ports[i].name = pack_str(&pk, s->ports[i].name);
+	for (i = 0; i < s->n_eps; i++) {
+		d->eps[i].bad_addr = pack_str(&pk, s->eps[i].bad_addr);
+		d->eps[i].node = pack_str(&pk, s->eps[i].node);
+	}
+	return d;
+}
+
+void xlb_k8s_slice_free(struct xlb_k8s_slice *s)
+{
+	free(s);	/* one block (slice_pack) */
+}
+
 int xlb_k8s_slice_extract(const cJSON *obj, struct xlb_k8s_slice **out)
 {
 	const char *at = get_str(obj, "addressType");
@@ -497,39 +716,14 @@ int xlb_k8s_slice_extract(const cJSON *obj, struct xlb_k8s_slice **out)
 		cJSON_ArrayForEach(ep, eps)
 			endpoint(ep, s->family, &s->eps[s->n_eps++], &bad);
 	}
-	rc = bad ? -ENOMEM : 0;
-	if (rc)
-		goto fail;
-	*out = s;
-	return 0;
+	rc = -ENOMEM;
+	if (!bad)
+		*out = slice_pack(s);
+	if (*out)
+		rc = 0;
 fail:
-	xlb_k8s_slice_free(s);
+	slice_free_parts(s);
 	return rc;
-}
-
-void xlb_k8s_slice_free(struct xlb_k8s_slice *s)
-{
-	size_t i;
-
-	if (!s)
-		return;
-	free(s->key);
-	free(s->rv);
-	free(s->svc_key);
-	for (i = 0; s->ports && i < s->n_ports; i++)
-		free(s->ports[i].name);
-	free(s->ports);
-	for (i = 0; s->eps && i < s->n_eps; i++) {
-		free(s->eps[i].bad_addr);
-		free(s->eps[i].node);
-		if (s->eps[i].hints) {
-			hint_list_free(&s->eps[i].hints->zones);
-			hint_list_free(&s->eps[i].hints->nodes);
-			free(s->eps[i].hints);
-		}
-	}
-	free(s->eps);
-	free(s);
 }
 
 /* ---- Nodes ---- */

@@ -312,8 +312,10 @@ static int push_service(struct xlb_model *out, size_t *cap)
 {
 	struct xlb_model_service *v;
 
+	/* Most Services have one port and one family: one entry to begin
+	 * with (100,000 of them are translated at once in a full sync). */
 	if (out->n_services == *cap) {
-		*cap = *cap ? *cap * 2 : 4;
+		*cap = *cap ? *cap * 2 : 1;
 		v = realloc(out->services, *cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
