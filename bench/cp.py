@@ -234,13 +234,27 @@ class Xlbd:
         return None
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 30)
+
+
+def log_tail(path):
+    """The last lines of a log file, as one line."""
+    try:
+        with open(path) as f:
+            return " | ".join(f.read().splitlines()[-3:])
+    except OSError:
+        return ""
+
+
+def stop_process(proc, wait_s):
+    """SIGTERM, then SIGKILL after wait_s seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def pctile(values, q):
@@ -611,11 +625,7 @@ users:
                 stdout=logf, stderr=subprocess.STDOUT)
 
     def tail(self):
-        try:
-            with open(self.logpath) as f:
-                return " | ".join(f.read().splitlines()[-3:])
-        except OSError:
-            return ""
+        return log_tail(self.logpath)
 
     def ctl(self, method, path, body=None):
         t, st, data = ns_http(self.env.ns, CTL_PORT, method, path, body)
@@ -648,13 +658,7 @@ users:
                            (n, timeout))
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
 
 
 def cpu_s(pid):
@@ -686,6 +690,107 @@ def sync_histogram(ns):
     return got.get("count", 0), got.get("sum", 0.0)
 
 
+class K8sRun:
+    """One Kubernetes mode run: stops its xlbd and API server (fake or
+    real) and removes its namespace however it ends; a failure of the
+    run is its result's "error"."""
+    FAILURES = (RuntimeError, subprocess.CalledProcessError, OSError,
+                ValueError, http.client.HTTPException)
+
+    def __init__(self, res, env):
+        self.res, self.env = res, env
+        self.server = self.xd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, e, tb):
+        failed = et is not None and issubclass(et, self.FAILURES)
+        if failed:
+            self.res["error"] = str(e)
+            log("  error: %s" % e)
+            if self.server:
+                log("  API server: %s" % self.server.tail())
+        if self.xd:
+            self.xd.stop()
+        if self.server:
+            self.server.stop()
+        self.env.close()
+        return failed
+
+
+def k8s_xlbd(run, n, kubeconfig, extra=0):
+    """xlbd watching the API server of kubeconfig, up to its ready line,
+    which must count the n Services (extra more at most: a real API
+    server's own) and their 3 n endpoints; ready_s, programmed_ms,
+    xlbd's CPU time until then, the lists' end and the RSS then into
+    run.res. Returns (xd, the ready line, the index after it)."""
+    res = run.res
+    xd = run.xd = Xlbd(run.env, None, n, source=[
+        "--kubeconfig", kubeconfig, "--node-name", K8S_NODE,
+        "--metrics-address", "127.0.0.1:%d" % METRICS_PORT, "-vv"])
+    t, line, idx = xd.wait_line(r"ready:", 0, CAP_S)
+    res["ready_s"] = round(t - xd.t0, 4)
+    m = re.search(r"ready: (\d+) services, (\d+) backends, "
+                  r"programmed in ([0-9.]+) ms", line)
+    if not m or not (n <= int(m.group(1)) <= n + extra and
+                     3 * n <= int(m.group(2)) <= 3 * n + extra):
+        raise RuntimeError("ready, but not with %d services and %d "
+                           "backends: %s" % (n, 3 * n, line))
+    res["programmed_ms"] = float(m.group(3))
+    res["xlbd_cpu_at_ready_s"] = round(cpu_s(xd.proc.pid), 2)
+    k8s_listed(res, xd, idx)
+    return xd, line, idx
+
+
+def k8s_listed(res, xd, idx):
+    """When xlbd's last list was read (before its line idx, the ready
+    line) and its RSS then: the cache alone, before the first sync
+    builds the model."""
+    with xd.cond:
+        listed = [lt for lt, l in xd.lines[:idx]
+                  if re.search(r"k8s: \S+: listed \d+ objects", l)]
+    res["listed_s"] = round(max(listed) - xd.t0, 4) if listed else None
+    res["rss_listed_kb"] = xd.rss_before(max(listed)) if listed else None
+
+
+def k8s_applied(xd, c, idx):
+    """Waits for xlbd's lines of change c from line idx: (time of the
+    applied line, xlbd's own event -> maps ms, next idx)."""
+    t, line, idx = xd.wait_line(r"k8s: \d+ Services applied:", idx, 60)
+    if not line.endswith("k8s: 1 Services applied: 0 added, "
+                         "1 updated, 0 removed; backends +1 -1 ~0"):
+        raise RuntimeError("change %d: unexpected apply: %s" % (c, line))
+    _, line, idx = xd.wait_line(r"k8s: \d+ events in the maps", idx, 60)
+    m = re.search(r"k8s: (\d+) events in the maps ([0-9.]+) ms", line)
+    if m.group(1) != "1":
+        raise RuntimeError("change %d: not one event: %s" % (c, line))
+    return t, float(m.group(2)), idx
+
+
+def k8s_end(res, xd, env, n, changed):
+    """After the changes: the last one in the maps, map memory and
+    xlbd's RSS, into res; logged."""
+    if res.get("changes"):
+        last = change_key(res["changes"] - 1, n)
+        want = synth.endpoint(last, 0, 3, last if last in changed else None)
+        res["last_change_in_maps"] = want in maglev_ips(
+            env.bpffs, k8s_svc_name(last))
+    res["map_bytes"], res["maps"] = map_memory(env.bpffs)
+    res["rss_peak_kb"] = xd.peak_rss_kb()
+    res["rss_end_kb"] = xd.peak_rss_kb("VmRSS")
+    # What the RSS is: the heap, or the map pages xlbd has mapped.
+    res["rss_end_anon_kb"] = xd.peak_rss_kb("RssAnon")
+    log("  change p50 %.1f ms, p99 %.1f ms (xlbd's own p50 %.2f ms, p99 "
+        "%.2f ms); maps %.1f MiB; RSS peak %.1f MiB, at the end %.1f MiB "
+        "(heap %.1f)" % (
+            res.get("change_p50_ms", 0), res.get("change_p99_ms", 0),
+            res.get("change_own_p50_ms", 0), res.get("change_own_p99_ms", 0),
+            res["map_bytes"] / 2**20, (res["rss_peak_kb"] or 0) / 1024,
+            (res["rss_end_kb"] or 0) / 1024,
+            (res["rss_end_anon_kb"] or 0) / 1024))
+
+
 def bench_k8s(n, changes, poll=False):
     """xlbd fed n Services and their EndpointSlices by the fake API
     server; a change is one EndpointSlice applied through the server's
@@ -694,9 +799,8 @@ def bench_k8s(n, changes, poll=False):
     log("xlbd: %d services through the Kubernetes API (fake API server)"
         % n)
     env = Env("k", loopback=True)
-    fake = xd = None
     res = {"n": n, "mode": "k8s"}
-    try:
+    with K8sRun(res, env) as run:
         env.mount_bpffs()
         res["page_max"] = xlbd_list_limit()
         t0 = time.monotonic()
@@ -711,34 +815,17 @@ def bench_k8s(n, changes, poll=False):
                 "kubernetes.io/hostname": K8S_NODE}},
             "spec": {}, "status": {}}])
         res["objects_written_s"] = round(time.monotonic() - t0, 2)
-        fake = FakeApi(env, files, res["page_max"])
+        fake = run.server = FakeApi(env, files, res["page_max"])
         res["fake_start_s"] = round(fake.wait_up(CAP_S), 2)
         fake_cpu0 = cpu_s(fake.proc.pid)
         log("  objects written in %.1f s, fake API server up in %.1f s" %
             (res["objects_written_s"], res["fake_start_s"]))
 
-        xd = Xlbd(env, None, n, source=[
-            "--kubeconfig", fake.kubeconfig, "--node-name", K8S_NODE,
-            "--metrics-address", "127.0.0.1:%d" % METRICS_PORT, "-vv"])
-        t, line, idx = xd.wait_line(r"ready:", 0, CAP_S)
-        res["ready_s"] = round(t - xd.t0, 4)
-        m = re.search(r"ready: (\d+) services, (\d+) backends, "
-                      r"programmed in ([0-9.]+) ms", line)
-        if not m or (int(m.group(1)), int(m.group(2))) != (n, 3 * n):
-            raise RuntimeError("ready, but not with %d services and %d "
-                               "backends: %s" % (n, 3 * n, line))
-        res["programmed_ms"] = float(m.group(3))
+        xd, line, idx = k8s_xlbd(run, n, fake.kubeconfig)
         # Who the wait was for: xlbd's CPU time, and the fake server's
         # (serving the lists) since it was up.
-        res["xlbd_cpu_at_ready_s"] = round(cpu_s(xd.proc.pid), 2)
         res["fake_cpu_at_ready_s"] = round(cpu_s(fake.proc.pid) - fake_cpu0,
                                            2)
-        with xd.cond:
-            listed = [lt for lt, l in xd.lines[:idx]
-                      if re.search(r"k8s: \S+: listed \d+ objects", l)]
-        res["listed_s"] = round(max(listed) - xd.t0, 4) if listed else None
-        # The cache alone, before the first sync builds the model.
-        res["rss_listed_kb"] = xd.rss_before(max(listed)) if listed else None
         st = fake.ctl("GET", "/stats")[1]
         res["list_pages"] = st["list_pages"]
         log("  ready after %.3f s (lists done at %s s, RSS then %.1f MiB, "
@@ -752,7 +839,7 @@ def bench_k8s(n, changes, poll=False):
         res["watch_after_ready_s"] = round(fake.wait_watches(3, 60), 3)
         hist0 = sync_histogram(env.ns)
 
-        lat, own, logged, polls = [], [], [], []
+        lat, own, logged, polls, changed = [], [], [], [], set()
         for c, k, changed in change_keys(n, changes):
             body = json.dumps(k8s_slice(k, k in changed)).encode()
             want = synth.endpoint(k, 0, 3, k if k in changed else None)
@@ -769,23 +856,11 @@ def bench_k8s(n, changes, poll=False):
                         raise RuntimeError("change %d: %s not in the maps "
                                            "after 60 s" % (c, want))
                 lat.append((t - t_sent) * 1000)
-            t, line, idx = xd.wait_line(r"k8s: \d+ Services applied:", idx,
-                                        60)
+            t, own_ms, idx = k8s_applied(xd, c, idx)
             if not poll:
                 lat.append((t - t_sent) * 1000)
             logged.append((t - t_sent) * 1000)
-            if not line.endswith("k8s: 1 Services applied: 0 added, "
-                                 "1 updated, 0 removed; backends +1 -1 ~0"):
-                raise RuntimeError("change %d: unexpected apply: %s" %
-                                   (c, line))
-            t, line, idx = xd.wait_line(r"k8s: \d+ events in the maps", idx,
-                                        60)
-            m = re.search(r"k8s: (\d+) events in the maps ([0-9.]+) ms",
-                          line)
-            if m.group(1) != "1":
-                raise RuntimeError("change %d: not one event: %s" %
-                                   (c, line))
-            own.append(float(m.group(2)))
+            own.append(own_ms)
         change_stats(res, lat, own)
         res["change_timed_by"] = ("xlbctl polling the maps" if poll else
                                   "xlbd's applied line (-vv)")
@@ -804,45 +879,12 @@ def bench_k8s(n, changes, poll=False):
             raise RuntimeError("/metrics: %d events in the sync histogram "
                                "for %d changes" % (res["metrics_events"],
                                                    len(lat)))
-        if lat:
-            last = change_key(len(lat) - 1, n)
-            want = synth.endpoint(last, 0, 3, last if last in changed
-                                  else None)
-            res["last_change_in_maps"] = want in maglev_ips(
-                env.bpffs, k8s_svc_name(last))
-        res["map_bytes"], res["maps"] = map_memory(env.bpffs)
-        res["rss_peak_kb"] = xd.peak_rss_kb()
-        res["rss_end_kb"] = xd.peak_rss_kb("VmRSS")
-        # What the RSS is: the heap, or the map pages xlbd has mapped.
-        res["rss_end_anon_kb"] = xd.peak_rss_kb("RssAnon")
-        res["rss_end_shmem_kb"] = xd.peak_rss_kb("RssShmem")
-        log("  change p50 %.1f ms, p99 %.1f ms (xlbd's own p50 %.2f ms, "
-            "/metrics mean %.2f ms); maps %.1f MiB; RSS peak %.1f MiB, at the "
-            "end %.1f MiB (heap %.1f, mapped maps %.1f)" % (
-                res.get("change_p50_ms", 0), res.get("change_p99_ms", 0),
-                res.get("change_own_p50_ms", 0),
-                res.get("metrics_mean_ms", 0), res["map_bytes"] / 2**20,
-                (res["rss_peak_kb"] or 0) / 1024,
-                (res["rss_end_kb"] or 0) / 1024,
-                (res["rss_end_anon_kb"] or 0) / 1024,
-                (res["rss_end_shmem_kb"] or 0) / 1024))
+        k8s_end(res, xd, env, n, changed)
         if poll and polls:
             log("  by xlbd's log line: p50 %.1f ms, p99 %.1f ms; one "
                 "xlbctl poll %.1f ms (p50), %d polls" % (
                     res["change_log_p50_ms"], res["change_log_p99_ms"],
                     res["poll_p50_ms"], res["poll_runs"]))
-    except (RuntimeError, subprocess.CalledProcessError, OSError,
-            ValueError) as e:
-        res["error"] = str(e)
-        log("  error: %s" % e)
-        if fake:
-            log("  fake API server: %s" % fake.tail())
-    finally:
-        if xd:
-            xd.stop()
-        if fake:
-            fake.stop()
-        env.close()
     return res
 
 
@@ -879,17 +921,16 @@ class RealApi:
         self.ctx = ssl.create_default_context(cafile=self.vars["XLB_K8S_CA"])
 
     def tail(self):
-        try:
-            with open(self.logpath) as f:
-                return " | ".join(f.read().splitlines()[-3:])
-        except OSError:
-            return ""
+        return log_tail(self.logpath)
 
     def conn(self):
         """A keep-alive HTTPS connection to the API server."""
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        c.sock = self.ctx.wrap_socket(ns_connect(self.env.ns, self.port),
-                                      server_hostname="127.0.0.1")
+        sock = ns_connect(self.env.ns, self.port)
+        # As Go clients do: without it the body, sent after the headers,
+        # waits for their delayed ACK (40 ms a request).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.sock = self.ctx.wrap_socket(sock, server_hostname="127.0.0.1")
         return c
 
     def request(self, c, method, path, body):
@@ -934,13 +975,7 @@ class RealApi:
             raise RuntimeError("API server: %s" % errors[0])
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 60)
         self.log.close()
 
 
@@ -967,14 +1002,13 @@ def bench_k8s_real(n, changes):
     its watch fan-out inside)."""
     log("xlbd: %d services through a real kube-apiserver" % n)
     env = Env("r", loopback=True)
-    api = xd = None
     res = {"n": n, "mode": "k8s-real"}
     slice_path = "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices" \
         % K8S_NS
-    try:
+    with K8sRun(res, env) as run:
         env.mount_bpffs()
         t0 = time.monotonic()
-        api = RealApi(env)
+        api = run.server = RealApi(env)
         res["apiserver_start_s"] = round(time.monotonic() - t0, 2)
         t0 = time.monotonic()
         api.create_all([("/api/v1/namespaces",
@@ -991,24 +1025,8 @@ def bench_k8s_real(n, changes):
         log("  API server up in %.1f s, %d Services and EndpointSlices "
             "created in %.1f s" % (res["apiserver_start_s"], n,
                                    res["objects_created_s"]))
-        xd = Xlbd(env, None, n, source=[
-            "--kubeconfig", api.kubeconfig, "--node-name", K8S_NODE,
-            "--metrics-address", "127.0.0.1:%d" % METRICS_PORT, "-vv"])
-        t, line, idx = xd.wait_line(r"ready:", 0, CAP_S)
-        res["ready_s"] = round(t - xd.t0, 4)
-        m = re.search(r"ready: (\d+) services, (\d+) backends, "
-                      r"programmed in ([0-9.]+) ms", line)
         # The API server's own "kubernetes" Service comes on top.
-        if not m or int(m.group(1)) < n or int(m.group(2)) < 3 * n:
-            raise RuntimeError("ready, but not with %d services and %d "
-                               "backends: %s" % (n, 3 * n, line))
-        res["programmed_ms"] = float(m.group(3))
-        res["xlbd_cpu_at_ready_s"] = round(cpu_s(xd.proc.pid), 2)
-        with xd.cond:
-            listed = [lt for lt, l in xd.lines[:idx]
-                      if re.search(r"k8s: \S+: listed \d+ objects", l)]
-        res["listed_s"] = round(max(listed) - xd.t0, 4) if listed else None
-        res["rss_listed_kb"] = xd.rss_before(max(listed)) if listed else None
+        xd, line, idx = k8s_xlbd(run, n, api.kubeconfig, extra=1)
         log("  ready after %.3f s (lists done at %s s, RSS then %.1f MiB; "
             "xlbd CPU %.2f s; %s)" % (
                 res["ready_s"], res["listed_s"],
@@ -1018,9 +1036,9 @@ def bench_k8s_real(n, changes):
         # would still come, but timed with the watch set-up.
         time.sleep(2)
         c = api.conn()
-        lat, own = [], []
+        lat, own, changed = [], [], set()
         try:
-            for _, k, changed in change_keys(n, changes):
+            for c, k, changed in change_keys(n, changes):
                 sl = real_object(k8s_slice(k, k in changed))
                 t_sent, st, data = api.request(
                     c, "PUT", "%s/%s" % (slice_path, sl["metadata"]["name"]),
@@ -1028,50 +1046,14 @@ def bench_k8s_real(n, changes):
                 if st != 200:
                     raise RuntimeError("PUT EndpointSlice: HTTP %d %s" %
                                        (st, data[:200]))
-                t, line, idx = xd.wait_line(r"k8s: \d+ Services applied:",
-                                            idx, 60)
+                t, own_ms, idx = k8s_applied(xd, c, idx)
                 lat.append((t - t_sent) * 1000)
-                if not line.endswith("k8s: 1 Services applied: 0 added, "
-                                     "1 updated, 0 removed; backends +1 -1 "
-                                     "~0"):
-                    raise RuntimeError("unexpected apply: %s" % line)
-                t, line, idx = xd.wait_line(r"k8s: \d+ events in the maps",
-                                            idx, 60)
-                m = re.search(r"k8s: (\d+) events in the maps ([0-9.]+) ms",
-                              line)
-                own.append(float(m.group(2)))
+                own.append(own_ms)
         finally:
             c.close()
         change_stats(res, lat, own)
         res["change_timed_by"] = "xlbd's applied line (-vv)"
-        if lat:
-            last = change_key(len(lat) - 1, n)
-            want = synth.endpoint(last, 0, 3, last if last in changed
-                                  else None)
-            res["last_change_in_maps"] = want in maglev_ips(
-                env.bpffs, k8s_svc_name(last))
-        res["map_bytes"], res["maps"] = map_memory(env.bpffs)
-        res["rss_peak_kb"] = xd.peak_rss_kb()
-        res["rss_end_kb"] = xd.peak_rss_kb("VmRSS")
-        log("  change p50 %.1f ms, p99 %.1f ms (xlbd's own p50 %.2f ms, "
-            "p99 %.2f); RSS peak %.1f MiB, at the end %.1f MiB" % (
-                res.get("change_p50_ms", 0), res.get("change_p99_ms", 0),
-                res.get("change_own_p50_ms", 0),
-                res.get("change_own_p99_ms", 0),
-                (res["rss_peak_kb"] or 0) / 1024,
-                (res["rss_end_kb"] or 0) / 1024))
-    except (RuntimeError, subprocess.CalledProcessError, OSError,
-            ValueError, http.client.HTTPException) as e:
-        res["error"] = str(e)
-        log("  error: %s" % e)
-        if api:
-            log("  API server: %s" % api.tail())
-    finally:
-        if xd:
-            xd.stop()
-        if api:
-            api.stop()
-        env.close()
+        k8s_end(res, xd, env, n, changed)
     return res
 
 

@@ -26,31 +26,31 @@ static const char *astr(const union xlb_addr *a, __u8 family)
 	return xlb_addr_str(a, family, buf[i++ % 4]);
 }
 
-/* Extracts the Service JSON text and frees the JSON at once. */
-static int svc_of(const char *text, struct xlb_k8s_svc **out)
+static cJSON *parse(const char *text)
 {
 	cJSON *j = cJSON_Parse(text);
-	int rc;
 
-	if (!j) {
+	if (!j)
 		TEST_FAIL("parse %.60s", text);
-		return -EINVAL;
-	}
-	rc = xlb_k8s_svc_extract(j, out);
+	return j;
+}
+
+/* Extracts from the JSON text, the JSON freed at once: what is read
+ * after points into the extracted object only. */
+static int svc_of(const char *text, struct xlb_k8s_svc **out)
+{
+	cJSON *j = parse(text);
+	int rc = j ? xlb_k8s_svc_extract(j, out) : -EINVAL;
+
 	cJSON_Delete(j);
 	return rc;
 }
 
 static int slice_of(const char *text, struct xlb_k8s_slice **out)
 {
-	cJSON *j = cJSON_Parse(text);
-	int rc;
+	cJSON *j = parse(text);
+	int rc = j ? xlb_k8s_slice_extract(j, out) : -EINVAL;
 
-	if (!j) {
-		TEST_FAIL("parse %.60s", text);
-		return -EINVAL;
-	}
-	rc = xlb_k8s_slice_extract(j, out);
 	cJSON_Delete(j);
 	return rc;
 }

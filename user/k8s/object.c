@@ -315,6 +315,27 @@ bad:
 			 bad);
 }
 
+/* The name (NULL when unnamed), number and protocol of an entry of a
+ * Service's or a slice's ports: IPPROTO_TCP (the default), _UDP, or 0
+ * for another, whose name is then in *other. */
+static __u8 port_entry(const cJSON *port, char **name, __u16 *num,
+		       const char **other, bool *bad)
+{
+	const char *n = get_str(port, "name");
+	const char *proto = get_str(port, "protocol");
+
+	if (n && n[0])
+		*name = dup(n, bad);
+	*num = port_num(get(port, "port"));
+	*other = NULL;
+	if (!proto || !strcmp(proto, "TCP"))
+		return IPPROTO_TCP;
+	if (!strcmp(proto, "UDP"))
+		return IPPROTO_UDP;
+	*other = proto;
+	return 0;
+}
+
 static void svc_ports(const cJSON *arr, struct xlb_k8s_svc *s, bool *bad)
 {
 	const cJSON *port;
@@ -324,18 +345,10 @@ static void svc_ports(const cJSON *arr, struct xlb_k8s_svc *s, bool *bad)
 		return;
 	cJSON_ArrayForEach(port, arr) {
 		struct xlb_k8s_port *p = &s->ports[s->n_ports++];
-		const char *name = get_str(port, "name");
-		const char *proto = get_str(port, "protocol");
+		const char *other;
 
-		if (name && name[0])
-			p->name = dup(name, bad);
-		if (!proto || !strcmp(proto, "TCP"))
-			p->ipproto = IPPROTO_TCP;
-		else if (!strcmp(proto, "UDP"))
-			p->ipproto = IPPROTO_UDP;
-		else
-			p->bad_proto = dup(proto, bad);
-		p->num = port_num(get(port, "port"));
+		p->ipproto = port_entry(port, &p->name, &p->num, &other, bad);
+		p->bad_proto = dup(other, bad);
 		p->node_port = port_num(get(port, "nodePort"));
 	}
 }
@@ -458,11 +471,6 @@ static struct xlb_k8s_svc *svc_pack(const struct xlb_k8s_svc *s)
 		d->ports[i].bad_proto = pack_str(&pk, s->ports[i].bad_proto);
 	}
 	return d;
-}
-
-void xlb_k8s_svc_free(struct xlb_k8s_svc *s)
-{
-	free(s);	/* one block (svc_pack) */
 }
 
 int xlb_k8s_svc_extract(const cJSON *obj, struct xlb_k8s_svc **out)
@@ -664,11 +672,6 @@ static struct xlb_k8s_slice *slice_pack(const struct xlb_k8s_slice *s)
 	return d;
 }
 
-void xlb_k8s_slice_free(struct xlb_k8s_slice *s)
-{
-	free(s);	/* one block (slice_pack) */
-}
-
 int xlb_k8s_slice_extract(const cJSON *obj, struct xlb_k8s_slice **out)
 {
 	const char *at = get_str(obj, "addressType");
@@ -695,16 +698,9 @@ int xlb_k8s_slice_extract(const cJSON *obj, struct xlb_k8s_slice **out)
 		ports = NULL;
 	cJSON_ArrayForEach(p, ports) {
 		struct xlb_k8s_slice_port *sp = &s->ports[s->n_ports++];
-		const char *name = get_str(p, "name");
-		const char *proto = get_str(p, "protocol");
+		const char *other;	/* matches no Service port */
 
-		if (name && name[0])
-			sp->name = dup(name, &bad);
-		if (!proto || !strcmp(proto, "TCP"))
-			sp->ipproto = IPPROTO_TCP;
-		else if (!strcmp(proto, "UDP"))
-			sp->ipproto = IPPROTO_UDP;
-		sp->num = port_num(get(p, "port"));
+		sp->ipproto = port_entry(p, &sp->name, &sp->num, &other, &bad);
 	}
 	/* Endpoints of another address type (FQDN) are never used. */
 	if (s->family) {
@@ -726,7 +722,7 @@ fail:
 	return rc;
 }
 
-/* ---- Nodes ---- */
+/* ---- Nodes, and freeing ---- */
 
 int xlb_k8s_node_extract(const cJSON *obj, struct xlb_k8s_node **out)
 {
@@ -740,6 +736,17 @@ int xlb_k8s_node_extract(const cJSON *obj, struct xlb_k8s_node **out)
 	}
 	*out = n;
 	return 0;
+}
+
+/* A Service and a slice are one block each (svc_pack, slice_pack). */
+void xlb_k8s_svc_free(struct xlb_k8s_svc *s)
+{
+	free(s);
+}
+
+void xlb_k8s_slice_free(struct xlb_k8s_slice *s)
+{
+	free(s);
 }
 
 void xlb_k8s_node_free(struct xlb_k8s_node *n)
