@@ -6,8 +6,8 @@ iptables rules (legacy and nft), on the same synthetic service sets
 (bench/synth.py: N services x 3 endpoints).
 
   bench/cp.py [--sizes 1000,10000,100000] [--changes 100]
-              [--modes file,dir,k8s] [--per-file 100] [--k8s-poll]
-              [--out FILE]
+              [--modes file,dir,k8s[,k8s-real]] [--per-file 100]
+              [--k8s-poll] [--out FILE]
 
 xlbd, per N and config mode, in a namespace of its own with one veth.
 Mode "file": one JSON file of N services; mode "dir": a directory of
@@ -18,7 +18,13 @@ EndpointSlices of 3 ready endpoints, which xlbd lists and watches
 through selftests/k8s/fake_apiserver.py, run in the namespace as
 selftests/test_k8s.sh runs it (TLS, bearer token, kubeconfig), preloaded
 with them, pages of xlbd's own list limit, each watch event in one
-chunk sent at once.
+chunk sent at once. Mode "k8s-real" (not in the default modes: creating
+the objects through a real API server takes minutes at 10,000): the same
+objects created through a real kube-apiserver and etcd
+(selftests/k8s-real/start.sh, the binaries selftests/run.sh builds),
+then listed and watched by xlbd as admin; a change is the EndpointSlice
+PUT to the API server, its commit to etcd and the watch fan-out inside
+the time.
   ready_s      start of xlbd -> its "ready:" log line (maps created,
                programs loaded and attached, every service programmed;
                "k8s": the lists read as well, listed_s of it, with the
@@ -37,7 +43,10 @@ chunk sent at once.
                --k8s-poll times it instead by polling the maps with
                xlbctl (and reports what one poll costs)
   map memory   bytes_memlock of xlbd's pinned maps (bpftool; the kernel's
-               own accounting of each map), and xlbd's peak RSS (VmHWM)
+               own accounting of each map), and xlbd's peak RSS (VmHWM);
+               "k8s": also its RSS when the lists were read (sampled
+               every 20 ms: the cache before the first sync) and the
+               heap's part (RssAnon) at the end
 iptables, per N and flavour, in a fresh namespace:
   restore_s    iptables-<flavour>-restore of the whole rule set
   rerestore_s  the same again with one endpoint changed (a full resync)
@@ -1035,14 +1044,13 @@ def bench_k8s_real(n, changes):
         # The watches open from the lists' versions: a change sent now
         # would still come, but timed with the watch set-up.
         time.sleep(2)
-        c = api.conn()
+        conn = api.conn()
         lat, own, changed = [], [], set()
         try:
             for c, k, changed in change_keys(n, changes):
                 sl = real_object(k8s_slice(k, k in changed))
-                t_sent, st, data = api.request(
-                    c, "PUT", "%s/%s" % (slice_path, sl["metadata"]["name"]),
-                    sl)
+                path = "%s/%s" % (slice_path, sl["metadata"]["name"])
+                t_sent, st, data = api.request(conn, "PUT", path, sl)
                 if st != 200:
                     raise RuntimeError("PUT EndpointSlice: HTTP %d %s" %
                                        (st, data[:200]))
@@ -1050,7 +1058,7 @@ def bench_k8s_real(n, changes):
                 lat.append((t - t_sent) * 1000)
                 own.append(own_ms)
         finally:
-            c.close()
+            conn.close()
         change_stats(res, lat, own)
         res["change_timed_by"] = "xlbd's applied line (-vv)"
         k8s_end(res, xd, env, n, changed)
