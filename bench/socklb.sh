@@ -16,7 +16,7 @@
 #
 #   bench/socklb.sh [--secs S] [--reps N] [--services N] [--workers N]
 # (defaults 2 s, 5 rounds, 10,000 services, 4 client workers against a
-# server of 8; the cases of a phase take turns within each round, and
+# server of 16; the cases of a phase take turns within each round, and
 # every ratio is to the direct rate of the same phase)
 #
 # Topology (prefix xs<pid>): pod ns P (10.0.1.1) and Q (10.0.3.1, the
@@ -89,11 +89,12 @@ ip -n $N link add p0 type veth peer name eth0 netns $P &&
 read -r _ _ be1 _ < <(python3 bench/synth.py addr 1 --endpoints 1)
 read -r vbig _ bebig _ < <(python3 bench/synth.py addr "$nbig" --endpoints 1)
 ip -n $B addr add "$be1/32" dev eth0 && ip -n $B addr add "$bebig/32" dev eth0 || exit 1
-# The server has twice the client's workers; the one on 8081 twice that
-# again (the check that the server does not limit the rate).
-ip netns exec $B "$CB" serve 8080 $((2 * workers)) &
+# The server has 4 times the client's workers (with 2 times, a server
+# of twice as many answered 13% more); the one on 8081 twice that again
+# (the check that the server does not limit the rate).
+ip netns exec $B "$CB" serve 8080 $((4 * workers)) &
 pids+=($!)
-ip netns exec $B "$CB" serve 8081 $((4 * workers)) &
+ip netns exec $B "$CB" serve 8081 $((8 * workers)) &
 pids+=($!)
 sleep 0.3
 
