@@ -6,8 +6,8 @@ iptables rules (legacy and nft), on the same synthetic service sets
 (bench/synth.py: N services x 3 endpoints).
 
   bench/cp.py [--sizes 1000,10000,100000] [--changes 100]
-              [--modes file,dir,k8s] [--per-file 100] [--k8s-poll]
-              [--out FILE]
+              [--modes file,dir,k8s[,k8s-real]] [--per-file 100]
+              [--k8s-poll] [--out FILE]
 
 xlbd, per N and config mode, in a namespace of its own with one veth.
 Mode "file": one JSON file of N services; mode "dir": a directory of
@@ -18,7 +18,13 @@ EndpointSlices of 3 ready endpoints, which xlbd lists and watches
 through selftests/k8s/fake_apiserver.py, run in the namespace as
 selftests/test_k8s.sh runs it (TLS, bearer token, kubeconfig), preloaded
 with them, pages of xlbd's own list limit, each watch event in one
-chunk sent at once.
+chunk sent at once. Mode "k8s-real" (not in the default modes: creating
+the objects through a real API server takes minutes at 10,000): the same
+objects created through a real kube-apiserver and etcd
+(selftests/k8s-real/start.sh, the binaries selftests/run.sh builds),
+then listed and watched by xlbd as admin; a change is the EndpointSlice
+PUT to the API server, its commit to etcd and the watch fan-out inside
+the time.
   ready_s      start of xlbd -> its "ready:" log line (maps created,
                programs loaded and attached, every service programmed;
                "k8s": the lists read as well, listed_s of it, with the
@@ -37,7 +43,10 @@ chunk sent at once.
                --k8s-poll times it instead by polling the maps with
                xlbctl (and reports what one poll costs)
   map memory   bytes_memlock of xlbd's pinned maps (bpftool; the kernel's
-               own accounting of each map), and xlbd's peak RSS (VmHWM)
+               own accounting of each map), and xlbd's peak RSS (VmHWM);
+               "k8s": also its RSS when the lists were read (sampled
+               every 20 ms: the cache before the first sync) and the
+               heap's part (RssAnon) at the end
 iptables, per N and flavour, in a fresh namespace:
   restore_s    iptables-<flavour>-restore of the whole rule set
   rerestore_s  the same again with one endpoint changed (a full resync)
@@ -56,6 +65,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -68,6 +78,7 @@ SYNTH = os.path.join(ROOT, "bench", "synth.py")
 XLBD = os.path.join(ROOT, "build", "user", "xlbd")
 XLBCTL = os.path.join(ROOT, "build", "user", "xlbctl")
 FAKE = os.path.join(ROOT, "selftests", "k8s", "fake_apiserver.py")
+K8S_START = os.path.join(ROOT, "selftests", "k8s-real", "start.sh")
 CAP_S = 300
 RING_PER_SVC = 307      # the Maglev table xlbd picks for 3 backends
 
@@ -158,6 +169,22 @@ class Xlbd:
                                      stderr=subprocess.PIPE, text=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+        self.rss = []           # (time, RSS kB), every 20 ms
+        threading.Thread(target=self._sample_rss, daemon=True).start()
+
+    def _sample_rss(self):
+        while self.proc.poll() is None:
+            try:
+                kb = self.peak_rss_kb("VmRSS")
+            except OSError:
+                return
+            if kb:
+                self.rss.append((time.monotonic(), kb))
+            time.sleep(0.02)
+
+    def rss_before(self, t):
+        """The highest RSS (kB) sampled before time t."""
+        return max((kb for st, kb in self.rss if st < t), default=None)
 
     def _read(self):
         for line in self.proc.stderr:
@@ -216,13 +243,27 @@ class Xlbd:
         return None
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 30)
+
+
+def log_tail(path):
+    """The last lines of a log file, as one line."""
+    try:
+        with open(path) as f:
+            return " | ".join(f.read().splitlines()[-3:])
+    except OSError:
+        return ""
+
+
+def stop_process(proc, wait_s):
+    """SIGTERM, then SIGKILL after wait_s seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def pctile(values, q):
@@ -593,11 +634,7 @@ users:
                 stdout=logf, stderr=subprocess.STDOUT)
 
     def tail(self):
-        try:
-            with open(self.logpath) as f:
-                return " | ".join(f.read().splitlines()[-3:])
-        except OSError:
-            return ""
+        return log_tail(self.logpath)
 
     def ctl(self, method, path, body=None):
         t, st, data = ns_http(self.env.ns, CTL_PORT, method, path, body)
@@ -630,13 +667,7 @@ users:
                            (n, timeout))
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
 
 
 def cpu_s(pid):
@@ -668,6 +699,107 @@ def sync_histogram(ns):
     return got.get("count", 0), got.get("sum", 0.0)
 
 
+class K8sRun:
+    """One Kubernetes mode run: stops its xlbd and API server (fake or
+    real) and removes its namespace however it ends; a failure of the
+    run is its result's "error"."""
+    FAILURES = (RuntimeError, subprocess.CalledProcessError, OSError,
+                ValueError, http.client.HTTPException)
+
+    def __init__(self, res, env):
+        self.res, self.env = res, env
+        self.server = self.xd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, e, tb):
+        failed = et is not None and issubclass(et, self.FAILURES)
+        if failed:
+            self.res["error"] = str(e)
+            log("  error: %s" % e)
+            if self.server:
+                log("  API server: %s" % self.server.tail())
+        if self.xd:
+            self.xd.stop()
+        if self.server:
+            self.server.stop()
+        self.env.close()
+        return failed
+
+
+def k8s_xlbd(run, n, kubeconfig, extra=0):
+    """xlbd watching the API server of kubeconfig, up to its ready line,
+    which must count the n Services (extra more at most: a real API
+    server's own) and their 3 n endpoints; ready_s, programmed_ms,
+    xlbd's CPU time until then, the lists' end and the RSS then into
+    run.res. Returns (xd, the ready line, the index after it)."""
+    res = run.res
+    xd = run.xd = Xlbd(run.env, None, n, source=[
+        "--kubeconfig", kubeconfig, "--node-name", K8S_NODE,
+        "--metrics-address", "127.0.0.1:%d" % METRICS_PORT, "-vv"])
+    t, line, idx = xd.wait_line(r"ready:", 0, CAP_S)
+    res["ready_s"] = round(t - xd.t0, 4)
+    m = re.search(r"ready: (\d+) services, (\d+) backends, "
+                  r"programmed in ([0-9.]+) ms", line)
+    if not m or not (n <= int(m.group(1)) <= n + extra and
+                     3 * n <= int(m.group(2)) <= 3 * n + extra):
+        raise RuntimeError("ready, but not with %d services and %d "
+                           "backends: %s" % (n, 3 * n, line))
+    res["programmed_ms"] = float(m.group(3))
+    res["xlbd_cpu_at_ready_s"] = round(cpu_s(xd.proc.pid), 2)
+    k8s_listed(res, xd, idx)
+    return xd, line, idx
+
+
+def k8s_listed(res, xd, idx):
+    """When xlbd's last list was read (before its line idx, the ready
+    line) and its RSS then: the cache alone, before the first sync
+    builds the model."""
+    with xd.cond:
+        listed = [lt for lt, l in xd.lines[:idx]
+                  if re.search(r"k8s: \S+: listed \d+ objects", l)]
+    res["listed_s"] = round(max(listed) - xd.t0, 4) if listed else None
+    res["rss_listed_kb"] = xd.rss_before(max(listed)) if listed else None
+
+
+def k8s_applied(xd, c, idx):
+    """Waits for xlbd's lines of change c from line idx: (time of the
+    applied line, xlbd's own event -> maps ms, next idx)."""
+    t, line, idx = xd.wait_line(r"k8s: \d+ Services applied:", idx, 60)
+    if not line.endswith("k8s: 1 Services applied: 0 added, "
+                         "1 updated, 0 removed; backends +1 -1 ~0"):
+        raise RuntimeError("change %d: unexpected apply: %s" % (c, line))
+    _, line, idx = xd.wait_line(r"k8s: \d+ events in the maps", idx, 60)
+    m = re.search(r"k8s: (\d+) events in the maps ([0-9.]+) ms", line)
+    if m.group(1) != "1":
+        raise RuntimeError("change %d: not one event: %s" % (c, line))
+    return t, float(m.group(2)), idx
+
+
+def k8s_end(res, xd, env, n, changed):
+    """After the changes: the last one in the maps, map memory and
+    xlbd's RSS, into res; logged."""
+    if res.get("changes"):
+        last = change_key(res["changes"] - 1, n)
+        want = synth.endpoint(last, 0, 3, last if last in changed else None)
+        res["last_change_in_maps"] = want in maglev_ips(
+            env.bpffs, k8s_svc_name(last))
+    res["map_bytes"], res["maps"] = map_memory(env.bpffs)
+    res["rss_peak_kb"] = xd.peak_rss_kb()
+    res["rss_end_kb"] = xd.peak_rss_kb("VmRSS")
+    # What the RSS is: the heap, or the map pages xlbd has mapped.
+    res["rss_end_anon_kb"] = xd.peak_rss_kb("RssAnon")
+    log("  change p50 %.1f ms, p99 %.1f ms (xlbd's own p50 %.2f ms, p99 "
+        "%.2f ms); maps %.1f MiB; RSS peak %.1f MiB, at the end %.1f MiB "
+        "(heap %.1f)" % (
+            res.get("change_p50_ms", 0), res.get("change_p99_ms", 0),
+            res.get("change_own_p50_ms", 0), res.get("change_own_p99_ms", 0),
+            res["map_bytes"] / 2**20, (res["rss_peak_kb"] or 0) / 1024,
+            (res["rss_end_kb"] or 0) / 1024,
+            (res["rss_end_anon_kb"] or 0) / 1024))
+
+
 def bench_k8s(n, changes, poll=False):
     """xlbd fed n Services and their EndpointSlices by the fake API
     server; a change is one EndpointSlice applied through the server's
@@ -676,9 +808,8 @@ def bench_k8s(n, changes, poll=False):
     log("xlbd: %d services through the Kubernetes API (fake API server)"
         % n)
     env = Env("k", loopback=True)
-    fake = xd = None
     res = {"n": n, "mode": "k8s"}
-    try:
+    with K8sRun(res, env) as run:
         env.mount_bpffs()
         res["page_max"] = xlbd_list_limit()
         t0 = time.monotonic()
@@ -693,37 +824,23 @@ def bench_k8s(n, changes, poll=False):
                 "kubernetes.io/hostname": K8S_NODE}},
             "spec": {}, "status": {}}])
         res["objects_written_s"] = round(time.monotonic() - t0, 2)
-        fake = FakeApi(env, files, res["page_max"])
+        fake = run.server = FakeApi(env, files, res["page_max"])
         res["fake_start_s"] = round(fake.wait_up(CAP_S), 2)
         fake_cpu0 = cpu_s(fake.proc.pid)
         log("  objects written in %.1f s, fake API server up in %.1f s" %
             (res["objects_written_s"], res["fake_start_s"]))
 
-        xd = Xlbd(env, None, n, source=[
-            "--kubeconfig", fake.kubeconfig, "--node-name", K8S_NODE,
-            "--metrics-address", "127.0.0.1:%d" % METRICS_PORT, "-vv"])
-        t, line, idx = xd.wait_line(r"ready:", 0, CAP_S)
-        res["ready_s"] = round(t - xd.t0, 4)
-        m = re.search(r"ready: (\d+) services, (\d+) backends, "
-                      r"programmed in ([0-9.]+) ms", line)
-        if not m or (int(m.group(1)), int(m.group(2))) != (n, 3 * n):
-            raise RuntimeError("ready, but not with %d services and %d "
-                               "backends: %s" % (n, 3 * n, line))
-        res["programmed_ms"] = float(m.group(3))
+        xd, line, idx = k8s_xlbd(run, n, fake.kubeconfig)
         # Who the wait was for: xlbd's CPU time, and the fake server's
         # (serving the lists) since it was up.
-        res["xlbd_cpu_at_ready_s"] = round(cpu_s(xd.proc.pid), 2)
         res["fake_cpu_at_ready_s"] = round(cpu_s(fake.proc.pid) - fake_cpu0,
                                            2)
-        with xd.cond:
-            listed = [lt for lt, l in xd.lines[:idx]
-                      if re.search(r"k8s: \S+: listed \d+ objects", l)]
-        res["listed_s"] = round(max(listed) - xd.t0, 4) if listed else None
         st = fake.ctl("GET", "/stats")[1]
         res["list_pages"] = st["list_pages"]
-        log("  ready after %.3f s (lists done at %s s, %d pages; CPU s: "
-            "xlbd %.2f, fake server %.2f; %s)" % (
-                res["ready_s"], res["listed_s"], res["list_pages"],
+        log("  ready after %.3f s (lists done at %s s, RSS then %.1f MiB, "
+            "%d pages; CPU s: xlbd %.2f, fake server %.2f; %s)" % (
+                res["ready_s"], res["listed_s"],
+                (res["rss_listed_kb"] or 0) / 1024, res["list_pages"],
                 res["xlbd_cpu_at_ready_s"], res["fake_cpu_at_ready_s"],
                 line.split("ready:")[1].strip()))
         # xlbd opens its watches after the lists: a change sent before
@@ -731,7 +848,7 @@ def bench_k8s(n, changes, poll=False):
         res["watch_after_ready_s"] = round(fake.wait_watches(3, 60), 3)
         hist0 = sync_histogram(env.ns)
 
-        lat, own, logged, polls = [], [], [], []
+        lat, own, logged, polls, changed = [], [], [], [], set()
         for c, k, changed in change_keys(n, changes):
             body = json.dumps(k8s_slice(k, k in changed)).encode()
             want = synth.endpoint(k, 0, 3, k if k in changed else None)
@@ -748,23 +865,11 @@ def bench_k8s(n, changes, poll=False):
                         raise RuntimeError("change %d: %s not in the maps "
                                            "after 60 s" % (c, want))
                 lat.append((t - t_sent) * 1000)
-            t, line, idx = xd.wait_line(r"k8s: \d+ Services applied:", idx,
-                                        60)
+            t, own_ms, idx = k8s_applied(xd, c, idx)
             if not poll:
                 lat.append((t - t_sent) * 1000)
             logged.append((t - t_sent) * 1000)
-            if not line.endswith("k8s: 1 Services applied: 0 added, "
-                                 "1 updated, 0 removed; backends +1 -1 ~0"):
-                raise RuntimeError("change %d: unexpected apply: %s" %
-                                   (c, line))
-            t, line, idx = xd.wait_line(r"k8s: \d+ events in the maps", idx,
-                                        60)
-            m = re.search(r"k8s: (\d+) events in the maps ([0-9.]+) ms",
-                          line)
-            if m.group(1) != "1":
-                raise RuntimeError("change %d: not one event: %s" %
-                                   (c, line))
-            own.append(float(m.group(2)))
+            own.append(own_ms)
         change_stats(res, lat, own)
         res["change_timed_by"] = ("xlbctl polling the maps" if poll else
                                   "xlbd's applied line (-vv)")
@@ -783,40 +888,180 @@ def bench_k8s(n, changes, poll=False):
             raise RuntimeError("/metrics: %d events in the sync histogram "
                                "for %d changes" % (res["metrics_events"],
                                                    len(lat)))
-        if lat:
-            last = change_key(len(lat) - 1, n)
-            want = synth.endpoint(last, 0, 3, last if last in changed
-                                  else None)
-            res["last_change_in_maps"] = want in maglev_ips(
-                env.bpffs, k8s_svc_name(last))
-        res["map_bytes"], res["maps"] = map_memory(env.bpffs)
-        res["rss_peak_kb"] = xd.peak_rss_kb()
-        res["rss_end_kb"] = xd.peak_rss_kb("VmRSS")
-        log("  change p50 %.1f ms, p99 %.1f ms (xlbd's own p50 %.2f ms, "
-            "/metrics mean %.2f ms); maps %.1f MiB; RSS peak %.1f MiB, at the "
-            "end %.1f MiB" % (
-                res.get("change_p50_ms", 0), res.get("change_p99_ms", 0),
-                res.get("change_own_p50_ms", 0),
-                res.get("metrics_mean_ms", 0), res["map_bytes"] / 2**20,
-                (res["rss_peak_kb"] or 0) / 1024,
-                (res["rss_end_kb"] or 0) / 1024))
+        k8s_end(res, xd, env, n, changed)
         if poll and polls:
             log("  by xlbd's log line: p50 %.1f ms, p99 %.1f ms; one "
                 "xlbctl poll %.1f ms (p50), %d polls" % (
                     res["change_log_p50_ms"], res["change_log_p99_ms"],
                     res["poll_p50_ms"], res["poll_runs"]))
-    except (RuntimeError, subprocess.CalledProcessError, OSError,
-            ValueError) as e:
-        res["error"] = str(e)
-        log("  error: %s" % e)
-        if fake:
-            log("  fake API server: %s" % fake.tail())
-    finally:
-        if xd:
-            xd.stop()
-        if fake:
-            fake.stop()
-        env.close()
+    return res
+
+
+class RealApi:
+    """etcd and kube-apiserver started by selftests/k8s-real/start.sh in
+    env's namespace (the binaries selftests/run.sh builds; see
+    selftests/k8s-real/cluster.sh), the admin kubeconfig and token it
+    prints; stop() ends both."""
+
+    def __init__(self, env):
+        self.env = env
+        self.logpath = os.path.join(env.dir, "k8s-real.log")
+        self.vars = {}
+        self.log = open(self.logpath, "w")
+        # etcd's data on tmpfs: its fsyncs to this VM's disk would time
+        # the disk (50 ms a change), not the API server or xlbd.
+        self.proc = subprocess.Popen([K8S_START, "--netns", env.ns],
+                                     stdout=subprocess.PIPE,
+                                     stderr=self.log, text=True,
+                                     env=dict(os.environ, TMPDIR="/dev/shm"))
+        for line in self.proc.stdout:
+            m = re.match(r"(\w+)=(.*)$", line.strip())
+            if m:
+                self.vars[m.group(1)] = m.group(2)
+            if "XLB_K8S_TOKEN" in self.vars:
+                break
+        if "XLB_K8S_TOKEN" not in self.vars:
+            self.proc.wait()
+            raise RuntimeError("selftests/k8s-real/start.sh: exited %s "
+                               "(%s)" % (self.proc.returncode,
+                                         self.tail()))
+        self.port = int(self.vars["XLB_K8S_URL"].rsplit(":", 1)[1])
+        self.kubeconfig = self.vars["KUBECONFIG"]
+        self.ctx = ssl.create_default_context(cafile=self.vars["XLB_K8S_CA"])
+
+    def tail(self):
+        return log_tail(self.logpath)
+
+    def conn(self):
+        """A keep-alive HTTPS connection to the API server."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        sock = ns_connect(self.env.ns, self.port)
+        # As Go clients do: without it the body, sent after the headers,
+        # waits for their delayed ACK (40 ms a request).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.sock = self.ctx.wrap_socket(sock, server_hostname="127.0.0.1")
+        return c
+
+    def request(self, c, method, path, body):
+        """(time sent, status, answer) of one request on connection c."""
+        t0 = time.monotonic()
+        c.request(method, path, body=json.dumps(body).encode(), headers={
+            "Authorization": "Bearer " + self.vars["XLB_K8S_TOKEN"],
+            "Content-Type": "application/json"})
+        r = c.getresponse()
+        return t0, r.status, r.read()
+
+    def create_all(self, objs, threads=8):
+        """POSTs every (path, body) of objs on a few connections; raises
+        on the first refusal."""
+        it = iter(objs)
+        lock = threading.Lock()
+        errors = []
+
+        def worker():
+            c = self.conn()
+            try:
+                while not errors:
+                    with lock:
+                        job = next(it, None)
+                    if job is None:
+                        return
+                    _, st, data = self.request(c, "POST", job[0], job[1])
+                    if st not in (200, 201):
+                        errors.append("POST %s: HTTP %d %s" %
+                                      (job[0], st, data[:200]))
+            except (OSError, http.client.HTTPException) as e:
+                errors.append(str(e))
+            finally:
+                c.close()
+
+        ts = [threading.Thread(target=worker) for _ in range(threads)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        if errors:
+            raise RuntimeError("API server: %s" % errors[0])
+
+    def stop(self):
+        stop_process(self.proc, 60)
+        self.log.close()
+
+
+def real_object(o):
+    """A generated object as a client creates it: no server-set metadata,
+    no cluster IP (the API server allocates one), no status."""
+    o = json.loads(json.dumps(o))
+    md = o["metadata"]
+    for k in ("uid", "creationTimestamp", "generation", "generateName",
+              "ownerReferences"):
+        md.pop(k, None)
+    o.pop("status", None)
+    if "spec" in o:
+        o["spec"].pop("clusterIP", None)
+        o["spec"].pop("clusterIPs", None)
+    return o
+
+
+def bench_k8s_real(n, changes):
+    """xlbd fed n Services and their EndpointSlices by a real
+    kube-apiserver (with etcd), created through its API before xlbd
+    starts; a change is one EndpointSlice PUT to the API server, timed
+    to xlbd's line that applied it (the API server's commit to etcd and
+    its watch fan-out inside)."""
+    log("xlbd: %d services through a real kube-apiserver" % n)
+    env = Env("r", loopback=True)
+    res = {"n": n, "mode": "k8s-real"}
+    slice_path = "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices" \
+        % K8S_NS
+    with K8sRun(res, env) as run:
+        env.mount_bpffs()
+        t0 = time.monotonic()
+        api = run.server = RealApi(env)
+        res["apiserver_start_s"] = round(time.monotonic() - t0, 2)
+        t0 = time.monotonic()
+        api.create_all([("/api/v1/namespaces",
+                         {"metadata": {"name": K8S_NS}}),
+                        ("/api/v1/nodes", {"metadata": {
+                            "name": K8S_NODE, "labels": {
+                                "kubernetes.io/hostname": K8S_NODE}}})],
+                       threads=1)
+        api.create_all(("/api/v1/namespaces/%s/services" % K8S_NS,
+                        real_object(k8s_service(i))) for i in range(n))
+        api.create_all((slice_path, real_object(k8s_slice(i, False)))
+                       for i in range(n))
+        res["objects_created_s"] = round(time.monotonic() - t0, 2)
+        log("  API server up in %.1f s, %d Services and EndpointSlices "
+            "created in %.1f s" % (res["apiserver_start_s"], n,
+                                   res["objects_created_s"]))
+        # The API server's own "kubernetes" Service comes on top.
+        xd, line, idx = k8s_xlbd(run, n, api.kubeconfig, extra=1)
+        log("  ready after %.3f s (lists done at %s s, RSS then %.1f MiB; "
+            "xlbd CPU %.2f s; %s)" % (
+                res["ready_s"], res["listed_s"],
+                (res["rss_listed_kb"] or 0) / 1024,
+                res["xlbd_cpu_at_ready_s"], line.split("ready:")[1].strip()))
+        # The watches open from the lists' versions: a change sent now
+        # would still come, but timed with the watch set-up.
+        time.sleep(2)
+        conn = api.conn()
+        lat, own, changed = [], [], set()
+        try:
+            for c, k, changed in change_keys(n, changes):
+                sl = real_object(k8s_slice(k, k in changed))
+                path = "%s/%s" % (slice_path, sl["metadata"]["name"])
+                t_sent, st, data = api.request(conn, "PUT", path, sl)
+                if st != 200:
+                    raise RuntimeError("PUT EndpointSlice: HTTP %d %s" %
+                                       (st, data[:200]))
+                t, own_ms, idx = k8s_applied(xd, c, idx)
+                lat.append((t - t_sent) * 1000)
+                own.append(own_ms)
+        finally:
+            conn.close()
+        change_stats(res, lat, own)
+        res["change_timed_by"] = "xlbd's applied line (-vv)"
+        k8s_end(res, xd, env, n, changed)
     return res
 
 
@@ -878,6 +1123,8 @@ def fmt(v, unit=""):
 def mode_title(r):
     if r.get("mode") == "k8s":
         return "Kubernetes API"
+    if r.get("mode") == "k8s-real":
+        return "Kubernetes API, real kube-apiserver"
     if r.get("mode") == "dir":
         return "directory, %d files of %d" % (r["files"], r["per_file"])
     return "one file"
@@ -962,8 +1209,8 @@ def main():
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",") if x]
     modes = [m for m in a.modes.split(",") if m]
-    if any(m not in ("file", "dir", "k8s") for m in modes):
-        sys.exit("--modes: a list of file, dir, k8s")
+    if any(m not in ("file", "dir", "k8s", "k8s-real") for m in modes):
+        sys.exit("--modes: a list of file, dir, k8s, k8s-real")
     if os.geteuid() != 0:
         sys.exit("bench/cp.py: needs root")
     if not (1 <= a.changes <= 1000) or any(not 1 <= n <= 1000000
@@ -982,6 +1229,8 @@ def main():
                 for mode in modes:
                     if mode == "k8s":
                         xl.append(bench_k8s(n, a.changes, a.k8s_poll))
+                    elif mode == "k8s-real":
+                        xl.append(bench_k8s_real(n, a.changes))
                     else:
                         xl.append(bench_xlbd(n, a.changes, mode,
                                              a.per_file))

@@ -4,17 +4,20 @@
 # Socket-level balancing against the other ways a pod reaches a ClusterIP,
 # in one run, as ratios (issue 11, part 2):
 #   connections per second (bench/connbench rate: a new TCP connection
-#   per request, one at a time) to a pod directly, through xlb's socket
-#   hooks, through xlb's per-packet path (tc on the pod's veth), and
-#   through kube-proxy-shaped iptables-legacy rules at 1 and 10,000
-#   services (the target is the last service);
+#   per request, --workers client processes at once, each one
+#   connection at a time) to a pod directly, through xlb's socket hooks,
+#   through xlb's per-packet path (tc on the pod's veth), and through
+#   kube-proxy-shaped iptables-legacy rules at 1 and 10,000 services
+#   (the target is the last service); that the server is not what
+#   limits the rate: direct with one client worker, and direct to a
+#   server with twice the workers;
 #   bulk throughput of one connection (bench/connbench bulk), socket
 #   hooks against direct.
 #
-#   bench/socklb.sh [--secs S] [--reps N] [--services N]
-# (defaults 2 s, 5 rounds, 10,000 services; the cases of a phase take
-# turns within each round, and every ratio is to the direct rate of the
-# same phase)
+#   bench/socklb.sh [--secs S] [--reps N] [--services N] [--workers N]
+# (defaults 2 s, 5 rounds, 10,000 services, 4 client workers against a
+# server of 16; the cases of a phase take turns within each round, and
+# every ratio is to the direct rate of the same phase)
 #
 # Topology (prefix xs<pid>): pod ns P (10.0.1.1) and Q (10.0.3.1, the
 # per-packet case's client) -- node ns N (router; xlbd --xdp-mode tc on
@@ -28,12 +31,14 @@ cd "$root"
 secs=2
 reps=5
 nbig=10000
+workers=4
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--secs) secs="$2"; shift ;;
 	--reps) reps="$2"; shift ;;
 	--services) nbig="$2"; shift ;;
-	-h | --help) sed -n '3,20p' "$0"; exit 0 ;;
+	--workers) workers="$2"; shift ;;
+	-h | --help) sed -n '3,24p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -84,7 +89,12 @@ ip -n $N link add p0 type veth peer name eth0 netns $P &&
 read -r _ _ be1 _ < <(python3 bench/synth.py addr 1 --endpoints 1)
 read -r vbig _ bebig _ < <(python3 bench/synth.py addr "$nbig" --endpoints 1)
 ip -n $B addr add "$be1/32" dev eth0 && ip -n $B addr add "$bebig/32" dev eth0 || exit 1
-ip netns exec $B "$CB" serve 8080 &
+# The server has 4 times the client's workers (with 2 times, a server
+# of twice as many answered 13% more); the one on 8081 twice that again
+# (the check that the server does not limit the rate).
+ip netns exec $B "$CB" serve 8080 $((4 * workers)) &
+pids+=($!)
+ip netns exec $B "$CB" serve 8081 $((8 * workers)) &
 pids+=($!)
 sleep 0.3
 
@@ -100,12 +110,14 @@ in_pod_cg() { sh -c 'echo $$ >"$0/cgroup.procs" && exec nsenter --net=/run/netns
 run1() {
 	local out
 	case "$1" in
-	direct*) out="$(in_pod "$CB" rate "$be1" 8080 "$secs" 2000000)" ;;
-	cg_direct) out="$(in_pod_cg "$CB" rate "$be1" 8080 "$secs" 2000000)" ;;
-	sock) out="$(in_pod_cg "$CB" rate "$VIP" 80 "$secs" 2000000)" ;;
-	perpkt) out="$(in_pod2 "$CB" rate "$VIP" 80 "$secs" 2000000)" ;;
-	ipt1) out="$(in_pod "$CB" rate 10.96.0.1 80 "$secs" 2000000)" ;;
-	iptbig) out="$(in_pod "$CB" rate "$vbig" 80 "$secs" 2000000)" ;;
+	direct_w1) out="$(in_pod "$CB" rate "$be1" 8080 "$secs" 2000000 1)" ;;
+	direct_srv2) out="$(in_pod "$CB" rate "$be1" 8081 "$secs" 2000000 "$workers")" ;;
+	direct*) out="$(in_pod "$CB" rate "$be1" 8080 "$secs" 2000000 "$workers")" ;;
+	cg_direct) out="$(in_pod_cg "$CB" rate "$be1" 8080 "$secs" 2000000 "$workers")" ;;
+	sock) out="$(in_pod_cg "$CB" rate "$VIP" 80 "$secs" 2000000 "$workers")" ;;
+	perpkt) out="$(in_pod2 "$CB" rate "$VIP" 80 "$secs" 2000000 "$workers")" ;;
+	ipt1) out="$(in_pod "$CB" rate 10.96.0.1 80 "$secs" 2000000 "$workers")" ;;
+	iptbig) out="$(in_pod "$CB" rate "$vbig" 80 "$secs" 2000000 "$workers")" ;;
 	bulk_direct) out="$(in_pod "$CB" bulk "$be1" 8080 "$secs")" ;;
 	bulk_sock) out="$(in_pod_cg "$CB" bulk "$VIP" 80 "$secs")" ;;
 	esac
@@ -139,12 +151,13 @@ EOF
 nsenter --net=/run/netns/$N "$root/build/user/xlbd" --config "$work/xlb.json" \
 	--iface p0,q0,b0 --xdp-mode tc --bpffs "$work/bpffs/x" --cgroup "$cg" \
 	--metrics-address none >"$work/xlbd.log" 2>&1 &
+xlbd_pid=$!
 pids+=($!)
 for i in $(seq 50); do grep -q 'ready:' "$work/xlbd.log" && break; sleep 0.1; done
 grep -q 'ready:' "$work/xlbd.log" || { cat "$work/xlbd.log" >&2; exit 1; }
 
-echo "== xlb: socket hooks, per-packet path (tc), direct; $reps rounds of $secs s" >&2
-rounds direct cg_direct sock perpkt bulk_direct bulk_sock
+echo "== xlb: socket hooks, per-packet path (tc), direct; $reps rounds of $secs s, $workers client workers" >&2
+rounds direct direct_w1 direct_srv2 cg_direct sock perpkt bulk_direct bulk_sock
 echo "== iptables-legacy, kube-proxy shaped, 1 service" >&2
 python3 bench/synth.py iptables 1 --endpoints 1 --proto tcp |
 	ip netns exec $N iptables-legacy-restore || exit 1
@@ -153,7 +166,7 @@ echo "== iptables-legacy, kube-proxy shaped, $nbig services (to the last)" >&2
 python3 bench/synth.py iptables "$nbig" --endpoints 1 --proto tcp |
 	ip netns exec $N iptables-legacy-restore || exit 1
 rounds direct_iptbig iptbig
-kill "${pids[-1]}"
+kill "$xlbd_pid"
 nsenter --net=/run/netns/$N "$root/build/user/xlbctl" --bpffs "$work/bpffs/x" \
 	detach --iface p0,q0,b0 --cgroup "$cg" >/dev/null
 
@@ -165,9 +178,11 @@ rb() {
 		'BEGIN { printf "%.2f", a / b }'
 }
 cat <<EOF
-| connections/s (median of $reps rounds x $secs s) | value | ratio to direct (same phase) |
+| connections/s (median of $reps rounds x $secs s, $workers client workers) | value | ratio to direct (same phase) |
 |---|---|---|
 | direct to the pod | $(v direct) | 1.00 |
+| direct, one client worker | $(v direct_w1) | $(r direct_w1 direct) |
+| direct, to a server of twice the workers | $(v direct_srv2) | $(r direct_srv2 direct) |
 | direct, client in the hooks' cgroup | $(v cg_direct) | $(r cg_direct direct) |
 | xlb socket hooks | $(v sock) | $(r sock direct) |
 | xlb per-packet (tc) | $(v perpkt) | $(r perpkt direct) |

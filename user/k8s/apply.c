@@ -56,7 +56,7 @@ static int translate_ent(struct xlb_k8s *k, struct svc_ent *e,
 			 struct xlb_model *m)
 {
 	struct xlb_k8s_node_info ni = { k->node_name, k->zone };
-	const cJSON **sl;
+	const struct xlb_k8s_slice **sl;
 	char err[256] = "";
 	size_t i, n_warn = 0;
 	int rc;
@@ -71,8 +71,8 @@ static int translate_ent(struct xlb_k8s *k, struct svc_ent *e,
 		return -ENOMEM;
 	for (i = 0; i < e->n_slices; i++)
 		sl[i] = e->slices[i]->obj;
-	rc = xlb_k8s_translate(e->svc, sl, e->n_slices, &ni, m, &n_warn, err,
-			       sizeof(err));
+	rc = xlb_k8s_translate_obj(e->svc, sl, e->n_slices, &ni, m, &n_warn,
+				   err, sizeof(err));
 	free(sl);
 	update_hc(e, m);
 	if (rc)
@@ -87,17 +87,12 @@ static int translate_ent(struct xlb_k8s *k, struct svc_ent *e,
  * health check for cloud load balancers). */
 static void update_hc(struct svc_ent *e, const struct xlb_model *m)
 {
-	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(e->svc, "spec");
-	const cJSON *hp = cJSON_GetObjectItemCaseSensitive(spec, "healthCheckNodePort");
-	const cJSON *etp = cJSON_GetObjectItemCaseSensitive(spec, "externalTrafficPolicy");
 	__u16 port = 0;
 	__u32 n[2] = { 0, 0 };	/* IPv4, IPv6 */
 	size_t i, j, k;
 
-	if (e->svc && !xlb_k8s_svc_skip_reason(e->svc) && cJSON_IsNumber(hp) &&
-	    hp->valueint > 0 && hp->valueint < 65536 && cJSON_IsString(etp) &&
-	    !strcmp(etp->valuestring, "Local"))
-		port = hp->valueint;
+	if (e->svc && !e->svc->skip && e->svc->external_local)
+		port = e->svc->hc_port;
 	if (e->hc_port && e->hc_port != port)
 		xlb_hc_remove(e->hc_port);
 	e->hc_port = port;
@@ -458,7 +453,7 @@ static int full_apply(struct xlb_k8s *k, const char *why)
 	struct svc_ent **v;
 	char err[768] = "";
 	uint64_t t0 = xlb_now_ns();
-	size_t n, i, n_svc = 0;
+	size_t n, i, n_svc = 0, n_all = 0;
 	int rc;
 
 	v = (struct svc_ent **)xlb_htab_values(&k->svcs, &n);
@@ -477,8 +472,27 @@ static int full_apply(struct xlb_k8s *k, const char *why)
 			STAT_INC(errors);
 		set_names(v[i], &ms[i]);
 	}
+	/* One array for all: appended one Service at a time, it would be
+	 * grown (and left behind) 100,000 times. */
 	for (i = 0; i < n; i++)
-		model_append(&all, &ms[i]);
+		n_all += ms[i].n_services;
+	all.services = malloc((n_all + 1) * sizeof(*all.services));
+	if (!all.services) {
+		for (i = 0; i < n; i++)
+			xlb_model_free(&ms[i]);
+		rc = -ENOMEM;
+		pr_err("k8s: %s: no memory for %zu services", why, n_all);
+		STAT_INC(errors);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(all.services + all.n_services, ms[i].services,
+		       ms[i].n_services * sizeof(*all.services));
+		all.n_services += ms[i].n_services;
+		free(ms[i].services);
+		ms[i].services = NULL;
+		ms[i].n_services = 0;
+	}
 	xlb_model_sort(&all);
 	drop_conflicts(k, &all, true);
 	rc = xlb_sync_apply(k->sync, &all, &res, err, sizeof(err));
@@ -491,6 +505,7 @@ static int full_apply(struct xlb_k8s *k, const char *why)
 			res.updated, res.removed, res.unchanged,
 			(xlb_now_ns() - t0) / 1e6);
 	}
+out:
 	for (i = 0; i < n; i++)
 		xlb_k8s_ent_gc(k, v[i]);
 	xlb_model_free(&all);

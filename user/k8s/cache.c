@@ -23,8 +23,9 @@ static struct svc_ent *svc_get(struct xlb_k8s *k, const char *key, bool create)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	snprintf(e->key, sizeof(e->key), "%s", key);
-	if (xlb_htab_put(&k->svcs, key, e)) {
+	e->key = strdup(key);
+	if (!e->key || xlb_htab_put(&k->svcs, key, e)) {
+		free(e->key);
 		free(e);
 		return NULL;
 	}
@@ -52,15 +53,12 @@ static void mark_dirty(struct xlb_k8s *k, struct svc_ent *e)
 
 static void svc_detach_slice(struct xlb_k8s *k, struct slice_ent *se)
 {
-	struct svc_ent *e;
+	struct svc_ent *e = se->svc;
 	size_t i;
 
-	if (!se->svc_key[0])
-		return;
-	e = svc_get(k, se->svc_key, false);
-	se->svc_key[0] = '\0';
 	if (!e)
 		return;
+	se->svc = NULL;
 	for (i = 0; i < e->n_slices; i++)
 		if (e->slices[i] == se) {
 			e->slices[i] = e->slices[--e->n_slices];
@@ -86,29 +84,26 @@ static int svc_attach_slice(struct xlb_k8s *k, struct slice_ent *se,
 		e->cap_slices = cap;
 	}
 	e->slices[e->n_slices++] = se;
-	snprintf(se->svc_key, sizeof(se->svc_key), "%s", svc_key);
+	se->svc = e;
 	mark_dirty(k, e);
 	return 0;
 }
 
 /* Takes obj. Returns 1 if the cache changed. */
-static int upsert_svc(struct xlb_k8s *k, cJSON *obj)
+static int upsert_svc(struct xlb_k8s *k, struct xlb_k8s_svc *obj)
 {
-	char key[XLB_K8S_KEY_LEN];
-	struct svc_ent *e;
+	struct svc_ent *e = svc_get(k, obj->key, true);
 
-	if (xlb_k8s_obj_key(obj, key, sizeof(key)) ||
-	    !(e = svc_get(k, key, true))) {
-		cJSON_Delete(obj);
+	if (!e) {
+		xlb_k8s_svc_free(obj);
 		return 0;
 	}
 	e->gen = k->gen;
-	if (e->svc && !strcmp(xlb_k8s_obj_rv(e->svc), xlb_k8s_obj_rv(obj)) &&
-	    xlb_k8s_obj_rv(obj)[0]) {
-		cJSON_Delete(obj);
+	if (e->svc && !strcmp(e->svc->rv, obj->rv) && obj->rv[0]) {
+		xlb_k8s_svc_free(obj);
 		return 0;
 	}
-	cJSON_Delete(e->svc);
+	xlb_k8s_svc_free(e->svc);
 	e->svc = obj;
 	mark_dirty(k, e);
 	return 1;
@@ -120,51 +115,44 @@ static int delete_svc(struct xlb_k8s *k, const char *key)
 
 	if (!e || !e->svc)
 		return 0;
-	cJSON_Delete(e->svc);
+	xlb_k8s_svc_free(e->svc);
 	e->svc = NULL;
 	mark_dirty(k, e);
 	return 1;
 }
 
-static int upsert_slice(struct xlb_k8s *k, cJSON *obj)
+/* Takes obj. Returns 1 if the cache changed. */
+static int upsert_slice(struct xlb_k8s *k, struct xlb_k8s_slice *obj)
 {
-	char key[XLB_K8S_KEY_LEN], skey[XLB_K8S_KEY_LEN] = "";
-	struct slice_ent *se;
+	const char *skey = obj->svc_key ? obj->svc_key : "";
+	struct slice_ent *se = xlb_htab_get(&k->slices, obj->key);
+	bool same_svc;
 
-	if (xlb_k8s_obj_key(obj, key, sizeof(key))) {
-		cJSON_Delete(obj);
-		return 0;
-	}
-	xlb_k8s_slice_service_key(obj, skey, sizeof(skey));
-	se = xlb_htab_get(&k->slices, key);
 	if (se) {
 		se->gen = k->gen;
-		if (!strcmp(se->svc_key, skey) && xlb_k8s_obj_rv(obj)[0] &&
-		    !strcmp(xlb_k8s_obj_rv(se->obj), xlb_k8s_obj_rv(obj))) {
-			cJSON_Delete(obj);
+		same_svc = !strcmp(se->svc ? se->svc->key : "", skey);
+		if (same_svc && obj->rv[0] && !strcmp(se->obj->rv, obj->rv)) {
+			xlb_k8s_slice_free(obj);
 			return 0;
 		}
 	} else {
 		se = calloc(1, sizeof(*se));
-		if (!se || xlb_htab_put(&k->slices, key, se)) {
+		if (!se || xlb_htab_put(&k->slices, obj->key, se)) {
 			free(se);
-			cJSON_Delete(obj);
+			xlb_k8s_slice_free(obj);
 			return 0;
 		}
-		snprintf(se->key, sizeof(se->key), "%s", key);
 		se->gen = k->gen;
+		same_svc = !skey[0];
 	}
-	cJSON_Delete(se->obj);
+	xlb_k8s_slice_free(se->obj);
 	se->obj = obj;
-	if (strcmp(se->svc_key, skey)) {
+	if (!same_svc) {
 		svc_detach_slice(k, se);
 		if (skey[0])
 			svc_attach_slice(k, se, skey);
-	} else if (skey[0]) {
-		struct svc_ent *e = svc_get(k, skey, false);
-
-		if (e)
-			mark_dirty(k, e);
+	} else if (se->svc) {
+		mark_dirty(k, se->svc);
 	}
 	return 1;
 }
@@ -176,14 +164,15 @@ static int delete_slice(struct xlb_k8s *k, const char *key)
 	if (!se)
 		return 0;
 	svc_detach_slice(k, se);
-	cJSON_Delete(se->obj);
+	xlb_k8s_slice_free(se->obj);
 	free(se);
 	return 1;
 }
 
-static void set_node(struct xlb_k8s *k, cJSON *obj)
+/* Takes node (NULL: no Node). */
+static void set_node(struct xlb_k8s *k, struct xlb_k8s_node *node)
 {
-	const char *z = obj ? xlb_k8s_node_zone(obj) : NULL;
+	const char *z = node ? node->zone : NULL;
 	bool changed = (z == NULL) != (k->zone == NULL) ||
 		       (z && strcmp(z, k->zone));
 
@@ -198,33 +187,42 @@ static void set_node(struct xlb_k8s *k, cJSON *obj)
 			mark_dirty(k, v[i]);
 		free(v);
 	}
-	cJSON_Delete(k->node);
-	k->node = obj;
+	xlb_k8s_node_free(node);
+}
+
+void xlb_k8s_obj_free(enum res res, void *obj)
+{
+	if (res == RES_SVC)
+		xlb_k8s_svc_free(obj);
+	else if (res == RES_SLICE)
+		xlb_k8s_slice_free(obj);
+	else
+		xlb_k8s_node_free(obj);
 }
 
 /* A full list: the new truth for that resource. Whatever the cache holds
- * that the list does not is deleted; changed objects are replaced. */
-static void apply_list(struct xlb_k8s *k, enum res res, cJSON *items)
+ * that the list does not is deleted; changed objects are replaced.
+ * Takes the items. */
+static void apply_list(struct xlb_k8s *k, enum res res, void **items,
+		       size_t n_items)
 {
 	size_t n_add = 0, n_del = 0, n, i;
-	cJSON *it;
 	void **v;
 
 	k->gen++;
 	if (res == RES_NODE) {
-		it = cJSON_DetachItemFromArray(items, 0);
-		if (!it && !k->listed[res])
+		if (!n_items && !k->listed[res])
 			pr_warn("k8s: node %s: no such Node; no zone, topology hints ignored",
 				k->node_name);
-		set_node(k, it);
-		cJSON_Delete(items);
+		set_node(k, n_items ? items[0] : NULL);
+		for (i = 1; i < n_items; i++)
+			xlb_k8s_node_free(items[i]);
 		k->listed[res] = true;
 		return;
 	}
-	while ((it = cJSON_DetachItemFromArray(items, 0)))
-		n_add += res == RES_SVC ? upsert_svc(k, it) :
-					  upsert_slice(k, it);
-	cJSON_Delete(items);
+	for (i = 0; i < n_items; i++)
+		n_add += res == RES_SVC ? upsert_svc(k, items[i]) :
+					  upsert_slice(k, items[i]);
 	if (res == RES_SVC) {
 		v = xlb_htab_values(&k->svcs, &n);
 		for (i = 0; v && i < n; i++) {
@@ -239,7 +237,7 @@ static void apply_list(struct xlb_k8s *k, enum res res, cJSON *items)
 			struct slice_ent *se = v[i];
 
 			if (se->gen != k->gen)
-				n_del += delete_slice(k, se->key);
+				n_del += delete_slice(k, se->obj->key);
 		}
 	}
 	free(v);
@@ -251,10 +249,9 @@ static void apply_list(struct xlb_k8s *k, enum res res, cJSON *items)
 
 void xlb_k8s_handle_event(struct xlb_k8s *k, struct kev *ev)
 {
-	char key[XLB_K8S_KEY_LEN];
-
 	if (ev->type == EV_LIST) {
-		apply_list(k, ev->res, ev->obj);
+		apply_list(k, ev->res, ev->items, ev->n_items);
+		free(ev->items);
 		return;
 	}
 	if (k->n_lat == k->cap_lat) {
@@ -270,19 +267,24 @@ void xlb_k8s_handle_event(struct xlb_k8s *k, struct kev *ev)
 		k->lat_t[k->n_lat++] = ev->t;
 	STAT_INC(events);
 	if (ev->res == RES_NODE) {
-		set_node(k, ev->type == EV_DELETED ? NULL : ev->obj);
-		if (ev->type == EV_DELETED)
-			cJSON_Delete(ev->obj);
+		if (ev->type == EV_DELETED) {
+			xlb_k8s_node_free(ev->obj);
+			ev->obj = NULL;
+		}
+		set_node(k, ev->obj);
 		return;
 	}
 	if (ev->type == EV_DELETED) {
-		if (!xlb_k8s_obj_key(ev->obj, key, sizeof(key))) {
-			if (ev->res == RES_SVC)
-				delete_svc(k, key);
-			else
-				delete_slice(k, key);
+		if (ev->res == RES_SVC) {
+			struct xlb_k8s_svc *s = ev->obj;
+
+			delete_svc(k, s->key);
+		} else {
+			struct xlb_k8s_slice *s = ev->obj;
+
+			delete_slice(k, s->key);
 		}
-		cJSON_Delete(ev->obj);
+		xlb_k8s_obj_free(ev->res, ev->obj);
 		return;
 	}
 	if (ev->res == RES_SVC)
@@ -295,7 +297,8 @@ static void ent_free(struct svc_ent *e)
 {
 	size_t i;
 
-	cJSON_Delete(e->svc);
+	xlb_k8s_svc_free(e->svc);
+	free(e->key);
 	for (i = 0; i < e->n_names; i++)
 		free(e->names[i]);
 	free(e->names);
@@ -329,14 +332,12 @@ void xlb_k8s_cache_free(struct xlb_k8s *k)
 	for (i = 0; v && i < n; i++) {
 		struct slice_ent *se = v[i];
 
-		cJSON_Delete(se->obj);
+		xlb_k8s_slice_free(se->obj);
 		free(se);
 	}
 	free(v);
 	xlb_htab_free(&k->svcs);
 	xlb_htab_free(&k->slices);
-	cJSON_Delete(k->node);
-	k->node = NULL;
 	free(k->zone);
 	k->zone = NULL;
 }

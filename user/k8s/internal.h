@@ -12,8 +12,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 #include "k8s.h"
 #include "k8s_translate.h"
 #include "htab.h"
@@ -32,12 +30,16 @@ extern const char *const xlb_k8s_res_name[RES_N];
 
 enum ev_type { EV_ADDED, EV_MODIFIED, EV_DELETED, EV_LIST };
 
-/* A decoded event, from a watch thread to the main thread. */
+/* A decoded event, from a watch thread to the main thread: the parts
+ * of the object xlb reads (k8s_object.h), the JSON already freed. */
 struct kev {
 	struct kev *next;
 	enum res res;
 	enum ev_type type;
-	cJSON *obj;		/* the object, or for EV_LIST an array */
+	void *obj;		/* xlb_k8s_svc, _slice or _node; NULL for
+				 * EV_LIST */
+	void **items;		/* EV_LIST: the objects listed */
+	size_t n_items;
 	uint64_t t;		/* arrival, CLOCK_MONOTONIC ns */
 };
 
@@ -45,8 +47,8 @@ struct slice_ent;
 
 /* A Service, known or only named by slices, and what it programmed. */
 struct svc_ent {
-	char key[XLB_K8S_KEY_LEN];	/* namespace/name */
-	cJSON *svc;			/* NULL: not seen (or deleted) */
+	char *key;			/* namespace/name */
+	struct xlb_k8s_svc *svc;	/* NULL: not seen (or deleted) */
 	struct slice_ent **slices;	/* slices naming it */
 	size_t n_slices, cap_slices;
 	char **names;			/* xlb services it has programmed */
@@ -57,9 +59,9 @@ struct svc_ent {
 };
 
 struct slice_ent {
-	char key[XLB_K8S_KEY_LEN];
-	char svc_key[XLB_K8S_KEY_LEN];	/* "" when it names no Service */
-	cJSON *obj;
+	struct xlb_k8s_slice *obj;	/* its key is the entry's */
+	struct svc_ent *svc;		/* the Service it is attached to
+					 * (the label's), or NULL */
 	unsigned gen;
 };
 
@@ -92,7 +94,6 @@ struct xlb_k8s {
 	struct watcher w[RES_N];
 	/* main thread only */
 	struct xlb_htab svcs, slices;
-	cJSON *node;
 	char *zone;
 	bool listed[RES_N];
 	struct svc_ent **dirty;	/* Services to translate and apply */
@@ -108,8 +109,10 @@ struct xlb_k8s {
  * queues its event, or returns 1 when the stream must end (an ERROR
  * event, a line that is not an event) with w->err set. */
 int xlb_k8s_watch_line(char *line, size_t len, void *ctx);
-/* cache.c: takes ev->obj. */
+/* cache.c: takes ev's objects. */
 void xlb_k8s_handle_event(struct xlb_k8s *k, struct kev *ev);
+/* Frees an object of resource res (k8s_object.h). */
+void xlb_k8s_obj_free(enum res res, void *obj);
 /* Frees e once nothing (object, slice, programmed name) keeps it. */
 void xlb_k8s_ent_gc(struct xlb_k8s *k, struct svc_ent *e);
 /* Frees every cached object (and stops serving their health checks). */

@@ -25,98 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "k8s_translate.h"
 #include "util.h"
-
-#define LBL_PROXY_NAME "service.kubernetes.io/service-proxy-name"
-#define LBL_HEADLESS "service.kubernetes.io/headless"
-#define LBL_SVC_NAME "kubernetes.io/service-name"
-#define LBL_ZONE "topology.kubernetes.io/zone"
-#define ANN_TOPO_MODE "service.kubernetes.io/topology-mode"
-#define ANN_TOPO_HINTS "service.kubernetes.io/topology-aware-hints"
-#define AFFINITY_DEFAULT 10800
-
-static const cJSON *get(const cJSON *o, const char *k)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, k);
-}
-
-static const char *get_str(const cJSON *o, const char *k)
-{
-	const cJSON *v = get(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static const char *label(const cJSON *obj, const char *group, const char *k)
-{
-	return get_str(get(get(obj, "metadata"), group), k);
-}
-
-/* "namespace/name" (ns may be NULL) into buf, if it fits. */
-static int ns_key(char *buf, size_t len, const char *ns, const char *name)
-{
-	if ((size_t)snprintf(buf, len, "%s/%s", ns ? ns : "", name) >= len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-int xlb_k8s_obj_key(const cJSON *obj, char *buf, size_t len)
-{
-	const cJSON *md = get(obj, "metadata");
-	const char *ns = get_str(md, "namespace"), *name = get_str(md, "name");
-
-	if (!name || !name[0])
-		return -EINVAL;
-	return ns_key(buf, len, ns, name);
-}
-
-const char *xlb_k8s_obj_rv(const cJSON *obj)
-{
-	const char *rv = get_str(get(obj, "metadata"), "resourceVersion");
-
-	return rv ? rv : "";
-}
-
-int xlb_k8s_slice_service_key(const cJSON *slice, char *buf, size_t len)
-{
-	const char *ns = get_str(get(slice, "metadata"), "namespace");
-	const char *svc = label(slice, "labels", LBL_SVC_NAME);
-
-	if (!svc || !svc[0])
-		return -ENOENT;
-	return ns_key(buf, len, ns, svc);
-}
-
-const char *xlb_k8s_node_zone(const cJSON *node)
-{
-	const char *z = label(node, "labels", LBL_ZONE);
-
-	return z && z[0] ? z : NULL;
-}
-
-const char *xlb_k8s_svc_skip_reason(const cJSON *svc)
-{
-	const cJSON *spec = get(svc, "spec");
-	const char *v;
-
-	v = label(svc, "labels", LBL_PROXY_NAME);
-	if (v && strcmp(v, "xlb"))
-		return "handled by another proxy (" LBL_PROXY_NAME ")";
-	if (label(svc, "labels", LBL_HEADLESS))
-		return "headless (" LBL_HEADLESS " label)";
-	v = get_str(spec, "type");
-	if (v && !strcmp(v, "ExternalName"))
-		return "type ExternalName";
-	v = get_str(spec, "clusterIP");
-	if (v && !strcasecmp(v, "None"))
-		return "headless (clusterIP None)";
-	if (!v || !v[0])
-		return "no cluster IP";
-	return NULL;
-}
 
 static __u32 fnv1a(const char *s)
 {
@@ -149,17 +60,11 @@ void xlb_k8s_svc_name(char *buf, const char *key, const char *port,
 /* One Service's translation: its objects, the settings shared by every
  * (port, family), and where the parts left out are reported. */
 struct svc_common {
-	const cJSON *svc, *spec;
-	const cJSON *const *slices;
+	const struct xlb_k8s_svc *svc;
+	const struct xlb_k8s_slice *const *slices;
 	size_t n_slices;
 	const struct xlb_k8s_node_info *node;
-	char key[XLB_K8S_KEY_LEN];
-	__u32 affinity_timeout;
-	__u8 external_local, internal_local;
-	int topo;		/* 0 none, 1 zone hints, 2 node hints too */
-	union xlb_addr cips[2];	/* the cluster IPs, one per family */
-	__u8 cfams[2];
-	size_t n_ips;
+	const char *key;
 	size_t *n_warn;		/* parts left out */
 	char *err;		/* the last one's reason, or why it failed */
 	size_t errlen;
@@ -171,19 +76,9 @@ struct svc_common {
 	((void)(*(c)->n_warn)++,                                           \
 	 (void)xlb_errf((c)->err, (c)->errlen, 0, __VA_ARGS__))
 
-/* One entry of spec.ports, as the model takes it. */
-struct svc_port {
-	const char *name;	/* "" when unnamed */
-	const char *proto;	/* as the Service spells it: "TCP", "UDP" */
-	int ipproto;
-	int num;
-	__u16 node_port;	/* 0: none */
-	char num_str[16];	/* num, the name of an unnamed port */
-};
-
 struct cand {
 	struct xlb_model_backend b;
-	const cJSON *ep;	/* the endpoint, for its hints */
+	const struct xlb_k8s_ep *ep;	/* the endpoint, for its hints */
 };
 
 struct cands {
@@ -191,36 +86,43 @@ struct cands {
 	size_t n, cap;
 };
 
-static bool hints_have(const cJSON *ep, const char *field, const char *want)
+static const struct xlb_k8s_hint_list *hints(const struct xlb_k8s_ep *ep,
+					     int nodes)
 {
-	const cJSON *arr = get(get(ep, "hints"), field), *h;
+	if (!ep->hints)
+		return NULL;
+	return nodes ? &ep->hints->nodes : &ep->hints->zones;
+}
 
-	cJSON_ArrayForEach(h, arr) {
-		const char *n = get_str(h, "name");
+static bool hints_have(const struct xlb_k8s_ep *ep, int nodes,
+		       const char *want)
+{
+	const struct xlb_k8s_hint_list *l = hints(ep, nodes);
+	size_t i;
 
-		if (n && !strcmp(n, want))
+	for (i = 0; l && i < l->n; i++)
+		if (!strcmp(l->names[i], want))
 			return true;
-	}
 	return false;
 }
 
-static bool hints_any(const cJSON *ep, const char *field)
+static bool hints_any(const struct xlb_k8s_ep *ep, int nodes)
 {
-	const cJSON *arr = get(get(ep, "hints"), field);
+	const struct xlb_k8s_hint_list *l = hints(ep, nodes);
 
-	return cJSON_IsArray(arr) && cJSON_GetArraySize(arr) > 0;
+	return l && l->any;
 }
 
 /* kube-proxy's rule: hints are used only when every ready endpoint has
- * some, and some are for us; then the others take no new flows. */
+ * some, and some are for us; then the others take no new flows. Pass 1
+ * is forNodes, pass 0 forZones. */
 static void apply_topology(const struct svc_common *c, struct cand *v,
 			   size_t n)
 {
-	static const char *const field[2] = { "forZones", "forNodes" };
 	int pass;
 	size_t i;
 
-	for (pass = c->topo - 1; pass >= 0; pass--) {
+	for (pass = c->svc->topo - 1; pass >= 0; pass--) {
 		const char *want = pass ? c->node->name : c->node->zone;
 		bool all = true, some = false;
 
@@ -229,81 +131,65 @@ static void apply_topology(const struct svc_common *c, struct cand *v,
 		for (i = 0; i < n; i++) {
 			if (v[i].b.state != XLB_BE_ACTIVE)
 				continue;
-			if (!hints_any(v[i].ep, field[pass]))
+			if (!hints_any(v[i].ep, pass))
 				all = false;
-			else if (hints_have(v[i].ep, field[pass], want))
+			else if (hints_have(v[i].ep, pass, want))
 				some = true;
 		}
 		if (!all || !some)
 			continue;
 		for (i = 0; i < n; i++)
 			if (v[i].b.state == XLB_BE_ACTIVE &&
-			    !hints_have(v[i].ep, field[pass], want))
+			    !hints_have(v[i].ep, pass, want))
 				v[i].b.weight = 0;
 		return;
 	}
 }
 
-static bool cond(const cJSON *conds, const char *k, bool def)
+/* The slice's port number for the Service port p, or 0: the first of
+ * its ports with p's name and protocol. */
+static int slice_port(const struct xlb_k8s_slice *sl,
+		      const struct xlb_k8s_port *p)
 {
-	const cJSON *v = get(conds, k);
+	size_t i;
 
-	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
-}
+	for (i = 0; i < sl->n_ports; i++) {
+		const struct xlb_k8s_slice_port *sp = &sl->ports[i];
 
-/* The slice's port number for the Service port (name, proto), or 0. */
-static int slice_port(const cJSON *slice, const char *name, const char *proto)
-{
-	const cJSON *p;
-
-	cJSON_ArrayForEach(p, get(slice, "ports")) {
-		const char *pn = get_str(p, "name"), *pp = get_str(p, "protocol");
-		const cJSON *num = get(p, "port");
-
-		if (strcmp(pn ? pn : "", name))
+		if (strcmp(sp->name ? sp->name : "", p->name ? p->name : ""))
 			continue;
-		if (strcmp(pp ? pp : "TCP", proto))
+		if (sp->ipproto != p->ipproto)
 			continue;
-		if (!cJSON_IsNumber(num) || num->valueint < 1 ||
-		    num->valueint > 65535)
-			return 0;
-		return num->valueint;
+		return sp->num;
 	}
 	return 0;
 }
 
 /* An endpoint of a slice as a backend on port; -EINVAL (warned) when
  * its address is not one of the family. */
-static int endpoint_cand(const struct svc_common *c, const cJSON *ep,
-			 int port, __u8 family, struct cand *cd)
+static int endpoint_cand(const struct svc_common *c,
+			 const struct xlb_k8s_ep *ep, int port, __u8 family,
+			 struct cand *cd)
 {
-	const cJSON *conds = get(ep, "conditions");
-	const cJSON *a0 = cJSON_GetArrayItem(get(ep, "addresses"), 0);
-	const char *nn = get_str(ep, "nodeName");
-	bool ready, serving, term;
-	__u8 f;
-
 	memset(cd, 0, sizeof(*cd));
 	cd->ep = ep;
-	if (!cJSON_IsString(a0) ||
-	    xlb_addr_parse(a0->valuestring, &cd->b.addr, &f) || f != family) {
+	if (ep->bad_addr) {
 		warn(c, "service %s: endpoint address %s: not an %s address",
-		     c->key, cJSON_IsString(a0) ? a0->valuestring : "(missing)",
+		     c->key, ep->bad_addr,
 		     family == XLB_AF_INET6 ? "IPv6" : "IPv4");
 		return -EINVAL;
 	}
-	ready = cond(conds, "ready", true);
-	serving = cond(conds, "serving", ready);
-	term = cond(conds, "terminating", false);
+	cd->b.addr = ep->addr;
 	cd->b.family = family;
 	cd->b.port = htons(port);
 	cd->b.weight = 1;
-	cd->b.state = ready ? XLB_BE_ACTIVE : XLB_BE_TERMINATING;
+	cd->b.state = ep->ready ? XLB_BE_ACTIVE : XLB_BE_TERMINATING;
 	/* Not ready: keeps its flows; takes new ones only in the fallback,
 	 * and only if serving while terminating (a pod failing its
 	 * readiness probe takes none). */
-	cd->b.serving = ready || (serving && term);
-	cd->b.local = nn && c->node->name && !strcmp(nn, c->node->name);
+	cd->b.serving = ep->ready || (ep->serving && ep->terminating);
+	cd->b.local = ep->node && c->node->name &&
+		      !strcmp(ep->node, c->node->name);
 	return 0;
 }
 
@@ -339,36 +225,34 @@ static int add_cand(struct cands *cs, const struct cand *cd)
 
 /* The backends of one (port, family): the endpoints of every slice of
  * that address type that has the port. */
-static int collect_backends(const struct svc_common *c, const char *pname,
-			    const char *proto, __u8 family,
+static int collect_backends(const struct svc_common *c,
+			    const struct xlb_k8s_port *p, __u8 family,
 			    struct xlb_model_service *s)
 {
-	const char *atype = family == XLB_AF_INET6 ? "IPv6" : "IPv4";
 	struct cands cs = { 0 };
-	size_t i;
+	size_t i, j;
 	int rc = 0;
 
 	for (i = 0; i < c->n_slices; i++) {
-		const char *at = get_str(c->slices[i], "addressType");
-		const cJSON *ep;
+		const struct xlb_k8s_slice *sl = c->slices[i];
 		int port;
 
-		if (!at || strcmp(at, atype))
+		if (sl->family != family)
 			continue;
-		port = slice_port(c->slices[i], pname, proto);
+		port = slice_port(sl, p);
 		if (!port)
 			continue;
-		cJSON_ArrayForEach(ep, get(c->slices[i], "endpoints")) {
+		for (j = 0; j < sl->n_eps; j++) {
 			struct cand cd;
 
-			if (endpoint_cand(c, ep, port, family, &cd))
+			if (endpoint_cand(c, &sl->eps[j], port, family, &cd))
 				continue;
 			rc = add_cand(&cs, &cd);
 			if (rc)
 				goto out;
 		}
 	}
-	if (c->topo)
+	if (c->svc->topo)
 		apply_topology(c, cs.v, cs.n);
 	s->backends = calloc(cs.n + 1, sizeof(*s->backends));
 	if (!s->backends) {
@@ -383,83 +267,43 @@ out:
 	return rc;
 }
 
-/* A list of address strings -> those of the family. */
-static int addr_list(const struct svc_common *c, const cJSON *arr,
-		     const char *sub, __u8 family, union xlb_addr **out,
-		     size_t *n, const char *what)
+/* The addresses of a list that are of the family; those that are not
+ * addresses warned, as what. */
+static int addr_list(const struct svc_common *c, const struct xlb_k8s_ip *v,
+		     size_t n, __u8 family, union xlb_addr **out,
+		     size_t *n_out, const char *what)
 {
-	const cJSON *v;
+	size_t i;
 
-	*out = calloc(cJSON_GetArraySize(arr) + 1, sizeof(**out));
+	*out = calloc(n + 1, sizeof(**out));
 	if (!*out)
 		return -ENOMEM;
-	*n = 0;
-	cJSON_ArrayForEach(v, arr) {
-		const cJSON *s = sub ? get(v, sub) : v;
-		union xlb_addr a;
-		__u8 f;
-
-		if (sub && !s)
-			continue; /* an ingress with a hostname only */
-		if (sub) {
-			const char *mode = get_str(v, "ipMode");
-
-			/* kube-proxy leaves Proxy-mode IPs to the LB. */
-			if (mode && !strcmp(mode, "Proxy"))
-				continue;
-		}
-		if (!cJSON_IsString(s) || xlb_addr_parse(s->valuestring, &a, &f)) {
+	*n_out = 0;
+	for (i = 0; i < n; i++) {
+		if (!v[i].a.family)
 			warn(c, "service %s: %s %s: not an IPv4 or IPv6 address",
-			     c->key, what,
-			     cJSON_IsString(s) ? s->valuestring : "?");
-			continue;
-		}
-		if (f == family)
-			(*out)[(*n)++] = a;
+			     c->key, what, v[i].text);
+		else if (v[i].a.family == family)
+			(*out)[(*n_out)++] = v[i].a.addr;
 	}
 	return 0;
 }
 
-static int cidr_list(const struct svc_common *c, const cJSON *arr,
-		     __u8 family, struct xlb_model_service *s)
+static int cidr_list(const struct svc_common *c, __u8 family,
+		     struct xlb_model_service *s)
 {
-	const cJSON *v;
+	const struct xlb_k8s_ip *v = c->svc->source_ranges;
+	size_t i, n = c->svc->n_source_ranges;
 
-	s->source_ranges = calloc(cJSON_GetArraySize(arr) + 1,
-				  sizeof(*s->source_ranges));
+	s->source_ranges = calloc(n + 1, sizeof(*s->source_ranges));
 	if (!s->source_ranges)
 		return -ENOMEM;
-	cJSON_ArrayForEach(v, arr) {
-		struct xlb_cidr r = { 0 };
-		char buf[64], *p, *slash, *end;
-		long len;
-
-		if (!cJSON_IsString(v) || strlen(v->valuestring) >= sizeof(buf))
-			goto bad;
-		/* kube-proxy trims blanks around each range */
-		p = v->valuestring;
-		while (*p == ' ')
-			p++;
-		snprintf(buf, sizeof(buf), "%s", p);
-		for (p = buf + strlen(buf); p > buf && p[-1] == ' '; p--)
-			p[-1] = '\0';
-		slash = strchr(buf, '/');
-		if (!slash)
-			goto bad;
-		*slash = '\0';
-		if (xlb_addr_parse(buf, &r.addr, &r.family))
-			goto bad;
-		len = strtol(slash + 1, &end, 10);
-		if (*end || !slash[1] || len < 0 ||
-		    len > (r.family == XLB_AF_INET ? 32 : 128))
-			goto bad;
-		r.len = len;
-		if (r.family == family)
-			s->source_ranges[s->n_source_ranges++] = r;
-		continue;
-bad:
-		warn(c, "service %s: loadBalancerSourceRanges %s: not a CIDR",
-		     c->key, cJSON_IsString(v) ? v->valuestring : "?");
+	for (i = 0; i < n; i++) {
+		if (!v[i].a.family)
+			warn(c, "service %s: loadBalancerSourceRanges %s: not a CIDR",
+			     c->key, v[i].text);
+		else if (v[i].a.family == family)
+			s->source_ranges[s->n_source_ranges++] = v[i].a;
 	}
 	return 0;
 }
@@ -468,8 +312,10 @@ static int push_service(struct xlb_model *out, size_t *cap)
 {
 	struct xlb_model_service *v;
 
+	/* Most Services have one port and one family: one entry to begin
+	 * with (100,000 of them are translated at once in a full sync). */
 	if (out->n_services == *cap) {
-		*cap = *cap ? *cap * 2 : 4;
+		*cap = *cap ? *cap * 2 : 1;
 		v = realloc(out->services, *cap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
@@ -479,140 +325,61 @@ static int push_service(struct xlb_model *out, size_t *cap)
 	return 0;
 }
 
-static void common_settings(struct svc_common *c)
+/* Whether the model takes a Service port; -EINVAL (warned) for one it
+ * cannot (SCTP, no valid port number). */
+static int port_ok(const struct svc_common *c, const struct xlb_k8s_port *p)
 {
-	const cJSON *spec = c->spec, *t;
-	const char *v;
+	const char *name = p->name ? p->name : "";
 
-	v = get_str(spec, "sessionAffinity");
-	if (v && !strcmp(v, "ClientIP")) {
-		t = get(get(get(spec, "sessionAffinityConfig"), "clientIP"),
-			"timeoutSeconds");
-		c->affinity_timeout = cJSON_IsNumber(t) && t->valueint > 0 &&
-					      t->valueint <= 86400 ?
-					      (__u32)t->valueint :
-					      AFFINITY_DEFAULT;
-	}
-	v = get_str(spec, "externalTrafficPolicy");
-	c->external_local = v && !strcmp(v, "Local");
-	v = get_str(spec, "internalTrafficPolicy");
-	c->internal_local = v && !strcmp(v, "Local");
-	v = get_str(spec, "trafficDistribution");
-	if (v && (!strcmp(v, "PreferClose") || !strcmp(v, "PreferSameZone")))
-		c->topo = 1;
-	else if (v && !strcmp(v, "PreferSameNode"))
-		c->topo = 2;
-	v = label(c->svc, "annotations", ANN_TOPO_MODE);
-	if (!v)
-		v = label(c->svc, "annotations", ANN_TOPO_HINTS);
-	if (!c->topo && v && v[0] && strcasecmp(v, "disabled"))
-		c->topo = 1;
-}
-
-/* The cluster IPs, one per family: clusterIPs (dual-stack), else
- * clusterIP (xlb_k8s_svc_skip_reason made sure it is a string). */
-static int cluster_ips(struct svc_common *c)
-{
-	const cJSON *ips = get(c->spec, "clusterIPs"), *ip;
-
-	c->n_ips = 0;
-	if (!cJSON_IsArray(ips) || !cJSON_GetArraySize(ips)) {
-		ip = get(c->spec, "clusterIP");
-		if (xlb_addr_parse(ip->valuestring, &c->cips[0], &c->cfams[0]))
-			goto bad;
-		c->n_ips = 1;
-		return 0;
-	}
-	cJSON_ArrayForEach(ip, ips) {
-		if (c->n_ips == 2)
-			break;
-		if (!cJSON_IsString(ip) ||
-		    xlb_addr_parse(ip->valuestring, &c->cips[c->n_ips],
-				   &c->cfams[c->n_ips]))
-			goto bad;
-		if (c->n_ips && c->cfams[0] == c->cfams[c->n_ips])
-			continue;
-		c->n_ips++;
-	}
-	return 0;
-bad:
-	return xlb_errf(c->err, c->errlen, -EINVAL,
-			"service %s: clusterIP \"%s\": not an IPv4 or IPv6 address",
-			c->key,
-			cJSON_IsString(ip) ? ip->valuestring : "(missing)");
-}
-
-/* Reads one entry of spec.ports; -EINVAL (warned) for one the model
- * cannot take (SCTP, no valid port number). */
-static int port_proto(const struct svc_common *c, const cJSON *port,
-		      struct svc_port *p)
-{
-	const cJSON *pnum = get(port, "port"), *np = get(port, "nodePort");
-
-	p->name = get_str(port, "name");
-	if (!p->name)
-		p->name = "";
-	p->proto = get_str(port, "protocol");
-	if (!p->proto)
-		p->proto = "TCP";
-	if (!strcmp(p->proto, "TCP")) {
-		p->ipproto = IPPROTO_TCP;
-	} else if (!strcmp(p->proto, "UDP")) {
-		p->ipproto = IPPROTO_UDP;
-	} else {
+	if (p->bad_proto) {
 		warn(c, "service %s: port %s protocol %s: not supported",
-		     c->key, p->name, p->proto);
+		     c->key, name, p->bad_proto);
 		return -EINVAL;
 	}
-	if (!cJSON_IsNumber(pnum) || pnum->valueint < 1 ||
-	    pnum->valueint > 65535) {
+	if (!p->num) {
 		warn(c, "service %s: port %s: no valid port number", c->key,
-		     p->name);
+		     name);
 		return -EINVAL;
 	}
-	p->num = pnum->valueint;
-	snprintf(p->num_str, sizeof(p->num_str), "%d", p->num);
-	p->node_port = 0;
-	if (cJSON_IsNumber(np) && np->valueint > 0 && np->valueint <= 65535)
-		p->node_port = np->valueint;
 	return 0;
 }
 
 /* One xlb service: the Service port p on the cluster IP f, with the
  * external and ingress IPs, source ranges and endpoints of its family. */
-static int fill_service(const struct svc_common *c, const struct svc_port *p,
-			size_t f, struct xlb_model_service *s)
+static int fill_service(const struct svc_common *c,
+			const struct xlb_k8s_port *p, size_t f,
+			struct xlb_model_service *s)
 {
-	const cJSON *ingress = get(get(get(c->svc, "status"), "loadBalancer"),
-				   "ingress");
-	__u8 fam = c->cfams[f];
+	const struct xlb_k8s_svc *svc = c->svc;
+	__u8 fam = svc->cfams[f];
+	char num[8];
 	int rc;
 
-	xlb_k8s_svc_name(s->name, c->key, p->name[0] ? p->name : p->num_str,
+	snprintf(num, sizeof(num), "%u", p->num);
+	xlb_k8s_svc_name(s->name, c->key, p->name ? p->name : num,
 			 p->ipproto == IPPROTO_TCP ? "tcp" : "udp",
 			 fam == XLB_AF_INET6);
 	s->source = XLB_K8S_SOURCE;
-	s->vip.addr = c->cips[f];
+	s->vip.addr = svc->cips[f];
 	s->vip.family = fam;
 	s->vip.port = htons(p->num);
 	s->vip.proto = p->ipproto;
 	s->node_port = p->node_port;
-	s->affinity_timeout = c->affinity_timeout;
-	s->external_local = c->external_local;
-	s->internal_local = c->internal_local;
+	s->affinity_timeout = svc->affinity_timeout;
+	s->external_local = svc->external_local;
+	s->internal_local = svc->internal_local;
 	/* As kube-proxy masquerades and Cilium source-NATs: else a
 	 * backend on another node answers the client directly. */
 	s->snat = XLB_SNAT_REMOTE;
-	rc = addr_list(c, get(c->spec, "externalIPs"), NULL, fam,
+	rc = addr_list(c, svc->external_ips, svc->n_external_ips, fam,
 		       &s->external_ips, &s->n_external_ips, "externalIPs");
 	if (!rc)
-		rc = addr_list(c, ingress, "ip", fam, &s->lb_ips, &s->n_lb_ips,
-			       "loadBalancer ingress ip");
+		rc = addr_list(c, svc->lb_ips, svc->n_lb_ips, fam, &s->lb_ips,
+			       &s->n_lb_ips, "loadBalancer ingress ip");
 	if (!rc)
-		rc = cidr_list(c, get(c->spec, "loadBalancerSourceRanges"), fam,
-			       s);
+		rc = cidr_list(c, fam, s);
 	if (!rc)
-		rc = collect_backends(c, p->name, p->proto, fam, s);
+		rc = collect_backends(c, p, fam, s);
 	return rc;
 }
 
@@ -646,40 +413,37 @@ static void drop_repeated_frontends(struct xlb_model *out)
 	}
 }
 
-int xlb_k8s_translate(const cJSON *svc, const cJSON *const *slices,
-		      size_t n_slices, const struct xlb_k8s_node_info *node,
-		      struct xlb_model *out, size_t *n_warn, char *err,
-		      size_t errlen)
+int xlb_k8s_translate_obj(const struct xlb_k8s_svc *svc,
+			  const struct xlb_k8s_slice *const *slices,
+			  size_t n_slices, const struct xlb_k8s_node_info *node,
+			  struct xlb_model *out, size_t *n_warn, char *err,
+			  size_t errlen)
 {
-	struct svc_common c = { .svc = svc, .spec = get(svc, "spec"),
-				.slices = slices, .n_slices = n_slices,
-				.node = node, .n_warn = n_warn, .err = err,
+	struct svc_common c = { .svc = svc, .slices = slices,
+				.n_slices = n_slices, .node = node,
+				.key = svc->key, .n_warn = n_warn, .err = err,
 				.errlen = errlen };
-	const cJSON *port;
-	size_t cap = 0, f;
+	size_t cap = 0, f, i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	*n_warn = 0;
-	if (xlb_k8s_obj_key(svc, c.key, sizeof(c.key)))
-		return xlb_errf(err, errlen, -EINVAL,
-				"service: no metadata.name");
-	if (xlb_k8s_svc_skip_reason(svc))
+	if (svc->skip)
 		return 0;
-	common_settings(&c);
-	rc = cluster_ips(&c);
-	if (rc)
-		return rc;
-	cJSON_ArrayForEach(port, get(c.spec, "ports")) {
-		struct svc_port p;
+	if (svc->bad_cip)
+		return xlb_errf(err, errlen, -EINVAL,
+				"service %s: clusterIP \"%s\": not an IPv4 or IPv6 address",
+				c.key, svc->bad_cip);
+	for (i = 0; i < svc->n_ports; i++) {
+		const struct xlb_k8s_port *p = &svc->ports[i];
 
-		if (port_proto(&c, port, &p))
+		if (port_ok(&c, p))
 			continue;
-		for (f = 0; f < c.n_ips; f++) {
+		for (f = 0; f < svc->n_cips; f++) {
 			rc = push_service(out, &cap);
 			if (rc)
 				goto fail;
-			rc = fill_service(&c, &p, f,
+			rc = fill_service(&c, p, f,
 					  &out->services[out->n_services - 1]);
 			if (rc)
 				goto fail;
@@ -690,5 +454,42 @@ int xlb_k8s_translate(const cJSON *svc, const cJSON *const *slices,
 	return 0;
 fail:
 	xlb_model_free(out);
+	return rc;
+}
+
+int xlb_k8s_translate(const cJSON *svc, const cJSON *const *slices,
+		      size_t n_slices, const struct xlb_k8s_node_info *node,
+		      struct xlb_model *out, size_t *n_warn, char *err,
+		      size_t errlen)
+{
+	struct xlb_k8s_slice **sl = calloc(n_slices + 1, sizeof(*sl));
+	struct xlb_k8s_svc *s = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*n_warn = 0;
+	if (!sl)
+		return -ENOMEM;
+	rc = xlb_k8s_svc_extract(svc, &s);
+	if (rc == -EINVAL) {
+		rc = xlb_errf(err, errlen, rc, "service: no metadata.name");
+		goto out;
+	}
+	for (i = 0; !rc && i < n_slices; i++) {
+		rc = xlb_k8s_slice_extract(slices[i], &sl[n]);
+		if (rc == -EINVAL)	/* no name: the cache holds none */
+			rc = 0;
+		else if (!rc)
+			n++;
+	}
+	if (!rc)
+		rc = xlb_k8s_translate_obj(s, (const struct xlb_k8s_slice *const *)sl,
+					   n, node, out, n_warn, err, errlen);
+out:
+	for (i = 0; i < n; i++)
+		xlb_k8s_slice_free(sl[i]);
+	free(sl);
+	xlb_k8s_svc_free(s);
 	return rc;
 }

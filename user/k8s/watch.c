@@ -43,19 +43,27 @@ int xlb_k8s_fd(const struct xlb_k8s *k)
 	return k->efd;
 }
 
+/* Queues an event (obj, or for EV_LIST the items) for the main
+ * thread; takes them. */
 static void push(struct xlb_k8s *k, enum res res, enum ev_type type,
-		 cJSON *obj)
+		 void *obj, void **items, size_t n_items)
 {
 	struct kev *ev = calloc(1, sizeof(*ev));
 	uint64_t one = 1;
+	size_t i;
 
 	if (!ev) {
-		cJSON_Delete(obj);
+		xlb_k8s_obj_free(res, obj);
+		for (i = 0; i < n_items; i++)
+			xlb_k8s_obj_free(res, items[i]);
+		free(items);
 		return;
 	}
 	ev->res = res;
 	ev->type = type;
 	ev->obj = obj;
+	ev->items = items;
+	ev->n_items = n_items;
 	ev->t = xlb_now_ns();
 	pthread_mutex_lock(&k->lock);
 	*k->tail = ev;
@@ -63,6 +71,55 @@ static void push(struct xlb_k8s *k, enum res res, enum ev_type type,
 	pthread_mutex_unlock(&k->lock);
 	if (write(k->efd, &one, sizeof(one)) < 0)
 		pr_debug("k8s: eventfd: %s", strerror(errno));
+}
+
+/* The parts of an object xlb reads (k8s_object.h): the JSON is freed as
+ * soon as they are out, so that neither the cache nor a list in
+ * progress holds a JSON tree. NULL (and *rc) for an object without a
+ * name (-EINVAL) or without memory. */
+static void *extract(enum res res, const cJSON *obj, int *rc)
+{
+	void *o = NULL;
+
+	if (res == RES_SVC)
+		*rc = xlb_k8s_svc_extract(obj, (struct xlb_k8s_svc **)&o);
+	else if (res == RES_SLICE)
+		*rc = xlb_k8s_slice_extract(obj, (struct xlb_k8s_slice **)&o);
+	else
+		*rc = xlb_k8s_node_extract(obj, (struct xlb_k8s_node **)&o);
+	return o;
+}
+
+/* The objects of a list as its pages come. */
+struct objs {
+	void **v;
+	size_t n, cap;
+	size_t seen;		/* items read, those left out too */
+};
+
+static void objs_free(enum res res, struct objs *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		xlb_k8s_obj_free(res, o->v[i]);
+	free(o->v);
+	memset(o, 0, sizeof(*o));
+}
+
+static int objs_add(struct objs *o, void *obj)
+{
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 512;
+		void **v = realloc(o->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		o->v = v;
+		o->cap = cap;
+	}
+	o->v[o->n++] = obj;
+	return 0;
 }
 
 /* Sleeps ms or until stopped; returns true if stopped. */
@@ -210,15 +267,17 @@ static int get_page(struct watcher *w, const char *cont,
 	return rc;
 }
 
-/* Moves the items of a page into all, keeps its resourceVersion in
+/* Extracts the items of a page into all, keeps its resourceVersion in
  * list_rv and its continue token in *cont (NULL after the last page).
+ * Objects without a name are left out, as the cache would leave them.
  * 0, or -1 with w->err set. */
 static int take_page(struct watcher *w, const struct xlb_k8s_resp *r,
-		     cJSON *all, char *list_rv, size_t rv_len, char **cont)
+		     struct objs *all, char *list_rv, size_t rv_len,
+		     char **cont)
 {
-	cJSON *page = cJSON_ParseWithLength(r->body, r->len), *items, *md, *it;
-	const cJSON *c, *rv;
-	int rc = 0;
+	cJSON *page = cJSON_ParseWithLength(r->body, r->len), *items, *md;
+	const cJSON *c, *rv, *it;
+	int rc = 0, erc;
 
 	items = cJSON_GetObjectItemCaseSensitive(page, "items");
 	md = cJSON_GetObjectItemCaseSensitive(page, "metadata");
@@ -227,38 +286,50 @@ static int take_page(struct watcher *w, const struct xlb_k8s_resp *r,
 	    !cJSON_IsString(rv)) {
 		snprintf(w->err, sizeof(w->err),
 			 "list: not a list (no items or metadata.resourceVersion)");
-		STAT_INC(errors);
-		failed_once(w);
-		rc = -1;
-		goto out;
+		goto fail;
 	}
-	while (cJSON_IsArray(items) &&
-	       (it = cJSON_DetachItemFromArray(items, 0)))
-		cJSON_AddItemToArray(all, it);
+	if (!cJSON_IsArray(items))
+		items = NULL;
+	cJSON_ArrayForEach(it, items) {
+		void *o = extract(w->res, it, &erc);
+
+		all->seen++;
+		if (erc == -EINVAL)
+			continue;
+		if (!o || objs_add(all, o)) {
+			xlb_k8s_obj_free(w->res, o);
+			snprintf(w->err, sizeof(w->err), "list: out of memory");
+			goto fail;
+		}
+	}
 	snprintf(list_rv, rv_len, "%s", rv->valuestring);
 	free(*cont);
 	*cont = NULL;
 	c = cJSON_GetObjectItemCaseSensitive(md, "continue");
 	if (cJSON_IsString(c) && c->valuestring[0])
 		*cont = strdup(c->valuestring);
+	goto out;
+fail:
+	STAT_INC(errors);
+	failed_once(w);
+	rc = -1;
 out:
 	cJSON_Delete(page);
 	return rc;
 }
 
 /* Drops the pages gathered so far: the list starts again. */
-static void list_restart(cJSON **all, char **cont)
+static void list_restart(enum res res, struct objs *all, char **cont)
 {
 	free(*cont);
 	*cont = NULL;
-	cJSON_Delete(*all);
-	*all = cJSON_CreateArray();
+	objs_free(res, all);
 }
 
 /* Lists every page; pushes one EV_LIST. 0, or -1 with w->err set. */
 static int do_list(struct watcher *w, bool *retried_401)
 {
-	cJSON *all = cJSON_CreateArray();
+	struct objs all = { 0 };
 	char *cont = NULL, list_rv[64] = "";
 	struct xlb_k8s_resp r;
 	int rc, pages = 0;
@@ -274,7 +345,7 @@ static int do_list(struct watcher *w, bool *retried_401)
 			pr_info("k8s: %s: list: continue token expired; listing from the start",
 				xlb_k8s_res_name[w->res]);
 			xlb_k8s_resp_free(&r);
-			list_restart(&all, &cont);
+			list_restart(w->res, &all, &cont);
 			if (++pages > 1000)
 				goto fail;
 			continue;
@@ -286,11 +357,11 @@ static int do_list(struct watcher *w, bool *retried_401)
 			xlb_k8s_resp_free(&r);
 			if (!again)
 				goto fail;
-			list_restart(&all, &cont);
+			list_restart(w->res, &all, &cont);
 			continue;
 		}
 		*retried_401 = false;
-		rc = take_page(w, &r, all, list_rv, sizeof(list_rv), &cont);
+		rc = take_page(w, &r, &all, list_rv, sizeof(list_rv), &cont);
 		xlb_k8s_resp_free(&r);
 		if (rc)
 			goto fail;
@@ -302,13 +373,12 @@ static int do_list(struct watcher *w, bool *retried_401)
 	}
 	/* Only a whole list gives a version to watch from. */
 	snprintf(w->rv, sizeof(w->rv), "%s", list_rv);
-	pr_debug("k8s: %s: listed %d objects in %d pages at resourceVersion %s",
-		 xlb_k8s_res_name[w->res], cJSON_GetArraySize(all), pages,
-		 w->rv);
-	push(w->k, w->res, EV_LIST, all);
+	pr_debug("k8s: %s: listed %zu objects in %d pages at resourceVersion %s",
+		 xlb_k8s_res_name[w->res], all.seen, pages, w->rv);
+	push(w->k, w->res, EV_LIST, NULL, all.v, all.n);
 	return 0;
 fail:
-	cJSON_Delete(all);
+	objs_free(w->res, &all);
 	free(cont);
 	return -1;
 }
@@ -320,6 +390,8 @@ int xlb_k8s_watch_line(char *line, size_t len, void *ctx)
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
 	char t[16];
 	enum ev_type et;
+	void *o;
+	int rc;
 
 	snprintf(t, sizeof(t), "%s", cJSON_IsString(type) ? type->valuestring : "");
 
@@ -368,7 +440,14 @@ int xlb_k8s_watch_line(char *line, size_t len, void *ctx)
 		cJSON_Delete(obj);
 		return 0;
 	}
-	push(w->k, w->res, et, obj);
+	o = extract(w->res, obj, &rc);
+	cJSON_Delete(obj);
+	if (!o) {
+		if (rc == -ENOMEM)
+			STAT_INC(errors);
+		return 0;	/* no name: the cache would drop it */
+	}
+	push(w->k, w->res, et, o, NULL, 0);
 	return 0;
 }
 
@@ -553,8 +632,13 @@ void xlb_k8s_stop(struct xlb_k8s *k)
 		free(k->w[r].path);
 	}
 	for (ev = k->head; ev; ev = next) {
+		size_t i;
+
 		next = ev->next;
-		cJSON_Delete(ev->obj);
+		xlb_k8s_obj_free(ev->res, ev->obj);
+		for (i = 0; i < ev->n_items; i++)
+			xlb_k8s_obj_free(ev->res, ev->items[i]);
+		free(ev->items);
 		free(ev);
 	}
 	xlb_k8s_cache_free(k);
