@@ -146,6 +146,15 @@ static int set_snat_ports(struct args *g, const char *arg)
 	return 0;
 }
 
+/* ipip or off. */
+static int set_dsr(struct args *g, const char *arg)
+{
+	if (strcmp(arg, "ipip") && strcmp(arg, "off"))
+		return -EINVAL;
+	g->o.dsr_remote = !strcmp(arg, "ipip");
+	return 0;
+}
+
 static int set_socket_lb(struct args *g, const char *arg)
 {
 	return xlb_socklb_parse_mode(arg, &g->o.socket_lb);
@@ -239,6 +248,15 @@ static const struct opt options[] = {
 	  "default %u-65535, above the node's\n"
 	  "ephemeral ports; off: no source NAT", XLB_DEF_SNAT_PORT_MIN,
 	  "not LO-HI (1 <= LO <= HI <= 65535) or off" },
+	{ "dsr", 0, "MODE", OPT_FN, 0, set_dsr,
+	  "ipip: what --snat-ports would source-NAT\n"
+	  "(Kubernetes: NodePort, external and LB IPs of\n"
+	  "Cluster policy to a backend on another node)\n"
+	  "goes there by direct server return instead:\n"
+	  "IPIP / IPv6-in-IPv6 to the backend's address,\n"
+	  "which answers the client from its own node\n"
+	  "(config: a service's \"dsr\": \"ipip\");\n"
+	  "off (default)", 0, "not ipip or off" },
 	{ "socket-lb", 0, "MODE", OPT_FN, 0, set_socket_lb,
 	  "on (default): connect()/sendmsg() to a frontend\n"
 	  "get a backend in the socket hooks, no NAT;\n"
