@@ -329,16 +329,17 @@ enum {
  * snat_port (client or forward entry); the replies' destination is put
  * back to the client at snat_addr, snat_port (reverse entry). */
 #define XLB_CT_F_SNAT		(1u << 1)
-/* The flow is carried to its remote backend by DSR (XLB_SVC_F_DSR): the
+/* (1u << 2) is kept for source NAT's mark of a closed flow.
+ * The flow is carried to its remote backend by DSR (XLB_SVC_F_DSR): the
  * client's packets leave encapsulated from dsr_src towards the backend's
  * address, by dsr_ifindex (client or forward entry). Its replies never
  * come back here. */
-#define XLB_CT_F_DSR		(1u << 2)
+#define XLB_CT_F_DSR		(1u << 3)
 /* The flow came to this, its backend's node, encapsulated by DSR: its
  * replies' source is put back to the frontend here, and a SYN-ACK's MSS
  * option lowered to dsr_mss, so that the client's segments still fit
  * the encapsulation (client, forward and reverse entries). */
-#define XLB_CT_F_DSR_LOCAL	(1u << 3)
+#define XLB_CT_F_DSR_LOCAL	(1u << 4)
 
 /*
  * xlb_hairpin: ARRAY of 2 union xlb_addr, [0] IPv4 and [1] IPv6: the
