@@ -13,7 +13,8 @@
  *   - B: such a packet to the local backend loses its outer header and
  *     is DNATed (dsr_decap); the backend's SYN-ACK leaves from the
  *     frontend with its MSS option lowered to MTU - 40 - 20 (v4) /
- *     MTU - 80 - 20 (v6) (dsr_mss_clamp); a UDP reply from the frontend.
+ *     MTU - 80 - 20 (v6) (dsr_mss_clamp); a UDP datagram likewise, and
+ *     its reply from the frontend.
  *   - a tunnelled packet whose inner packet is to no frontend passes
  *     untouched; one to B whose outer destination is not the backend
  *     this node picks is dropped (dsr_mismatch).
@@ -325,6 +326,33 @@ static void run_family(int which, const struct fam *fa)
 		check(which, "B: the backend's SYN-ACK leaves from the frontend, MSS lowered",
 		      a, n, e, m,
 		      (struct want){ pass, XLB_STAT_RNAT, XLB_STAT_DSR_MSS_CLAMP });
+	}
+	{
+		struct pkt_spec u = { MACS, .family = fa->f, .saddr = fa->cli,
+				      .daddr = fa->vip_b, .proto = IPPROTO_UDP,
+				      .sport = 41004, .dport = 53,
+				      .payload_len = 30 };
+		struct pkt_spec d = u;
+
+		n = pkt_build(&u, b, sizeof(b), &lb);
+		m = encap(fa, &fa->other, &fa->be_b, &u, b, n, a);
+		d.daddr = fa->be_b;
+		d.dport = 5353;
+		n = pkt_build(&d, e, sizeof(e), &lb);
+		check(which, "B: a UDP datagram to the local backend: outer header off, DNATed",
+		      a, m, e, n,
+		      (struct want){ pass, XLB_STAT_DSR_DECAP, XLB_STAT_CT_NEW });
+		d = u;
+		d.saddr = fa->be_b;
+		d.sport = 5353;
+		d.daddr = fa->cli;
+		d.dport = 41004;
+		n = pkt_build(&d, a, sizeof(a), &la);
+		d.saddr = fa->vip_b;
+		d.sport = 53;
+		m = pkt_build(&d, e, sizeof(e), &lb);
+		check(which, "B: the backend's UDP reply leaves from the frontend", a, n,
+		      e, m, (struct want){ pass, XLB_STAT_RNAT, -1 });
 	}
 	/* Not DSR: to no frontend, untouched; to B but not to the backend
 	 * this node picks, dropped. */
