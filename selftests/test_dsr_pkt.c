@@ -15,6 +15,9 @@
  *     frontend with its MSS option lowered to MTU - 40 - 20 (v4) /
  *     MTU - 80 - 20 (v6) (dsr_mss_clamp); a UDP datagram likewise, and
  *     its reply from the frontend.
+ *   - another node's NodePort (the inner packet to that node's address)
+ *     is served by this node's NodePort frontend of the same port, and
+ *     answered from that node's address;
  *   - a tunnelled packet whose inner packet is to no frontend passes
  *     untouched; one to B whose outer destination is not the backend
  *     this node picks is dropped (dsr_mismatch).
@@ -73,7 +76,7 @@ static void addr_to_xlb(union xlb_addr *a, const struct pkt_addr *p, int f)
 static __u8 xfam(int f) { return f == 4 ? XLB_AF_INET : XLB_AF_INET6; }
 
 static int put_svc(const struct pkt_addr *vip, int f, __u16 port,
-		   __u8 proto, __u32 id, __u32 ring_off)
+		   __u8 proto, __u32 id, __u32 ring_off, __u32 kind)
 {
 	struct xlb_vip_key k = {};
 	struct xlb_svc v = {};
@@ -85,39 +88,43 @@ static int put_svc(const struct pkt_addr *vip, int f, __u16 port,
 	v.svc_id = id;
 	v.ring_off = ring_off;
 	v.ring_size = 2;
-	v.flags = XLB_FE_LOAD_BALANCER | XLB_SVC_F_DSR;
+	v.flags = kind | XLB_SVC_F_DSR;
 	return bpf_map_update_elem(bt_dp.maps.svc, &k, &v, BPF_ANY);
 }
 
 /* The world of family fa: A -> remote BE_A, B -> local BE_B, both on
- * TCP 80 and UDP 53, backends on 8080 / 5353 (UDP: ids + 2). */
+ * TCP 80 and UDP 53, backends on 8080 / 5353 (UDP: ids + 2); id 5: the
+ * NodePort 30080 on this node's address (fa->node), to BE_B. */
 static int world(const struct fam *fa)
 {
 	struct xlb_snat_addrs sa = {};
 	struct xlb_port_use u = { 1, 1 };
-	__u32 i, zero = 0, ports[] = { 80, 53, 8080, 5353 };
+	__u32 i, zero = 0, ports[] = { 80, 53, 8080, 5353, 30080 };
 	int err = 0;
 
-	for (i = 0; i < 4 && !err; i++) {
+	for (i = 0; i < 5 && !err; i++) {
 		struct xlb_backend b = {};
 		struct xlb_ring_pair r;
-		__u32 id = i + 1, udp = i >= 2;
+		__u32 id = i + 1, udp = i == 2 || i == 3, np = i == 4;
 
-		addr_to_xlb(&b.addr, i & 1 ? &fa->be_b : &fa->be_a, fa->f);
+		addr_to_xlb(&b.addr, i & 1 || np ? &fa->be_b : &fa->be_a, fa->f);
 		b.port = htons(udp ? 5353 : 8080);
 		b.family = xfam(fa->f);
 		b.state = XLB_BE_ACTIVE;
 		b.svc_id = id;
 		b.weight = 1;
-		b.flags = i & 1 ? XLB_BE_F_LOCAL : 0;
+		b.flags = i & 1 || np ? XLB_BE_F_LOCAL : 0;
 		r.id[0] = r.id[1] = id;
 		err = bpf_map_update_elem(bt_dp.maps.backends, &id, &b, BPF_ANY) ?:
 		      bpf_map_update_elem(bt_dp.maps.rings, &i, &r, BPF_ANY) ?:
-		      put_svc(i & 1 ? &fa->vip_b : &fa->vip_a, fa->f,
-			      udp ? 53 : 80, udp ? IPPROTO_UDP : IPPROTO_TCP,
-			      id, 2 * i);
+		      (np ? put_svc(&fa->node, fa->f, 30080, IPPROTO_TCP, id,
+				    2 * i, XLB_FE_NODE_PORT) :
+			    put_svc(i & 1 ? &fa->vip_b : &fa->vip_a, fa->f,
+				    udp ? 53 : 80,
+				    udp ? IPPROTO_UDP : IPPROTO_TCP, id, 2 * i,
+				    XLB_FE_LOAD_BALANCER));
 	}
-	for (i = 0; i < 4 && !err; i++)
+	for (i = 0; i < 5 && !err; i++)
 		err = bpf_map_update_elem(bt_dp.maps.ports, &ports[i], &u, BPF_ANY);
 	if (!err) {
 		bpf_map_lookup_elem(bt_dp.maps.snat_addrs, &zero, &sa);
@@ -353,6 +360,35 @@ static void run_family(int which, const struct fam *fa)
 		m = pkt_build(&d, e, sizeof(e), &lb);
 		check(which, "B: the backend's UDP reply leaves from the frontend", a, n,
 		      e, m, (struct want){ pass, XLB_STAT_RNAT, -1 });
+	}
+	{
+		/* Another node's NodePort: this node's own NodePort frontend
+		 * serves it, and the reply leaves from that node's address. */
+		struct pkt_spec t = { MACS, .family = fa->f, .saddr = fa->cli,
+				      .daddr = fa->other, .proto = IPPROTO_TCP,
+				      .sport = 41005, .dport = 30080,
+				      .tcp_flags = 0x02 };
+		struct pkt_spec d = t;
+
+		n = pkt_build(&t, b, sizeof(b), &lb);
+		m = encap(fa, &fa->other, &fa->be_b, &t, b, n, a);
+		d.daddr = fa->be_b;
+		d.dport = 8080;
+		n = pkt_build(&d, e, sizeof(e), &lb);
+		check(which, "another node's NodePort: outer header off, DNATed by this node's NodePort",
+		      a, m, e, n,
+		      (struct want){ pass, XLB_STAT_DSR_DECAP, XLB_STAT_CT_NEW });
+		d.saddr = fa->be_b;
+		d.sport = 8080;
+		d.daddr = fa->cli;
+		d.dport = 41005;
+		d.tcp_flags = 0x12;
+		n = pkt_build(&d, a, sizeof(a), &la);
+		d.saddr = fa->other;
+		d.sport = 30080;
+		m = pkt_build(&d, e, sizeof(e), &lb);
+		check(which, "another node's NodePort: the reply leaves from that node's address",
+		      a, n, e, m, (struct want){ pass, XLB_STAT_RNAT, -1 });
 	}
 	/* Not DSR: to no frontend, untouched; to B but not to the backend
 	 * this node picks, dropped. */

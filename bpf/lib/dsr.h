@@ -82,6 +82,35 @@ XLB_SUBPROG int xlb_dsr_inner(void *ctx, void *data, void *data_end,
 	return 0;
 }
 
+/*
+ * The frontend of a DSR packet to another node's NodePort (p, inner, to
+ * that node's address): this node's NodePort frontend of the same port
+ * and protocol, on its default address (xlb_snat_addrs key 0), if it
+ * takes DSR. The flow is then hashed and picked as on that node, and
+ * answered from that node's address, which the client sent to.
+ */
+XLB_SUBPROG const struct xlb_svc *xlb_dsr_node_port(const struct xlb_pkt *p)
+{
+	const struct xlb_snat_addrs *a;
+	const struct xlb_svc *svc;
+	struct xlb_vip_key vk = {};
+	__u32 zero = 0;
+
+	a = bpf_map_lookup_elem(&xlb_snat_addrs, &zero);
+	if (!a)
+		return NULL;
+	__builtin_memcpy(&vk.addr, p->family == XLB_AF_INET ? &a->v4 : &a->v6,
+			 16);
+	vk.port = p->dport;
+	vk.proto = p->proto;
+	vk.family = p->family;
+	svc = bpf_map_lookup_elem(&xlb_svc, &vk);
+	if (!svc || (svc->flags & XLB_FE_KIND_MASK) != XLB_FE_NODE_PORT ||
+	    !(svc->flags & XLB_SVC_F_DSR))
+		return NULL;
+	return svc;
+}
+
 /* What became of a DSR packet the decision gave outcome rc (the inner
  * packet's): decapsulated when DNATed to the outer destination; dropped
  * as dsr_mismatch when this node would give its flow another backend or

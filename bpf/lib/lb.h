@@ -256,6 +256,8 @@ XLB_SUBPROG int xlb_lb_forward(void *ctx, const struct xlb_pkt *p,
 	__u32 id;
 
 	svc = xlb_svc_reread(p);
+	if (!svc && f->dsr == XLB_DSR_DECAP)
+		svc = xlb_dsr_node_port(p);
 	if (!svc)
 		return 0;
 	if (f->dsr == XLB_DSR_DECAP && !(svc->flags & XLB_SVC_F_DSR))
