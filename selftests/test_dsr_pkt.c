@@ -253,6 +253,41 @@ static void check(int which, const char *what, const __u8 *in, size_t len,
 
 #define MACS .dmac = { 2, 0, 0, 0, 0, 1 }, .smac = { 2, 0, 0, 0, 0, 2 }
 
+/* Packet in (client -> frontend) arrives encapsulated to BE_B: it must
+ * leave decapsulated and DNATed to BE_B:port, and BE_B's reply (a SYN-ACK
+ * for TCP, without options) from in's destination. */
+static void decap_reply(int which, const struct fam *fa,
+			const struct pkt_spec *in, __u16 port, const char *what)
+{
+	const __u32 pass = which ? TC_ACT_OK : XDP_PASS;
+	static __u8 a[PKT_MAX_LEN + 64], b[PKT_MAX_LEN + 64], e[PKT_MAX_LEN + 64];
+	struct pkt_spec d = *in;
+	struct pkt_layout l;
+	char w[160];
+	size_t n, m;
+
+	n = pkt_build(in, b, sizeof(b), &l);
+	m = encap(fa, &fa->other, &fa->be_b, in, b, n, a);
+	d.daddr = fa->be_b;
+	d.dport = port;
+	n = pkt_build(&d, e, sizeof(e), &l);
+	snprintf(w, sizeof(w), "%s: outer header off, DNATed", what);
+	check(which, w, a, m, e, n,
+	      (struct want){ pass, XLB_STAT_DSR_DECAP, XLB_STAT_CT_NEW });
+	d.saddr = fa->be_b;
+	d.sport = port;
+	d.daddr = in->saddr;
+	d.dport = in->sport;
+	d.tcp_flags = in->proto == IPPROTO_TCP ? 0x12 : 0;
+	n = pkt_build(&d, a, sizeof(a), &l);
+	d.saddr = in->daddr;
+	d.sport = in->dport;
+	m = pkt_build(&d, e, sizeof(e), &l);
+	snprintf(w, sizeof(w), "%s: the reply leaves from the frontend the client sent to",
+		 what);
+	check(which, w, a, n, e, m, (struct want){ pass, XLB_STAT_RNAT, -1 });
+}
+
 static void run_family(int which, const struct fam *fa)
 {
 	const __u32 pass = which ? TC_ACT_OK : XDP_PASS;
@@ -339,56 +374,15 @@ static void run_family(int which, const struct fam *fa)
 				      .daddr = fa->vip_b, .proto = IPPROTO_UDP,
 				      .sport = 41004, .dport = 53,
 				      .payload_len = 30 };
-		struct pkt_spec d = u;
-
-		n = pkt_build(&u, b, sizeof(b), &lb);
-		m = encap(fa, &fa->other, &fa->be_b, &u, b, n, a);
-		d.daddr = fa->be_b;
-		d.dport = 5353;
-		n = pkt_build(&d, e, sizeof(e), &lb);
-		check(which, "B: a UDP datagram to the local backend: outer header off, DNATed",
-		      a, m, e, n,
-		      (struct want){ pass, XLB_STAT_DSR_DECAP, XLB_STAT_CT_NEW });
-		d = u;
-		d.saddr = fa->be_b;
-		d.sport = 5353;
-		d.daddr = fa->cli;
-		d.dport = 41004;
-		n = pkt_build(&d, a, sizeof(a), &la);
-		d.saddr = fa->vip_b;
-		d.sport = 53;
-		m = pkt_build(&d, e, sizeof(e), &lb);
-		check(which, "B: the backend's UDP reply leaves from the frontend", a, n,
-		      e, m, (struct want){ pass, XLB_STAT_RNAT, -1 });
-	}
-	{
 		/* Another node's NodePort: this node's own NodePort frontend
 		 * serves it, and the reply leaves from that node's address. */
 		struct pkt_spec t = { MACS, .family = fa->f, .saddr = fa->cli,
 				      .daddr = fa->other, .proto = IPPROTO_TCP,
 				      .sport = 41005, .dport = 30080,
 				      .tcp_flags = 0x02 };
-		struct pkt_spec d = t;
 
-		n = pkt_build(&t, b, sizeof(b), &lb);
-		m = encap(fa, &fa->other, &fa->be_b, &t, b, n, a);
-		d.daddr = fa->be_b;
-		d.dport = 8080;
-		n = pkt_build(&d, e, sizeof(e), &lb);
-		check(which, "another node's NodePort: outer header off, DNATed by this node's NodePort",
-		      a, m, e, n,
-		      (struct want){ pass, XLB_STAT_DSR_DECAP, XLB_STAT_CT_NEW });
-		d.saddr = fa->be_b;
-		d.sport = 8080;
-		d.daddr = fa->cli;
-		d.dport = 41005;
-		d.tcp_flags = 0x12;
-		n = pkt_build(&d, a, sizeof(a), &la);
-		d.saddr = fa->other;
-		d.sport = 30080;
-		m = pkt_build(&d, e, sizeof(e), &lb);
-		check(which, "another node's NodePort: the reply leaves from that node's address",
-		      a, n, e, m, (struct want){ pass, XLB_STAT_RNAT, -1 });
+		decap_reply(which, fa, &u, 5353, "B: a UDP datagram");
+		decap_reply(which, fa, &t, 8080, "another node's NodePort");
 	}
 	/* Not DSR: to no frontend, untouched; to B but not to the backend
 	 * this node picks, dropped. */
