@@ -123,6 +123,10 @@ static void test_invalid(void)
 		  "service web: snat \"always\": not true, false or \"remote\"" },
 		{ "{\"snat\": 1, \"services\": []}",
 		  "config: snat 1: not true, false or \"remote\"" },
+		{ "{\"services\": [{\"name\": \"web\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\", \"dsr\": \"geneve\"}]}",
+		  "service web: dsr \"geneve\": not \"ipip\" or \"off\"" },
+		{ "{\"dsr\": true, \"services\": []}",
+		  "config: dsr true: not \"ipip\" or \"off\"" },
 	};
 	size_t i;
 
@@ -174,7 +178,7 @@ static const char every_field[] =
 	" \"node_port\": 30080,"
 	" \"session_affinity\": \"client_ip\", \"session_affinity_timeout\": 10800,"
 	" \"external_traffic_policy\": \"local\", \"internal_traffic_policy\": \"cluster\","
-	" \"snat\": \"remote\","
+	" \"snat\": \"remote\", \"dsr\": \"ipip\","
 	" \"load_balancer_source_ranges\": [\"203.0.113.0/24\", \"2001:db8::/32\"],"
 	" \"groups\": [{\"name\": \"green\", \"percent\": 90}, {\"name\": \"blue\", \"percent\": 10}],"
 	" \"backends\": ["
@@ -260,6 +264,8 @@ static int service_diff(const struct xlb_model_service *a,
 	     "service %s: internal_traffic_policy", n);
 	DIFF(a->snat != b->snat, "service %s: snat %u, want %u", n, a->snat,
 	     b->snat);
+	DIFF(a->dsr != b->dsr, "service %s: dsr %u, want %u", n, a->dsr,
+	     b->dsr);
 	if (addrs_diff(n, "external_ips", a->external_ips, a->n_external_ips,
 		       b->external_ips, b->n_external_ips, why, len) ||
 	    addrs_diff(n, "load_balancer_ips", a->lb_ips, a->n_lb_ips,
@@ -523,10 +529,33 @@ static void test_merge(void)
 		xlb_model_free(&parts[i]);
 }
 
+/* "dsr" likewise. */
+static void test_dsr(void)
+{
+	static const char doc[] =
+		"{\"dsr\": \"ipip\", \"services\": ["
+		"{\"name\": \"a\", \"vip\": \"10.96.0.1\", \"port\": 80, \"protocol\": \"tcp\"},"
+		"{\"name\": \"b\", \"vip\": \"10.96.0.2\", \"port\": 80, \"protocol\": \"tcp\", \"dsr\": \"off\"}]}";
+	struct xlb_model m;
+	char err[256] = "";
+
+	if (!ASSERT_EQ(xlb_config_parse(doc, &m, err, sizeof(err)), 0,
+		       "dsr config parses (%s)", err))
+		return;
+	ASSERT_EQ(m.services[0].dsr, XLB_DSR_IPIP, "dsr: the config's default");
+	ASSERT_EQ(m.services[1].dsr, XLB_DSR_OFF, "dsr: off overrides");
+	xlb_model_free(&m);
+	if (ASSERT_EQ(xlb_config_parse(valid_doc, &m, err, sizeof(err)), 0,
+		      "valid config parses (%s)", err))
+		ASSERT_EQ(m.services[0].dsr, XLB_DSR_OFF, "dsr: off by default");
+	xlb_model_free(&m);
+}
+
 int main(void)
 {
 	test_valid();
 	test_snat();
+	test_dsr();
 	test_invalid();
 	test_same_vip_other_proto();
 	test_merge();

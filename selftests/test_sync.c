@@ -909,7 +909,9 @@ static void test_external_rules(void)
 }
 
 /* The source NAT flags a service's "snat" gives its frontends: "remote"
- * on the external ones of a Cluster policy only, true on every one. */
+ * on the external ones of a Cluster policy only, true on every one. DSR:
+ * "dsr": "ipip" on every one; xlbd --dsr ipip (dsr_remote) where
+ * "remote" is. */
 static void test_snat_flags(void)
 {
 	const char *fmt =
@@ -918,14 +920,19 @@ static void test_snat_flags(void)
 		" \"backends\": [{\"ip\": \"10.244.2.6\", \"port\": 8080}]}]}";
 	static const struct {
 		const char *snat;
+		bool dsr_remote;
 		__u32 cip, ext;	/* the flags of the cluster IP, external IP */
 	} cases[] = {
-		{ "\"remote\"", 0, XLB_SVC_F_SNAT_REMOTE },
-		{ "\"remote\", \"external_traffic_policy\": \"local\"", 0, 0 },
-		{ "true", XLB_SVC_F_SNAT_ALL, XLB_SVC_F_SNAT_ALL },
-		{ "false", 0, 0 },
+		{ "\"remote\"", 0, 0, XLB_SVC_F_SNAT_REMOTE },
+		{ "\"remote\", \"external_traffic_policy\": \"local\"", 0, 0, 0 },
+		{ "true", 0, XLB_SVC_F_SNAT_ALL, XLB_SVC_F_SNAT_ALL },
+		{ "false", 0, 0, 0 },
+		{ "\"remote\"", 1, 0, XLB_SVC_F_SNAT_REMOTE | XLB_SVC_F_DSR },
+		{ "\"remote\", \"external_traffic_policy\": \"local\"", 1, 0, 0 },
+		{ "false, \"dsr\": \"ipip\"", 0, XLB_SVC_F_DSR, XLB_SVC_F_DSR },
 	};
-	const __u32 both = XLB_SVC_F_SNAT_REMOTE | XLB_SVC_F_SNAT_ALL;
+	const __u32 both = XLB_SVC_F_SNAT_REMOTE | XLB_SVC_F_SNAT_ALL |
+			   XLB_SVC_F_DSR;
 	struct xlb_nodeaddr na = { .family = XLB_AF_INET };
 	struct xlb_vip_key cip = vip4("10.96.0.40", 80, IPPROTO_TCP);
 	struct xlb_vip_key ext = vip4("192.0.2.40", 80, IPPROTO_TCP);
@@ -944,6 +951,7 @@ static void test_snat_flags(void)
 		const char *w = cases[i].snat;
 
 		snprintf(doc, sizeof(doc), fmt, w);
+		s.dsr_remote = cases[i].dsr_remote;
 		if (!ASSERT_OK(apply(&s, doc, &r, err, sizeof(err)),
 			       "snat %s (%s)", w, err))
 			continue;

@@ -206,6 +206,7 @@ static int datapath_open(struct xlb_agent *a)
 	if (rc)
 		return rc;
 	a->sync.quiet = a->o->quiet;
+	a->sync.dsr_remote = a->o->dsr_remote;
 	if (a->dp.adopted) {
 		rc = xlb_sync_adopt(&a->sync);
 		if (rc)

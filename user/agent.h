@@ -37,6 +37,7 @@ struct xlb_agent_opts {
 	 * config is NULL); moved into the source at start. */
 	struct xlb_k8s_auth k8s_auth;
 	const char *node_name;
+	bool dsr_remote;		/* --dsr ipip */
 	int verbose;			/* -v count */
 	bool quiet;
 };

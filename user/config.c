@@ -423,6 +423,23 @@ static int parse_snat(const cJSON *v, const char *what, __u8 *out, char *err,
 	return 0;
 }
 
+/* "dsr": "ipip" or "off"; what names it (the config, a service). */
+static int parse_dsr(const cJSON *v, const char *what, __u8 *out, char *err,
+		     size_t errlen)
+{
+	char vb[128];
+
+	if (cJSON_IsString(v) && !strcasecmp(v->valuestring, "ipip"))
+		*out = XLB_DSR_IPIP;
+	else if (cJSON_IsString(v) && !strcasecmp(v->valuestring, "off"))
+		*out = XLB_DSR_OFF;
+	else
+		return xlb_errf(err, errlen, -EINVAL,
+			    "%s: dsr %s: not \"ipip\" or \"off\"", what,
+			    jstr(v, vb, sizeof(vb)));
+	return 0;
+}
+
 /* The optional Kubernetes-style fields of a service. */
 static int parse_service_extras(const cJSON *js, struct xlb_model_service *s,
 				char *err, size_t errlen)
@@ -454,6 +471,13 @@ static int parse_service_extras(const cJSON *js, struct xlb_model_service *s,
 
 		snprintf(what, sizeof(what), "service %s", id);
 		rc = parse_snat(v, what, &s->snat, err, errlen);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(js, "dsr");
+	if (!rc && v) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "service %s", id);
+		rc = parse_dsr(v, what, &s->dsr, err, errlen);
 	}
 	if (rc)
 		return rc;
@@ -685,7 +709,7 @@ int xlb_config_parse(const char *text, struct xlb_model *m, char *err,
 	const cJSON *jsvcs, *js, *v;
 	cJSON *root;
 	size_t i = 0;
-	__u8 snat = XLB_SNAT_NONE;
+	__u8 snat = XLB_SNAT_NONE, dsr = XLB_DSR_OFF;
 	int rc = 0;
 
 	memset(m, 0, sizeof(*m));
@@ -710,6 +734,12 @@ int xlb_config_parse(const char *text, struct xlb_model *m, char *err,
 		if (rc)
 			goto out;
 	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "dsr");
+	if (v) {
+		rc = parse_dsr(v, "config", &dsr, err, errlen);
+		if (rc)
+			goto out;
+	}
 	m->n_services = cJSON_GetArraySize(jsvcs);
 	m->services = calloc(m->n_services + 1, sizeof(*m->services));
 	if (!m->services) {
@@ -718,6 +748,7 @@ int xlb_config_parse(const char *text, struct xlb_model *m, char *err,
 	}
 	cJSON_ArrayForEach(js, jsvcs) {
 		m->services[i].snat = snat;
+		m->services[i].dsr = dsr;
 		rc = parse_service(js, i, &m->services[i], err, errlen);
 		if (rc)
 			goto out;

@@ -208,6 +208,8 @@ static int add_policies(cJSON *o, const struct xlb_model_service *s)
 		rc = add_bool(o, "snat", 1);
 	if (!rc && s->snat == XLB_SNAT_REMOTE)
 		rc = add_str(o, "snat", "remote");
+	if (!rc && s->dsr == XLB_DSR_IPIP)
+		rc = add_str(o, "dsr", "ipip");
 	return rc;
 }
 

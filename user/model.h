@@ -55,6 +55,15 @@ enum xlb_snat_mode {
 				 * load balancer */
 };
 
+/* Direct server return of a service's flows to backends on other nodes
+ * (README, "Direct server return"). */
+enum xlb_dsr_mode {
+	XLB_DSR_OFF = 0,	/* never (the default) */
+	XLB_DSR_IPIP,		/* every frontend's (the JSON config's
+				 * "dsr": "ipip"): IPIP / IPv6-in-IPv6 to
+				 * the backend's address */
+};
+
 struct xlb_model_service {
 	char name[XLB_SVC_NAME_LEN];
 	struct xlb_vip_key vip;	/* frontend */
@@ -70,6 +79,7 @@ struct xlb_model_service {
 	__u8 external_local;		/* externalTrafficPolicy Local */
 	__u8 internal_local;		/* internalTrafficPolicy Local */
 	__u8 snat;			/* XLB_SNAT_* */
+	__u8 dsr;			/* XLB_DSR_* */
 	struct xlb_cidr *source_ranges;	/* loadBalancerSourceRanges */
 	size_t n_source_ranges;
 	struct xlb_model_group *groups;	/* traffic split; none = one pool */

@@ -73,6 +73,10 @@ struct xlb_sync {
 	__u32 *port_fe, *port_be;	/* xlb_ports as published */
 	struct xlb_nodeaddr *node_addrs;	/* where NodePorts listen */
 	size_t n_node_addrs;
+	/* xlbd --dsr ipip: frontends that source-NAT flows to remote
+	 * backends (XLB_SNAT_REMOTE: the Kubernetes source's external
+	 * ones of Cluster policy) send those by DSR instead. */
+	bool dsr_remote;
 	/* Called after an apply that removed services or backends or
 	 * changed backends (a backend going terminating is a change): the
 	 * socket-level balancer closes the sockets still connected to one

@@ -381,6 +381,7 @@ struct ct_row {
 	const char *dir;
 	char da[XLB_ADDR_STRLEN], na[XLB_ADDR_STRLEN], sn[XLB_ADDR_STRLEN];
 	__be16 dport, nport, snport;
+	char dsr[XLB_ADDR_STRLEN + 8];	/* DSR: "encap:ADDR", "decap:mss=N", "-" */
 };
 
 static void ct_row(const struct snapshot *s, const struct xlb_ct_key *k,
@@ -412,6 +413,17 @@ static void ct_row(const struct snapshot *s, const struct xlb_ct_key *k,
 		xlb_addr_str(&v->snat_addr, k->family, r->sn);
 		r->snport = v->snat_port;
 	}
+	/* DSR: sent on encapsulated from this node's address, or taken
+	 * off here (and the SYN-ACK's MSS lowered to dsr_mss). */
+	strcpy(r->dsr, "-");
+	if (v->flags & XLB_CT_F_DSR) {
+		char a[XLB_ADDR_STRLEN];
+
+		xlb_addr_str(&v->dsr_src, k->family, a);
+		snprintf(r->dsr, sizeof(r->dsr), "encap:%s", a);
+	} else if (v->flags & XLB_CT_F_DSR_LOCAL) {
+		snprintf(r->dsr, sizeof(r->dsr), "decap:mss=%u", v->dsr_mss);
+	}
 }
 
 static int cmd_conntrack_list(struct ctl *c)
@@ -425,9 +437,9 @@ static int cmd_conntrack_list(struct ctl *c)
 	void *prev = NULL;
 
 	if (!json_out)
-		printf("%-4s %-5s %-45s %-45s %-45s %-45s %-16s %s\n", "DIR",
-		       "PROTO", "SOURCE", "DESTINATION", "NAT", "SNAT",
-		       "SERVICE", "AGE");
+		printf("%-4s %-5s %-45s %-45s %-45s %-45s %-16s %-8s %s\n",
+		       "DIR", "PROTO", "SOURCE", "DESTINATION", "NAT", "SNAT",
+		       "SERVICE", "AGE", "DSR");
 	while (!bpf_map_get_next_key(s->m.ct, prev, &next)) {
 		struct ct_row r;
 		double age;
@@ -441,17 +453,18 @@ static int cmd_conntrack_list(struct ctl *c)
 		age = v.last_seen && now > v.last_seen ?
 			      (now - v.last_seen) / 1e9 : 0;
 		if (!json_out) {
-			char src[64], dst[64], nat[64], snat[64] = "-";
+			char src[64], dst[64], nat[64], snat[64] = "-", ag[24];
 
 			if (r.sn[0])
 				ep_str(snat, sizeof(snat), r.sn, k.family,
 				       r.snport);
-			printf("%-4s %-5s %-45s %-45s %-45s %-45s %-16s %.0fs\n",
+			snprintf(ag, sizeof(ag), "%.0fs", age);
+			printf("%-4s %-5s %-45s %-45s %-45s %-45s %-16s %-8s %s\n",
 			       r.dir, xlb_proto_str(k.proto),
 			       ep_str(src, sizeof(src), sa, k.family, k.sport),
 			       ep_str(dst, sizeof(dst), r.da, k.family, r.dport),
 			       ep_str(nat, sizeof(nat), r.na, k.family, r.nport),
-			       snat, svc_name(s, v.svc_id), age);
+			       snat, svc_name(s, v.svc_id), ag, r.dsr);
 			continue;
 		}
 		cJSON *o = cJSON_CreateObject();
@@ -468,6 +481,8 @@ static int cmd_conntrack_list(struct ctl *c)
 			cJSON_AddStringToObject(o, "snat_ip", r.sn);
 			cJSON_AddNumberToObject(o, "snat_port", ntohs(r.snport));
 		}
+		if (r.dsr[0] != '-')
+			cJSON_AddStringToObject(o, "dsr", r.dsr);
 		cJSON_AddStringToObject(o, "service", svc_name(s, v.svc_id));
 		cJSON_AddNumberToObject(o, "backend_id", v.backend_id);
 		cJSON_AddNumberToObject(o, "age_s", age);

@@ -153,6 +153,15 @@ static int set_snat_ports(struct args *g, const char *arg)
 	return 0;
 }
 
+/* ipip or off. */
+static int set_dsr(struct args *g, const char *arg)
+{
+	if (strcmp(arg, "ipip") && strcmp(arg, "off"))
+		return -EINVAL;
+	g->o.dsr_remote = !strcmp(arg, "ipip");
+	return 0;
+}
+
 static int set_socket_lb(struct args *g, const char *arg)
 {
 	return xlb_socklb_parse_mode(arg, &g->o.socket_lb);
@@ -256,6 +265,15 @@ static const struct opt options[] = {
 	  FIELD(o.lo.map_size[XLB_MAPI_SNAT_ADDRS]), NULL,
 	  "interfaces with a source NAT address at most\n"
 	  "(default %u)", XLB_DEF_SNAT_IFACES, NOT_POSITIVE },
+	{ "dsr", 0, "MODE", OPT_FN, 0, set_dsr,
+	  "ipip: what --snat-ports would source-NAT\n"
+	  "(Kubernetes: NodePort, external and LB IPs of\n"
+	  "Cluster policy to a backend on another node)\n"
+	  "goes there by direct server return instead:\n"
+	  "IPIP / IPv6-in-IPv6 to the backend's address,\n"
+	  "which answers the client from its own node\n"
+	  "(config: a service's \"dsr\": \"ipip\");\n"
+	  "off (default)", 0, "not ipip or off" },
 	{ "socket-lb", 0, "MODE", OPT_FN, 0, set_socket_lb,
 	  "on (default): connect()/sendmsg() to a frontend\n"
 	  "get a backend in the socket hooks, no NAT;\n"

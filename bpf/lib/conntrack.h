@@ -36,10 +36,27 @@ struct xlb_flow {
 	__u8 hop_dmac[6];
 	__u8 hop_smac[6];
 	__be16 snat_port;	/* with snat: the source port given */
-	__u32 ifindex;		/* the packet's ingress interface */
+	__u32 ifindex;		/* the packet's ingress interface; a new
+				 * source-NATed or DSR flow's, and a DSR
+				 * packet's: the egress towards the backend
+				 * (0: unknown) */
 	__u8 snat;		/* DNAT: source NAT too, to the node address
 				 * in the rewrite's addr2 and snat_port */
-	__u8 pad[3];
+	__u8 dsr;		/* XLB_DSR_*: the packet is or comes DSR */
+	__u16 dsr_mss;		/* XLB_DSR_DECAP: the MSS its SYN-ACKs may
+				 * announce; a reply of such a flow: the
+				 * same, from its entry */
+};
+
+/* What f->dsr says. */
+enum {
+	XLB_DSR_NONE = 0,
+	XLB_DSR_ENCAP = 1,	/* to a remote backend: encapsulate, the
+				 * rewrite's addr the outer destination,
+				 * addr2 its source */
+	XLB_DSR_DECAP = 2,	/* came encapsulated (p is the inner
+				 * packet): to a local backend, the outer
+				 * destination in the rewrite's addr2 */
 };
 
 static __always_inline void xlb_ct_key_of(struct xlb_ct_key *k,
@@ -228,32 +245,52 @@ XLB_SUBPROG int xlb_ct_other_lives(const struct xlb_pkt *p,
  * flow's): its client entry, or (f->ct_taken) a forward and a reverse entry. A
  * hairpinned flow's reply is matched by a reverse entry either way: it
  * goes to the hairpin address, not to its client. A source-NATed flow
- * has its own: xlb_snat_insert() (snat.h).
+ * has its own: xlb_snat_insert() (snat.h). A DSR flow (f->dsr) is marked
+ * so: sent on encapsulated from addr2 (its outer source, not a hairpin
+ * address then) by f->ifindex, or (decapsulated here) answered with
+ * f->dsr_mss.
  */
 XLB_SUBPROG int xlb_ct_insert(const struct xlb_pkt *p,
 			      const struct xlb_backend *be, __u32 be_id,
-			      const union xlb_addr *hairpin,
+			      const union xlb_addr *addr2,
 			      const struct xlb_flow *f)
 {
+	const union xlb_addr *hairpin = addr2;
 	struct xlb_ct_key k;
-	struct xlb_ct_val v = {};
+	struct xlb_ct_val *v;
 	__u64 now = bpf_ktime_get_coarse_ns();
 	int taken = f->ct_taken;
+	__u32 zero = 0;
 
-	v.backend_id = be_id;
-	v.svc_id = be->svc_id;
-	v.last_seen = now;
+	/* Built off the stack: the call chain down here has no room for
+	 * a value (snat.h). */
+	v = bpf_map_lookup_elem(&xlb_scratch, &zero);
+	if (!v)
+		return -1;
+	__builtin_memset(v, 0, sizeof(*v));
+	v->backend_id = be_id;
+	v->svc_id = be->svc_id;
+	v->last_seen = now;
+	if (f->dsr == XLB_DSR_ENCAP && addr2) {
+		hairpin = NULL;
+		v->flags = XLB_CT_F_DSR;
+		__builtin_memcpy(&v->dsr_src, addr2, 16);
+		v->dsr_ifindex = f->ifindex;
+	} else if (f->dsr == XLB_DSR_DECAP) {
+		v->flags = XLB_CT_F_DSR_LOCAL;
+		v->dsr_mss = f->dsr_mss;
+	}
 	if (taken) {
 		xlb_ct_key_of(&k, p, XLB_CT_FWD);
-		__builtin_memcpy(&v.nat_addr, &be->addr, 16);
-		v.nat_port = be->port;
+		__builtin_memcpy(&v->nat_addr, &be->addr, 16);
+		v->nat_port = be->port;
 	} else {
 		xlb_ct_client_key(&k, &p->saddr, p->sport, p->proto,
 				  p->family);
-		__builtin_memcpy(&v.nat_addr, &p->daddr, 16);
-		v.nat_port = p->dport;
+		__builtin_memcpy(&v->nat_addr, &p->daddr, 16);
+		v->nat_port = p->dport;
 	}
-	bpf_map_update_elem(&xlb_ct, &k, &v, BPF_ANY);
+	bpf_map_update_elem(&xlb_ct, &k, v, BPF_ANY);
 	if (!taken && !hairpin)
 		return 0;
 
@@ -264,15 +301,15 @@ XLB_SUBPROG int xlb_ct_insert(const struct xlb_pkt *p,
 	__builtin_memcpy(&k.saddr, &be->addr, 16);
 	if (hairpin) {
 		__builtin_memcpy(&k.daddr, hairpin, 16);
-		v.flags = XLB_CT_F_HAIRPIN;
+		v->flags = XLB_CT_F_HAIRPIN;
 	} else {
 		__builtin_memcpy(&k.daddr, &p->saddr, 16);
 	}
 	k.sport = be->port;
 	k.dport = p->sport;
-	__builtin_memcpy(&v.nat_addr, &p->daddr, 16);
-	v.nat_port = p->dport;
-	return bpf_map_update_elem(&xlb_ct, &k, &v, BPF_ANY);
+	__builtin_memcpy(&v->nat_addr, &p->daddr, 16);
+	v->nat_port = p->dport;
+	return bpf_map_update_elem(&xlb_ct, &k, v, BPF_ANY);
 }
 
 #endif /* XLB_BPF_CONNTRACK_H */

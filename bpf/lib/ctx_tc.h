@@ -92,6 +92,44 @@ static __always_inline int xlb_ctx_grow(struct __sk_buff *skb, __u32 room)
 #include "nat.h"
 #include "reject.h"
 
+/* Puts the outer header o (IPv4 with v4, else IPv6) after the MAC header.
+ * The helper marks the skb encapsulated, so that GSO segments the inner
+ * packet and a partial checksum is still completed at its offset. */
+static __always_inline int xlb_ctx_encap(struct __sk_buff *skb, const void *o,
+					 int v4)
+{
+	__u64 fl = BPF_F_ADJ_ROOM_FIXED_GSO;
+
+	if (v4) {
+		if (bpf_skb_adjust_room(skb, XLB_DSR_ROOM4, BPF_ADJ_ROOM_MAC,
+					fl | BPF_F_ADJ_ROOM_ENCAP_L3_IPV4))
+			return -1;
+		return bpf_skb_store_bytes(skb, ETH_HLEN, o, XLB_DSR_ROOM4,
+					   BPF_F_RECOMPUTE_CSUM);
+	}
+	if (bpf_skb_adjust_room(skb, XLB_DSR_ROOM6, BPF_ADJ_ROOM_MAC,
+				fl | BPF_F_ADJ_ROOM_ENCAP_L3_IPV6))
+		return -1;
+	return bpf_skb_store_bytes(skb, ETH_HLEN, o, XLB_DSR_ROOM6,
+				   BPF_F_RECOMPUTE_CSUM);
+}
+
+/* Takes the room bytes after the MAC header (an outer IP header) out. */
+static __always_inline int xlb_ctx_decap(struct __sk_buff *skb, __u32 room)
+{
+	return bpf_skb_adjust_room(skb, -(__s32)room, BPF_ADJ_ROOM_MAC,
+				   BPF_F_ADJ_ROOM_FIXED_GSO);
+}
+
+/* The L4 checksum at csum_off after 4 bytes of what it covers (not the
+ * pseudo header) changed from old to new: a partial one stays. */
+static __always_inline int xlb_ctx_csum_replace(struct __sk_buff *skb,
+						__u32 csum_off, __be32 old,
+						__be32 new)
+{
+	return bpf_l4_csum_replace(skb, csum_off, old, new, 4);
+}
+
 static __always_inline int xlb_ctx_nat(struct __sk_buff *skb, void *data,
 				       void *data_end, const struct xlb_pkt *p,
 				       const struct xlb_nat *n)

@@ -39,7 +39,8 @@ static __always_inline void xlb_ctx_reload(struct xdp_md *ctx, void **data,
 {
 }
 
-/* Copies len bytes at off out of the packet (off, len constants). */
+/* Copies len bytes at off out of the packet (len a constant, off
+ * bounded). */
 static __always_inline int xlb_ctx_load_bytes(struct xdp_md *ctx, __u32 off,
 					      void *to, __u32 len)
 {
@@ -87,6 +88,63 @@ static __always_inline int xlb_ctx_grow(struct xdp_md *ctx, __u32 room)
 
 #include "nat.h"
 #include "reject.h"
+
+/* Puts the outer header o (IPv4 with v4, else IPv6) after the MAC header
+ * (no VLAN tags: DSR never takes a tagged packet). */
+static __always_inline int xlb_ctx_encap(struct xdp_md *ctx, const void *o,
+					 int v4)
+{
+	__u32 room = v4 ? XLB_DSR_ROOM4 : XLB_DSR_ROOM6;
+	void *data, *data_end;
+	struct ethhdr eth;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)room))
+		return -1;
+	data = xlb_ctx_data(ctx);
+	data_end = xlb_ctx_data_end(ctx);
+	if (data + ETH_HLEN + XLB_DSR_ROOM6 > data_end)
+		return -1;
+	if (v4) {
+		__builtin_memcpy(&eth, data + XLB_DSR_ROOM4, ETH_HLEN);
+		__builtin_memcpy(data + ETH_HLEN, o, XLB_DSR_ROOM4);
+	} else {
+		__builtin_memcpy(&eth, data + XLB_DSR_ROOM6, ETH_HLEN);
+		__builtin_memcpy(data + ETH_HLEN, o, XLB_DSR_ROOM6);
+	}
+	__builtin_memcpy(data, &eth, ETH_HLEN);
+	return 0;
+}
+
+/* Takes the room bytes after the MAC header (an outer IP header) out. */
+static __always_inline int xlb_ctx_decap(struct xdp_md *ctx, __u32 room)
+{
+	void *data = xlb_ctx_data(ctx), *data_end = xlb_ctx_data_end(ctx);
+	struct ethhdr eth;
+
+	room &= 0x3f;
+	if (data + ETH_HLEN > data_end)
+		return -1;
+	__builtin_memcpy(&eth, data, ETH_HLEN);
+	if (data + room + ETH_HLEN > data_end)
+		return -1;
+	__builtin_memcpy(data + room, &eth, ETH_HLEN);
+	return bpf_xdp_adjust_head(ctx, room);
+}
+
+/* The L4 checksum at csum_off after 4 bytes of what it covers changed
+ * from old to new. */
+static __always_inline int xlb_ctx_csum_replace(struct xdp_md *ctx,
+						__u32 csum_off, __be32 old,
+						__be32 new)
+{
+	void *data = xlb_ctx_data(ctx), *data_end = xlb_ctx_data_end(ctx);
+	__u16 *sum = data + csum_off;
+
+	if ((void *)(sum + 1) > data_end)
+		return -1;
+	*sum = xlb_csum_apply(*sum, xlb_csum_delta32(old, new));
+	return 0;
+}
 
 static __always_inline int xlb_ctx_nat(struct xdp_md *ctx, void *data,
 				       void *data_end, const struct xlb_pkt *p,

@@ -16,6 +16,7 @@
 #include "lb.h"
 #include "fib.h"
 #include "stats.h"
+#include "encap.h"
 
 /*
  * The one exit: outcome (an XLB_STAT_*) says what became of the packet,
@@ -34,6 +35,8 @@ static __always_inline int xlb_exit(struct xlb_ctx *ctx, __u32 outcome,
 	case XLB_STAT_SRC_DENIED:
 	case XLB_STAT_NAT_ERR:
 	case XLB_STAT_SNAT_EXHAUSTED:
+	case XLB_STAT_DSR_TOO_BIG:
+	case XLB_STAT_DSR_MISMATCH:
 		return XLB_ACT_DROP;
 	case XLB_STAT_REJECTED:
 		return xlb_ctx_reflect(ctx);
@@ -55,6 +58,10 @@ static __always_inline int xlb_forward(struct xlb_ctx *ctx, void *data,
 
 	if (xlb_ctx_nat(ctx, data, data_end, p, n) < 0)
 		return xlb_exit(ctx, XLB_STAT_NAT_ERR, len, 0);
+	/* A DSR flow's SYN-ACK, leaving its backend's node. */
+	if (f->dsr_mss && (p->tcp_flags & 0x12) == 0x12 &&
+	    xlb_mss_clamp(ctx, p->l4_off, p->csum_off, f->dsr_mss))
+		xlb_stat(XLB_STAT_DSR_MSS_CLAMP, len);
 	if (!xlb_cfg.fib_redirect)
 		return xlb_exit(ctx, outcome, len, 0);
 	/* Forwarding gives the packet a second outcome (fib_redirect or
@@ -89,6 +96,14 @@ static __always_inline int xlb_handle(struct xlb_ctx *ctx)
 	case XLB_STAT_DNAT:
 	case XLB_STAT_RNAT:
 		return xlb_forward(ctx, data, data_end, &p, &n, &f, outcome,
+				   len);
+	case XLB_STAT_DSR_ENCAP:
+		return xlb_exit(ctx, xlb_dsr_send(ctx, &p, &n, &f), len, 0);
+	case XLB_STAT_DSR_DECAP:
+		if (xlb_dsr_strip(ctx, &p))
+			return xlb_exit(ctx, XLB_STAT_NAT_ERR, len, 0);
+		return xlb_forward(ctx, xlb_ctx_data(ctx),
+				   xlb_ctx_data_end(ctx), &p, &n, &f, outcome,
 				   len);
 	case XLB_STAT_REJECTED:
 		/* A packet that cannot be answered is the drop it was. */

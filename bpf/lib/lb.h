@@ -17,6 +17,7 @@
 #include "stats.h"
 #include "icmp.h"
 #include "snat.h"
+#include "dsr.h"
 
 /* A tracked backend still serves its flows while ACTIVE or TERMINATING
  * and while it belongs to the service the flow was balanced by. */
@@ -110,7 +111,8 @@ xlb_hairpin_of(const struct xlb_pkt *p, const struct xlb_backend *be)
  * Sends p's flow to backend be (id), which serves it: the rewrite to its
  * address and port; with f->snat the source to the node's address and
  * port the flow holds, else to the hairpin address when the backend is
- * its own client (else it would answer itself directly).
+ * its own client (else it would answer itself directly). A DSR flow
+ * (XLB_DSR_ENCAP) is not rewritten: it goes encapsulated to that address.
  */
 static __always_inline int xlb_nat_to_backend(const struct xlb_pkt *p,
 					      const struct xlb_backend *be,
@@ -122,7 +124,9 @@ static __always_inline int xlb_nat_to_backend(const struct xlb_pkt *p,
 	__builtin_memcpy(&n->addr, &be->addr, 16);
 	n->port = be->port;
 	n->side = XLB_NAT_DST;
-	if (f->snat) {
+	if (f->dsr == XLB_DSR_ENCAP) {
+		/* n->addr2 holds the outer source already. */
+	} else if (f->snat) {
 		/* n->addr2 holds the node address already. */
 		n->has_addr2 = 1;
 		n->port2 = f->snat_port;
@@ -136,7 +140,7 @@ static __always_inline int xlb_nat_to_backend(const struct xlb_pkt *p,
 	f->backend_id = id;
 	xlb_count(&xlb_svc_stats, be->svc_id, len);
 	xlb_count(&xlb_be_stats, id, len);
-	return XLB_STAT_DNAT;
+	return f->dsr == XLB_DSR_ENCAP ? XLB_STAT_DSR_ENCAP : XLB_STAT_DNAT;
 }
 
 /* A TCP SYN without ACK: the first packet of a new connection. */
@@ -252,7 +256,11 @@ XLB_SUBPROG int xlb_lb_forward(void *ctx, const struct xlb_pkt *p,
 	__u32 id;
 
 	svc = xlb_svc_reread(p);
+	if (!svc && f->dsr == XLB_DSR_DECAP)
+		svc = xlb_dsr_node_port(p);
 	if (!svc)
+		return 0;
+	if (f->dsr == XLB_DSR_DECAP && !(svc->flags & XLB_SVC_F_DSR))
 		return 0;
 	/* A new flow's entry was just looked up (xlb_lb_established). */
 	if (!f->ct_missed)
@@ -262,6 +270,7 @@ XLB_SUBPROG int xlb_lb_forward(void *ctx, const struct xlb_pkt *p,
 		if (be && ct->svc_id == svc->svc_id &&
 		    (be->state == XLB_BE_ACTIVE || !xlb_is_tcp_syn(p)) &&
 		    xlb_snat_keep(p, ct, be, n, f)) {
+			xlb_dsr_keep(p, ct, n, f);
 			xlb_hop_take(f, ct, xlb_ct_touch(ct), kind, 0);
 			id = ct->backend_id;
 			goto found;
@@ -289,8 +298,22 @@ XLB_SUBPROG int xlb_lb_forward(void *ctx, const struct xlb_pkt *p,
 		xlb_stat(XLB_STAT_AFFINITY_HIT, len);
 	if (f->ct_taken && !xlb_ct_other_lives(p, be))
 		f->ct_taken = 0;
-	if (xlb_snat_wanted(svc, be) &&
-	    !xlb_snat_source(ctx, p, be, f->ifindex, &n->addr2)) {
+	if (f->dsr == XLB_DSR_DECAP) {
+		/* Only the backend the packet was sent to: else the first
+		 * node's and this one's rings differ (dsr.h). */
+		if (!(be->flags & XLB_BE_F_LOCAL) ||
+		    !xlb_addr_eq(&be->addr, &n->addr2))
+			return XLB_STAT_DSR_MISMATCH;
+		/* Without its entry the replies would leave with the
+		 * backend's address. */
+		if (xlb_ct_insert(p, be, id, NULL, f))
+			return XLB_STAT_NAT_ERR;
+	} else if (xlb_dsr_wanted(p, svc, be, f) &&
+		   !xlb_snat_source(ctx, p, be, &f->ifindex, &n->addr2)) {
+		f->dsr = XLB_DSR_ENCAP;
+		xlb_ct_insert(p, be, id, &n->addr2, f);
+	} else if (xlb_snat_wanted(svc, be) &&
+		   !xlb_snat_source(ctx, p, be, &f->ifindex, &n->addr2)) {
 		/* Never two flows on one port: rather none. */
 		if (xlb_snat_insert(p, be, id, &n->addr2, f))
 			return XLB_STAT_SNAT_EXHAUSTED;
@@ -395,6 +418,7 @@ XLB_SUBPROG int xlb_lb_established(const struct xlb_pkt *p,
 	if (!be || (be->state != XLB_BE_ACTIVE && xlb_is_tcp_syn(p)) ||
 	    !xlb_snat_keep(p, ct, be, n, f))
 		return 0;
+	xlb_dsr_keep(p, ct, n, f);
 	xlb_hop_take(f, ct, xlb_ct_touch(ct), kind, 0);
 	return xlb_nat_to_backend(p, be, ct->backend_id, n, f, len);
 }
@@ -416,6 +440,14 @@ static __always_inline int xlb_decide(void *ctx, void *data, void *data_end,
 		return XLB_STAT_PARSE_ERR;
 	if (rc < 0)
 		return XLB_STAT_UNSUPPORTED;
+	if (rc == XLB_PARSED_TUNNEL) {
+		/* Maybe DSR: decided on its inner packet, as any, the
+		 * outer destination kept in n->addr2. */
+		__builtin_memcpy(&n->addr2, &p->daddr, 16);
+		if (xlb_dsr_inner(ctx, data, data_end, p, f))
+			return XLB_STAT_UNSUPPORTED;
+		rc = 0;
+	}
 	if (rc == XLB_PARSED_ICMP) {
 		if (p->frag)
 			return XLB_STAT_UNSUPPORTED;
@@ -438,17 +470,20 @@ static __always_inline int xlb_decide(void *ctx, void *data, void *data_end,
 		if (rc) {
 			if (p->frag == XLB_FRAG_FIRST)
 				xlb_frag_record(p, n, f->svc_id, f->backend_id);
-			return rc;
+			return xlb_dsr_verdict(rc, n, f);
 		}
 	}
 	rc = xlb_lb_forward(ctx, p, n, f, len);
 	if (rc) {
 		if (p->frag == XLB_FRAG_FIRST && rc == XLB_STAT_DNAT)
 			xlb_frag_record(p, n, f->svc_id, f->backend_id);
-		return rc;
+		return xlb_dsr_verdict(rc, n, f);
 	}
 
 reply:
+	/* A DSR packet is never a reply. */
+	if (f->dsr == XLB_DSR_DECAP)
+		return XLB_STAT_UNSUPPORTED;
 	/* Not for a VIP: maybe a backend's reply to a balanced flow. */
 	if (xlb_cfg.port_filter && !xlb_port_used(p->sport, 1))
 		return XLB_STAT_PASS;
@@ -460,6 +495,8 @@ reply:
 	__builtin_memcpy(&n->addr, &ct->nat_addr, 16);
 	n->port = ct->nat_port;
 	n->side = XLB_NAT_SRC;
+	if (ct->flags & XLB_CT_F_DSR_LOCAL)
+		f->dsr_mss = ct->dsr_mss;
 	if (ct->flags & XLB_CT_F_SNAT) {
 		/* Back to the client the flow came from. */
 		xlb_snat_mark(ct, p);

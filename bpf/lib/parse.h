@@ -22,6 +22,10 @@
 
 /* xlb_parse's answer for an ICMP or ICMPv6 packet (l4_off set). */
 #define XLB_PARSED_ICMP 1
+/* xlb_parse's answer for a whole IPIP packet (IPv4 in IPv4) or IPv6 in
+ * IPv6 without VLAN tags: maybe DSR (dsr.h); l4_off is the inner
+ * header's offset, xlb_parse_inner() reads on. */
+#define XLB_PARSED_TUNNEL 2
 
 /* What the parser found: the 5-tuple and where its fields live. */
 struct xlb_pkt {
@@ -193,6 +197,60 @@ done:
 	return nexthdr;
 }
 
+/* IP at the cursor (ethertype proto), then TCP or UDP: fills p. */
+static __always_inline int xlb_parse_ip(struct xlb_cursor *c,
+					struct xlb_pkt *p, void *data, int proto)
+{
+	if (proto == bpf_htons(ETH_P_IP))
+		proto = xlb_parse_ipv4(c, p, data);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		proto = xlb_parse_ipv6(c, p, data);
+	else
+		return -XLB_E_UNSUPPORTED;
+	if (proto < 0)
+		return proto;
+	if (p->frag == XLB_FRAG_LATER) {
+		/* No L4 header: xlb_frags says what the first one got. */
+		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+			return -XLB_E_UNSUPPORTED;
+		p->l4_off = c->pos - data;
+		return 0;
+	}
+
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = c->pos;
+
+		if ((void *)(th + 1) > c->end)
+			return -XLB_E_PARSE;
+		if (th->doff < 5)
+			return -XLB_E_PARSE;
+		p->sport = th->source;
+		p->dport = th->dest;
+		p->tcp_flags = ((__u8 *)th)[13];
+		p->csum_off = (void *)&th->check - data;
+	} else if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = c->pos;
+
+		if ((void *)(uh + 1) > c->end)
+			return -XLB_E_PARSE;
+		p->sport = uh->source;
+		p->dport = uh->dest;
+		p->csum_off = (void *)&uh->check - data;
+	} else if (proto == IPPROTO_ICMP || proto == 58 /* ICMPv6 */) {
+		p->l4_off = c->pos - data;
+		return XLB_PARSED_ICMP;
+	} else if (!p->frag && !p->vlans &&
+		   proto == (p->family == XLB_AF_INET ? IPPROTO_IPIP :
+							IPPROTO_IPV6)) {
+		p->l4_off = c->pos - data;
+		return XLB_PARSED_TUNNEL;
+	} else {
+		return -XLB_E_UNSUPPORTED;
+	}
+	p->l4_off = c->pos - data;
+	return 0;
+}
+
 /* Fills p with the 5-tuple of a TCP or UDP packet over IPv4 or IPv6. */
 static __always_inline int xlb_parse(void *data, void *data_end,
 				     struct xlb_pkt *p)
@@ -203,49 +261,28 @@ static __always_inline int xlb_parse(void *data, void *data_end,
 	proto = xlb_parse_eth(&c, p);
 	if (proto < 0)
 		return proto;
-	if (proto == bpf_htons(ETH_P_IP))
-		proto = xlb_parse_ipv4(&c, p, data);
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		proto = xlb_parse_ipv6(&c, p, data);
-	else
-		return -XLB_E_UNSUPPORTED;
-	if (proto < 0)
-		return proto;
-	if (p->frag == XLB_FRAG_LATER) {
-		/* No L4 header: xlb_frags says what the first one got. */
-		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-			return -XLB_E_UNSUPPORTED;
-		p->l4_off = c.pos - data;
-		return 0;
-	}
+	return xlb_parse_ip(&c, p, data, proto);
+}
 
-	if (proto == IPPROTO_TCP) {
-		struct tcphdr *th = c.pos;
+/*
+ * After XLB_PARSED_TUNNEL: p becomes the inner packet's (of p's family),
+ * offsets still from data. Returns 0 for TCP or UDP, or a reason; a
+ * subprogram, so that the handler verifies one parser inline.
+ */
+XLB_SUBPROG int xlb_parse_inner(void *data, void *data_end,
+				struct xlb_pkt *p)
+{
+	struct xlb_cursor c = { .pos = data, .end = data_end };
+	int proto = p->family == XLB_AF_INET ? bpf_htons(ETH_P_IP) :
+					       bpf_htons(ETH_P_IPV6);
+	int rc;
 
-		if ((void *)(th + 1) > c.end)
-			return -XLB_E_PARSE;
-		if (th->doff < 5)
-			return -XLB_E_PARSE;
-		p->sport = th->source;
-		p->dport = th->dest;
-		p->tcp_flags = ((__u8 *)th)[13];
-		p->csum_off = (void *)&th->check - data;
-	} else if (proto == IPPROTO_UDP) {
-		struct udphdr *uh = c.pos;
-
-		if ((void *)(uh + 1) > c.end)
-			return -XLB_E_PARSE;
-		p->sport = uh->source;
-		p->dport = uh->dest;
-		p->csum_off = (void *)&uh->check - data;
-	} else if (proto == IPPROTO_ICMP || proto == 58 /* ICMPv6 */) {
-		p->l4_off = c.pos - data;
-		return XLB_PARSED_ICMP;
-	} else {
-		return -XLB_E_UNSUPPORTED;
-	}
-	p->l4_off = c.pos - data;
-	return 0;
+	c.pos += p->l4_off & XLB_OFF_MASK;
+	__builtin_memset(p, 0, sizeof(*p));
+	rc = xlb_parse_ip(&c, p, data, proto);
+	return rc == XLB_PARSED_ICMP || rc == XLB_PARSED_TUNNEL ?
+		       -XLB_E_UNSUPPORTED :
+		       rc;
 }
 
 #endif /* XLB_BPF_PARSE_H */

@@ -63,19 +63,21 @@ xlb_snat_addr_of(__u32 ifindex, __u8 family)
 /*
  * The source of p's new flow to be, into *out: the node's address on the
  * interface bpf_fib_lookup gives towards the backend (from ingress
- * ifindex), else the node's default one. Returns 0, or -1 without an
- * address of the family. A subprogram: the lookup's parameters stay off
- * the callers' stack.
+ * *ifindex, which becomes that interface, or 0 when the lookup fails),
+ * else the node's default one. Returns 0, or -1 without an address of the
+ * family. Also the outer source of a DSR flow (dsr.h). A subprogram: the
+ * lookup's parameters stay off the callers' stack.
  */
 XLB_SUBPROG int xlb_snat_source(void *ctx, const struct xlb_pkt *p,
-				const struct xlb_backend *be, __u32 ifindex,
+				const struct xlb_backend *be, __u32 *ifindex,
 				union xlb_addr *out)
 {
 	struct bpf_fib_lookup fib = {};
 	const union xlb_addr *src = NULL;
 	int rc;
 
-	fib.ifindex = ifindex;
+	fib.ifindex = *ifindex;
+	*ifindex = 0;
 	fib.l4_protocol = p->proto;
 	fib.sport = p->sport;
 	fib.dport = be->port;
@@ -90,8 +92,10 @@ XLB_SUBPROG int xlb_snat_source(void *ctx, const struct xlb_pkt *p,
 	}
 	/* Without a neighbour yet the route, and so the egress, is known. */
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH)
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		*ifindex = fib.ifindex;
 		src = xlb_snat_addr_of(fib.ifindex, p->family);
+	}
 	if (!src)
 		src = xlb_snat_addr_of(0, p->family);
 	if (!src)

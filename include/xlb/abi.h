@@ -192,6 +192,19 @@ _Static_assert(sizeof(struct xlb_svc) == 24, "xlb_svc size");
  * port of the xlb_cfg range, so the backend's replies come back here. */
 #define XLB_SVC_F_SNAT_REMOTE	(1u << 7) /* to backends without XLB_BE_F_LOCAL */
 #define XLB_SVC_F_SNAT_ALL	(1u << 8) /* to every backend (one-arm) */
+/* Direct server return (README, "Direct server return"): a new flow to a
+ * backend without XLB_BE_F_LOCAL is carried to the backend's own address
+ * in an IPIP (IPv4) or IPv6-in-IPv6 header, the client's packet inside
+ * unchanged; the backend's node takes the header off, DNATs, and its
+ * replies leave from there to the client. On the backend's node the
+ * flag also says that the frontend accepts such packets. Before
+ * XLB_SVC_F_SNAT_REMOTE: a flow to a remote backend is never both. */
+#define XLB_SVC_F_DSR		(1u << 9)
+
+/* Bytes the DSR header adds: an IPv4 header without options, or an IPv6
+ * header. */
+#define XLB_DSR_ROOM4		20
+#define XLB_DSR_ROOM6		40
 
 /* xlb_affinity: LRU_HASH, (service, client address) -> backend. */
 struct xlb_affinity_key {
@@ -332,6 +345,16 @@ enum {
 /* A source-NATed flow's reverse entry: a FIN or RST was seen, either way
  * (its port is free XLB_SNAT_CLOSED_NS after its last packet). */
 #define XLB_CT_F_CLOSED		(1u << 2)
+/* The flow is carried to its remote backend by DSR (XLB_SVC_F_DSR): the
+ * client's packets leave encapsulated from dsr_src towards the backend's
+ * address, by dsr_ifindex (client or forward entry). Its replies never
+ * come back here. */
+#define XLB_CT_F_DSR		(1u << 3)
+/* The flow came to this, its backend's node, encapsulated by DSR: its
+ * replies' source is put back to the frontend here, and a SYN-ACK's MSS
+ * option lowered to dsr_mss, so that the client's segments still fit
+ * the encapsulation (client, forward and reverse entries). */
+#define XLB_CT_F_DSR_LOCAL	(1u << 4)
 
 /*
  * xlb_hairpin: ARRAY of 2 union xlb_addr, [0] IPv4 and [1] IPv6: the
@@ -360,7 +383,9 @@ struct xlb_ct_val {
 	__u16 flags;		/* XLB_CT_F_* */
 	__u32 backend_id;	/* backend chosen for the flow */
 	__u32 svc_id;		/* service of the flow */
-	__u32 pad;		/* zero */
+	__u16 dsr_mss;		/* XLB_CT_F_DSR_LOCAL: the largest MSS a
+				 * SYN-ACK may announce, host order */
+	__u16 pad;		/* zero */
 	__u64 last_seen;	/* bpf_ktime_get_ns() of a recent packet */
 	union {
 		struct xlb_ct_hop hop[2]; /* [0] the client's packets
@@ -376,6 +401,18 @@ struct xlb_ct_val {
 			__be16 snat_port; /* CLIENT, FWD: the source port
 					   * given; REV: the client's */
 			__u8 snat_pad[14]; /* zero */
+		};
+		struct {	/* XLB_CT_F_DSR: its replies go straight
+				 * from the backend's node to the client,
+				 * hop[1] is unused */
+			struct xlb_ct_hop dsr_hop0; /* hop[0] */
+			union xlb_addr dsr_src; /* the outer header's
+						 * source: this node's
+						 * address */
+			__u32 dsr_ifindex; /* the interface towards the
+					    * backend (the MTU checked);
+					    * 0: the ingress one */
+			__u8 dsr_pad[12]; /* zero */
 		};
 	};
 };
@@ -512,7 +549,21 @@ _Static_assert(sizeof(struct xlb_counter) == 16, "xlb_counter size");
 	 * client (besides its reverse_nat or icmp_reverse_nat) */             \
 	X(SNAT_RESTORE, "snat_restore", EVENT)                                 \
 	/* new flow to source-NAT, every port tried taken: dropped */          \
-	X(SNAT_EXHAUSTED, "snat_exhausted", OUTCOME)
+	X(SNAT_EXHAUSTED, "snat_exhausted", OUTCOME)                           \
+	/* new or tracked flow to a remote backend by DSR: encapsulated        \
+	 * towards the backend's address, passed to the stack */               \
+	X(DSR_ENCAP, "dsr_encap", OUTCOME)                                     \
+	/* DSR packet to a local backend: header removed, DNATed */            \
+	X(DSR_DECAP, "dsr_decap", OUTCOME)                                     \
+	/* DSR packet that would not fit the egress MTU encapsulated:          \
+	 * dropped (TCP never gets there: dsr_mss_clamp) */                    \
+	X(DSR_TOO_BIG, "dsr_too_big", OUTCOME)                                 \
+	/* DSR packet to a frontend whose flow this node gives to another      \
+	 * backend than the outer destination, or none: dropped */             \
+	X(DSR_MISMATCH, "dsr_mismatch", OUTCOME)                               \
+	/* SYN-ACK of a DSR flow leaving its backend's node: MSS option        \
+	 * lowered to what fits the encapsulation */                           \
+	X(DSR_MSS_CLAMP, "dsr_mss_clamp", EVENT)
 
 #define XLB_STAT_ENUM(UC, name, kind) XLB_STAT_##UC,
 enum {

@@ -6,6 +6,7 @@
 With --say-peer every answer is "NAME PEER": the name and the client
 address the server saw (IPv4 without the ::ffff: prefix), so a test can
 tell whether the client's address was preserved or translated.
+GET /bytes/N answers N zero bytes instead (a download to time).
 
 Both listeners are dual-stack (one IPv6 socket with V6ONLY off), so one
 process serves the IPv4 and the IPv6 address of the host. HTTP/1.1 with
@@ -21,6 +22,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
+        if self.path.startswith("/bytes/"):
+            return self.send_bytes(int(self.path[7:]))
         body = answer(self.server.name, self.server.say_peer,
                       self.client_address).encode()
         self.send_response(200)
@@ -30,6 +33,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
+
+    def send_bytes(self, n):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        chunk = bytes(65536)
+        while n > 0:
+            self.wfile.write(chunk[:min(n, len(chunk))])
+            n -= len(chunk)
 
     def handle(self):
         super().handle()

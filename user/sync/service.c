@@ -32,6 +32,8 @@ int xlb_sync_model_frontends(const struct xlb_sync *s,
 		return -ENOMEM;
 	if (ms->snat == XLB_SNAT_ALL)
 		common |= XLB_SVC_F_SNAT_ALL;
+	if (ms->dsr == XLB_DSR_IPIP)
+		common |= XLB_SVC_F_DSR;
 	v[k].key = ms->vip;
 	v[k++].flags = XLB_FE_CLUSTER_IP | common |
 		       (ms->internal_local ? XLB_SVC_F_LOCAL : 0);
@@ -39,7 +41,8 @@ int xlb_sync_model_frontends(const struct xlb_sync *s,
 	/* A Local policy keeps its flows on this node: no backend to NAT
 	 * for elsewhere. */
 	if (ms->snat == XLB_SNAT_REMOTE && !ms->external_local)
-		common |= XLB_SVC_F_SNAT_REMOTE;
+		common |= XLB_SVC_F_SNAT_REMOTE |
+			  (s->dsr_remote ? XLB_SVC_F_DSR : 0);
 	for (i = 0; i < ms->n_external_ips; i++) {
 		v[k].key = ms->vip;
 		v[k].key.addr = ms->external_ips[i];
@@ -122,7 +125,8 @@ __u32 xlb_sync_service_digest(const struct xlb_sync *s,
 #define MIX(x) (h = xlb_jhash_3words(h, (__u32)(x), 0x5bd1e995u, 0))
 	MIX(ms->table_size);
 	MIX(ms->affinity_timeout);
-	MIX(ms->external_local | ms->internal_local << 1 | ms->snat << 2);
+	MIX(ms->external_local | ms->internal_local << 1 | ms->snat << 2 |
+	    ms->dsr << 4 | s->dsr_remote << 6);
 	MIX(ms->node_port);
 	for (i = 0; i < ms->n_external_ips; i++) {
 		memcpy(w, ms->external_ips[i].bytes, 16);
