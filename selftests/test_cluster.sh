@@ -219,12 +219,19 @@ xlb_k8s_kubeconfig "$XLB_RUN/agent.kubeconfig" xlb-agent "$agent_token"
 # node1 serves NodePorts on every address (the default), node2 on its
 # primary ones (--nodeport-addresses primary, kube-proxy nftables' default).
 NP_ARGS=([1]="" [2]="--nodeport-addresses=primary")
-for n in 1 2; do
+# start_xlbd N [ARGS...]: xlbd on node N as an operator runs it, its log
+# in $XLB_RUN/xlbdN.log.
+start_xlbd() {
+	local n="$1"
+	shift
 	xlb_bg "xlbd$n" "${NS_N[n]}" "$XLB_XLBD" --kubeconfig "$XLB_RUN/agent.kubeconfig" \
 		${NP_ARGS[n]} \
 		--node-name "node$n" --iface 'eth0,veth*' --bpffs "$XLB_BPFFS/n$n" \
 		--cgroup "$XLB_CGROUP/node$n" \
-		--metrics-address none "${XLB_XLBD_ARGS[@]}"
+		--metrics-address none "${XLB_XLBD_ARGS[@]}" "$@"
+}
+for n in 1 2; do
+	start_xlbd $n
 done
 for n in 1 2; do
 	if xlb_wait_until 30 grep -q 'ready:' "$XLB_RUN/xlbd$n.log" && xlb_bg_alive "xlbd$n"; then
@@ -642,33 +649,97 @@ out="$(from_ext tcp "${LB6}:21" 80 100)"
 expect "ECMP, Local: 100 connections to [${LB6}:21]" "$out" 100 "$SVC3" "$EXT6C" "${LB6}:21:80"
 # A node leaves the route (its BGP session went down): the router moves
 # the connections it carried to the other node, which has no record of
-# them. 20 keep-alive connections, then node1 taken out of the route.
-rm -f "$XLB_RUN/ecmp.go"
-ecmp_pids=()
-for i in $(seq 20); do
-	from_ext hold "$LB4.21" 80 "$XLB_RUN/ecmp.go" >"$XLB_RUN/ecmp.$i.out" 2>&1 &
-	ecmp_pids+=($!)
+# them. ecmp_move IP: 20 keep-alive connections to IP, then node1 taken
+# out of IP's route, a request on each, node1 put back; sets MOVED (of
+# the 20 on node1: their backends saw node1 or its client) and KEPT (the
+# connections answered again by their backend).
+ecmp_move() {
+	local ip="$1" i pids=() first second
+	rm -f "$XLB_RUN/ecmp.go"
+	for i in $(seq 20); do
+		from_ext hold "$ip" 80 "$XLB_RUN/ecmp.go" >"$XLB_RUN/ecmp.$i.out" 2>&1 &
+		pids+=($!)
+	done
+	ecmp_first() { local i; for i in $(seq 20); do grep -q . "$XLB_RUN/ecmp.$i.out" || return 1; done; }
+	xlb_wait_until 15 ecmp_first
+	ip -n "$NS_R" route replace "$ip/32" via "$(node4 2)"
+	touch "$XLB_RUN/ecmp.go"
+	wait "${pids[@]}"
+	KEPT=0
+	for i in $(seq 20); do
+		first="$(awk '{ print $1 " " $2; exit }' "$XLB_RUN/ecmp.$i.out")"
+		second="$(sed -n 2p "$XLB_RUN/ecmp.$i.out" | cut -d' ' -f1-2)"
+		[ "$first" = "$second" ] && [ "${first%% *}" = ok ] && KEPT=$((KEPT + 1))
+	done
+	ip -n "$NS_R" route replace "$ip/32" nexthop via "$(node4 1)" nexthop via "$(node4 2)"
+}
+ecmp_move "$LB4.21"
+xlb_check "ECMP, Local, node1 out of the route: connections node2 carried kept ($KEPT of 20 kept)" \
+	test "$KEPT" -ge 1
+xlb_log "ECMP, Local, node1 out of the route: $((20 - KEPT)) of 20 connections broke: those node1 carried (its pod web-a); node2 has no record of them, and its Local ring holds only its own pods"
+
+# spread: externalTrafficPolicy Cluster over every web pod, first with
+# source NAT (the default), then with DSR (xlbd --dsr ipip on both
+# nodes): the rings are the same on both nodes, so a node that gets a
+# moved connection picks the backend the other node had picked.
+api_ok "Service shop/spread (LoadBalancer, Cluster, every web pod)" \
+	POST /api/v1/namespaces/shop/services "{\"apiVersion\": \"v1\", \"kind\": \"Service\",
+ \"metadata\": {\"name\": \"spread\"},
+ \"spec\": {\"type\": \"LoadBalancer\", \"externalTrafficPolicy\": \"Cluster\", \"ipFamilyPolicy\": \"RequireDualStack\",
+  \"selector\": {\"app\": \"web\"},
+  \"ports\": [{\"name\": \"http\", \"port\": 80, \"targetPort\": 8080, \"protocol\": \"TCP\"}]}}"
+api_ok "shop/spread: load-balancer IPs $LB4.20 ${LB6}:20" \
+	PATCH "/api/v1/namespaces/shop/services/spread/status" \
+	"{\"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"$LB4.20\"}, {\"ip\": \"${LB6}:20\"}]}}}"
+ip -n "$NS_R" route add "$LB4.20/32" nexthop via "$(node4 1)" nexthop via "$(node4 2)" &&
+	ip -n "$NS_R" -6 route add "${LB6}:20/128" nexthop via "$(node6 1)" nexthop via "$(node6 2)"
+xlb_check_eq "$?" 0 "router: $LB4.20 and ${LB6}:20 over both nodes (ECMP)"
+for n in 1 2; do
+	xlb_wait_until 15 lb_programmed $n spread "${LB6}:20" && lb_programmed $n spread "$LB4.20"
+	xlb_check_eq "$?" 0 "node$n: spread's load-balancer IPs programmed"
 done
-ecmp_first() { local i; for i in $(seq 20); do grep -q . "$XLB_RUN/ecmp.$i.out" || return 1; done; }
-xlb_wait_until 15 ecmp_first
-moved=0
-for i in $(seq 20); do
-	case "$(awk '{ print $2; exit }' "$XLB_RUN/ecmp.$i.out")" in web-a) moved=$((moved + 1)) ;; esac
+out="$(from_ext tcp "$LB4.20" 80 200)"
+expect "ECMP, Cluster, source NAT: 200 connections to $LB4.20 answered by every pod" \
+	"$out" 200 "$SVC3" "*" "$LB4.20:80"
+out="$(from_ext tcp "${LB6}:20" 80 100)"
+expect "ECMP, Cluster, source NAT: 100 connections to [${LB6}:20]" "$out" 100 "$SVC3" "*" "${LB6}:20:80"
+ecmp_move "$LB4.20"
+xlb_log "ECMP, Cluster, source NAT, node1 out of the route: $KEPT of 20 connections kept, $((20 - KEPT)) broke (those node1 carried: their backend knows them by node1's address and port)"
+xlb_check "ECMP, Cluster, source NAT, node1 out of the route: node2's connections kept ($KEPT of 20)" \
+	test "$KEPT" -ge 1
+
+# --- direct server return ---------------------------------------------------------
+# The mode applies to new flows. The client's kernel hands out the source
+# ports of the connections above again (same destination, same port
+# sequence), and xlb's conntrack, keyed by client address and port and
+# not yet expiring closed flows, would take such a SYN for its old
+# source-NATed flow: the entries of the source NAT runs are flushed.
+for n in 1 2; do
+	xlb_bg_stop "xlbd$n" TERM
+	xlb_ns "${NS_N[n]}" timeout 10 "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/n$n" conntrack flush >/dev/null
+	start_xlbd $n --dsr ipip
 done
-ip -n "$NS_R" route replace "$LB4.21/32" via "$(node4 2)"
-touch "$XLB_RUN/ecmp.go"
-wait "${ecmp_pids[@]}"
-kept=0
-broke=0
-for i in $(seq 20); do
-	first="$(awk '{ print $1 " " $2; exit }' "$XLB_RUN/ecmp.$i.out")"
-	second="$(sed -n 2p "$XLB_RUN/ecmp.$i.out" | cut -d' ' -f1-2)"
-	if [ "$first" = "$second" ]; then kept=$((kept + 1)); else broke=$((broke + 1)); fi
+for n in 1 2; do
+	xlb_wait_until 30 grep -q 'ready:' "$XLB_RUN/xlbd$n.log" && xlb_bg_alive "xlbd$n"
+	xlb_check_eq "$?" 0 "node$n: xlbd restarted with --dsr ipip"
 done
-xlb_check_eq "$kept" $((20 - moved)) \
-	"ECMP, Local, node1 out of the route: the $((20 - moved)) connections node2 carried kept"
-xlb_log "ECMP, Local, node1 out of the route: $moved of 20 connections were on node1 (web-a); $broke broke (node2 has no record of them and its Local ring holds only its own pods)"
-ip -n "$NS_R" route replace "$LB4.21/32" nexthop via "$(node4 1)" nexthop via "$(node4 2)"
+out="$(from_ext tcp "$(node4 2)" "$np_edge" 100)"
+expect "DSR: external client -> node2:$np_edge (backend on node1): the client's address kept" \
+	"$out" 100 web-a "$EXT4C" "$(node4 2):$np_edge"
+out="$(from_ext tcp "$(node6 2)" "$np_edge" 100)"
+expect "DSR: external client -> [$(node6 2)]:$np_edge (IPv6)" "$out" 100 web-a "$EXT6C" "$(node6 2):$np_edge"
+out="$(from_ext tcp "$LB4.20" 80 200)"
+expect "ECMP, Cluster, DSR: 200 connections to $LB4.20 answered by every pod, client address kept" \
+	"$out" 200 "$SVC3" "$EXT4C" "$LB4.20:80"
+out="$(from_ext tcp "${LB6}:20" 80 100)"
+expect "ECMP, Cluster, DSR: 100 connections to [${LB6}:20]" "$out" 100 "$SVC3" "$EXT6C" "${LB6}:20:80"
+ecmp_move "$LB4.20"
+xlb_check_eq "$KEPT" 20 "ECMP, Cluster, DSR, node1 out of the route: every connection kept its backend"
+dsr_stat() {
+	xlb_ns "${NS_N[$1]}" timeout 10 "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/n$1" -o json stats |
+		xlb_jq "d['outcomes']['$2']['packets']"
+}
+xlb_log "DSR counters: node1 dsr_encap $(dsr_stat 1 dsr_encap) dsr_decap $(dsr_stat 1 dsr_decap) dsr_mismatch $(dsr_stat 1 dsr_mismatch); node2 dsr_encap $(dsr_stat 2 dsr_encap) dsr_decap $(dsr_stat 2 dsr_decap) dsr_mismatch $(dsr_stat 2 dsr_mismatch)"
 
 # --- readiness, scaling, termination ----------------------------------------------
 ready() {
