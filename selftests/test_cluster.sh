@@ -41,8 +41,14 @@
 # * readiness flipping a pod out and back in, scaling 3 -> 5 -> 1, a
 #   terminating pod keeping its long connection and taking no new one, a
 #   connected UDP socket moved off a pod that left.
-# Not here yet: external traffic to a backend on another node, which
-# needs source NAT to the node.
+# * external traffic to a backend on another node, source-NATed to the
+#   node's address, and by DSR (xlbd restarted with --dsr ipip: the
+#   client's address kept);
+# * a load-balancer IP behind an ECMP router over both nodes, Local,
+#   source NAT and DSR: connections spread and answered, and a node
+#   taken out of the route under 20 established connections (kept with
+#   DSR; the ones the node carried break with source NAT and Local: the
+#   test logs how many).
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
