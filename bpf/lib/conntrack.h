@@ -312,4 +312,15 @@ XLB_SUBPROG int xlb_ct_insert(const struct xlb_pkt *p,
 	return bpf_map_update_elem(&xlb_ct, &k, v, BPF_ANY);
 }
 
+/* A TCP FIN or RST, either way, marks the flow's entry closed: a SYN
+ * on it is then a new connection (lb.h xlb_ct_goes_on), and a source NAT
+ * reservation's port is free XLB_SNAT_CLOSED_NS after its last packet. */
+static __always_inline void xlb_ct_mark_closed(struct xlb_ct_val *ct,
+					       const struct xlb_pkt *p)
+{
+	if (p->proto == IPPROTO_TCP && (p->tcp_flags & 0x05) &&
+	    !(ct->flags & XLB_CT_F_CLOSED))
+		ct->flags |= XLB_CT_F_CLOSED;
+}
+
 #endif /* XLB_BPF_CONNTRACK_H */

@@ -149,6 +149,25 @@ static __always_inline int xlb_is_tcp_syn(const struct xlb_pkt *p)
 	return p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02;
 }
 
+/*
+ * Whether ct's flow goes on with p, to its usable backend be: a SYN is a
+ * new connection where the entry cannot take one (the backend takes no
+ * new flow, or a FIN or RST closed the flow: the client reuses its port,
+ * and the connection is balanced afresh, a new pick and a new source NAT
+ * port, as a connection tracker takes it; a retransmitted SYN keeps its
+ * entry). A FIN or RST marks the entry closed.
+ */
+static __always_inline int xlb_ct_goes_on(const struct xlb_pkt *p,
+					  struct xlb_ct_val *ct,
+					  const struct xlb_backend *be)
+{
+	if (xlb_is_tcp_syn(p))
+		return be->state == XLB_BE_ACTIVE &&
+		       !(ct->flags & XLB_CT_F_CLOSED);
+	xlb_ct_mark_closed(ct, p);
+	return 1;
+}
+
 /* The service key of p's destination. */
 static __always_inline void xlb_vip_key_of(struct xlb_vip_key *vk,
 					   const struct xlb_pkt *p)
@@ -268,7 +287,7 @@ XLB_SUBPROG int xlb_lb_forward(void *ctx, const struct xlb_pkt *p,
 	if (ct) {
 		be = xlb_backend_usable(ct->backend_id, ct->svc_id);
 		if (be && ct->svc_id == svc->svc_id &&
-		    (be->state == XLB_BE_ACTIVE || !xlb_is_tcp_syn(p)) &&
+		    xlb_ct_goes_on(p, ct, be) &&
 		    xlb_snat_keep(p, ct, be, n, f)) {
 			xlb_dsr_keep(p, ct, n, f);
 			xlb_hop_take(f, ct, xlb_ct_touch(ct), kind, 0);
@@ -415,7 +434,7 @@ XLB_SUBPROG int xlb_lb_established(const struct xlb_pkt *p,
 		return 0;
 	}
 	be = xlb_backend_usable(ct->backend_id, ct->svc_id);
-	if (!be || (be->state != XLB_BE_ACTIVE && xlb_is_tcp_syn(p)) ||
+	if (!be || !xlb_ct_goes_on(p, ct, be) ||
 	    !xlb_snat_keep(p, ct, be, n, f))
 		return 0;
 	xlb_dsr_keep(p, ct, n, f);
@@ -491,6 +510,7 @@ reply:
 	ct = xlb_ct_reply_lookup(&k, &kind);
 	if (!ct)
 		return XLB_STAT_PASS;
+	xlb_ct_mark_closed(ct, p);
 	xlb_hop_take(f, ct, xlb_ct_touch(ct), kind, kind == XLB_CT_CLIENT);
 	__builtin_memcpy(&n->addr, &ct->nat_addr, 16);
 	n->port = ct->nat_port;
@@ -499,7 +519,6 @@ reply:
 		f->dsr_mss = ct->dsr_mss;
 	if (ct->flags & XLB_CT_F_SNAT) {
 		/* Back to the client the flow came from. */
-		xlb_snat_mark(ct, p);
 		__builtin_memcpy(&n->addr2, &ct->snat_addr, 16);
 		n->has_addr2 = 1;
 		n->port2 = ct->snat_port;

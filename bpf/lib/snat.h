@@ -126,16 +126,6 @@ static __always_inline int xlb_snat_over(const struct xlb_ct_val *old,
 					     XLB_SNAT_IDLE_UDP_NS);
 }
 
-/* A TCP FIN or RST of a source-NATed flow marks its reservation rev: its
- * port is free soon after the last packet. */
-static __always_inline void xlb_snat_mark(struct xlb_ct_val *rev,
-					  const struct xlb_pkt *p)
-{
-	if (p->proto == IPPROTO_TCP && (p->tcp_flags & 0x05) &&
-	    !(rev->flags & XLB_CT_F_CLOSED))
-		rev->flags |= XLB_CT_F_CLOSED;
-}
-
 /* The reverse key of a source-NATed flow to be from addr:port. */
 static __always_inline void xlb_snat_key(struct xlb_ct_key *k,
 					 const struct xlb_pkt *p,
@@ -234,7 +224,7 @@ XLB_SUBPROG int xlb_snat_held(const struct xlb_pkt *p,
 	if (!rev || !xlb_snat_is_of(rev, p))
 		return 0;
 	xlb_ct_touch(rev);
-	xlb_snat_mark(rev, p);
+	xlb_ct_mark_closed(rev, p);
 	return 1;
 }
 

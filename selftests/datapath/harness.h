@@ -1304,6 +1304,7 @@ static inline bool h_start(const char *prog, const struct h_world *w,
 
 /* ---- The vocabulary of the tables ---- */
 
+#define FIN	0x01
 #define SYN	0x02
 #define ACK	0x10
 #define PSH	0x08
