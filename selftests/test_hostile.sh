@@ -161,6 +161,12 @@ xlb_check "flood: $flood new flows recorded (ct_new +$((new1 - new0))), $answere
 fill="$(ct_count)"
 xlb_check "the conntrack table is full after the flood ($fill of $CT_ENTRIES entries)" \
 	test "$fill" -ge $((CT_ENTRIES * 9 / 10))
+metric() {
+	ip netns exec "${XLB_NS_LB[1]}" curl -s http://127.0.0.1:9477/metrics | awk -v m="$1" '$1 == m { print $2 }'
+}
+got="$(metric xlb_conntrack_entries) $(metric xlb_conntrack_capacity)"
+xlb_check "/metrics shows the fill: xlb_conntrack_entries, xlb_conntrack_capacity = $got" \
+	test "${got#* }" = "$CT_ENTRIES" -a "${got%% *}" -ge $((CT_ENTRIES * 9 / 10))
 touch "$XLB_RUN/idle.go"
 wait "$idle_pid"
 xlb_check_eq "$(sed -n 2p "$XLB_RUN/idle.out" | cut -d' ' -f1-2)" "ok $idle_be" \

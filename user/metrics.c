@@ -72,12 +72,17 @@ static struct snapshot pub;
 /* The server and what its thread reads. */
 static struct {
 	struct MHD_Daemon *daemon;
-	int svc_info, backends, svc_stats, be_stats, stats;
+	int svc_info, backends, svc_stats, be_stats, stats, ct;
 	int ncpus;
+	/* xlb_ct's fill, counted at most every CT_COUNT_NS (a batch walk of
+	 * the whole table), and its capacity. */
+	uint64_t ct_counted_ns;
+	long long ct_entries;	/* -1: could not be counted */
+	uint32_t ct_capacity;
 	size_t max_services, max_backends;
 	double start_time;
 	char addr[64];
-} srv = { .svc_info = -1, .backends = -1, .svc_stats = -1,
+} srv = { .svc_info = -1, .backends = -1, .svc_stats = -1, .ct = -1,
 	  .be_stats = -1, .stats = -1 };
 
 /* ---- publishing (main thread) ------------------------------------------ */
@@ -418,6 +423,60 @@ static void render_maps(struct sbuf *b, struct scan *s)
 	sb_printf(b, "xlb_metrics_backends_omitted %zu\n", s->bes_omitted);
 }
 
+#define CT_COUNT_NS (5 * 1000000000ull)
+#define CT_BATCH 4096
+
+/* The entries of xlb_ct, walked in batches (keys and values into one
+ * reused buffer); a scrape counts at most every CT_COUNT_NS. */
+static void ct_count(void)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), count;
+	uint64_t now = xlb_now_ns();
+	void *keys, *vals;
+	__u8 in[8], out[8];
+	long long n = 0;
+	bool first = true;
+	int rc;
+
+	if (srv.ct_counted_ns && now - srv.ct_counted_ns < CT_COUNT_NS)
+		return;
+	srv.ct_counted_ns = now;
+	srv.ct_entries = -1;
+	if (bpf_obj_get_info_by_fd(srv.ct, &info, &len))
+		return;
+	srv.ct_capacity = info.max_entries;
+	keys = malloc((size_t)CT_BATCH * info.key_size);
+	vals = malloc((size_t)CT_BATCH * info.value_size);
+	if (!keys || !vals)
+		goto out;
+	do {
+		count = CT_BATCH;
+		rc = bpf_map_lookup_batch(srv.ct, first ? NULL : in, out, keys,
+					  vals, &count, NULL);
+		if (rc && errno != ENOENT)
+			goto out;
+		n += count;
+		memcpy(in, out, sizeof(in));
+		first = false;
+	} while (!rc);
+	srv.ct_entries = n;
+out:
+	free(keys);
+	free(vals);
+}
+
+static void render_ct(struct sbuf *b)
+{
+	ct_count();
+	family(b, "xlb_conntrack_entries", "gauge",
+	       "Entries in the connection-tracking table (xlb_ct), counted at most every 5 s; -1 when they cannot be read.");
+	sb_printf(b, "xlb_conntrack_entries %lld\n", srv.ct_entries);
+	family(b, "xlb_conntrack_capacity", "gauge",
+	       "Entries the connection-tracking table holds (--ct-entries); at capacity every insert evicts the least recently used.");
+	sb_printf(b, "xlb_conntrack_capacity %u\n", srv.ct_capacity);
+}
+
 static int render_metrics(struct sbuf *b)
 {
 	struct snapshot sn;
@@ -488,6 +547,7 @@ static int render_metrics(struct sbuf *b)
 	sb_printf(b, "xlb_interface_attach_total{result=\"error\"} %llu\n",
 		  (unsigned long long)sn.attach[0]);
 	render_maps(b, &s);
+	render_ct(b);
 	if (b->oom)
 		rc = -ENOMEM;
 out:
@@ -693,7 +753,7 @@ static int dup_fd(int fd, int *out)
 static void close_fds(void)
 {
 	int *fds[] = { &srv.svc_info, &srv.backends, &srv.svc_stats,
-		       &srv.be_stats, &srv.stats };
+		       &srv.be_stats, &srv.stats, &srv.ct };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -731,7 +791,8 @@ int xlb_metrics_start(const struct xlb_metrics_opts *o)
 	    (rc = dup_fd(o->maps->backends, &srv.backends)) ||
 	    (rc = dup_fd(o->maps->svc_stats, &srv.svc_stats)) ||
 	    (rc = dup_fd(o->maps->be_stats, &srv.be_stats)) ||
-	    (rc = dup_fd(o->maps->stats, &srv.stats))) {
+	    (rc = dup_fd(o->maps->stats, &srv.stats)) ||
+	    (rc = dup_fd(o->maps->ct, &srv.ct))) {
 		pr_err("metrics: duplicating map fds: %s", strerror(-rc));
 		goto fail;
 	}
