@@ -532,14 +532,17 @@ expect "raw-1 -> $vip4:53/udp per packet" "$out" 20 "web-*" "${IP4[raw-1]}" "$vi
 # NAT, which is not built yet.)
 LB4=10.50.0
 LB6=fd00:50:
-# lb_svc NAME POLICY N: a LoadBalancer Service over tier=one with the
-# load-balancer IPs $LB4.N and $LB6:N.
+# lb_svc NAME POLICY N [SELECTOR]: a LoadBalancer Service over tier=one
+# (or SELECTOR, a JSON object) with the load-balancer IPs $LB4.N and
+# $LB6:N.
 lb_svc() {
-	api_ok "Service shop/$1 (LoadBalancer, externalTrafficPolicy $2, selector app=web tier=one)" \
+	local sel="${4:-}"
+	[ -n "$sel" ] || sel='{"app": "web", "tier": "one"}'
+	api_ok "Service shop/$1 (LoadBalancer, externalTrafficPolicy $2, selector $sel)" \
 		POST /api/v1/namespaces/shop/services "{\"apiVersion\": \"v1\", \"kind\": \"Service\",
  \"metadata\": {\"name\": \"$1\"},
  \"spec\": {\"type\": \"LoadBalancer\", \"externalTrafficPolicy\": \"$2\", \"ipFamilyPolicy\": \"RequireDualStack\",
-  \"selector\": {\"app\": \"web\", \"tier\": \"one\"},
+  \"selector\": $sel,
   \"ports\": [{\"name\": \"http\", \"port\": 80, \"targetPort\": 8080, \"protocol\": \"TCP\"}]}}"
 	api_ok "shop/$1: load-balancer IPs $LB4.$3 ${LB6}:$3 in its status" \
 		PATCH "/api/v1/namespaces/shop/services/$1/status" \
@@ -630,24 +633,21 @@ expect "node2's own process -> its NodePort $np_local of edge-local" "$out" 5 we
 # BGP would. spread-local (externalTrafficPolicy Local, every web pod):
 # each node serves what it gets with its own pods, and the client's
 # address is kept.
-# lb_svc_sel NAME POLICY N SELECTOR: as lb_svc, with SELECTOR (JSON).
 ip netns exec "$NS_R" sysctl -qw net.ipv4.fib_multipath_hash_policy=1 net.ipv6.fib_multipath_hash_policy=1
-api_ok "Service shop/spread-local (LoadBalancer, Local, every web pod)" \
-	POST /api/v1/namespaces/shop/services "{\"apiVersion\": \"v1\", \"kind\": \"Service\",
- \"metadata\": {\"name\": \"spread-local\"},
- \"spec\": {\"type\": \"LoadBalancer\", \"externalTrafficPolicy\": \"Local\", \"ipFamilyPolicy\": \"RequireDualStack\",
-  \"selector\": {\"app\": \"web\"},
-  \"ports\": [{\"name\": \"http\", \"port\": 80, \"targetPort\": 8080, \"protocol\": \"TCP\"}]}}"
-api_ok "shop/spread-local: load-balancer IPs $LB4.21 ${LB6}:21" \
-	PATCH "/api/v1/namespaces/shop/services/spread-local/status" \
-	"{\"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"$LB4.21\"}, {\"ip\": \"${LB6}:21\"}]}}}"
-ip -n "$NS_R" route add "$LB4.21/32" nexthop via "$(node4 1)" nexthop via "$(node4 2)" &&
-	ip -n "$NS_R" -6 route add "${LB6}:21/128" nexthop via "$(node6 1)" nexthop via "$(node6 2)"
-xlb_check_eq "$?" 0 "router: $LB4.21 and ${LB6}:21 over both nodes (ECMP, L4 hash)"
-for n in 1 2; do
-	xlb_wait_until 15 lb_programmed $n spread-local "${LB6}:21" && lb_programmed $n spread-local "$LB4.21"
-	xlb_check_eq "$?" 0 "node$n: spread-local's load-balancer IPs programmed"
-done
+# ecmp_svc NAME POLICY N: lb_svc over every web pod, its load-balancer
+# IPs routed over both nodes and programmed on both.
+ecmp_svc() {
+	local n
+	lb_svc "$1" "$2" "$3" '{"app": "web"}'
+	ip -n "$NS_R" route add "$LB4.$3/32" nexthop via "$(node4 1)" nexthop via "$(node4 2)" &&
+		ip -n "$NS_R" -6 route add "${LB6}:$3/128" nexthop via "$(node6 1)" nexthop via "$(node6 2)"
+	xlb_check_eq "$?" 0 "router: $LB4.$3 and ${LB6}:$3 over both nodes (ECMP, L4 hash)"
+	for n in 1 2; do
+		xlb_wait_until 15 lb_programmed $n "$1" "${LB6}:$3" && lb_programmed $n "$1" "$LB4.$3"
+		xlb_check_eq "$?" 0 "node$n: $1's load-balancer IPs programmed"
+	done
+}
+ecmp_svc spread-local Local 21
 out="$(from_ext tcp "$LB4.21" 80 200)"
 expect "ECMP, Local: 200 connections to $LB4.21 spread over both nodes' pods, client address kept" \
 	"$out" 200 "$SVC3" "$EXT4C" "$LB4.21:80"
@@ -688,22 +688,7 @@ xlb_log "ECMP, Local, node1 out of the route: $((20 - KEPT)) of 20 connections b
 # source NAT (the default), then with DSR (xlbd --dsr ipip on both
 # nodes): the rings are the same on both nodes, so a node that gets a
 # moved connection picks the backend the other node had picked.
-api_ok "Service shop/spread (LoadBalancer, Cluster, every web pod)" \
-	POST /api/v1/namespaces/shop/services "{\"apiVersion\": \"v1\", \"kind\": \"Service\",
- \"metadata\": {\"name\": \"spread\"},
- \"spec\": {\"type\": \"LoadBalancer\", \"externalTrafficPolicy\": \"Cluster\", \"ipFamilyPolicy\": \"RequireDualStack\",
-  \"selector\": {\"app\": \"web\"},
-  \"ports\": [{\"name\": \"http\", \"port\": 80, \"targetPort\": 8080, \"protocol\": \"TCP\"}]}}"
-api_ok "shop/spread: load-balancer IPs $LB4.20 ${LB6}:20" \
-	PATCH "/api/v1/namespaces/shop/services/spread/status" \
-	"{\"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"$LB4.20\"}, {\"ip\": \"${LB6}:20\"}]}}}"
-ip -n "$NS_R" route add "$LB4.20/32" nexthop via "$(node4 1)" nexthop via "$(node4 2)" &&
-	ip -n "$NS_R" -6 route add "${LB6}:20/128" nexthop via "$(node6 1)" nexthop via "$(node6 2)"
-xlb_check_eq "$?" 0 "router: $LB4.20 and ${LB6}:20 over both nodes (ECMP)"
-for n in 1 2; do
-	xlb_wait_until 15 lb_programmed $n spread "${LB6}:20" && lb_programmed $n spread "$LB4.20"
-	xlb_check_eq "$?" 0 "node$n: spread's load-balancer IPs programmed"
-done
+ecmp_svc spread Cluster 20
 out="$(from_ext tcp "$LB4.20" 80 200)"
 expect "ECMP, Cluster, source NAT: 200 connections to $LB4.20 answered by every pod" \
 	"$out" 200 "$SVC3" "*" "$LB4.20:80"
@@ -717,12 +702,10 @@ xlb_check "ECMP, Cluster, source NAT, node1 out of the route: node2's connection
 # --- direct server return ---------------------------------------------------------
 # The mode applies to new flows. The client's kernel hands out the source
 # ports of the connections above again (same destination, same port
-# sequence), and xlb's conntrack, keyed by client address and port and
-# not yet expiring closed flows, would take such a SYN for its old
-# source-NATed flow: the entries of the source NAT runs are flushed.
+# sequence): their entries were closed by FIN, so such a SYN is a new
+# flow, balanced with DSR, not taken for the old source-NATed one.
 for n in 1 2; do
 	xlb_bg_stop "xlbd$n" TERM
-	xlb_ns "${NS_N[n]}" timeout 10 "$XLB_XLBCTL" --bpffs "$XLB_BPFFS/n$n" conntrack flush >/dev/null
 	start_xlbd $n --dsr ipip
 done
 for n in 1 2; do

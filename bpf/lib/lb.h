@@ -510,6 +510,12 @@ reply:
 	ct = xlb_ct_reply_lookup(&k, &kind);
 	if (!ct)
 		return XLB_STAT_PASS;
+	/* A SYN-ACK on a closed flow answers a connection that did not
+	 * come through here (a balanced one would have opened the entry
+	 * again): the client's port reused towards the backend itself. */
+	if ((ct->flags & XLB_CT_F_CLOSED) && p->proto == IPPROTO_TCP &&
+	    (p->tcp_flags & 0x12) == 0x12)
+		return XLB_STAT_PASS;
 	xlb_ct_mark_closed(ct, p);
 	xlb_hop_take(f, ct, xlb_ct_touch(ct), kind, kind == XLB_CT_CLIENT);
 	__builtin_memcpy(&n->addr, &ct->nat_addr, 16);

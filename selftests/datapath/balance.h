@@ -144,6 +144,15 @@ static const struct fixture balance_rows[] = {
 	{ "TCP v4 SYN after the backend's reset is a new flow",
 	  .in = { TCP4(CLI4, 40051, VIP4, 80), .tcp_flags = SYN },
 	  DNAT(SVC_T4, BE_T4), .stats = ST_NEW },
+	{ "TCP v4 SYN of a connection on port 40052",
+	  .in = { TCP4(CLI4, 40052, VIP4, 80), .tcp_flags = SYN },
+	  DNAT(SVC_T4, BE_T4), .stats = ST_NEW },
+	{ "TCP v4 it closes: the client's RST",
+	  .in = { TCP4(CLI4, 40052, VIP4, 80), .tcp_flags = RST },
+	  DNAT(SVC_T4, BE_T4), .stats = ST_DNAT },
+	{ "TCP v4 the backend's SYN-ACK to a direct connection from that port passes untouched",
+	  .in = { TCP4(BE4_T, 8080, CLI4, 40052), .tcp_flags = SYN | ACK },
+	  UNCHANGED, .stats = ST_PASS },
 };
 TABLE_END
 
