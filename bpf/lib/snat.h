@@ -113,6 +113,19 @@ static __always_inline int xlb_snat_is_of(const struct xlb_ct_val *old,
 	       xlb_addr_eq(&old->snat_addr, &p->saddr);
 }
 
+/* Whether a new flow of p may take the reservation old back: its own
+ * client's, left when LRU took the client entry; not a closed one for a
+ * SYN, which is a new connection reusing the client's port and gets a
+ * fresh port (the backend may still hold the old one in TIME_WAIT). */
+static __always_inline int xlb_snat_own(const struct xlb_ct_val *old,
+					const struct xlb_pkt *p)
+{
+	if ((old->flags & XLB_CT_F_CLOSED) && p->proto == IPPROTO_TCP &&
+	    (p->tcp_flags & 0x12) == 0x02)
+		return 0;
+	return xlb_snat_is_of(old, p);
+}
+
 /* Whether the reservation old belongs to a flow that is over: closed by a
  * FIN or RST, or idle, for long enough (abi.h XLB_SNAT_*_NS). */
 static __always_inline int xlb_snat_over(const struct xlb_ct_val *old,
@@ -185,7 +198,7 @@ XLB_SUBPROG int xlb_snat_insert(const struct xlb_pkt *p,
 			goto reserved;
 		old = bpf_map_lookup_elem(&xlb_ct, &k);
 		if (old &&
-		    (xlb_snat_is_of(old, p) ||
+		    (xlb_snat_own(old, p) ||
 		     xlb_snat_over(old, p->proto, v->last_seen)) &&
 		    !bpf_map_update_elem(&xlb_ct, &k, v, BPF_ANY))
 			goto reserved;
