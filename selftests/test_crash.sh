@@ -353,7 +353,7 @@ rm -f "$XLB_BPFFS/lb1/xlb_svc"
 if start_xlbd; then
 	log="$(xlb_xlbd_log 1)"
 	xlb_check "xlb_svc pin missing: the log names it" \
-		grep -q "map xlb_svc: no pin under $XLB_BPFFS/lb1 among 14 pinned maps: created empty" "$log"
+		grep -q "map xlb_svc: no pin under $XLB_BPFFS/lb1 among [0-9]* pinned maps: created empty" "$log"
 	xlb_check "xlb_svc pin missing: services written again, said once: $(grep -m1 'no ClusterIP frontend' "$log")" \
 		grep -q "adopt: $N_BASE services (.*): no ClusterIP frontend in xlb_svc; written again in full by the first sync" "$log"
 	xlb_check "xlb_svc pin missing: maps equal B: $(maps_are b)" maps_are b
