@@ -42,35 +42,43 @@ static void drain(struct xlb_k8s *k)
 	}
 }
 
-/* A list body, as the watch thread's list makes one EV_LIST of it. */
+/* A list body, as the watch thread's list makes one EV_LIST of it: the
+ * items extracted, those without a name left out. */
 static void list(struct xlb_k8s *k, enum res res, const char *p, size_t len)
 {
-	cJSON *page = cJSON_ParseWithLength(p, len), *items;
+	cJSON *page = cJSON_ParseWithLength(p, len);
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(page, "items"), *it;
 	struct kev ev = { .res = res, .type = EV_LIST };
+	size_t n = 0;
+	int rc;
 
-	if (!cJSON_IsObject(page)) {
+	if (!cJSON_IsObject(page) || (items && !cJSON_IsNull(items) &&
+				      !cJSON_IsArray(items))) {
 		cJSON_Delete(page);
 		return;
 	}
-	/* null or no items: an empty list */
-	items = cJSON_DetachItemFromObjectCaseSensitive(page, "items");
-	cJSON_Delete(page);
-	if (!items || cJSON_IsNull(items)) {
-		cJSON_Delete(items);
-		items = cJSON_CreateArray();
-	}
-	if (!cJSON_IsArray(items)) {
-		cJSON_Delete(items);
+	ev.items = calloc(cJSON_GetArraySize(items) + 1, sizeof(*ev.items));
+	if (!ev.items) {
+		cJSON_Delete(page);
 		return;
 	}
-	ev.obj = items;
+	if (!cJSON_IsArray(items))
+		items = NULL;
+	cJSON_ArrayForEach(it, items) {
+		void *o = xlb_k8s_extract(res, it, &rc);
+
+		if (o)
+			ev.items[n++] = o;
+	}
+	ev.n_items = n;
+	cJSON_Delete(page);
 	xlb_k8s_handle_event(k, &ev);
 }
 
 static void translate_dirty(struct xlb_k8s *k)
 {
 	struct xlb_k8s_node_info ni = { k->node_name, k->zone };
-	const cJSON **sl;
+	const struct xlb_k8s_slice **sl;
 	struct xlb_model m;
 	char err[256];
 	size_t i, j, n_warn;
@@ -82,8 +90,8 @@ static void translate_dirty(struct xlb_k8s *k)
 		sl = e->svc ? calloc(e->n_slices + 1, sizeof(*sl)) : NULL;
 		for (j = 0; sl && j < e->n_slices; j++)
 			sl[j] = e->slices[j]->obj;
-		if (sl && !xlb_k8s_translate(e->svc, sl, e->n_slices, &ni,
-					     &m, &n_warn, err, sizeof(err)))
+		if (sl && !xlb_k8s_translate_obj(e->svc, sl, e->n_slices, &ni,
+						 &m, &n_warn, err, sizeof(err)))
 			xlb_model_free(&m);
 		free(sl);
 		xlb_k8s_ent_gc(k, e);	/* as apply.c does after it */

@@ -109,6 +109,9 @@ struct xlb_k8s {
  * queues its event, or returns 1 when the stream must end (an ERROR
  * event, a line that is not an event) with w->err set. */
 int xlb_k8s_watch_line(char *line, size_t len, void *ctx);
+/* watch.c: the parts xlb reads of an object of resource res (its
+ * k8s_object.h struct), rc its extraction's result. */
+void *xlb_k8s_extract(enum res res, const cJSON *obj, int *rc);
 /* cache.c: takes ev's objects. */
 void xlb_k8s_handle_event(struct xlb_k8s *k, struct kev *ev);
 /* Frees an object of resource res (k8s_object.h). */

@@ -77,7 +77,7 @@ static void push(struct xlb_k8s *k, enum res res, enum ev_type type,
  * soon as they are out, so that neither the cache nor a list in
  * progress holds a JSON tree. NULL (and *rc) for an object without a
  * name (-EINVAL) or without memory. */
-static void *extract(enum res res, const cJSON *obj, int *rc)
+void *xlb_k8s_extract(enum res res, const cJSON *obj, int *rc)
 {
 	void *o = NULL;
 
@@ -291,7 +291,7 @@ static int take_page(struct watcher *w, const struct xlb_k8s_resp *r,
 	if (!cJSON_IsArray(items))
 		items = NULL;
 	cJSON_ArrayForEach(it, items) {
-		void *o = extract(w->res, it, &erc);
+		void *o = xlb_k8s_extract(w->res, it, &erc);
 
 		all->seen++;
 		if (erc == -EINVAL)
@@ -440,7 +440,7 @@ int xlb_k8s_watch_line(char *line, size_t len, void *ctx)
 		cJSON_Delete(obj);
 		return 0;
 	}
-	o = extract(w->res, obj, &rc);
+	o = xlb_k8s_extract(w->res, obj, &rc);
 	cJSON_Delete(obj);
 	if (!o) {
 		if (rc == -ENOMEM)
