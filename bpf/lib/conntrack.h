@@ -240,6 +240,27 @@ XLB_SUBPROG int xlb_ct_other_lives(const struct xlb_pkt *p,
 	return old && !xlb_ct_backend_at(old, &be->addr, be->port);
 }
 
+/* The key and target of the entry a new flow p's client packets match:
+ * its client entry (target the frontend it named), or with taken (the
+ * client port is another live flow's) its forward entry (target the
+ * backend be). */
+static __always_inline void xlb_ct_client_side(struct xlb_ct_key *k,
+					       struct xlb_ct_val *v,
+					       const struct xlb_pkt *p,
+					       const struct xlb_backend *be,
+					       int taken)
+{
+	if (taken) {
+		xlb_ct_key_of(k, p, XLB_CT_FWD);
+		__builtin_memcpy(&v->nat_addr, &be->addr, 16);
+		v->nat_port = be->port;
+	} else {
+		xlb_ct_client_key(k, &p->saddr, p->sport, p->proto, p->family);
+		__builtin_memcpy(&v->nat_addr, &p->daddr, 16);
+		v->nat_port = p->dport;
+	}
+}
+
 /*
  * Records a new flow p -> backend be (id be_id; its service is the
  * flow's): its client entry, or (f->ct_taken) a forward and a reverse entry. A
@@ -280,16 +301,7 @@ XLB_SUBPROG int xlb_ct_insert(const struct xlb_pkt *p,
 		v->flags = XLB_CT_F_DSR_LOCAL;
 		v->dsr_mss = f->dsr_mss;
 	}
-	if (taken) {
-		xlb_ct_key_of(&k, p, XLB_CT_FWD);
-		__builtin_memcpy(&v->nat_addr, &be->addr, 16);
-		v->nat_port = be->port;
-	} else {
-		xlb_ct_client_key(&k, &p->saddr, p->sport, p->proto,
-				  p->family);
-		__builtin_memcpy(&v->nat_addr, &p->daddr, 16);
-		v->nat_port = p->dport;
-	}
+	xlb_ct_client_side(&k, v, p, be, taken);
 	bpf_map_update_elem(&xlb_ct, &k, v, BPF_ANY);
 	if (!taken && !hairpin)
 		return 0;

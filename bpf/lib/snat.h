@@ -207,14 +207,7 @@ XLB_SUBPROG int xlb_snat_insert(const struct xlb_pkt *p,
 reserved:
 	f->snat_port = k.dport;
 	/* The client's packets: they leave from addr and that port. */
-	if (f->ct_taken) {
-		xlb_ct_key_of(&k, p, XLB_CT_FWD);
-		__builtin_memcpy(&v->nat_addr, &be->addr, 16);
-		v->nat_port = be->port;
-	} else {
-		xlb_ct_client_key(&k, &p->saddr, p->sport, p->proto,
-				  p->family);
-	}
+	xlb_ct_client_side(&k, v, p, be, f->ct_taken);
 	__builtin_memcpy(&v->snat_addr, addr, 16);
 	v->snat_port = f->snat_port;
 	return bpf_map_update_elem(&xlb_ct, &k, v, BPF_ANY) ? -1 : 0;
