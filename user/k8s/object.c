@@ -234,31 +234,9 @@ static bool ip_entry(const cJSON *v, const char *sub, struct xlb_k8s_ip *ip,
 /* A CIDR, blanks around it trimmed as kube-proxy does. */
 static void cidr_entry(const cJSON *v, struct xlb_k8s_ip *ip, bool *bad)
 {
-	char buf[64], *p, *slash, *end;
-	long len;
-
 	memset(ip, 0, sizeof(*ip));
-	if (!cJSON_IsString(v) || strlen(v->valuestring) >= sizeof(buf))
-		goto bad;
-	p = v->valuestring;
-	while (*p == ' ')
-		p++;
-	snprintf(buf, sizeof(buf), "%s", p);
-	for (p = buf + strlen(buf); p > buf && p[-1] == ' '; p--)
-		p[-1] = '\0';
-	slash = strchr(buf, '/');
-	if (!slash)
-		goto bad;
-	*slash = '\0';
-	if (xlb_addr_parse(buf, &ip->a.addr, &ip->a.family))
-		goto bad;
-	len = strtol(slash + 1, &end, 10);
-	if (*end || !slash[1] || len < 0 ||
-	    len > (ip->a.family == XLB_AF_INET ? 32 : 128))
-		goto bad;
-	ip->a.len = len;
-	return;
-bad:
+	if (cJSON_IsString(v) && !xlb_cidr_parse(v->valuestring, &ip->a))
+		return;
 	memset(&ip->a, 0, sizeof(ip->a));
 	ip->text = dup(cJSON_IsString(v) ? v->valuestring : "?", bad);
 }
